@@ -1,0 +1,75 @@
+//! Bots: the assistants of an account.
+
+use axum::{Json, extract::State, http::StatusCode};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, ErrorResponses, PageQuery};
+use crate::domain::{
+    DomainError, Timestamp,
+    access::Role,
+    account::{Bot, bot_name},
+    ids::Uuid,
+    page::Page,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_bot, list_bots)).routes(routes!(get_bot))
+}
+
+/// The body of `POST /v1/bots`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBotBody {
+    /// A name people recognise, such as "Support assistant".
+    pub name: String,
+}
+
+/// Path of one bot.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BotPath {
+    /// The bot's UUID.
+    pub id: String,
+}
+
+/// Creates a bot (admin).
+#[utoipa::path(post, path = "/v1/bots", tag = "bots", request_body = NewBotBody,
+    responses((status = 201, description = "The new bot", body = Bot), ErrorResponses))]
+async fn create_bot(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiJson(body): ApiJson<NewBotBody>,
+) -> Result<(StatusCode, Json<Bot>), ApiError> {
+    principal.require(Role::Admin)?;
+    if principal.bot_id.is_some() {
+        return Err(DomainError::forbidden("a key bound to a bot cannot create bots").into());
+    }
+    let bot = state.store.create_bot(&principal.account_id, bot_name(&body.name)?, Timestamp::now()).await?;
+    Ok((StatusCode::CREATED, Json(bot)))
+}
+
+/// Lists the account's bots, newest first.
+#[utoipa::path(get, path = "/v1/bots", tag = "bots", params(PageQuery),
+    responses((status = 200, description = "A page of bots", body = Page<Bot>), ErrorResponses))]
+async fn list_bots(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Json<Page<Bot>>, ApiError> {
+    principal.require(Role::Server)?;
+    Ok(Json(state.store.list_bots(&principal.scope(), page.parse()?).await?))
+}
+
+/// One bot.
+#[utoipa::path(get, path = "/v1/bots/{id}", tag = "bots", params(BotPath),
+    responses((status = 200, description = "The bot", body = Bot), ErrorResponses))]
+async fn get_bot(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<BotPath>,
+) -> Result<Json<Bot>, ApiError> {
+    principal.require(Role::Server)?;
+    let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
+    Ok(Json(state.store.get_bot(&principal.scope(), &id).await?))
+}

@@ -1,0 +1,156 @@
+//! Logging conversations and messages, and reading a transcript back.
+
+use axum::{Json, extract::State, http::StatusCode};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{ApiError, ApiJson, ApiPath, AppState, Auth, ErrorResponses, OptionalJson};
+use crate::{
+    domain::{
+        Timestamp,
+        access::{Principal, Role},
+        conversation::{
+            Conversation, ConversationBody, ConversationInput, Message, MessageBody, MessageInput, MessageUpdate,
+            MessageUpdateBody,
+        },
+        ids::ClientId,
+    },
+    store::{Applied, Command, Transcript},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(put_conversation, get_conversation))
+        .routes(routes!(append_message))
+        .routes(routes!(end_conversation))
+        .routes(routes!(update_message))
+}
+
+/// Path of one conversation or message.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct IdPath {
+    /// The client-chosen id.
+    pub id: String,
+}
+
+/// Checks a conversation body's bot against the key, before the store sees it.
+pub(super) fn conversation_command(
+    principal: &Principal,
+    id: &str,
+    body: ConversationBody,
+    now: Timestamp,
+) -> Result<Command, ApiError> {
+    let mut input = ConversationInput::parse(id, body, now)?;
+    if let Some(requested) = input.bot_id.take() {
+        input.bot_id = Some(principal.resolve_bot(Some(requested))?);
+    }
+    Ok(Command::UpsertConversation(input))
+}
+
+/// Runs one command and hands back what it did.
+pub(super) async fn apply_one(state: &AppState, principal: &Principal, command: Command) -> Result<Applied, ApiError> {
+    let mut results = state.store.apply(&principal.scope(), vec![command], Timestamp::now()).await?;
+    Ok(results.pop().ok_or_else(|| ApiError::Internal("the store answered no result".into()))??)
+}
+
+fn status_of(applied: &Applied) -> StatusCode {
+    if applied.created() { StatusCode::CREATED } else { StatusCode::OK }
+}
+
+fn conversation_reply(applied: Applied) -> Result<(StatusCode, Json<Conversation>), ApiError> {
+    let status = status_of(&applied);
+    match applied {
+        Applied::Conversation { conversation, .. } => Ok((status, Json(conversation))),
+        Applied::Message { .. } => Err(ApiError::Internal("expected a conversation".into())),
+    }
+}
+
+fn message_reply(applied: Applied) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let status = status_of(&applied);
+    match applied {
+        Applied::Message { message, .. } => Ok((status, Json(message))),
+        Applied::Conversation { .. } => Err(ApiError::Internal("expected a message".into())),
+    }
+}
+
+/// Creates a conversation (201) or updates its contact, locale and metadata (200).
+///
+/// `bot_id` is needed on creation unless the key is bound to a bot; it cannot
+/// change afterwards (409).
+#[utoipa::path(put, path = "/v1/conversations/{id}", tag = "conversations", params(IdPath),
+    request_body = ConversationBody,
+    responses((status = 201, description = "Created", body = Conversation),
+              (status = 200, description = "Updated", body = Conversation), ErrorResponses))]
+async fn put_conversation(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<IdPath>,
+    OptionalJson(body): OptionalJson<ConversationBody>,
+) -> Result<(StatusCode, Json<Conversation>), ApiError> {
+    principal.require(Role::Server)?;
+    let command = conversation_command(&principal, &path.id, body, Timestamp::now())?;
+    conversation_reply(apply_one(&state, &principal, command).await?)
+}
+
+/// The transcript: the conversation and its messages in order.
+#[utoipa::path(get, path = "/v1/conversations/{id}", tag = "conversations", params(IdPath),
+    responses((status = 200, description = "The transcript", body = Transcript), ErrorResponses))]
+async fn get_conversation(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<IdPath>,
+) -> Result<Json<Transcript>, ApiError> {
+    principal.require(Role::Server)?;
+    let id = ClientId::parse("id", &path.id).map_err(|_| ApiError::NotFound("conversation".into()))?;
+    Ok(Json(state.store.transcript(&principal.scope(), &id).await?))
+}
+
+/// Appends a message (201). Sending the same message again answers 200 with
+/// the stored one; another message under a taken id is 409.
+#[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "conversations", params(IdPath),
+    request_body = MessageBody,
+    responses((status = 201, description = "Appended", body = Message),
+              (status = 200, description = "Already there, unchanged", body = Message), ErrorResponses))]
+async fn append_message(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<IdPath>,
+    ApiJson(body): ApiJson<MessageBody>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    principal.require(Role::Server)?;
+    let input = MessageInput::parse(&path.id, body, Timestamp::now())?;
+    message_reply(apply_one(&state, &principal, Command::AppendMessage(input)).await?)
+}
+
+/// Marks the conversation ended (resolved); ending it again changes nothing.
+#[utoipa::path(post, path = "/v1/conversations/{id}/end", tag = "conversations", params(IdPath),
+    responses((status = 200, description = "The ended conversation", body = Conversation), ErrorResponses))]
+async fn end_conversation(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<IdPath>,
+) -> Result<Json<Conversation>, ApiError> {
+    principal.require(Role::Server)?;
+    let id = ClientId::parse("id", &path.id)?;
+    let (_, Json(conversation)) =
+        conversation_reply(apply_one(&state, &principal, Command::EndConversation(id)).await?)?;
+    Ok(Json(conversation))
+}
+
+/// Updates a message: a pending answer completes or fails, its content may
+/// grow while pending; metadata may change at any time.
+#[utoipa::path(patch, path = "/v1/messages/{id}", tag = "conversations", params(IdPath),
+    request_body = MessageUpdateBody,
+    responses((status = 200, description = "The updated message", body = Message), ErrorResponses))]
+async fn update_message(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<IdPath>,
+    ApiJson(body): ApiJson<MessageUpdateBody>,
+) -> Result<Json<Message>, ApiError> {
+    principal.require(Role::Server)?;
+    let update = MessageUpdate::parse(&path.id, body)?;
+    let (_, Json(message)) = message_reply(apply_one(&state, &principal, Command::UpdateMessage(update)).await?)?;
+    Ok(Json(message))
+}

@@ -1,0 +1,98 @@
+//! API keys over the API (admin only). The secret is in the creation answer
+//! and nowhere else, ever.
+
+use axum::{Json, extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, ErrorResponses, PageQuery};
+use crate::domain::{
+    Timestamp,
+    access::{ApiKey, NewKey, Role, Secret, hash_secret},
+    ids::Uuid,
+    page::Page,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_key, list_keys)).routes(routes!(revoke_key))
+}
+
+/// The body of `POST /v1/keys`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKeyBody {
+    pub role: Role,
+    /// A label, such as "chat backend (prod)".
+    pub name: Option<String>,
+    /// Bind the key to one bot of the account.
+    pub bot_id: Option<String>,
+    /// Seconds until the key stops working.
+    pub expires_in: Option<i64>,
+}
+
+/// A created key with its secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// The secret. Store it now: Plaudit keeps only its hash.
+    pub secret: String,
+}
+
+/// Path of one key.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct KeyPath {
+    pub id: String,
+}
+
+/// Creates a key (admin).
+#[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = NewKeyBody,
+    responses((status = 201, description = "The key, with its secret shown once", body = CreatedKey), ErrorResponses))]
+async fn create_key(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiJson(body): ApiJson<NewKeyBody>,
+) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+    principal.require(Role::Admin)?;
+    let now = Timestamp::now();
+    let mut new = NewKey::parse(
+        principal.account_id.clone(),
+        body.name.as_deref(),
+        body.role,
+        body.bot_id.as_deref(),
+        body.expires_in,
+        now,
+    )?;
+    if principal.bot_id.is_some() {
+        new.bot_id = Some(principal.resolve_bot(new.bot_id)?);
+    }
+    let secret = Secret::generate();
+    let key = state.store.create_key(new, hash_secret(secret.expose()), secret.display_prefix(), now).await?;
+    Ok((StatusCode::CREATED, Json(CreatedKey { key, secret: secret.expose().to_owned() })))
+}
+
+/// Lists the account's keys, newest first, without secrets (admin).
+#[utoipa::path(get, path = "/v1/keys", tag = "keys", params(PageQuery),
+    responses((status = 200, description = "A page of keys", body = Page<ApiKey>), ErrorResponses))]
+async fn list_keys(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Json<Page<ApiKey>>, ApiError> {
+    principal.require(Role::Admin)?;
+    Ok(Json(state.store.list_keys(&principal.scope(), page.parse()?).await?))
+}
+
+/// Revokes a key at once (admin). Revoking twice keeps the first time.
+#[utoipa::path(delete, path = "/v1/keys/{id}", tag = "keys", params(KeyPath),
+    responses((status = 200, description = "The revoked key", body = ApiKey), ErrorResponses))]
+async fn revoke_key(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<KeyPath>,
+) -> Result<Json<ApiKey>, ApiError> {
+    principal.require(Role::Admin)?;
+    let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("key".into()))?;
+    Ok(Json(state.store.revoke_key(&principal.scope(), &id, Timestamp::now()).await?))
+}

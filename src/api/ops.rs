@@ -1,0 +1,47 @@
+//! Operations: liveness, readiness and the OpenAPI document.
+
+use axum::{Json, extract::State, http::StatusCode};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{AppState, ErrorBody};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
+}
+
+/// A health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Up", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready", body = Health),
+              (status = 503, description = "The database cannot be reached", body = ErrorBody)))]
+async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, (StatusCode, Json<ErrorBody>)> {
+    match state.store.ping().await {
+        Ok(()) => Ok(Json(Health { status: "ok" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(ErrorBody {
+                    error: "unavailable".into(),
+                    message: "the database is unavailable".into(),
+                    field: None,
+                }),
+            ))
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The command line: `serve`, `migrate`, `accounts create`, `keys create|list|revoke`.
+//!
+//! Commands that create something print exactly one thing on stdout (the
+//! account id, the key secret) so that scripts can capture it; everything else
+//! goes to stderr.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{
+    config::Settings,
+    domain::{
+        Timestamp,
+        access::{NewKey, Role, Scope, Secret, hash_secret},
+        account::{DEFAULT_ACCOUNT_ID, account_name},
+        ids::Uuid,
+        page::PageRequest,
+    },
+    startup::{Application, shutdown_signal},
+    store::{self, Store},
+};
+
+/// Plaudit: a self-hosted feedback service for AI assistants.
+#[derive(Debug, Parser)]
+#[command(name = "plaudit", version, about)]
+pub struct Cli {
+    /// A TOML settings file (also PLAUDIT_CONFIG).
+    #[arg(long, global = true, env = "PLAUDIT_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Create an account; prints its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Put the account on a plan without API access (its keys get 403).
+        #[arg(long)]
+        no_api_access: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; prints its secret (shown this once).
+    Create(KeyCreateArgs),
+    /// List an account's keys.
+    List {
+        /// The account (default: the default account).
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Revoke a key by id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCreateArgs {
+    /// admin, server or public.
+    #[arg(long)]
+    pub role: String,
+    /// The account (default: the default account).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Bind the key to one bot.
+    #[arg(long)]
+    pub bot: Option<String>,
+    /// A label for the key.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Seconds until the key expires.
+    #[arg(long)]
+    pub expires_in: Option<i64>,
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&settings).await,
+        Command::Migrate => {
+            open_store(&settings).await?;
+            eprintln!("database schema is up to date ({})", settings.redacted_database_url());
+            Ok(())
+        }
+        Command::Accounts(AccountsCommand::Create { name, no_api_access }) => {
+            let store = open_store(&settings).await?;
+            let account = store.create_account(account_name(&name)?, !no_api_access, Timestamp::now()).await?;
+            println!("{}", account.id);
+            Ok(())
+        }
+        Command::Keys(cmd) => keys(&settings, cmd).await,
+    }
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    store::connect(&settings.database_url, &settings.connect_options())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", settings.redacted_database_url()))
+}
+
+async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    tracing::info!(
+        address = %app.local_addr()?,
+        database = %settings.redacted_database_url(),
+        "plaudit is listening"
+    );
+    app.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn keys(settings: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    let now = Timestamp::now();
+    match cmd {
+        KeysCommand::Create(args) => {
+            let role = Role::parse("--role", &args.role)?;
+            let account = args.account.unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned());
+            let new = NewKey::parse(account, args.name.as_deref(), role, args.bot.as_deref(), args.expires_in, now)?;
+            let secret = Secret::generate();
+            store.create_key(new, hash_secret(secret.expose()), secret.display_prefix(), now).await?;
+            println!("{}", secret.expose());
+        }
+        KeysCommand::List { account } => {
+            let scope = Scope::account(account.unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned()));
+            store.get_account(&scope.account_id).await?;
+            println!("{:<36}  {:<6}  {:<10}  {:<8}  {:<24}  NAME", "ID", "ROLE", "PREFIX", "STATE", "CREATED");
+            let mut page = PageRequest::first();
+            loop {
+                let listed = store.list_keys(&scope, page).await?;
+                for key in &listed.items {
+                    let state = if key.revoked_at.is_some() {
+                        "revoked"
+                    } else if key.expires_at.is_some_and(|e| e <= now) {
+                        "expired"
+                    } else {
+                        "active"
+                    };
+                    let bot = key.bot_id.as_ref().map(|b| format!(" (bot {b})")).unwrap_or_default();
+                    println!(
+                        "{:<36}  {:<6}  {:<10}  {:<8}  {:<24}  {}{bot}",
+                        key.id,
+                        key.role.as_str(),
+                        key.prefix,
+                        state,
+                        key.created_at.to_rfc3339(),
+                        key.name
+                    );
+                }
+                match listed.next_cursor {
+                    Some(cursor) => page = PageRequest::parse(Some(page.limit), Some(&cursor))?,
+                    None => break,
+                }
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            let id = Uuid::parse("id", &id)?;
+            let key = store.get_key_by_id(&id).await?;
+            let revoked = store.revoke_key(&Scope::account(key.account_id), &id, now).await?;
+            eprintln!("revoked key {} ({})", revoked.id, revoked.name);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! Typed settings: defaults ← optional TOML file ← `PLAUDIT_*` environment.
+//!
+//! The file comes from `--config` or `PLAUDIT_CONFIG`; every key can be set in
+//! the environment by upper-casing it behind `PLAUDIT_`, for example
+//! `PLAUDIT_DATABASE_URL` or `PLAUDIT_RATE_LIMIT_PER_SECOND`.
+
+use std::{fmt, path::Path};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::store::ConnectOptions;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line, for log collectors.
+    Json,
+}
+
+/// SQLite's durability level for commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    /// Each commit is on disk before the answer: survives power loss.
+    Full,
+    /// Survives a crash of the process, may lose the last commits on power loss.
+    Normal,
+}
+
+/// Every setting of the service.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://plaudit.db` (default) or `postgres://user:pass@host/db`.
+    pub database_url: String,
+    /// Address to listen on.
+    pub listen: String,
+    /// A tracing filter: `info`, `debug`, `plaudit=debug,tower_http=info`, ...
+    pub log_level: String,
+    pub log_format: LogFormat,
+    /// Largest request body accepted; bigger bodies get 413.
+    pub max_body_bytes: usize,
+    /// Requests a second allowed per API key (0 turns the limit off).
+    pub rate_limit_per_second: u32,
+    /// Burst allowance above the steady rate.
+    pub rate_limit_burst: u32,
+    /// Seconds to let in-flight requests finish on shutdown.
+    pub shutdown_grace_seconds: u64,
+    pub sqlite_busy_timeout_ms: u64,
+    pub sqlite_synchronous: SqliteSynchronous,
+    /// Read connections of the SQLite engine.
+    pub sqlite_readers: usize,
+    /// Pool size of the PostgreSQL engine, per process.
+    pub postgres_max_connections: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://plaudit.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            log_level: "info,tokio_postgres=warn".into(),
+            log_format: LogFormat::Text,
+            max_body_bytes: 1024 * 1024,
+            rate_limit_per_second: 100,
+            rate_limit_burst: 200,
+            shutdown_grace_seconds: 30,
+            sqlite_busy_timeout_ms: 5_000,
+            sqlite_synchronous: SqliteSynchronous::Full,
+            sqlite_readers: 4,
+            postgres_max_connections: 16,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads the settings: defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Self::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(Box::new(figment::Error::from(format!("config file {} does not exist", path.display()))));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment.merge(Env::prefixed("PLAUDIT_").ignore(&["config", "test_postgres_url"])).extract().map_err(Box::new)
+    }
+
+    /// The database URL with any password replaced by `***`.
+    pub fn redacted_database_url(&self) -> String {
+        redact_url(&self.database_url)
+    }
+
+    /// The engine options these settings imply.
+    pub fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            sqlite_busy_timeout_ms: self.sqlite_busy_timeout_ms,
+            sqlite_synchronous_full: self.sqlite_synchronous == SqliteSynchronous::Full,
+            sqlite_readers: self.sqlite_readers,
+            postgres_max_connections: self.postgres_max_connections,
+        }
+    }
+}
+
+/// Hides the password of `scheme://user:password@host/...`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
+    let redacted_authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = tail.map(|t| format!("/{}", redact_query_password(t))).unwrap_or_default();
+    format!("{scheme}://{redacted_authority}{tail}")
+}
+
+fn redact_query_password(tail: &str) -> String {
+    let Some((path, query)) = tail.split_once('?') else {
+        return tail.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", query.join("&"))
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &self.redacted_database_url())
+            .field("listen", &self.listen)
+            .field("log_level", &self.log_level)
+            .field("log_format", &self.log_format)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("rate_limit_per_second", &self.rate_limit_per_second)
+            .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
+            .field("sqlite_readers", &self.sqlite_readers)
+            .field("postgres_max_connections", &self.postgres_max_connections)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_print() {
+        let s = Settings {
+            database_url: "postgres://app:s3cret@db:5432/plaudit?password=other".into(),
+            ..Settings::default()
+        };
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(!printed.contains("other"), "{printed}");
+        assert!(printed.contains("postgres://app:***@db:5432/plaudit?password=***"), "{printed}");
+        assert_eq!(redact_url("sqlite://plaudit.db"), "sqlite://plaudit.db");
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("plaudit.toml", "listen = \"0.0.0.0:9000\"\nlog_level = \"debug\"\n")?;
+            jail.set_env("PLAUDIT_LOG_LEVEL", "warn");
+            jail.set_env("PLAUDIT_DATABASE_URL", "postgres://postgres@localhost/x");
+            let s = Settings::load(Some(Path::new("plaudit.toml"))).map_err(|e| *e)?;
+            assert_eq!(s.listen, "0.0.0.0:9000");
+            assert_eq!(s.log_level, "warn");
+            assert_eq!(s.database_url, "postgres://postgres@localhost/x");
+            assert_eq!(s.max_body_bytes, 1024 * 1024);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_file_or_a_bad_value_is_an_error() {
+        figment::Jail::expect_with(|jail| {
+            assert!(Settings::load(Some(Path::new("nope.toml"))).is_err());
+            jail.set_env("PLAUDIT_LOG_FORMAT", "xml");
+            assert!(Settings::load(None).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,476 @@
+//! Conversations and messages: what a chat backend logs.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::{
+    DomainError, Timestamp,
+    ids::{ClientId, MAX_SHORT_TEXT_LEN, Uuid, locale, optional_short_text},
+};
+
+/// Largest metadata object, serialised.
+pub const MAX_METADATA_BYTES: usize = 16 * 1024;
+
+/// Whether a conversation is still going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationStatus {
+    Open,
+    Ended,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Ended => "ended",
+        }
+    }
+
+    pub fn from_db(raw: &str) -> Self {
+        if raw == "ended" { Self::Ended } else { Self::Open }
+    }
+}
+
+/// Who spoke a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageRole {
+    User,
+    Assistant,
+    System,
+    /// Written by Plaudit itself into the history (a vote, for instance).
+    Activity,
+}
+
+impl MessageRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Assistant => "assistant",
+            Self::System => "system",
+            Self::Activity => "activity",
+        }
+    }
+
+    pub fn from_db(raw: &str) -> Self {
+        match raw {
+            "user" => Self::User,
+            "assistant" => Self::Assistant,
+            "system" => Self::System,
+            _ => Self::Activity,
+        }
+    }
+}
+
+/// Where an answer is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    Pending,
+    Completed,
+    Failed,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn from_db(raw: &str) -> Self {
+        match raw {
+            "pending" => Self::Pending,
+            "failed" => Self::Failed,
+            _ => Self::Completed,
+        }
+    }
+}
+
+/// A metadata object with the conventional keys pulled out and checked:
+/// `variant` (A/B arm) on conversations, `topic` and `confidence` on messages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metadata {
+    pub object: Map<String, Value>,
+}
+
+impl Metadata {
+    /// Accepts a JSON object (or nothing) of bounded size.
+    pub fn parse(field: &str, raw: Option<Value>) -> Result<Self, DomainError> {
+        let object = match raw {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(o)) => o,
+            Some(_) => return Err(DomainError::invalid(field, "must be a JSON object")),
+        };
+        let meta = Self { object };
+        if meta.to_json().len() > MAX_METADATA_BYTES {
+            return Err(DomainError::invalid(field, "must be at most 16 KiB when serialised"));
+        }
+        meta.optional_string(field, "variant")?;
+        meta.optional_string(field, "channel")?;
+        meta.optional_string(field, "topic")?;
+        meta.confidence(field)?;
+        if let Some(tags) = meta.object.get("tags")
+            && !tags.as_array().is_some_and(|a| a.iter().all(Value::is_string))
+        {
+            return Err(DomainError::invalid(format!("{field}.tags"), "must be an array of strings"));
+        }
+        Ok(meta)
+    }
+
+    fn optional_string(&self, field: &str, key: &str) -> Result<Option<String>, DomainError> {
+        match self.object.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= MAX_SHORT_TEXT_LEN => Ok(Some(s.clone())),
+            Some(_) => Err(DomainError::invalid(
+                format!("{field}.{key}"),
+                "must be a non-empty string of at most 256 characters",
+            )),
+        }
+    }
+
+    fn confidence(&self, field: &str) -> Result<Option<f64>, DomainError> {
+        match self.object.get("confidence") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(c) if (0.0..=1.0).contains(&c) => Ok(Some(c)),
+                _ => Err(DomainError::invalid(format!("{field}.confidence"), "must be a number from 0 to 1")),
+            },
+            Some(_) => Err(DomainError::invalid(format!("{field}.confidence"), "must be a number from 0 to 1")),
+        }
+    }
+
+    /// The A/B arm, if any.
+    pub fn variant(&self) -> Option<String> {
+        self.object.get("variant").and_then(Value::as_str).map(str::to_owned)
+    }
+
+    /// The message's topic, if any.
+    pub fn topic(&self) -> Option<String> {
+        self.object.get("topic").and_then(Value::as_str).map(str::to_owned)
+    }
+
+    /// The answer's confidence, if any.
+    pub fn confidence_value(&self) -> Option<f64> {
+        self.object.get("confidence").and_then(Value::as_f64)
+    }
+
+    /// Compact JSON, keys in sorted order (serde_json's map is a BTreeMap),
+    /// so equal objects serialise equally.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.object).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Reads stored metadata back; anything unreadable becomes `{}`.
+    pub fn from_db(raw: &str) -> Value {
+        match serde_json::from_str::<Value>(raw) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => Value::Object(Map::new()),
+        }
+    }
+}
+
+/// The body of `PUT /v1/conversations/{id}` (and of a `conversation` event).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationBody {
+    /// The bot this conversation belongs to; defaults to the key's bot.
+    pub bot_id: Option<String>,
+    /// The end user or visitor.
+    pub contact_id: Option<String>,
+    /// BCP 47 language tag, such as `fr-CA`.
+    pub locale: Option<String>,
+    /// Free JSON object; `variant`, `channel`, `tags` are conventional.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    /// Backfill: when the conversation started (server and admin keys).
+    pub created_at: Option<String>,
+}
+
+/// A validated conversation upsert.
+#[derive(Debug, Clone)]
+pub struct ConversationInput {
+    pub id: ClientId,
+    /// `None` when the key must supply its own bot, decided by the caller.
+    pub bot_id: Option<Uuid>,
+    pub contact_id: Option<String>,
+    pub locale: Option<String>,
+    /// `None` leaves stored metadata alone on update.
+    pub metadata: Option<Metadata>,
+    pub created_at: Option<Timestamp>,
+}
+
+impl ConversationInput {
+    pub fn parse(id: &str, body: ConversationBody, now: Timestamp) -> Result<Self, DomainError> {
+        Ok(Self {
+            id: ClientId::parse("id", id)?,
+            bot_id: body.bot_id.as_deref().map(|b| Uuid::parse("bot_id", b)).transpose()?,
+            contact_id: optional_short_text("contact_id", body.contact_id.as_deref(), MAX_SHORT_TEXT_LEN)?,
+            locale: body.locale.as_deref().map(|l| locale("locale", l)).transpose()?,
+            metadata: body.metadata.map(|m| Metadata::parse("metadata", Some(m))).transpose()?,
+            created_at: body
+                .created_at
+                .as_deref()
+                .map(|t| Timestamp::parse_backfill("created_at", t, now))
+                .transpose()?,
+        })
+    }
+}
+
+/// A conversation as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Conversation {
+    pub id: String,
+    pub bot_id: Uuid,
+    pub contact_id: Option<String>,
+    pub locale: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    pub status: ConversationStatus,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+}
+
+/// A conversation stays with the bot it was created for: moving it would
+/// silently rewrite that bot's history and figures.
+pub fn check_bot_unchanged(current: &Uuid, requested: Option<&Uuid>) -> Result<(), DomainError> {
+    match requested {
+        Some(r) if r != current => Err(DomainError::conflict(
+            "conflict",
+            format!("this conversation belongs to bot {current}; its bot_id cannot change"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The body of `POST /v1/conversations/{id}/messages`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    /// Client-chosen id, unique in the account.
+    pub id: String,
+    pub role: MessageRole,
+    pub content: String,
+    /// The id of the chat request that produced this answer; unique in the account.
+    pub request_id: Option<String>,
+    /// Defaults to `completed`.
+    pub status: Option<MessageStatus>,
+    /// Free JSON object; `topic` (string) and `confidence` (0..1) are conventional.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    /// Backfill: when the message was sent (server and admin keys).
+    pub created_at: Option<String>,
+}
+
+/// A validated message append.
+#[derive(Debug, Clone)]
+pub struct MessageInput {
+    pub id: ClientId,
+    pub conversation_id: ClientId,
+    pub role: MessageRole,
+    pub content: String,
+    pub request_id: Option<String>,
+    pub status: MessageStatus,
+    pub metadata: Metadata,
+    pub created_at: Option<Timestamp>,
+}
+
+impl MessageInput {
+    pub fn parse(conversation_id: &str, body: MessageBody, now: Timestamp) -> Result<Self, DomainError> {
+        if body.role == MessageRole::Activity {
+            return Err(DomainError::invalid(
+                "role",
+                "activity messages are written by Plaudit itself; use user, assistant or system",
+            ));
+        }
+        let request_id = optional_short_text("request_id", body.request_id.as_deref(), MAX_SHORT_TEXT_LEN)?;
+        if request_id.is_some() && body.role != MessageRole::Assistant {
+            return Err(DomainError::invalid("request_id", "is only for assistant messages"));
+        }
+        Ok(Self {
+            id: ClientId::parse("id", &body.id)?,
+            conversation_id: ClientId::parse("conversation_id", conversation_id)?,
+            role: body.role,
+            content: body.content,
+            request_id,
+            status: body.status.unwrap_or(MessageStatus::Completed),
+            metadata: Metadata::parse("metadata", body.metadata)?,
+            created_at: body
+                .created_at
+                .as_deref()
+                .map(|t| Timestamp::parse_backfill("created_at", t, now))
+                .transpose()?,
+        })
+    }
+
+    /// A fingerprint of the message as first sent. Re-sending the same body
+    /// is an idempotent repeat; a different body under a taken id is a conflict.
+    pub fn fingerprint(&self) -> String {
+        let canonical = serde_json::json!([
+            self.conversation_id.as_str(),
+            self.role.as_str(),
+            self.content,
+            self.request_id,
+            self.status.as_str(),
+            self.metadata.object,
+            self.created_at.map(Timestamp::millis),
+        ]);
+        Sha256::digest(canonical.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// A message as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Message {
+    pub id: String,
+    pub conversation_id: String,
+    pub role: MessageRole,
+    pub content: String,
+    pub request_id: Option<String>,
+    pub status: MessageStatus,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The body of `PATCH /v1/messages/{id}`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageUpdateBody {
+    pub status: Option<MessageStatus>,
+    pub content: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+/// A validated message update.
+#[derive(Debug, Clone)]
+pub struct MessageUpdate {
+    pub id: ClientId,
+    pub status: Option<MessageStatus>,
+    pub content: Option<String>,
+    pub metadata: Option<Metadata>,
+}
+
+impl MessageUpdate {
+    pub fn parse(id: &str, body: MessageUpdateBody) -> Result<Self, DomainError> {
+        if body.status.is_none() && body.content.is_none() && body.metadata.is_none() {
+            return Err(DomainError::invalid("body", "give at least one of status, content, metadata"));
+        }
+        Ok(Self {
+            id: ClientId::parse("id", id)?,
+            status: body.status,
+            content: body.content,
+            metadata: body.metadata.map(|m| Metadata::parse("metadata", Some(m))).transpose()?,
+        })
+    }
+
+    /// The lifecycle of an answer: `pending` may complete or fail; a finished
+    /// message keeps its status and its content (feedback may already rate
+    /// that content). Repeating the current status is allowed. Metadata may
+    /// change at any time (topics and confidences are often computed later).
+    pub fn check_against(&self, current: MessageStatus, current_content: &str) -> Result<(), DomainError> {
+        if current == MessageStatus::Pending {
+            return Ok(());
+        }
+        if let Some(next) = self.status
+            && next != current
+        {
+            return Err(DomainError::conflict(
+                "invalid_status_transition",
+                format!("a {} message cannot become {}", current.as_str(), next.as_str()),
+            ));
+        }
+        if self.content.as_deref().is_some_and(|c| c != current_content) {
+            return Err(DomainError::conflict(
+                "message_final",
+                format!("the content of a {} message can no longer change", current.as_str()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn body(role: MessageRole) -> MessageBody {
+        MessageBody {
+            id: "m1".into(),
+            role,
+            content: "hi".into(),
+            request_id: None,
+            status: None,
+            metadata: None,
+            created_at: None,
+        }
+    }
+
+    #[test]
+    fn metadata_must_be_an_object_with_sane_conventional_keys() {
+        assert!(Metadata::parse("metadata", Some(json!([1]))).is_err());
+        let err = Metadata::parse("metadata", Some(json!({"confidence": 1.5}))).unwrap_err();
+        assert!(err.to_string().starts_with("metadata.confidence:"));
+        assert!(Metadata::parse("metadata", Some(json!({"topic": 3}))).is_err());
+        assert!(Metadata::parse("metadata", Some(json!({"tags": ["a", 1]}))).is_err());
+        let m =
+            Metadata::parse("metadata", Some(json!({"topic": "billing", "confidence": 0.4, "variant": "B"}))).unwrap();
+        assert_eq!(m.topic().as_deref(), Some("billing"));
+        assert_eq!(m.confidence_value(), Some(0.4));
+        assert_eq!(m.variant().as_deref(), Some("B"));
+        let big = json!({"blob": "x".repeat(MAX_METADATA_BYTES)});
+        assert!(Metadata::parse("metadata", Some(big)).is_err());
+    }
+
+    #[test]
+    fn messages_default_to_completed_and_refuse_activity() {
+        let m = MessageInput::parse("c1", body(MessageRole::User), Timestamp(0)).unwrap();
+        assert_eq!(m.status, MessageStatus::Completed);
+        assert!(MessageInput::parse("c1", body(MessageRole::Activity), Timestamp(0)).is_err());
+        let mut with_request = body(MessageRole::User);
+        with_request.request_id = Some("r1".into());
+        assert!(MessageInput::parse("c1", with_request, Timestamp(0)).is_err());
+    }
+
+    #[test]
+    fn fingerprints_tell_identical_from_different() {
+        let a = MessageInput::parse("c1", body(MessageRole::User), Timestamp(0)).unwrap();
+        let b = MessageInput::parse("c1", body(MessageRole::User), Timestamp(0)).unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        let mut other = body(MessageRole::User);
+        other.content = "hello".into();
+        let c = MessageInput::parse("c1", other, Timestamp(0)).unwrap();
+        assert_ne!(a.fingerprint(), c.fingerprint());
+    }
+
+    #[test]
+    fn pending_answers_complete_or_fail_once() {
+        let complete = MessageUpdate::parse(
+            "m1",
+            MessageUpdateBody { status: Some(MessageStatus::Completed), ..Default::default() },
+        )
+        .unwrap();
+        assert!(complete.check_against(MessageStatus::Pending, "x").is_ok());
+        assert!(complete.check_against(MessageStatus::Completed, "x").is_ok());
+        let fail =
+            MessageUpdate::parse("m1", MessageUpdateBody { status: Some(MessageStatus::Failed), ..Default::default() })
+                .unwrap();
+        assert!(matches!(fail.check_against(MessageStatus::Completed, "x"), Err(DomainError::Conflict { .. })));
+        let edit =
+            MessageUpdate::parse("m1", MessageUpdateBody { content: Some("y".into()), ..Default::default() }).unwrap();
+        assert!(edit.check_against(MessageStatus::Pending, "x").is_ok());
+        assert!(edit.check_against(MessageStatus::Completed, "x").is_err());
+        assert!(edit.check_against(MessageStatus::Completed, "y").is_ok());
+        assert!(MessageUpdate::parse("m1", MessageUpdateBody::default()).is_err());
+    }
+}

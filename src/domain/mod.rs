@@ -1,0 +1,17 @@
+//! The domain: the product's rules with no IO.
+//!
+//! Everything here is pure: parsing raw input into validated types, the
+//! vocabulary of the product (roles, statuses), and the decisions that do not
+//! need a database. The store and the HTTP layer call into this module; it
+//! never calls out of it.
+
+pub mod access;
+pub mod account;
+pub mod conversation;
+pub mod error;
+pub mod ids;
+pub mod page;
+pub mod time;
+
+pub use error::DomainError;
+pub use time::Timestamp;

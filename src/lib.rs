@@ -1,0 +1,19 @@
+//! Plaudit: a self-hosted feedback service for AI assistants.
+//!
+//! A request travels `api` → `domain` → `store`:
+//!
+//! - [`config`]: typed settings from defaults, an optional TOML file and `PLAUDIT_*` variables.
+//! - [`startup`]: builds the router from the state and serves it until shutdown.
+//! - [`api`]: the HTTP layer (axum): extraction, authentication, one error type, OpenAPI.
+//! - [`domain`]: the rules, pure and unit-tested: validation, roles, lifecycles.
+//! - [`store`]: the [`store::Store`] trait, all SQL, and the SQLite and PostgreSQL engines.
+//! - [`cli`]: the command-line doors (`serve`, `migrate`, `accounts`, `keys`).
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

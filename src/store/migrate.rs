@@ -1,0 +1,108 @@
+//! Embedded migrations, one list per engine, kept in step: the same
+//! versions and names in `migrations/sqlite` and `migrations/postgres`.
+
+use super::{
+    StoreError,
+    sql::{Conn, Dialect, Engine},
+};
+use crate::params;
+
+/// One schema change.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+macro_rules! migrations {
+    ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
+        &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../../migrations/", $dir, "/", $name, ".sql")),
+        }),*]
+    };
+}
+
+/// The SQLite migrations, oldest first.
+pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation");
+/// The PostgreSQL migrations, oldest first.
+pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation");
+
+/// The list for a dialect.
+pub fn for_dialect(d: Dialect) -> &'static [Migration] {
+    match d {
+        Dialect::Sqlite => SQLITE,
+        Dialect::Postgres => POSTGRES,
+    }
+}
+
+const LEDGER: &str = "CREATE TABLE IF NOT EXISTS plaudit_migrations (
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+/// Applies every pending migration, each in its own transaction. Safe to run
+/// from several processes at once: on PostgreSQL an advisory lock serialises
+/// them; SQLite has a single writer. Returns the versions applied.
+pub async fn run<E: Engine>(engine: &E) -> Result<Vec<i64>, StoreError> {
+    let mut applied = Vec::new();
+    loop {
+        let step = engine
+            .write(|c| {
+                Box::pin(async move {
+                    if c.dialect() == Dialect::Postgres {
+                        c.batch("SELECT pg_advisory_xact_lock(7343026)").await?;
+                    }
+                    c.batch(LEDGER).await?;
+                    let done: i64 = c
+                        .query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM plaudit_migrations", &[])
+                        .await?
+                        .first()
+                        .map(|r| r.get(0))
+                        .transpose()?
+                        .unwrap_or(0);
+                    let Some(next) = for_dialect(c.dialect()).iter().find(|m| m.version > done) else {
+                        return Ok(None);
+                    };
+                    c.batch(next.sql).await?;
+                    c.execute(
+                        "INSERT INTO plaudit_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                        params![next.version, next.name, crate::domain::Timestamp::now()],
+                    )
+                    .await?;
+                    Ok(Some(next.version))
+                })
+            })
+            .await?;
+        match step {
+            Some(v) => applied.push(v),
+            None => return Ok(applied),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_engines_have_the_same_versions_and_names() {
+        let names = |ms: &[Migration]| ms.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
+        assert_eq!(names(SQLITE), names(POSTGRES));
+        for (i, m) in SQLITE.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1, "versions are consecutive");
+            assert!(m.name.starts_with(&format!("{:04}_", m.version)));
+        }
+    }
+
+    #[test]
+    fn every_migration_file_is_listed() {
+        for (dir, list) in [("sqlite", SQLITE), ("postgres", POSTGRES)] {
+            let path = format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR"));
+            let mut files: Vec<String> =
+                std::fs::read_dir(path).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+            files.sort();
+            let listed: Vec<String> = list.iter().map(|m| format!("{}.sql", m.name)).collect();
+            assert_eq!(files, listed, "{dir}");
+        }
+    }
+}

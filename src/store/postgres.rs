@@ -1,0 +1,199 @@
+//! The PostgreSQL engine: the scale-out path.
+//!
+//! Any number of stateless `plaudit` processes share one database; every
+//! invariant lives in its constraints and atomic statements. Connections come
+//! from a deadpool pool; statements are prepared once per connection.
+
+use std::error::Error as _;
+
+use bytes::BytesMut;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::{
+    NoTls,
+    error::SqlState,
+    types::{IsNull, ToSql, Type, to_sql_checked},
+};
+
+use super::{
+    StoreError,
+    sql::{Conn, Dialect, Engine, Row, Value, Work},
+};
+
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) => match *ty {
+                Type::INT8 => i.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                #[allow(clippy::cast_precision_loss)]
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                _ => i.to_string().to_sql(ty, out),
+            },
+            Value::Real(r) => match *ty {
+                #[allow(clippy::cast_possible_truncation)]
+                Type::FLOAT4 => (*r as f32).to_sql(ty, out),
+                Type::FLOAT8 => r.to_sql(ty, out),
+                _ => r.to_string().to_sql(ty, out),
+            },
+            Value::Text(s) => s.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn read_value(row: &tokio_postgres::Row, i: usize) -> Result<Value, tokio_postgres::Error> {
+    let ty = row.columns()[i].type_();
+    Ok(match *ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map_or(Value::Null, Value::Int),
+        Type::INT4 => row.try_get::<_, Option<i32>>(i)?.map_or(Value::Null, |v| Value::Int(v.into())),
+        Type::INT2 => row.try_get::<_, Option<i16>>(i)?.map_or(Value::Null, |v| Value::Int(v.into())),
+        Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map_or(Value::Null, |v| Value::Int(v.into())),
+        Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map_or(Value::Null, Value::Real),
+        Type::FLOAT4 => row.try_get::<_, Option<f32>>(i)?.map_or(Value::Null, |v| Value::Real(v.into())),
+        _ => row.try_get::<_, Option<String>>(i)?.map_or(Value::Null, Value::Text),
+    })
+}
+
+fn map_err(e: tokio_postgres::Error) -> StoreError {
+    match e.code() {
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION => StoreError::Conflict(e.to_string()),
+        Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => StoreError::Conflict(e.to_string()),
+        Some(c)
+            if *c == SqlState::ADMIN_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+                || *c == SqlState::TOO_MANY_CONNECTIONS
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE
+                || *c == SqlState::T_R_DEADLOCK_DETECTED =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        Some(_) => StoreError::Other(format!("{e}: {}", e.source().map(ToString::to_string).unwrap_or_default())),
+        None => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+fn map_pool_err(e: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Unavailable(format!("no database connection: {e}"))
+}
+
+/// A pooled PostgreSQL connection speaking the shared SQL.
+pub struct PgConn {
+    client: Option<Object>,
+    in_transaction: bool,
+}
+
+impl PgConn {
+    fn client(&self) -> &Object {
+        self.client.as_ref().expect("a PgConn holds its client until dropped")
+    }
+}
+
+impl PgConn {
+    /// Marks whether a transaction is open, for [`Drop`] to judge the connection.
+    fn set_in_transaction(&mut self, open: bool) {
+        self.in_transaction = open;
+    }
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        // A connection left inside a transaction (a panic, a cancelled task)
+        // must not go back to the pool: detach it so it closes.
+        if self.in_transaction
+            && let Some(obj) = self.client.take()
+        {
+            drop(Object::take(obj));
+        }
+    }
+}
+
+impl Conn for PgConn {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let client = self.client();
+        let stmt = client.prepare_cached(sql).await.map_err(map_err)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let rows = client.query(&stmt, &refs).await.map_err(map_err)?;
+        rows.iter()
+            .map(|r| (0..r.len()).map(|i| read_value(r, i)).collect::<Result<Vec<_>, _>>().map(Row))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(map_err)
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let client = self.client();
+        let stmt = client.prepare_cached(sql).await.map_err(map_err)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        client.execute(&stmt, &refs).await.map_err(map_err)
+    }
+
+    async fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.client().batch_execute(sql).await.map_err(map_err)
+    }
+}
+
+/// The PostgreSQL engine: a connection pool.
+pub struct PgEngine {
+    pool: Pool,
+}
+
+impl PgEngine {
+    /// Builds the pool; connections open lazily, the first one right away
+    /// (by the caller's migration run).
+    pub fn connect(url: &str, max_connections: usize) -> Result<Self, StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Other(format!("PLAUDIT_DATABASE_URL is not a valid PostgreSQL URL: {e}")))?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(max_connections.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(std::time::Duration::from_secs(10)))
+            .create_timeout(Some(std::time::Duration::from_secs(5)))
+            .build()
+            .map_err(|e| StoreError::Other(format!("cannot build the connection pool: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    async fn conn(&self) -> Result<PgConn, StoreError> {
+        let client = self.pool.get().await.map_err(map_pool_err)?;
+        Ok(PgConn { client: Some(client), in_transaction: false })
+    }
+}
+
+impl Engine for PgEngine {
+    type Conn = PgConn;
+
+    async fn read<T: Send + 'static>(&self, work: impl Work<PgConn, T>) -> Result<T, StoreError> {
+        let mut conn = self.conn().await?;
+        work(&mut conn).await
+    }
+
+    async fn write<T: Send + 'static>(&self, work: impl Work<PgConn, T>) -> Result<T, StoreError> {
+        let mut conn = self.conn().await?;
+        // The transaction runs in its own task, so a client that hangs up
+        // cannot cut it off half-way.
+        tokio::spawn(async move {
+            conn.batch("BEGIN").await?;
+            conn.set_in_transaction(true);
+            let result = work(&mut conn).await;
+            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            conn.batch(end).await?;
+            conn.set_in_transaction(false);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("a PostgreSQL write failed: {e}")))?
+    }
+}

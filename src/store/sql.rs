@@ -1,0 +1,204 @@
+//! The small seam between the shared SQL and the two engines.
+//!
+//! All queries of the product are written once, in `queries.rs`, against the
+//! [`Conn`] trait: portable SQL with `$1`-style placeholders, integers for
+//! times (UTC milliseconds) and flags, text for ids and JSON. Each engine
+//! implements `Conn` (how to run a statement) and [`Engine`] (how to get a
+//! connection for a read, and how to run a write transaction).
+
+use std::future::Future;
+
+use futures_util::future::BoxFuture;
+
+use super::StoreError;
+
+/// A value bound to a statement or read from a row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Self::Int(i64::from(v))
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Self::Real(v)
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Self::Text(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Self::Text(v.to_owned())
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Self::Text(v.clone())
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}
+impl From<crate::domain::Timestamp> for Value {
+    fn from(v: crate::domain::Timestamp) -> Self {
+        Self::Int(v.0)
+    }
+}
+impl From<&crate::domain::ids::Uuid> for Value {
+    fn from(v: &crate::domain::ids::Uuid) -> Self {
+        Self::Text(v.as_str().to_owned())
+    }
+}
+impl From<&crate::domain::ids::ClientId> for Value {
+    fn from(v: &crate::domain::ids::ClientId) -> Self {
+        Self::Text(v.as_str().to_owned())
+    }
+}
+
+/// Builds a parameter list: `params![a, b, c]`.
+#[macro_export]
+macro_rules! params {
+    ($($v:expr),* $(,)?) => { &[$($crate::store::sql::Value::from($v)),*][..] };
+}
+
+/// One result row, read by column index.
+#[derive(Debug, Clone)]
+pub struct Row(pub Vec<Value>);
+
+/// Reads a typed value out of a [`Value`].
+pub trait FromValue: Sized {
+    fn from_value(v: &Value) -> Option<Self>;
+}
+
+impl FromValue for i64 {
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+impl FromValue for f64 {
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Real(r) => Some(*r),
+            #[allow(clippy::cast_precision_loss)]
+            Value::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+}
+impl FromValue for bool {
+    fn from_value(v: &Value) -> Option<Self> {
+        i64::from_value(v).map(|i| i != 0)
+    }
+}
+impl FromValue for String {
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+impl FromValue for crate::domain::Timestamp {
+    fn from_value(v: &Value) -> Option<Self> {
+        i64::from_value(v).map(crate::domain::Timestamp)
+    }
+}
+impl FromValue for crate::domain::ids::Uuid {
+    fn from_value(v: &Value) -> Option<Self> {
+        String::from_value(v).map(crate::domain::ids::Uuid::from_db)
+    }
+}
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Null => Some(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+impl Row {
+    /// The value of column `i` as `T`; a type mismatch is a bug, reported as such.
+    pub fn get<T: FromValue>(&self, i: usize) -> Result<T, StoreError> {
+        self.0
+            .get(i)
+            .and_then(T::from_value)
+            .ok_or_else(|| StoreError::Other(format!("column {i} has an unexpected type: {:?}", self.0.get(i))))
+    }
+}
+
+/// Which engine a connection speaks to, for the rare statement that differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection that runs portable SQL.
+pub trait Conn: Send {
+    fn dialect(&self) -> Dialect;
+
+    /// Runs a statement and returns all its rows.
+    fn query(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<Vec<Row>, StoreError>> + Send;
+
+    /// Runs a statement and returns the number of rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Runs one or more statements without parameters (DDL, savepoints).
+    fn batch(&mut self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The first row, if any.
+    fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> impl Future<Output = Result<Option<Row>, StoreError>> + Send {
+        async move { Ok(self.query(sql, params).await?.into_iter().next()) }
+    }
+}
+
+/// A unit of work on a connection: a closure returning a boxed future that
+/// borrows the connection.
+pub trait Work<C, T>: for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static {}
+impl<C, T, F> Work<C, T> for F where
+    F: for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static
+{
+}
+
+/// A database engine: where connections come from and how writes commit.
+pub trait Engine: Send + Sync + 'static {
+    type Conn: Conn;
+
+    /// Runs `work` on a connection for reading.
+    fn read<T: Send + 'static>(
+        &self,
+        work: impl Work<Self::Conn, T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+
+    /// Runs `work` in a transaction: an `Err` undoes everything it wrote; an
+    /// `Ok` is committed (durably) before this returns.
+    fn write<T: Send + 'static>(
+        &self,
+        work: impl Work<Self::Conn, T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+}

@@ -1,0 +1,269 @@
+//! The SQLite engine: the embedded default.
+//!
+//! One writer thread owns the only writing connection and commits whatever
+//! is queued in one transaction (group commit): each queued unit of work runs
+//! inside its own savepoint, so a failing one is undone alone, and every
+//! caller is answered only after the shared `COMMIT` returned. Readers use a
+//! small pool of their own connections; in WAL mode they never wait on the
+//! writer.
+
+use std::{
+    panic::AssertUnwindSafe,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use futures_util::FutureExt;
+use rusqlite::{OpenFlags, ToSql, types::ToSqlOutput};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::{
+    StoreError,
+    sql::{Conn, Dialect, Engine, Row, Value, Work},
+};
+
+/// Most units of work committed in one transaction.
+const MAX_GROUP: usize = 512;
+
+/// Tuning knobs of the SQLite engine.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    pub path: PathBuf,
+    pub busy_timeout: Duration,
+    /// `FULL` survives power loss, `NORMAL` only a crash of the process.
+    pub synchronous_full: bool,
+    pub readers: usize,
+}
+
+/// Parses `sqlite://relative.db`, `sqlite:///absolute/path.db` or `sqlite:path.db`.
+pub fn path_from_url(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = rest.split('?').next().unwrap_or_default();
+    (!rest.is_empty()).then(|| PathBuf::from(rest))
+}
+
+/// A SQLite connection speaking the shared SQL.
+pub struct SqliteConn {
+    conn: rusqlite::Connection,
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        use rusqlite::types::ValueRef;
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(i) => ValueRef::Integer(*i),
+            Value::Real(r) => ValueRef::Real(*r),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+        }))
+    }
+}
+
+/// SQLite numbers its parameters `?1`; the shared SQL writes `$1`.
+fn translate(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) => match f.code {
+            ErrorCode::ConstraintViolation => StoreError::Conflict(e.to_string()),
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen | ErrorCode::DiskFull => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Other(e.to_string()),
+        },
+        _ => StoreError::Other(e.to_string()),
+    }
+}
+
+impl SqliteConn {
+    fn open(opts: &SqliteOptions, read_only: bool) -> Result<Self, StoreError> {
+        let flags = if read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI
+        };
+        let conn = rusqlite::Connection::open_with_flags(&opts.path, flags)
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", opts.path.display())))?;
+        conn.busy_timeout(opts.busy_timeout).map_err(map_err)?;
+        conn.set_prepared_statement_cache_capacity(256);
+        let sync = if opts.synchronous_full { "FULL" } else { "NORMAL" };
+        if !read_only {
+            conn.pragma_update(None, "journal_mode", "WAL").map_err(map_err)?;
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;"
+        ))
+        .map_err(map_err)?;
+        Ok(Self { conn })
+    }
+
+    fn run_query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&translate(sql)).map_err(map_err)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(map_err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(map_err)? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                use rusqlite::types::ValueRef;
+                values.push(match row.get_ref(i).map_err(map_err)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(v) => Value::Int(v),
+                    ValueRef::Real(v) => Value::Real(v),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                });
+            }
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+
+    fn run_execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&translate(sql)).map_err(map_err)?;
+        let n = stmt.execute(rusqlite::params_from_iter(params.iter())).map_err(map_err)?;
+        Ok(n as u64)
+    }
+}
+
+impl Conn for SqliteConn {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<Vec<Row>, StoreError>> + Send {
+        std::future::ready(self.run_query(sql, params))
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        std::future::ready(self.run_execute(sql, params))
+    }
+
+    fn batch(&mut self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        std::future::ready(self.conn.execute_batch(sql).map_err(map_err))
+    }
+}
+
+/// Runs work on a SQLite connection. Its futures never wait (SQLite calls are
+/// synchronous), so polling once always finishes them.
+fn run_now<T>(conn: &mut SqliteConn, work: impl Work<SqliteConn, T>) -> Result<T, StoreError> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| work(conn).now_or_never())) {
+        Ok(Some(result)) => result,
+        Ok(None) => Err(StoreError::Other("a SQLite unit of work did not finish at once".into())),
+        Err(_) => Err(StoreError::Other("a SQLite unit of work panicked".into())),
+    }
+}
+
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A queued unit of work; given no connection, it only prepares its answer
+/// (its transaction could not begin).
+type Job = Box<dyn FnOnce(Option<&mut SqliteConn>) -> Reply + Send>;
+
+/// The SQLite engine: a writer thread and a pool of readers.
+pub struct SqliteEngine {
+    jobs: mpsc::UnboundedSender<Job>,
+    readers: Arc<Mutex<Vec<SqliteConn>>>,
+    permits: Arc<Semaphore>,
+    opts: SqliteOptions,
+}
+
+impl SqliteEngine {
+    /// Opens the file (creating it), switches it to WAL and starts the writer.
+    pub fn open(opts: SqliteOptions) -> Result<Self, StoreError> {
+        let writer = SqliteConn::open(&opts, false)?;
+        let (jobs, rx) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("plaudit-sqlite-writer".into())
+            .spawn(move || writer_loop(writer, rx))
+            .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
+        Ok(Self {
+            jobs,
+            readers: Arc::new(Mutex::new(Vec::new())),
+            permits: Arc::new(Semaphore::new(opts.readers.max(1))),
+            opts,
+        })
+    }
+}
+
+fn writer_loop(mut conn: SqliteConn, mut rx: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err) {
+            for job in group {
+                job(None)(Err(e.clone()));
+            }
+            continue;
+        }
+        let replies: Vec<Reply> = group.into_iter().map(|job| job(Some(&mut conn))).collect();
+        let committed = conn.conn.execute_batch("COMMIT").map_err(map_err);
+        if committed.is_err() {
+            let _ = conn.conn.execute_batch("ROLLBACK");
+        }
+        for reply in replies {
+            reply(committed.clone());
+        }
+    }
+}
+
+impl Engine for SqliteEngine {
+    type Conn = SqliteConn;
+
+    async fn read<T: Send + 'static>(&self, work: impl Work<SqliteConn, T>) -> Result<T, StoreError> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("the reader pool is closed".into()))?;
+        let readers = Arc::clone(&self.readers);
+        let opts = self.opts.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let pooled = readers.lock().map(|mut r| r.pop()).unwrap_or(None);
+            let mut conn = match pooled {
+                Some(c) => c,
+                None => SqliteConn::open(&opts, true)?,
+            };
+            let result = run_now(&mut conn, work);
+            if let Ok(mut r) = readers.lock() {
+                r.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("a SQLite reader failed: {e}")))?
+    }
+
+    async fn write<T: Send + 'static>(&self, work: impl Work<SqliteConn, T>) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
+        let job: Job = Box::new(move |conn: Option<&mut SqliteConn>| {
+            let result = match conn.map(|c| (c.conn.execute_batch("SAVEPOINT unit").map_err(map_err), c)) {
+                None => Err(StoreError::Unavailable("the SQLite transaction could not begin".into())),
+                Some((Err(e), _)) => Err(e),
+                Some((Ok(()), conn)) => {
+                    let r = run_now(conn, work);
+                    if r.is_err() {
+                        let _ = conn.conn.execute_batch("ROLLBACK TO unit");
+                    }
+                    let _ = conn.conn.execute_batch("RELEASE unit");
+                    r
+                }
+            };
+            Box::new(move |committed: Result<(), StoreError>| {
+                let _ = tx.send(committed.and(result));
+            })
+        });
+        self.jobs.send(job).map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
+        rx.await.map_err(|_| StoreError::Unavailable("the SQLite writer dropped a write".into()))?
+    }
+}
