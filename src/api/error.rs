@@ -6,7 +6,7 @@
 
 use axum::{
     Json,
-    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
+    extract::rejection::{PathRejection, QueryRejection},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -162,25 +162,6 @@ fn split_field(detail: &str) -> (Option<String>, String) {
             (Some(field.to_owned()), format!("{field}: {rest}"))
         }
         _ => (None, detail.to_owned()),
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        match r {
-            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
-            JsonRejection::JsonDataError(e) => {
-                let (field, message) = split_field(&e.body_text());
-                Self::BadRequest { code: "invalid_request", message, field }
-            }
-            JsonRejection::JsonSyntaxError(e) => Self::BadRequest {
-                code: "invalid_request",
-                message: format!("the body is not valid JSON: {}", split_field(&e.body_text()).1),
-                field: None,
-            },
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
-            other => Self::BadRequest { code: "invalid_request", message: other.body_text(), field: None },
-        }
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, AppState, Auth, ErrorResponses, conversations::conversation_command};
+use super::{ApiError, ApiJson, AppState, Auth, ErrorResponses, conversations::conversation_command, invalid_field};
 use crate::{
     domain::{
         DomainError, Timestamp,
@@ -67,14 +67,9 @@ fn take_string(event: &mut Map<String, Value>, key: &str) -> Result<String, Doma
     }
 }
 
-fn body<T: serde::de::DeserializeOwned>(event: Map<String, Value>) -> Result<T, DomainError> {
-    serde_json::from_value(Value::Object(event)).map_err(|e| {
-        let text = e.to_string();
-        match text.strip_prefix("missing field `").and_then(|r| r.split_once('`')) {
-            Some((field, _)) => DomainError::invalid(field, "is required"),
-            None => DomainError::invalid("event", text),
-        }
-    })
+fn body<T: serde::de::DeserializeOwned>(event: Map<String, Value>) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(Value::Object(event))
+        .map_err(|e| invalid_field(&e.path().to_string(), &e.into_inner().to_string()))
 }
 
 /// Turns one raw event into the command its endpoint would run.

@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::{Auth, KeyRateLimiter};
 pub use error::{ApiError, ErrorBody, ErrorResponses};
-pub use extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
+pub use extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, invalid_field};
 
 use crate::{
     domain::{DomainError, page::PageRequest},

@@ -372,6 +372,14 @@ impl MessageUpdate {
         })
     }
 
+    /// Whether applying this update to `current` would change anything; a
+    /// repeated update (a re-sent batch) writes nothing.
+    pub fn changes(&self, current: &Message) -> bool {
+        self.status.is_some_and(|s| s != current.status)
+            || self.content.as_deref().is_some_and(|c| c != current.content)
+            || self.metadata.as_ref().is_some_and(|m| current.metadata.as_object() != Some(&m.object))
+    }
+
     /// The lifecycle of an answer: `pending` may complete or fail; a finished
     /// message keeps its status and its content (feedback may already rate
     /// that content). Repeating the current status is allowed. Metadata may

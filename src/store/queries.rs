@@ -372,6 +372,9 @@ async fn update_message(
 ) -> Result<Applied, StoreError> {
     let (current, _) = find_message(c, scope, update.id.as_str()).await?.ok_or(StoreError::NotFound("message"))?;
     update.check_against(current.status, &current.content)?;
+    if !update.changes(&current) {
+        return Ok(Applied::Message { message: current, created: false });
+    }
     let metadata = update.metadata.as_ref();
     c.execute(
         "UPDATE messages SET

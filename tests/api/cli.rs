@@ -1,0 +1,215 @@
+//! The `plaudit` binary: scriptable commands, crash durability, graceful shutdown.
+
+use std::{
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use plaudit::domain::{access::hash_secret, account::DEFAULT_ACCOUNT_ID};
+use serde_json::{Value, json};
+
+use crate::{
+    both_backends,
+    helpers::{Backend, TestDatabase},
+};
+
+both_backends!(
+    accounts_create_prints_the_id_alone,
+    keys_create_prints_the_secret_alone,
+    keys_can_be_listed_and_revoked,
+    bad_arguments_fail_cleanly,
+    acknowledged_writes_survive_a_killed_process,
+    sigterm_stops_the_server_cleanly,
+);
+
+fn plaudit(db: &TestDatabase, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plaudit"))
+        .args(args)
+        .env("PLAUDIT_DATABASE_URL", &db.url)
+        .env("PLAUDIT_LOG_LEVEL", "warn")
+        .output()
+        .expect("run plaudit")
+}
+
+fn stdout_line(out: &Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one line on stdout: {text:?}");
+    lines[0].to_owned()
+}
+
+async fn accounts_create_prints_the_id_alone(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    let id = stdout_line(&plaudit(&db, &["accounts", "create", "--name", "Acme"]));
+    let restricted = stdout_line(&plaudit(&db, &["accounts", "create", "--name", "Cheap", "--no-api-access"]));
+    let store = db.open_store().await;
+    let acme = store.get_account(&id).await.unwrap();
+    assert_eq!(acme.name, "Acme");
+    assert!(acme.api_access);
+    assert!(!store.get_account(&restricted).await.unwrap().api_access);
+    // The default account exists from the first migration on.
+    assert!(store.get_account(DEFAULT_ACCOUNT_ID).await.unwrap().api_access);
+}
+
+async fn keys_create_prints_the_secret_alone(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    let secret = stdout_line(&plaudit(&db, &["keys", "create", "--role", "server", "--name", "backend"]));
+    assert!(secret.starts_with("plk_"));
+    let store = db.open_store().await;
+    let record = store.find_key(&hash_secret(&secret)).await.unwrap().expect("the key is stored by its hash");
+    assert_eq!(record.key.account_id, DEFAULT_ACCOUNT_ID);
+    assert_eq!(record.key.name, "backend");
+    assert_eq!(record.key.role.as_str(), "server");
+
+    let account = stdout_line(&plaudit(&db, &["accounts", "create", "--name", "Acme"]));
+    let bot = store.create_bot(&account, "Support".into(), plaudit::domain::Timestamp::now()).await.unwrap();
+    let bound = stdout_line(&plaudit(
+        &db,
+        &["keys", "create", "--role", "public", "--account", &account, "--bot", bot.id.as_str(), "--expires-in", "60"],
+    ));
+    let record = store.find_key(&hash_secret(&bound)).await.unwrap().unwrap();
+    assert_eq!(record.key.account_id, account);
+    assert_eq!(record.key.bot_id.as_ref(), Some(&bot.id));
+    assert!(record.key.expires_at.is_some());
+}
+
+async fn keys_can_be_listed_and_revoked(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    let secret = stdout_line(&plaudit(&db, &["keys", "create", "--role", "admin", "--name", "ops"]));
+    let listed = plaudit(&db, &["keys", "list"]);
+    assert!(listed.status.success());
+    let text = String::from_utf8(listed.stdout).unwrap();
+    assert!(text.contains("ops") && text.contains("active"), "{text}");
+    assert!(!text.contains(&secret), "a listing never shows secrets");
+    let id = text.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let revoked = plaudit(&db, &["keys", "revoke", &id]);
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    let text = String::from_utf8(plaudit(&db, &["keys", "list"]).stdout).unwrap();
+    assert!(text.contains("revoked"), "{text}");
+    let store = db.open_store().await;
+    assert!(store.find_key(&hash_secret(&secret)).await.unwrap().unwrap().key.revoked_at.is_some());
+}
+
+async fn bad_arguments_fail_cleanly(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    for args in [
+        &["keys", "create", "--role", "root"][..],
+        &["keys", "create", "--role", "admin", "--account", "nope"],
+        &["keys", "create", "--role", "admin", "--bot", "not-a-uuid"],
+        &["keys", "revoke", "not-a-uuid"],
+        &["accounts", "create", "--name", ""],
+        &["frobnicate"],
+    ] {
+        let out = plaudit(&db, args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(out.stdout.is_empty(), "{args:?} prints nothing on stdout");
+        assert!(!out.stderr.is_empty(), "{args:?} explains itself");
+    }
+    let bad_config = Command::new(env!("CARGO_BIN_EXE_plaudit"))
+        .args(["--config", "/does/not/exist.toml", "migrate"])
+        .output()
+        .unwrap();
+    assert!(!bad_config.status.success());
+}
+
+/// A `plaudit serve` child process on a free port.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(db: &TestDatabase) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(env!("CARGO_BIN_EXE_plaudit"))
+            .arg("serve")
+            .env("PLAUDIT_DATABASE_URL", &db.url)
+            .env("PLAUDIT_LISTEN", format!("127.0.0.1:{port}"))
+            .env("PLAUDIT_RATE_LIMIT_PER_SECOND", "0")
+            .env("PLAUDIT_LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start plaudit serve");
+        Self { child, base: format!("http://127.0.0.1:{port}") }
+    }
+
+    async fn wait_ready(&self, client: &reqwest::Client) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(r) = client.get(format!("{}/readyz", self.base)).send().await
+                && r.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("plaudit serve did not become ready");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn acknowledged_writes_survive_a_killed_process(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    let key = stdout_line(&plaudit(&db, &["keys", "create", "--role", "admin"]));
+    let server = Server::start(&db);
+    let client = reqwest::Client::new();
+    server.wait_ready(&client).await;
+    let post =
+        |path: &str, body: Value| client.post(format!("{}{path}", server.base)).bearer_auth(&key).json(&body).send();
+    let bot: Value = post("/v1/bots", json!({"name": "Support"})).await.unwrap().json().await.unwrap();
+    let bot = bot["id"].as_str().unwrap().to_owned();
+    // Many writers at once, so that commits are grouped.
+    let mut acknowledged = Vec::new();
+    let writes = (0..40).map(|i| {
+        let events: Vec<Value> = std::iter::once(json!({"type": "conversation", "id": format!("c{i}"), "bot_id": bot}))
+            .chain((0..5).map(|m| json!({"type": "message", "conversation_id": format!("c{i}"), "id": format!("c{i}-m{m}"), "role": "user", "content": "x"})))
+            .collect();
+        post("/v1/ingest", json!({ "events": events }))
+    });
+    for (i, r) in futures_util::future::join_all(writes).await.into_iter().enumerate() {
+        if let Ok(r) = r
+            && r.status() == 200
+        {
+            acknowledged.push(i);
+        }
+    }
+    assert_eq!(acknowledged.len(), 40);
+    // The process dies without any chance to flush.
+    let mut server = server;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    let store = db.open_store().await;
+    let scope = plaudit::domain::access::Scope::account(DEFAULT_ACCOUNT_ID);
+    for i in acknowledged {
+        let id = plaudit::domain::ids::ClientId::parse("id", &format!("c{i}")).unwrap();
+        let t = store.transcript(&scope, &id).await.expect("an acknowledged conversation survives");
+        assert_eq!(t.messages.len(), 5);
+    }
+}
+
+async fn sigterm_stops_the_server_cleanly(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    let mut server = Server::start(&db);
+    let client = reqwest::Client::new();
+    server.wait_ready(&client).await;
+    let killed = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "a SIGTERM ends with exit code 0, got {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,174 @@
+//! `POST /v1/ingest`: batches with per-event results.
+
+use serde_json::{Value, json};
+
+use crate::{
+    both_backends,
+    helpers::{Backend, spawn_app},
+};
+
+both_backends!(
+    a_batch_applies_good_events_and_reports_bad_ones,
+    re_sending_a_batch_duplicates_nothing,
+    a_changed_message_in_a_resent_batch_is_409,
+    a_batch_may_update_and_end_what_it_created,
+    a_batch_has_at_most_a_thousand_events,
+    a_full_batch_of_a_thousand_events_applies,
+    concurrent_batches_with_the_same_ids_store_each_once,
+);
+
+fn results(body: &Value) -> Vec<(bool, u64)> {
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["ok"].as_bool().unwrap(), r["status"].as_u64().unwrap()))
+        .collect()
+}
+
+async fn a_batch_applies_good_events_and_reports_bad_ones(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let batch = json!({"events": [
+        {"type": "conversation", "id": "c1", "bot_id": bot},
+        {"type": "message", "conversation_id": "c1", "id": "m1", "role": "user", "content": "hi"},
+        {"type": "message", "conversation_id": "missing", "id": "m2", "role": "user", "content": "hi"},
+        {"type": "teleport", "id": "x"},
+        {"type": "message", "conversation_id": "c1", "id": "bad id", "role": "user", "content": "hi"},
+        "not an object",
+        {"type": "message", "conversation_id": "c1", "id": "m3", "role": "robot", "content": "hi"},
+        {"type": "message", "conversation_id": "c1", "id": "m4", "role": "assistant", "content": "hello"},
+    ]});
+    let r = app.post("/v1/ingest", &app.admin, batch).await;
+    let body = r.assert_status(200).clone();
+    assert_eq!(
+        results(&body),
+        [(true, 201), (true, 201), (false, 404), (false, 400), (false, 400), (false, 400), (false, 400), (true, 201)]
+    );
+    let items = body["results"].as_array().unwrap();
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(item["index"], i);
+    }
+    assert_eq!(items[2]["error"], "not_found");
+    assert!(items[3]["message"].as_str().unwrap().contains("events[3].type"), "{}", items[3]);
+    assert!(items[4]["message"].as_str().unwrap().contains("events[4].id"), "{}", items[4]);
+    assert!(items[6]["message"].as_str().unwrap().contains("role"), "{}", items[6]);
+    let transcript = app.get("/v1/conversations/c1", &app.admin).await;
+    let ids: Vec<&str> =
+        transcript.body["messages"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["m1", "m4"]);
+}
+
+async fn re_sending_a_batch_duplicates_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let batch = json!({"events": [
+        {"type": "conversation", "id": "c1", "bot_id": bot, "metadata": {"variant": "A"}},
+        {"type": "message", "conversation_id": "c1", "id": "m1", "role": "user", "content": "hi"},
+        {"type": "message", "conversation_id": "c1", "id": "m2", "role": "assistant", "content": "hello", "request_id": "r1", "status": "pending"},
+        {"type": "message_update", "id": "m2", "status": "completed"},
+        {"type": "conversation_end", "id": "c1"},
+    ]});
+    let first = app.post("/v1/ingest", &app.admin, batch.clone()).await;
+    assert_eq!(results(first.assert_status(200)), [(true, 201), (true, 201), (true, 201), (true, 200), (true, 200)]);
+    let before = app.get("/v1/conversations/c1", &app.admin).await.body;
+    let second = app.post("/v1/ingest", &app.admin, batch).await;
+    assert_eq!(results(second.assert_status(200)), [(true, 200), (true, 200), (true, 200), (true, 200), (true, 200)]);
+    let after = app.get("/v1/conversations/c1", &app.admin).await.body;
+    assert_eq!(after["messages"], before["messages"], "nothing duplicated or changed");
+    assert_eq!(after["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(after["status"], "ended");
+}
+
+async fn a_changed_message_in_a_resent_batch_is_409(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let event = |content: &str| {
+        json!({"events": [
+            {"type": "conversation", "id": "c1", "bot_id": bot},
+            {"type": "message", "conversation_id": "c1", "id": "m1", "role": "user", "content": content},
+        ]})
+    };
+    app.post("/v1/ingest", &app.admin, event("hi")).await.assert_status(200);
+    let r = app.post("/v1/ingest", &app.admin, event("changed")).await;
+    let body = r.assert_status(200);
+    assert_eq!(results(body), [(true, 200), (false, 409)]);
+    assert_eq!(body["results"][1]["error"], "conflict");
+}
+
+async fn a_batch_may_update_and_end_what_it_created(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let r = app
+        .post(
+            "/v1/ingest",
+            &app.admin,
+            json!({"events": [
+                {"type": "conversation", "id": "c1", "bot_id": bot},
+                {"type": "message", "conversation_id": "c1", "id": "a1", "role": "assistant", "content": "...", "status": "pending"},
+                {"type": "message_update", "id": "a1", "status": "failed"},
+                {"type": "message_update", "id": "a1", "status": "completed"},
+                {"type": "conversation_end", "id": "c1", "extra": 1},
+                {"type": "conversation_end", "id": "c1"},
+            ]}),
+        )
+        .await;
+    assert_eq!(
+        results(r.assert_status(200)),
+        [(true, 201), (true, 201), (true, 200), (false, 409), (false, 400), (true, 200)]
+    );
+    let transcript = app.get("/v1/conversations/c1", &app.admin).await.body;
+    assert_eq!(transcript["messages"][0]["status"], "failed");
+    assert_eq!(transcript["status"], "ended");
+}
+
+async fn a_batch_has_at_most_a_thousand_events(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let events: Vec<Value> = (0..1001).map(|i| json!({"type": "conversation_end", "id": format!("c{i}")})).collect();
+    app.post("/v1/ingest", &app.admin, json!({"events": events})).await.assert_invalid("events");
+    app.post("/v1/ingest", &app.admin, json!({"events": "nope"})).await.assert_invalid("events");
+    app.post("/v1/ingest", &app.admin, json!({})).await.assert_invalid("events");
+    let empty = app.post("/v1/ingest", &app.admin, json!({"events": []})).await;
+    assert_eq!(empty.assert_status(200)["results"], json!([]));
+}
+
+async fn a_full_batch_of_a_thousand_events_applies(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let mut events = Vec::new();
+    for c in 0..100 {
+        events.push(json!({"type": "conversation", "id": format!("c{c}"), "bot_id": bot}));
+        for m in 0..9 {
+            events.push(json!({"type": "message", "conversation_id": format!("c{c}"), "id": format!("c{c}-m{m}"),
+                               "role": if m % 2 == 0 { "user" } else { "assistant" }, "content": format!("turn {m}")}));
+        }
+    }
+    let r = app.post("/v1/ingest", &app.admin, json!({ "events": events })).await;
+    let body = r.assert_status(200);
+    assert_eq!(body["results"].as_array().unwrap().len(), 1000);
+    assert!(results(body).iter().all(|&(ok, status)| ok && status == 201));
+    let t = app.get("/v1/conversations/c99", &app.admin).await;
+    assert_eq!(t.assert_status(200)["messages"].as_array().unwrap().len(), 9);
+}
+
+async fn concurrent_batches_with_the_same_ids_store_each_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let batch = json!({"events": [
+        {"type": "conversation", "id": "shared", "bot_id": bot},
+        {"type": "message", "conversation_id": "shared", "id": "s1", "role": "user", "content": "hi"},
+        {"type": "message", "conversation_id": "shared", "id": "s2", "role": "assistant", "content": "hello", "request_id": "sr"},
+    ]});
+    let sends = (0..20).map(|_| app.post("/v1/ingest", &app.admin, batch.clone()));
+    let replies = futures_util::future::join_all(sends).await;
+    let mut created = 0;
+    for r in &replies {
+        for (ok, status) in results(r.assert_status(200)) {
+            assert!(ok, "{}", r.body);
+            created += usize::from(status == 201);
+        }
+    }
+    assert_eq!(created, 3, "each object is created exactly once");
+    let t = app.get("/v1/conversations/shared", &app.admin).await;
+    assert_eq!(t.assert_status(200)["messages"].as_array().unwrap().len(), 2);
+}

@@ -1,0 +1,68 @@
+//! Health, readiness, the OpenAPI document and request ids.
+
+use reqwest::Method;
+
+use crate::{
+    both_backends,
+    helpers::{Backend, spawn_app},
+};
+
+both_backends!(health_and_readiness_answer_without_a_key, every_answer_carries_a_request_id);
+
+async fn health_and_readiness_answer_without_a_key(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert_eq!(app.send(Method::GET, "/healthz", None, None).await.assert_status(200)["status"], "ok");
+    assert_eq!(app.send(Method::GET, "/readyz", None, None).await.assert_status(200)["status"], "ok");
+}
+
+async fn every_answer_carries_a_request_id(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let r = app.get("/v1/bots", &app.admin).await;
+    assert!(r.headers.contains_key("x-request-id"));
+    let sent =
+        app.client.get(format!("{}/healthz", app.address)).header("x-request-id", "trace-me-42").send().await.unwrap();
+    assert_eq!(sent.headers()["x-request-id"], "trace-me-42");
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route_with_its_errors() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let doc = app.send(Method::GET, "/openapi.json", None, None).await;
+    let doc = doc.assert_status(200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let expected = [
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/v1/bots", "get"),
+        ("/v1/bots", "post"),
+        ("/v1/bots/{id}", "get"),
+        ("/v1/keys", "get"),
+        ("/v1/keys", "post"),
+        ("/v1/keys/{id}", "delete"),
+        ("/v1/conversations/{id}", "put"),
+        ("/v1/conversations/{id}", "get"),
+        ("/v1/conversations/{id}/messages", "post"),
+        ("/v1/conversations/{id}/end", "post"),
+        ("/v1/messages/{id}", "patch"),
+        ("/v1/ingest", "post"),
+    ];
+    let paths = doc["paths"].as_object().unwrap();
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(documented, expected.len(), "every documented operation is expected: {:?}", paths.keys());
+    for (path, method) in expected {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} is documented");
+        let responses = op["responses"].as_object().unwrap();
+        assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path} has a success answer");
+        if path.starts_with("/v1/") {
+            for status in ["400", "401", "403", "404", "413", "429", "500", "503"] {
+                assert!(responses.contains_key(status), "{method} {path} documents {status}");
+            }
+        }
+    }
+    for schema in ["ErrorBody", "Bot", "Conversation", "Message", "Transcript", "IngestResponse"] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema}");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+}
