@@ -42,8 +42,9 @@ async fn a_body_over_one_mebibyte_is_413(backend: Backend) {
     r.assert_error(413, "payload_too_large");
     let bot = app.bot("Support").await;
     app.put("/v1/conversations/c1", &app.admin, json!({"bot_id": bot})).await.assert_status(201);
-    let huge = json!({"id": "m1", "role": "user", "content": "b".repeat(1024 * 1024 + 1)});
-    app.post("/v1/conversations/c1/messages", &app.admin, huge).await.assert_error(413, "payload_too_large");
+    let huge = json!({"id": "m1", "role": "user", "content": "b".repeat(1024 * 1024 + 1)}).to_string().into_bytes();
+    let r = app.raw(Method::POST, "/v1/conversations/c1/messages", &app.admin, Some("application/json"), huge).await;
+    r.assert_error(413, "payload_too_large");
     // The server is still fine afterwards.
     app.get("/v1/bots", &app.admin).await.assert_status(200);
 }

@@ -1,0 +1,369 @@
+//! Conversations, messages, the commands that write them, and the transcript.
+
+use super::tenancy::get_bot;
+use crate::{
+    domain::{
+        DomainError, Timestamp,
+        access::Scope,
+        conversation::{
+            Conversation, ConversationInput, ConversationStatus, Message, MessageInput, MessageRole, MessageStatus,
+            MessageUpdate, Metadata,
+        },
+        ids::ClientId,
+    },
+    params,
+    store::{
+        Applied, Command, StoreError, Transcript,
+        sql::{Conn, Row},
+    },
+};
+
+// ---- conversations ----------------------------------------------------------
+
+pub(super) const CONVERSATION_COLUMNS: &str =
+    "v.id, v.bot_id, v.contact_id, v.locale, v.metadata, v.status, v.created_at, v.updated_at, v.ended_at, v.seq";
+
+pub(super) fn conversation_from(row: &Row) -> Result<Conversation, StoreError> {
+    let metadata: String = row.get(4)?;
+    let status: String = row.get(5)?;
+    Ok(Conversation {
+        id: row.get(0)?,
+        bot_id: row.get(1)?,
+        contact_id: row.get(2)?,
+        locale: row.get(3)?,
+        metadata: Metadata::from_db(&metadata),
+        status: ConversationStatus::from_db(&status),
+        created_at: row.get(6)?,
+        updated_at: row.get(7)?,
+        ended_at: row.get(8)?,
+    })
+}
+
+/// A conversation in the caller's scope, or `None`.
+pub(super) async fn find_conversation(
+    c: &mut impl Conn,
+    scope: &Scope,
+    id: &str,
+) -> Result<Option<Conversation>, StoreError> {
+    let row = c
+        .query_opt(
+            &format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations v
+                 WHERE v.account_id = $1 AND v.id = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
+            ),
+            params![&scope.account_id, id, scope.bot_id.as_ref()],
+        )
+        .await?;
+    row.as_ref().map(conversation_from).transpose()
+}
+
+pub(super) async fn get_conversation(c: &mut impl Conn, scope: &Scope, id: &str) -> Result<Conversation, StoreError> {
+    find_conversation(c, scope, id).await?.ok_or(StoreError::NotFound("conversation"))
+}
+
+/// Does a conversation with this id exist in the account at all (any bot)?
+pub(super) async fn conversation_exists_in_account(
+    c: &mut impl Conn,
+    account_id: &str,
+    id: &str,
+) -> Result<bool, StoreError> {
+    Ok(c.query_opt("SELECT 1 FROM conversations WHERE account_id = $1 AND id = $2", params![account_id, id])
+        .await?
+        .is_some())
+}
+
+pub(super) async fn upsert_conversation(
+    c: &mut impl Conn,
+    scope: &Scope,
+    input: ConversationInput,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    if let Some(existing) = find_conversation(c, scope, input.id.as_str()).await? {
+        return update_conversation(c, scope, existing, input, now).await;
+    }
+    if conversation_exists_in_account(c, &scope.account_id, input.id.as_str()).await? {
+        // Either another writer created it just now, or it belongs to a bot
+        // this key cannot see (then it does not exist for this key).
+        let existing =
+            find_conversation(c, scope, input.id.as_str()).await?.ok_or(StoreError::NotFound("conversation"))?;
+        return update_conversation(c, scope, existing, input, now).await;
+    }
+    let bot_id = match (&input.bot_id, &scope.bot_id) {
+        (Some(b), _) => b.clone(),
+        (None, Some(own)) => own.clone(),
+        (None, None) => return Err(DomainError::invalid("bot_id", "is required to create a conversation").into()),
+    };
+    get_bot(c, scope, &bot_id).await?;
+    let metadata = input.metadata.clone().unwrap_or_default();
+    let created_at = input.created_at.unwrap_or(now);
+    let inserted = c
+        .query_opt(
+            "INSERT INTO conversations (account_id, id, bot_id, contact_id, locale, metadata, variant, status, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9)
+             ON CONFLICT DO NOTHING RETURNING seq",
+            params![
+                &scope.account_id,
+                &input.id,
+                &bot_id,
+                input.contact_id.clone(),
+                input.locale.clone(),
+                metadata.to_json(),
+                metadata.variant(),
+                created_at,
+                now
+            ],
+        )
+        .await?;
+    if inserted.is_none() {
+        // Another writer created it in between: this becomes an update.
+        let existing = get_conversation(c, scope, input.id.as_str()).await?;
+        return update_conversation(c, scope, existing, input, now).await;
+    }
+    Ok(Applied::Conversation { conversation: get_conversation(c, scope, input.id.as_str()).await?, created: true })
+}
+
+pub(super) async fn update_conversation(
+    c: &mut impl Conn,
+    scope: &Scope,
+    existing: Conversation,
+    input: ConversationInput,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    crate::domain::conversation::check_bot_unchanged(&existing.bot_id, input.bot_id.as_ref())?;
+    let metadata = input.metadata.as_ref();
+    c.execute(
+        "UPDATE conversations SET
+            contact_id = COALESCE($3, contact_id),
+            locale = COALESCE($4, locale),
+            metadata = COALESCE($5, metadata),
+            variant = CASE WHEN $6 = 1 THEN $7 ELSE variant END,
+            updated_at = $8
+         WHERE account_id = $1 AND id = $2",
+        params![
+            &scope.account_id,
+            &input.id,
+            input.contact_id.clone(),
+            input.locale.clone(),
+            metadata.map(Metadata::to_json),
+            metadata.is_some(),
+            metadata.and_then(Metadata::variant),
+            now
+        ],
+    )
+    .await?;
+    Ok(Applied::Conversation { conversation: get_conversation(c, scope, input.id.as_str()).await?, created: false })
+}
+
+pub(super) async fn end_conversation(
+    c: &mut impl Conn,
+    scope: &Scope,
+    id: &ClientId,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    let conversation = get_conversation(c, scope, id.as_str()).await?;
+    if conversation.status == ConversationStatus::Ended {
+        return Ok(Applied::Conversation { conversation, created: false });
+    }
+    c.execute(
+        "UPDATE conversations SET status = 'ended', ended_at = $3, updated_at = $3 WHERE account_id = $1 AND id = $2",
+        params![&scope.account_id, id, now],
+    )
+    .await?;
+    Ok(Applied::Conversation { conversation: get_conversation(c, scope, id.as_str()).await?, created: false })
+}
+
+// ---- messages ---------------------------------------------------------------
+
+pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.role, m.content, m.request_id, m.status, m.metadata, m.created_at, m.updated_at, m.fingerprint";
+
+pub(super) fn message_from(row: &Row) -> Result<Message, StoreError> {
+    let role: String = row.get(2)?;
+    let status: String = row.get(5)?;
+    let metadata: String = row.get(6)?;
+    Ok(Message {
+        id: row.get(0)?,
+        conversation_id: row.get(1)?,
+        role: MessageRole::from_db(&role),
+        content: row.get(3)?,
+        request_id: row.get(4)?,
+        status: MessageStatus::from_db(&status),
+        metadata: Metadata::from_db(&metadata),
+        created_at: row.get(7)?,
+        updated_at: row.get(8)?,
+    })
+}
+
+/// A message whose conversation is in the caller's scope, with its fingerprint.
+pub(super) async fn find_message(
+    c: &mut impl Conn,
+    scope: &Scope,
+    id: &str,
+) -> Result<Option<(Message, String)>, StoreError> {
+    let row = c
+        .query_opt(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m
+                 JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id
+                 WHERE m.account_id = $1 AND m.id = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
+            ),
+            params![&scope.account_id, id, scope.bot_id.as_ref()],
+        )
+        .await?;
+    row.map(|r| Ok((message_from(&r)?, r.get(9)?))).transpose()
+}
+
+pub(super) async fn append_message(
+    c: &mut impl Conn,
+    scope: &Scope,
+    input: MessageInput,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    get_conversation(c, scope, input.conversation_id.as_str()).await?;
+    let fingerprint = input.fingerprint();
+    let inserted = c
+        .query_opt(
+            "INSERT INTO messages (account_id, id, conversation_id, role, content, request_id, status, metadata,
+                                   topic, confidence, fingerprint, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT DO NOTHING RETURNING seq",
+            params![
+                &scope.account_id,
+                &input.id,
+                &input.conversation_id,
+                input.role.as_str(),
+                input.content.as_str(),
+                input.request_id.as_deref(),
+                input.status.as_str(),
+                input.metadata.to_json(),
+                input.metadata.topic(),
+                input.metadata.confidence_value(),
+                fingerprint.as_str(),
+                input.created_at.unwrap_or(now),
+                now
+            ],
+        )
+        .await?;
+    if inserted.is_some() {
+        let (message, _) = find_message(c, scope, input.id.as_str()).await?.ok_or(StoreError::NotFound("message"))?;
+        return Ok(Applied::Message { message, created: true });
+    }
+    // Nothing was written: the id or the request id is taken.
+    match find_message(c, scope, input.id.as_str()).await? {
+        Some((message, stored)) if stored == fingerprint => Ok(Applied::Message { message, created: false }),
+        Some(_) => Err(DomainError::conflict(
+            "conflict",
+            format!(
+                "message id '{}' is already taken by a different message; use a message_update to change it",
+                input.id.as_str()
+            ),
+        )
+        .into()),
+        None if c
+            .query_opt(
+                "SELECT 1 FROM messages WHERE account_id = $1 AND id = $2",
+                params![&scope.account_id, &input.id],
+            )
+            .await?
+            .is_some() =>
+        {
+            Err(DomainError::conflict("conflict", format!("message id '{}' is already taken", input.id.as_str()))
+                .into())
+        }
+        None => Err(DomainError::conflict(
+            "conflict",
+            format!("request_id '{}' already belongs to another message", input.request_id.unwrap_or_default()),
+        )
+        .into()),
+    }
+}
+
+pub(super) async fn update_message(
+    c: &mut impl Conn,
+    scope: &Scope,
+    update: MessageUpdate,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    let (current, _) = find_message(c, scope, update.id.as_str()).await?.ok_or(StoreError::NotFound("message"))?;
+    update.check_against(current.status, &current.content)?;
+    if !update.changes(&current) {
+        return Ok(Applied::Message { message: current, created: false });
+    }
+    let metadata = update.metadata.as_ref();
+    c.execute(
+        "UPDATE messages SET
+            status = COALESCE($3, status),
+            content = COALESCE($4, content),
+            metadata = COALESCE($5, metadata),
+            topic = CASE WHEN $6 = 1 THEN $7 ELSE topic END,
+            confidence = CASE WHEN $6 = 1 THEN $8 ELSE confidence END,
+            updated_at = $9
+         WHERE account_id = $1 AND id = $2",
+        params![
+            &scope.account_id,
+            &update.id,
+            update.status.map(MessageStatus::as_str),
+            update.content.clone(),
+            metadata.map(Metadata::to_json),
+            metadata.is_some(),
+            metadata.and_then(Metadata::topic),
+            metadata.and_then(Metadata::confidence_value),
+            now
+        ],
+    )
+    .await?;
+    let (message, _) = find_message(c, scope, update.id.as_str()).await?.ok_or(StoreError::NotFound("message"))?;
+    Ok(Applied::Message { message, created: false })
+}
+
+pub(super) async fn apply_one(
+    c: &mut impl Conn,
+    scope: &Scope,
+    command: Command,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    match command {
+        Command::UpsertConversation(input) => upsert_conversation(c, scope, input, now).await,
+        Command::AppendMessage(input) => append_message(c, scope, input, now).await,
+        Command::UpdateMessage(update) => update_message(c, scope, update, now).await,
+        Command::EndConversation(id) => end_conversation(c, scope, &id, now).await,
+    }
+}
+
+/// Runs commands in order, each in a savepoint so that one failing is undone
+/// alone while the others stay.
+pub(super) async fn apply_all(
+    c: &mut impl Conn,
+    scope: &Scope,
+    commands: Vec<Command>,
+    now: Timestamp,
+) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
+    let mut results = Vec::with_capacity(commands.len());
+    for command in commands {
+        c.batch("SAVEPOINT event").await?;
+        let result = apply_one(c, scope, command, now).await;
+        if result.is_err() {
+            c.batch("ROLLBACK TO SAVEPOINT event").await?;
+        }
+        c.batch("RELEASE SAVEPOINT event").await?;
+        if let Err(StoreError::Unavailable(e)) = &result {
+            return Err(StoreError::Unavailable(e.clone()));
+        }
+        results.push(result);
+    }
+    Ok(results)
+}
+
+pub(super) async fn transcript(c: &mut impl Conn, scope: &Scope, id: &ClientId) -> Result<Transcript, StoreError> {
+    let conversation = get_conversation(c, scope, id.as_str()).await?;
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m
+                 WHERE m.account_id = $1 AND m.conversation_id = $2 ORDER BY m.created_at, m.seq"
+            ),
+            params![&scope.account_id, id],
+        )
+        .await?;
+    let messages = rows.iter().map(message_from).collect::<Result<_, _>>()?;
+    Ok(Transcript { conversation, messages })
+}

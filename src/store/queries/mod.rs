@@ -1,0 +1,264 @@
+//! Every query of the product, written once for both engines.
+//!
+//! Functions here take a [`Conn`] and speak portable SQL. Rules that need
+//! stored state are decided by calling into `domain`; rules that must hold
+//! across processes are constraints or single atomic statements. One file
+//! per area; this one implements [`Store`] by running them on an engine.
+
+mod conversations;
+mod tenancy;
+
+use conversations::*;
+use tenancy::*;
+
+use super::{
+    Applied, Command, Store, StoreError, Transcript,
+    sql::{Conn, Engine},
+};
+use crate::{
+    domain::{
+        Timestamp,
+        access::{ApiKey, KeyRecord, NewKey, Scope},
+        account::{Account, Bot, PLAN_NO_API, PLAN_STANDARD},
+        ids::{ClientId, Uuid},
+        page::{Cursor, Page, PageRequest},
+    },
+    params,
+};
+
+/// The upper bound of a keyset page when no cursor was given.
+fn page_start(page: &PageRequest) -> (i64, i64) {
+    page.after.map_or((i64::MAX, i64::MAX), |c| (c.at, c.seq))
+}
+
+/// The one [`Store`] implementation, generic over the engine.
+pub struct SqlStore<E> {
+    engine: E,
+}
+
+impl<E: Engine> SqlStore<E> {
+    pub fn new(engine: E) -> Self {
+        Self { engine }
+    }
+}
+
+#[async_trait::async_trait]
+impl<E: Engine> Store for SqlStore<E> {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.engine.read(|c| Box::pin(async move { c.query("SELECT 1", &[]).await.map(drop) })).await
+    }
+
+    async fn create_account(&self, name: String, api_access: bool, now: Timestamp) -> Result<Account, StoreError> {
+        let id = Uuid::new().to_string();
+        let plan = if api_access { PLAN_STANDARD } else { PLAN_NO_API };
+        self.engine
+            .write(move |c| {
+                Box::pin(async move {
+                    c.execute(
+                        "INSERT INTO accounts (id, name, plan_id, created_at) VALUES ($1, $2, $3, $4)",
+                        params![id.as_str(), name, plan, now],
+                    )
+                    .await?;
+                    get_account(c, &id).await
+                })
+            })
+            .await
+    }
+
+    async fn get_account(&self, id: &str) -> Result<Account, StoreError> {
+        let id = id.to_owned();
+        self.engine.read(move |c| Box::pin(async move { get_account(c, &id).await })).await
+    }
+
+    async fn find_key(&self, secret_hash: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let hash = secret_hash.to_owned();
+        self.engine
+            .read(move |c| {
+                Box::pin(async move {
+                    let row = c
+                        .query_opt(
+                            &format!(
+                                "SELECT {KEY_COLUMNS}, p.api_access FROM api_keys k
+                                 JOIN accounts a ON a.id = k.account_id JOIN plans p ON p.id = a.plan_id
+                                 WHERE k.secret_hash = $1"
+                            ),
+                            params![hash],
+                        )
+                        .await?;
+                    row.map(|r| Ok(KeyRecord { key: key_from(&r)?, api_access: r.get(10)? })).transpose()
+                })
+            })
+            .await
+    }
+
+    async fn create_key(
+        &self,
+        key: NewKey,
+        secret_hash: String,
+        prefix: String,
+        now: Timestamp,
+    ) -> Result<ApiKey, StoreError> {
+        self.engine
+            .write(move |c| {
+                Box::pin(async move {
+                    get_account(c, &key.account_id).await?;
+                    let scope = Scope::account(key.account_id.clone());
+                    if let Some(bot) = &key.bot_id {
+                        get_bot(c, &scope, bot).await?;
+                    }
+                    let id = Uuid::new();
+                    c.execute(
+                        "INSERT INTO api_keys (id, account_id, bot_id, role, name, prefix, secret_hash, created_at, expires_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        params![
+                            &id,
+                            &key.account_id,
+                            key.bot_id.as_ref(),
+                            key.role.as_str(),
+                            key.name,
+                            prefix,
+                            secret_hash,
+                            now,
+                            key.expires_at
+                        ],
+                    )
+                    .await?;
+                    get_key(c, &scope, &id).await
+                })
+            })
+            .await
+    }
+
+    async fn list_keys(&self, scope: &Scope, page: PageRequest) -> Result<Page<ApiKey>, StoreError> {
+        let scope = scope.clone();
+        self.engine
+            .read(move |c| {
+                Box::pin(async move {
+                    let (at, seq) = page_start(&page);
+                    let rows = c
+                        .query(
+                            &format!(
+                                "SELECT {KEY_COLUMNS} FROM api_keys k
+                                 WHERE k.account_id = $1 AND (CAST($2 AS TEXT) IS NULL OR k.bot_id = $2)
+                                   AND (k.created_at < $3 OR (k.created_at = $3 AND k.seq < $4))
+                                 ORDER BY k.created_at DESC, k.seq DESC LIMIT $5"
+                            ),
+                            params![&scope.account_id, scope.bot_id.as_ref(), at, seq, page.limit + 1],
+                        )
+                        .await?;
+                    let rows =
+                        rows.iter().map(|r| Ok((key_from(r)?, key_cursor(r)?))).collect::<Result<_, StoreError>>()?;
+                    Ok(Page::from_rows(rows, page.limit))
+                })
+            })
+            .await
+    }
+
+    async fn revoke_key(&self, scope: &Scope, id: &Uuid, now: Timestamp) -> Result<ApiKey, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine
+            .write(move |c| {
+                Box::pin(async move {
+                    get_key(c, &scope, &id).await?;
+                    c.execute(
+                        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND account_id = $2",
+                        params![&id, &scope.account_id, now],
+                    )
+                    .await?;
+                    get_key(c, &scope, &id).await
+                })
+            })
+            .await
+    }
+
+    async fn get_key_by_id(&self, id: &Uuid) -> Result<ApiKey, StoreError> {
+        let id = id.clone();
+        self.engine
+            .read(move |c| {
+                Box::pin(async move {
+                    let row = c
+                        .query_opt(&format!("SELECT {KEY_COLUMNS} FROM api_keys k WHERE k.id = $1"), params![&id])
+                        .await?
+                        .ok_or(StoreError::NotFound("key"))?;
+                    key_from(&row)
+                })
+            })
+            .await
+    }
+
+    async fn create_bot(&self, account_id: &str, name: String, now: Timestamp) -> Result<Bot, StoreError> {
+        let scope = Scope::account(account_id);
+        self.engine
+            .write(move |c| {
+                Box::pin(async move {
+                    let id = Uuid::new();
+                    c.execute(
+                        "INSERT INTO bots (id, account_id, name, created_at) VALUES ($1, $2, $3, $4)",
+                        params![&id, &scope.account_id, name, now],
+                    )
+                    .await?;
+                    get_bot(c, &scope, &id).await
+                })
+            })
+            .await
+    }
+
+    async fn get_bot(&self, scope: &Scope, id: &Uuid) -> Result<Bot, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| Box::pin(async move { get_bot(c, &scope, &id).await })).await
+    }
+
+    async fn list_bots(&self, scope: &Scope, page: PageRequest) -> Result<Page<Bot>, StoreError> {
+        let scope = scope.clone();
+        self.engine
+            .read(move |c| {
+                Box::pin(async move {
+                    let (at, seq) = page_start(&page);
+                    let rows = c
+                        .query(
+                            &format!(
+                                "SELECT {BOT_COLUMNS} FROM bots b
+                                 WHERE b.account_id = $1 AND (CAST($2 AS TEXT) IS NULL OR b.id = $2)
+                                   AND (b.created_at < $3 OR (b.created_at = $3 AND b.seq < $4))
+                                 ORDER BY b.created_at DESC, b.seq DESC LIMIT $5"
+                            ),
+                            params![&scope.account_id, scope.bot_id.as_ref(), at, seq, page.limit + 1],
+                        )
+                        .await?;
+                    let rows = rows
+                        .iter()
+                        .map(|r| Ok((bot_from(r)?, Cursor { at: r.get(2)?, seq: r.get(3)? })))
+                        .collect::<Result<_, StoreError>>()?;
+                    Ok(Page::from_rows(rows, page.limit))
+                })
+            })
+            .await
+    }
+
+    async fn apply(
+        &self,
+        scope: &Scope,
+        commands: Vec<Command>,
+        now: Timestamp,
+    ) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
+        let scope = scope.clone();
+        if commands.len() <= 1 {
+            // One command needs no savepoint: its transaction is the unit.
+            let Some(command) = commands.into_iter().next() else {
+                return Ok(Vec::new());
+            };
+            let result =
+                self.engine.write(move |c| Box::pin(async move { apply_one(c, &scope, command, now).await })).await;
+            return match result {
+                Err(e @ StoreError::Unavailable(_)) => Err(e),
+                other => Ok(vec![other]),
+            };
+        }
+        self.engine.write(move |c| Box::pin(async move { apply_all(c, &scope, commands, now).await })).await
+    }
+
+    async fn transcript(&self, scope: &Scope, id: &ClientId) -> Result<Transcript, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| Box::pin(async move { transcript(c, &scope, &id).await })).await
+    }
+}
