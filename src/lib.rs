@@ -5,6 +5,7 @@
 //! - [`config`]: typed settings from defaults, an optional TOML file and `PLAUDIT_*` variables.
 //! - [`startup`]: builds the router from the state and serves it until shutdown.
 //! - [`api`]: the HTTP layer (axum): extraction, authentication, one error type, OpenAPI.
+//! - [`compat`]: routes shaped like other platforms' APIs, onto the same store.
 //! - [`domain`]: the rules, pure and unit-tested: validation, roles, lifecycles.
 //! - [`store`]: the [`store::Store`] trait, all SQL, and the SQLite and PostgreSQL engines.
 //! - [`cli`]: the command-line doors (`serve`, `migrate`, `accounts`, `keys`).
@@ -12,6 +13,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod compat;
 pub mod config;
 pub mod domain;
 pub mod startup;

@@ -43,21 +43,24 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
-        Ok(Self::with_store(store, listener, settings))
+        Self::with_store(store, listener, settings).await
     }
 
     /// Assembles the application around an open store and a bound listener.
-    pub fn with_store(store: Arc<dyn Store>, listener: TcpListener, settings: &Settings) -> Self {
+    pub async fn with_store(store: Arc<dyn Store>, listener: TcpListener, settings: &Settings) -> anyhow::Result<Self> {
+        let token_secret =
+            store.signing_secret().await.map_err(|e| anyhow::anyhow!("cannot read the signing secret: {e}"))?;
         let state = AppState {
             store,
             rate_limiter: KeyRateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst),
+            token_secret: Arc::new(token_secret.into_bytes()),
         };
-        Self {
+        Ok(Self {
             listener,
             router: router(state.clone(), settings),
             grace: Duration::from_secs(settings.shutdown_grace_seconds),
             state,
-        }
+        })
     }
 
     /// The address actually bound.
@@ -115,6 +118,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(api::public_cors())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

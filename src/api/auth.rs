@@ -12,7 +12,8 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
 use super::{ApiError, AppState};
 use crate::domain::{
     Timestamp,
-    access::{KeyRefusal, Principal, hash_secret},
+    access::{KeyRefusal, Principal, Role, hash_secret},
+    token::{self, TokenClaims, TokenRefusal},
 };
 
 /// Per-key request budget.
@@ -70,5 +71,60 @@ impl FromRequestParts<AppState> for Auth {
             limiter.check(principal.key_id.as_str())?;
         }
         Ok(Self(principal))
+    }
+}
+
+/// Header carrying a feedback token.
+pub(crate) const FEEDBACK_TOKEN_HEADER: &str = "x-feedback-token";
+
+/// An authenticated request that may rate: a key, and for a `public` key the
+/// feedback token that says which conversation it may rate, as whom.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub token: Option<TokenClaims>,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Auth(principal) = Auth::from_request_parts(parts, state).await?;
+        if principal.role != Role::Public {
+            return Ok(Self { principal, token: None });
+        }
+        let raw = parts
+            .headers
+            .get(FEEDBACK_TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::InvalidFeedbackToken("a public key needs an X-Feedback-Token header"))?;
+        let claims = token::verify(raw.trim(), &state.token_secret, Timestamp::now()).map_err(|why| match why {
+            TokenRefusal::Expired => ApiError::InvalidFeedbackToken("the feedback token has expired"),
+            TokenRefusal::Malformed | TokenRefusal::BadSignature => {
+                ApiError::InvalidFeedbackToken("the feedback token is not valid")
+            }
+        })?;
+        let foreign_bot = principal.bot_id.as_ref().is_some_and(|b| b.as_str() != claims.bot_id);
+        if claims.account_id != principal.account_id || foreign_bot {
+            return Err(ApiError::InvalidFeedbackToken("the feedback token is not valid for this key"));
+        }
+        Ok(Self { principal, token: Some(claims) })
+    }
+}
+
+impl Caller {
+    /// The token's contact, when rating through a token.
+    pub fn contact(&self) -> Option<&str> {
+        self.token.as_ref().map(|t| t.contact_id.as_str())
+    }
+
+    /// A token may rate only its own conversation.
+    pub fn check_conversation(&self, conversation_id: &str) -> Result<(), ApiError> {
+        match &self.token {
+            Some(t) if t.conversation_id != conversation_id => {
+                Err(ApiError::InvalidFeedbackToken("the feedback token is for another conversation"))
+            }
+            _ => Ok(()),
+        }
     }
 }

@@ -10,12 +10,16 @@ use crate::domain::{
     DomainError, Timestamp,
     access::Role,
     account::{Bot, bot_name},
+    feedback::{BotSettings, BotSettingsPatch},
     ids::Uuid,
     page::Page,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_bot, list_bots)).routes(routes!(get_bot))
+    OpenApiRouter::new()
+        .routes(routes!(create_bot, list_bots))
+        .routes(routes!(get_bot))
+        .routes(routes!(get_settings, patch_settings))
 }
 
 /// The body of `POST /v1/bots`.
@@ -72,4 +76,31 @@ async fn get_bot(
     principal.require(Role::Server)?;
     let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
     Ok(Json(state.store.get_bot(&principal.scope(), &id).await?))
+}
+
+/// A bot's feedback and vote settings.
+#[utoipa::path(get, path = "/v1/bots/{id}/settings", tag = "bots", params(BotPath),
+    responses((status = 200, description = "The settings", body = BotSettings), ErrorResponses))]
+async fn get_settings(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<BotPath>,
+) -> Result<Json<BotSettings>, ApiError> {
+    principal.require(Role::Server)?;
+    let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
+    Ok(Json(state.store.bot_settings(&principal.scope(), &id).await?))
+}
+
+/// Changes any of a bot's settings (admin); `vote_window_seconds` is 1 s to a year.
+#[utoipa::path(patch, path = "/v1/bots/{id}/settings", tag = "bots", params(BotPath), request_body = BotSettingsPatch,
+    responses((status = 200, description = "The new settings", body = BotSettings), ErrorResponses))]
+async fn patch_settings(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<BotPath>,
+    ApiJson(patch): ApiJson<BotSettingsPatch>,
+) -> Result<Json<BotSettings>, ApiError> {
+    principal.require(Role::Admin)?;
+    let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
+    Ok(Json(state.store.update_bot_settings(&principal.scope(), &id, patch, Timestamp::now()).await?))
 }

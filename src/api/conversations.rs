@@ -62,7 +62,7 @@ fn conversation_reply(applied: Applied) -> Result<(StatusCode, Json<Conversation
     let status = status_of(&applied);
     match applied {
         Applied::Conversation { conversation, .. } => Ok((status, Json(conversation))),
-        Applied::Message { .. } => Err(ApiError::Internal("expected a conversation".into())),
+        _ => Err(ApiError::Internal("expected a conversation".into())),
     }
 }
 
@@ -70,7 +70,7 @@ fn message_reply(applied: Applied) -> Result<(StatusCode, Json<Message>), ApiErr
     let status = status_of(&applied);
     match applied {
         Applied::Message { message, .. } => Ok((status, Json(message))),
-        Applied::Conversation { .. } => Err(ApiError::Internal("expected a message".into())),
+        _ => Err(ApiError::Internal("expected a message".into())),
     }
 }
 

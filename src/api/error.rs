@@ -34,6 +34,8 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String, field: Option<String> },
     /// 401 `invalid_api_key`.
     InvalidApiKey,
+    /// 401 `invalid_feedback_token`: missing, expired, forged, or for another conversation.
+    InvalidFeedbackToken(&'static str),
     /// 403.
     Forbidden { code: &'static str, message: String },
     /// 404 `not_found`.
@@ -62,7 +64,7 @@ impl ApiError {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::InvalidApiKey => StatusCode::UNAUTHORIZED,
+            Self::InvalidApiKey | Self::InvalidFeedbackToken(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -82,6 +84,7 @@ impl ApiError {
             Self::InvalidApiKey => {
                 ("invalid_api_key", "the API key is missing, unknown, expired or revoked".to_owned(), None)
             }
+            Self::InvalidFeedbackToken(why) => ("invalid_feedback_token", (*why).to_owned(), None),
             Self::Forbidden { code, message } | Self::Conflict { code, message } => (*code, message.clone(), None),
             Self::NotFound(what) => ("not_found", format!("{what} not found"), None),
             Self::MethodNotAllowed => ("method_not_allowed", "this route does not accept that method".to_owned(), None),
@@ -185,7 +188,9 @@ pub enum ErrorResponses {
     /// Invalid input; the message and `field` name the problem.
     #[response(status = 400)]
     BadRequest(#[to_schema] ErrorBody),
-    /// Missing, unknown, expired or revoked API key (`invalid_api_key`).
+    /// Missing, unknown, expired or revoked API key (`invalid_api_key`), or a
+    /// feedback token that is missing, expired or for another conversation
+    /// (`invalid_feedback_token`).
     #[response(status = 401)]
     Unauthorized(#[to_schema] ErrorBody),
     /// The key's role may not do this (`forbidden`), or its plan has no API access

@@ -9,13 +9,17 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, AppState, Auth, ErrorResponses, conversations::conversation_command, invalid_field};
+use super::{
+    ApiError, ApiJson, AppState, Auth, Caller, ErrorResponses, conversations::conversation_command,
+    feedback::feedback_command, invalid_field, rating::csat_command, votes::vote_command,
+};
 use crate::{
     domain::{
         DomainError, Timestamp,
         access::{Principal, Role},
         conversation::{MessageInput, MessageUpdate},
         ids::ClientId,
+        vote::Direction,
     },
     store::Command,
 };
@@ -32,9 +36,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct IngestBody {
     /// Up to 1,000 events: `{"type": "conversation" | "message" | "message_update" |
-    /// "conversation_end", ...the body of the matching endpoint}`. A `conversation`,
-    /// `message_update` and `conversation_end` event carries the `id`; a `message`
-    /// event carries `conversation_id`.
+    /// "conversation_end" | "vote" | "feedback" | "csat", ...the body of the matching
+    /// endpoint}`. A `conversation`, `message_update` and `conversation_end` event
+    /// carries the `id`; `message`, `vote` and `csat` events carry `conversation_id`;
+    /// a `vote` also carries `direction` (`up` or `down`).
     #[schema(value_type = Vec<Object>)]
     pub events: Vec<Value>,
 }
@@ -98,12 +103,34 @@ fn parse_event(principal: &Principal, raw: Value, now: Timestamp) -> Result<Comm
             }
             Ok(Command::EndConversation(ClientId::parse("id", &id)?))
         }
+        "vote" => {
+            let conversation_id = take_string(&mut event, "conversation_id")?;
+            let direction = match take_string(&mut event, "direction")?.as_str() {
+                "up" => Direction::Up,
+                "down" => Direction::Down,
+                _ => return Err(DomainError::invalid("direction", "must be up or down").into()),
+            };
+            vote_command(&caller(principal), &conversation_id, direction, body(event)?, now)
+        }
+        "feedback" => feedback_command(&caller(principal), body(event)?, now),
+        "csat" => {
+            let conversation_id = take_string(&mut event, "conversation_id")?;
+            csat_command(&caller(principal), &conversation_id, body(event)?, now)
+        }
         other => Err(DomainError::invalid(
             "type",
-            format!("unknown event type '{other}'; expected conversation, message, message_update or conversation_end"),
+            format!(
+                "unknown event type '{other}'; expected conversation, message, message_update, conversation_end, \
+                 vote, feedback or csat"
+            ),
         )
         .into()),
     }
+}
+
+/// Batches come from server keys, never through a feedback token.
+fn caller(principal: &Principal) -> Caller {
+    Caller { principal: principal.clone(), token: None }
 }
 
 fn failure(index: usize, error: ApiError) -> EventResult {

@@ -9,21 +9,30 @@ pub mod bots;
 pub mod conversations;
 mod error;
 mod extract;
+pub mod feedback;
+pub mod golden;
 pub mod ingest;
 pub mod keys;
 pub mod ops;
+pub mod rating;
+pub mod votes;
 
 use std::sync::Arc;
 
-use axum::{Json, Router, routing::get};
+use axum::{
+    Json, Router,
+    http::{HeaderName, Method, header},
+    routing::get,
+};
 use serde::Deserialize;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::{
     IntoParams, Modify, OpenApi,
     openapi::security::{ApiKey as ApiKeyScheme, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 use utoipa_axum::router::OpenApiRouter;
 
-pub use auth::{Auth, KeyRateLimiter};
+pub use auth::{Auth, Caller, KeyRateLimiter};
 pub use error::{ApiError, ErrorBody, ErrorResponses};
 pub use extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, invalid_field};
 
@@ -37,6 +46,8 @@ use crate::{
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub rate_limiter: Option<Arc<KeyRateLimiter>>,
+    /// Signs and checks feedback tokens; the same in every instance.
+    pub token_secret: Arc<Vec<u8>>,
 }
 
 /// `limit` and `cursor` of every list.
@@ -55,6 +66,35 @@ impl PageQuery {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::is_browser_route;
+
+    #[test]
+    fn browser_routes_are_the_public_ones() {
+        for open in [
+            "/v1/feedback",
+            "/v1/conversations/c1/upvote",
+            "/v1/conversations/c1/csat",
+            "/v1/messages/m1/feedback",
+            "/v1/bots/b/rating-config",
+            "/v1/bots/b/csat-copy/fr-CA",
+            "/v1/api/conversation_ratings/configuration",
+        ] {
+            assert!(is_browser_route(open), "{open}");
+        }
+        for closed in [
+            "/v1/keys",
+            "/v1/ingest",
+            "/v1/conversations/c1",
+            "/v1/conversations/c1/feedback-token",
+            "/v1/feedback/x/review",
+        ] {
+            assert!(!is_browser_route(closed), "{closed}");
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Plaudit", description = "Self-hosted feedback service for AI assistants."),
@@ -65,6 +105,11 @@ impl PageQuery {
         (name = "keys", description = "API keys (admin)"),
         (name = "conversations", description = "Logging conversations and messages"),
         (name = "ingest", description = "Batches of events"),
+        (name = "votes", description = "Conversation votes"),
+        (name = "feedback", description = "Message feedback and review"),
+        (name = "golden examples", description = "Curated training data"),
+        (name = "rating", description = "Rating configuration, prompt copy, CSAT and feedback tokens"),
+        (name = "compatibility", description = "Routes shaped like other platforms' APIs"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -86,6 +131,35 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The routes a browser calls with a public key (and a feedback token).
+pub fn is_browser_route(path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    matches!(
+        parts.as_slice(),
+        ["", "v1", "feedback"]
+            | ["", "v1", "conversations", _, "upvote" | "downvote" | "csat"]
+            | ["", "v1", "messages", _, "feedback"]
+            | ["", "v1", "bots", _, "rating-config"]
+            | ["", "v1", "bots", _, "csat-copy", _]
+            | ["", "v1", "api", "conversation_ratings", "configuration"]
+    )
+}
+
+/// Cross-origin access for the browser routes, from any origin. Every other
+/// route gets no CORS headers, so browsers keep them same-origin.
+pub fn public_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(|_, parts| is_browser_route(parts.uri.path())))
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static(auth::FEEDBACK_TOKEN_HEADER),
+        ])
+        .max_age(std::time::Duration::from_secs(3600))
+}
+
 /// All documented routes, each carrying its OpenAPI operation.
 fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -94,6 +168,15 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(keys::router())
         .merge(conversations::router())
         .merge(ingest::router())
+        .merge(votes::private_router())
+        .merge(feedback::private_router())
+        .merge(rating::private_router())
+        .merge(golden::router())
+        .merge(crate::compat::request_feedback::router())
+        .merge(votes::router())
+        .merge(feedback::router())
+        .merge(rating::router())
+        .merge(crate::compat::rating_config::router())
 }
 
 /// Every route of the API, with the OpenAPI document served at `/openapi.json`.

@@ -200,6 +200,43 @@ impl Principal {
     }
 }
 
+/// Who gives a piece of feedback, a vote or a CSAT answer, and in what capacity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rater {
+    pub user_id: String,
+    pub source: super::feedback::Source,
+}
+
+impl Principal {
+    /// Resolves the rater of a request. A public key rates only as the contact
+    /// of its feedback token; server and admin keys rate on behalf of
+    /// `user_id`, or as themselves (`key:<id>`) when it is left out. Only
+    /// server and admin keys may backfill (`has_created_at`).
+    pub fn rater(
+        &self,
+        token_contact: Option<&str>,
+        user_id: Option<&str>,
+        has_created_at: bool,
+    ) -> Result<Rater, DomainError> {
+        let source = super::feedback::Source::of_role(self.role);
+        if self.role == Role::Public {
+            let contact = token_contact.ok_or_else(|| DomainError::forbidden("a public key needs a feedback token"))?;
+            if user_id.is_some_and(|u| u != contact) {
+                return Err(DomainError::forbidden("a feedback token rates only as its own contact"));
+            }
+            if has_created_at {
+                return Err(DomainError::forbidden("created_at (backfill) needs a server or admin key"));
+            }
+            return Ok(Rater { user_id: contact.to_owned(), source });
+        }
+        let user_id = match user_id {
+            Some(u) => super::ids::short_text("user_id", u, super::ids::MAX_SHORT_TEXT_LEN)?,
+            None => format!("key:{}", self.key_id),
+        };
+        Ok(Rater { user_id, source })
+    }
+}
+
 /// The slice of data a caller may see: one account, and maybe one bot of it.
 /// Objects outside the scope do not exist for the caller (404).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -286,6 +323,24 @@ mod tests {
         p.bot_id = Some(own.clone());
         assert_eq!(p.resolve_bot(None).unwrap(), own);
         assert!(p.resolve_bot(Some(other)).is_err());
+    }
+
+    #[test]
+    fn raters_come_from_the_token_or_the_body() {
+        use crate::domain::feedback::Source;
+        let mut p = Principal::admit(Some(record(Role::Server)), Timestamp(0)).unwrap();
+        let r = p.rater(None, Some("u1"), true).unwrap();
+        assert_eq!((r.user_id.as_str(), r.source), ("u1", Source::Api));
+        assert!(p.rater(None, None, false).unwrap().user_id.starts_with("key:"));
+        assert!(p.rater(None, Some(" "), false).is_err());
+        p.role = Role::Public;
+        assert!(p.rater(None, None, false).is_err(), "public needs a token");
+        let r = p.rater(Some("visitor-7"), None, false).unwrap();
+        assert_eq!((r.user_id.as_str(), r.source), ("visitor-7", Source::EndUser));
+        assert!(p.rater(Some("visitor-7"), Some("someone-else"), false).is_err());
+        assert!(p.rater(Some("visitor-7"), None, true).is_err(), "no backfill from browsers");
+        p.role = Role::Admin;
+        assert_eq!(p.rater(None, None, false).unwrap().source, Source::Reviewer);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::{
     DomainError, Timestamp,
     ids::{ClientId, MAX_SHORT_TEXT_LEN, Uuid, locale, optional_short_text},
+    rating::Satisfaction,
 };
 
 /// Largest metadata object, serialised.
@@ -232,6 +233,8 @@ pub struct Conversation {
     #[schema(value_type = Object)]
     pub metadata: Value,
     pub status: ConversationStatus,
+    /// Its latest conversation-level signal (a vote or a CSAT answer).
+    pub satisfaction: Satisfaction,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub ended_at: Option<Timestamp>,

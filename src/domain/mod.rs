@@ -9,9 +9,14 @@ pub mod access;
 pub mod account;
 pub mod conversation;
 pub mod error;
+pub mod feedback;
+pub mod golden;
 pub mod ids;
 pub mod page;
+pub mod rating;
 pub mod time;
+pub mod token;
+pub mod vote;
 
 pub use error::DomainError;
 pub use time::Timestamp;

@@ -45,6 +45,19 @@ impl Timestamp {
         Ok(t)
     }
 
+    /// Parses a bound of a time filter: RFC 3339, or a bare `YYYY-MM-DD`
+    /// meaning that day's midnight UTC.
+    pub fn parse_instant(field: &str, raw: &str) -> Result<Self, DomainError> {
+        if let Ok(date) = raw.parse::<jiff::civil::Date>() {
+            return date
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .map(|z| Self(z.timestamp().as_millisecond()))
+                .map_err(|_| DomainError::invalid(field, "is out of range"));
+        }
+        Self::parse_rfc3339(field, raw)
+            .map_err(|_| DomainError::invalid(field, "must be an RFC 3339 time or a date such as 2024-06-13"))
+    }
+
     /// RFC 3339 in UTC with a `Z`, milliseconds shown only when non-zero.
     pub fn to_rfc3339(self) -> String {
         match jiff::Timestamp::from_millisecond(self.0) {
@@ -105,6 +118,16 @@ mod tests {
     fn rejects_garbage_and_names_the_field() {
         let err = Timestamp::parse_rfc3339("created_at", "yesterday").unwrap_err();
         assert!(err.to_string().starts_with("created_at:"));
+    }
+
+    #[test]
+    fn filter_bounds_take_times_or_dates() {
+        assert_eq!(Timestamp::parse_instant("from", "2024-06-13").unwrap().to_rfc3339(), "2024-06-13T00:00:00Z");
+        assert_eq!(
+            Timestamp::parse_instant("from", "2024-06-13T10:00:00Z").unwrap().to_rfc3339(),
+            "2024-06-13T10:00:00Z"
+        );
+        assert!(Timestamp::parse_instant("from", "13/06/2024").unwrap_err().to_string().starts_with("from:"));
     }
 
     #[test]

@@ -20,11 +20,17 @@ pub use queries::SqlStore;
 
 use crate::domain::{
     DomainError, Timestamp,
-    access::{ApiKey, KeyRecord, NewKey, Scope},
+    access::{ApiKey, KeyRecord, NewKey, Rater, Scope},
     account::{Account, Bot},
     conversation::{Conversation, ConversationInput, Message, MessageInput, MessageUpdate},
+    feedback::{
+        BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackType, ReviewBody,
+    },
+    golden::GoldenExample,
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
+    rating::{CsatAnswer, PromptCopy, QuestionCode, RatingConfig, RatingConfigPatch, ResolvedCopy},
+    vote::{Direction, Vote, VoteAck},
 };
 
 /// What can go wrong in the store, independent of the engine.
@@ -47,6 +53,39 @@ pub enum StoreError {
     Other(String),
 }
 
+/// A vote to record.
+#[derive(Debug, Clone)]
+pub struct VoteInput {
+    pub conversation_id: ClientId,
+    pub direction: Direction,
+    pub value: i64,
+    pub reason: Option<String>,
+    pub rater: Rater,
+    pub created_at: Option<Timestamp>,
+}
+
+/// A thumb on an answer.
+#[derive(Debug, Clone)]
+pub struct FeedbackInput {
+    pub message_id: ClientId,
+    pub feedback_type: FeedbackType,
+    pub reason: Option<String>,
+    pub rater: Rater,
+    pub created_at: Option<Timestamp>,
+}
+
+/// An answer to a CSAT question, already scored.
+#[derive(Debug, Clone)]
+pub struct CsatInput {
+    pub conversation_id: ClientId,
+    pub question_code: QuestionCode,
+    pub value: String,
+    pub score: i64,
+    pub negative_reason: Option<String>,
+    pub rater: Rater,
+    pub created_at: Option<Timestamp>,
+}
+
 /// One write, as sent by a single endpoint or as one event of a batch.
 #[derive(Debug, Clone)]
 pub enum Command {
@@ -54,30 +93,84 @@ pub enum Command {
     AppendMessage(MessageInput),
     UpdateMessage(MessageUpdate),
     EndConversation(ClientId),
+    Vote(VoteInput),
+    Feedback(FeedbackInput),
+    Csat(CsatInput),
 }
 
 /// What a [`Command`] did.
 #[derive(Debug, Clone)]
 pub enum Applied {
-    Conversation { conversation: Conversation, created: bool },
-    Message { message: Message, created: bool },
+    Conversation {
+        conversation: Conversation,
+        created: bool,
+    },
+    Message {
+        message: Message,
+        created: bool,
+    },
+    /// A vote inside the window is acknowledged the same way, with nothing recorded.
+    Vote {
+        ack: VoteAck,
+        recorded: bool,
+    },
+    Feedback {
+        feedback: Feedback,
+        created: bool,
+    },
+    Csat {
+        answer: CsatAnswer,
+        created: bool,
+    },
 }
 
 impl Applied {
     /// Whether something new was made (201) rather than found or updated (200).
+    /// Votes always answer 200, recorded or not, so that duplicates look the same.
     pub fn created(&self) -> bool {
         match self {
-            Self::Conversation { created, .. } | Self::Message { created, .. } => *created,
+            Self::Conversation { created, .. }
+            | Self::Message { created, .. }
+            | Self::Feedback { created, .. }
+            | Self::Csat { created, .. } => *created,
+            Self::Vote { .. } => false,
         }
     }
 }
 
-/// A conversation with its messages in order.
+/// The thumbs an assistant answer received.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct FeedbackBadges {
+    pub up: i64,
+    pub down: i64,
+    /// The current (not retracted) records.
+    pub records: Vec<Feedback>,
+}
+
+/// A message of a transcript; assistant answers carry their badges.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TranscriptMessage {
+    #[serde(flatten)]
+    pub message: Message,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<FeedbackBadges>,
+}
+
+/// A conversation with its messages in order, its votes, CSAT answers and satisfaction.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Transcript {
     #[serde(flatten)]
     pub conversation: Conversation,
-    pub messages: Vec<Message>,
+    pub messages: Vec<TranscriptMessage>,
+    pub votes: Vec<Vote>,
+    pub csat: Vec<CsatAnswer>,
+}
+
+/// A stored message with the bot of its conversation.
+#[derive(Debug, Clone)]
+pub struct MessageInContext {
+    pub message: Message,
+    pub bot_id: Uuid,
 }
 
 /// Everything the product keeps. Implemented once by [`SqlStore`] over both engines.
@@ -116,8 +209,93 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<Vec<Result<Applied, StoreError>>, StoreError>;
 
-    /// A conversation with its messages.
+    /// A conversation with its messages, votes, CSAT answers and satisfaction.
     async fn transcript(&self, scope: &Scope, id: &ClientId) -> Result<Transcript, StoreError>;
+    async fn conversation(&self, scope: &Scope, id: &ClientId) -> Result<Conversation, StoreError>;
+    /// A message, if it exists in scope.
+    async fn message(&self, scope: &Scope, id: &ClientId) -> Result<Option<MessageInContext>, StoreError>;
+    /// The assistant message that answered chat request `request_id`.
+    async fn message_by_request_id(
+        &self,
+        scope: &Scope,
+        request_id: &str,
+    ) -> Result<Option<MessageInContext>, StoreError>;
+
+    async fn bot_settings(&self, scope: &Scope, bot: &Uuid) -> Result<BotSettings, StoreError>;
+    async fn update_bot_settings(
+        &self,
+        scope: &Scope,
+        bot: &Uuid,
+        patch: BotSettingsPatch,
+        now: Timestamp,
+    ) -> Result<BotSettings, StoreError>;
+    async fn rating_config(&self, scope: &Scope, bot: &Uuid) -> Result<RatingConfig, StoreError>;
+    async fn update_rating_config(
+        &self,
+        scope: &Scope,
+        bot: &Uuid,
+        patch: RatingConfigPatch,
+        now: Timestamp,
+    ) -> Result<RatingConfig, StoreError>;
+    /// Prompt copy for `locale`, falling back along its chain to the built-in copy.
+    async fn prompt_copy(&self, scope: &Scope, bot: &Uuid, locale: &str) -> Result<ResolvedCopy, StoreError>;
+    async fn put_prompt_copy(
+        &self,
+        scope: &Scope,
+        bot: &Uuid,
+        locale: &str,
+        copy: PromptCopy,
+        now: Timestamp,
+    ) -> Result<ResolvedCopy, StoreError>;
+
+    /// The current feedback of `user_id` on a message (`None` if none or retracted).
+    async fn user_feedback(
+        &self,
+        scope: &Scope,
+        message: &ClientId,
+        user_id: &str,
+    ) -> Result<Option<Feedback>, StoreError>;
+    /// The user takes the thumb back: it leaves the counts, stays in the history.
+    async fn retract_feedback(
+        &self,
+        scope: &Scope,
+        message: &ClientId,
+        rater: &Rater,
+        now: Timestamp,
+    ) -> Result<Feedback, StoreError>;
+    async fn feedback_detail(&self, scope: &Scope, id: &Uuid) -> Result<FeedbackDetail, StoreError>;
+    async fn list_feedback(
+        &self,
+        scope: &Scope,
+        filter: &FeedbackFilter,
+        page: PageRequest,
+    ) -> Result<Page<FeedbackItem>, StoreError>;
+    async fn review_feedback(
+        &self,
+        scope: &Scope,
+        id: &Uuid,
+        review: ReviewBody,
+        reviewer: &str,
+        now: Timestamp,
+    ) -> Result<Feedback, StoreError>;
+
+    async fn list_votes(
+        &self,
+        scope: &Scope,
+        conversation: &ClientId,
+        page: PageRequest,
+    ) -> Result<Page<Vote>, StoreError>;
+
+    async fn list_golden(
+        &self,
+        scope: &Scope,
+        bot: Option<&Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<GoldenExample>, StoreError>;
+    async fn delete_golden(&self, scope: &Scope, id: &Uuid) -> Result<(), StoreError>;
+
+    /// The secret that signs feedback tokens, made on first use and shared by every instance.
+    async fn signing_secret(&self) -> Result<String, StoreError>;
 }
 
 /// Engine settings that do not come from the URL.

@@ -154,6 +154,18 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// The clause that locks the rows a `SELECT` reads until the transaction
+    /// ends. PostgreSQL needs it against concurrent writers; SQLite has one
+    /// writer, which already holds the whole database.
+    pub fn lock_rows(self) -> &'static str {
+        match self {
+            Self::Postgres => " FOR UPDATE",
+            Self::Sqlite => "",
+        }
+    }
+}
+
 /// A connection that runs portable SQL.
 pub trait Conn: Send {
     fn dialect(&self) -> Dialect;

@@ -103,8 +103,18 @@ impl TestDatabase {
     }
 
     pub async fn open_store(&self) -> Arc<dyn Store> {
-        store::connect(&self.url, &Settings::default().connect_options()).await.expect("open the test database")
+        open_store(&self.url).await
     }
+
+    /// Another handle on an existing database, which it leaves in place when dropped.
+    pub fn shared(url: &str) -> Self {
+        Self { url: url.to_owned(), _dir: None, schema: None }
+    }
+}
+
+/// A store (as a separate server process would have) on the database at `url`.
+pub async fn open_store(url: &str) -> Arc<dyn Store> {
+    store::connect(url, &Settings::default().connect_options()).await.expect("open the test database")
 }
 
 impl Drop for TestDatabase {
@@ -204,7 +214,7 @@ pub async fn spawn_app_with(backend: Backend, settings: Settings) -> TestApp {
 /// Starts a server on an already opened store (several servers may share one database).
 pub async fn serve(db: TestDatabase, store: Arc<dyn Store>, settings: Settings) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
-    let app = Application::with_store(Arc::clone(&store), listener, &settings);
+    let app = Application::with_store(Arc::clone(&store), listener, &settings).await.expect("build the app");
     let address = format!("http://{}", app.local_addr().expect("local address"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {

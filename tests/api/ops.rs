@@ -45,6 +45,29 @@ async fn the_openapi_document_covers_every_route_with_its_errors() {
         ("/v1/conversations/{id}/end", "post"),
         ("/v1/messages/{id}", "patch"),
         ("/v1/ingest", "post"),
+        ("/v1/bots/{id}/settings", "get"),
+        ("/v1/bots/{id}/settings", "patch"),
+        ("/v1/bots/{id}/rating-config", "get"),
+        ("/v1/bots/{id}/rating-config", "patch"),
+        ("/v1/bots/{id}/csat-copy/{locale}", "get"),
+        ("/v1/bots/{id}/csat-copy/{locale}", "put"),
+        ("/v1/conversations/{id}/upvote", "post"),
+        ("/v1/conversations/{id}/downvote", "post"),
+        ("/v1/conversations/{id}/votes", "get"),
+        ("/v1/conversations/{id}/csat", "post"),
+        ("/v1/conversations/{id}/feedback-token", "post"),
+        ("/v1/messages/{id}/feedback", "get"),
+        ("/v1/messages/{id}/feedback", "delete"),
+        ("/v1/feedback", "get"),
+        ("/v1/feedback", "post"),
+        ("/v1/feedback/{id}", "get"),
+        ("/v1/feedback/{id}/review", "post"),
+        ("/v1/golden-examples", "get"),
+        ("/v1/golden-examples/export", "get"),
+        ("/v1/golden-examples/{id}", "delete"),
+        ("/v1/api/conversation_ratings/configuration", "get"),
+        ("/v1/api/conversation_ratings/configuration", "patch"),
+        ("/api/v1/m2m/sites/{site_id}/chat/feedback", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
@@ -60,7 +83,20 @@ async fn the_openapi_document_covers_every_route_with_its_errors() {
             }
         }
     }
-    for schema in ["ErrorBody", "Bot", "Conversation", "Message", "Transcript", "IngestResponse"] {
+    for schema in [
+        "ErrorBody",
+        "Bot",
+        "Conversation",
+        "Message",
+        "Transcript",
+        "IngestResponse",
+        "Feedback",
+        "VoteAck",
+        "RatingConfig",
+        "CsatAnswer",
+        "GoldenExample",
+        "RequestFeedbackOk",
+    ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

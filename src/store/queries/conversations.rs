@@ -1,6 +1,12 @@
 //! Conversations, messages, the commands that write them, and the transcript.
 
-use super::tenancy::get_bot;
+use std::collections::HashMap;
+
+use super::{
+    feedback::{feedback_of_conversation, submit_feedback},
+    ratings::{csat_of, record_csat, record_vote, votes_of},
+    tenancy::get_bot,
+};
 use crate::{
     domain::{
         DomainError, Timestamp,
@@ -9,19 +15,21 @@ use crate::{
             Conversation, ConversationInput, ConversationStatus, Message, MessageInput, MessageRole, MessageStatus,
             MessageUpdate, Metadata,
         },
+        feedback::FeedbackType,
         ids::ClientId,
+        rating::{Satisfaction, SatisfactionValue},
     },
     params,
     store::{
-        Applied, Command, StoreError, Transcript,
+        Applied, Command, FeedbackBadges, MessageInContext, StoreError, Transcript, TranscriptMessage,
         sql::{Conn, Row},
     },
 };
 
 // ---- conversations ----------------------------------------------------------
 
-pub(super) const CONVERSATION_COLUMNS: &str =
-    "v.id, v.bot_id, v.contact_id, v.locale, v.metadata, v.status, v.created_at, v.updated_at, v.ended_at, v.seq";
+pub(super) const CONVERSATION_COLUMNS: &str = "v.id, v.bot_id, v.contact_id, v.locale, v.metadata, v.status, v.created_at, \
+     v.updated_at, v.ended_at, v.seq, v.satisfaction, v.negative_reason";
 
 pub(super) fn conversation_from(row: &Row) -> Result<Conversation, StoreError> {
     let metadata: String = row.get(4)?;
@@ -33,6 +41,10 @@ pub(super) fn conversation_from(row: &Row) -> Result<Conversation, StoreError> {
         locale: row.get(3)?,
         metadata: Metadata::from_db(&metadata),
         status: ConversationStatus::from_db(&status),
+        satisfaction: Satisfaction {
+            value: SatisfactionValue::from_db(row.get::<Option<String>>(10)?.as_deref()),
+            negative_reason: row.get(11)?,
+        },
         created_at: row.get(6)?,
         updated_at: row.get(7)?,
         ended_at: row.get(8)?,
@@ -212,6 +224,44 @@ pub(super) async fn find_message(
     row.map(|r| Ok((message_from(&r)?, r.get(9)?))).transpose()
 }
 
+/// A message in the caller's scope with its conversation's bot.
+pub(super) async fn find_message_in_context(
+    c: &mut impl Conn,
+    scope: &Scope,
+    id: &str,
+) -> Result<Option<MessageInContext>, StoreError> {
+    let row = c
+        .query_opt(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS}, v.bot_id FROM messages m
+                 JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id
+                 WHERE m.account_id = $1 AND m.id = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
+            ),
+            params![&scope.account_id, id, scope.bot_id.as_ref()],
+        )
+        .await?;
+    row.map(|r| Ok(MessageInContext { message: message_from(&r)?, bot_id: r.get(10)? })).transpose()
+}
+
+/// The assistant answer of a chat request, in the caller's scope.
+pub(super) async fn find_message_by_request(
+    c: &mut impl Conn,
+    scope: &Scope,
+    request_id: &str,
+) -> Result<Option<MessageInContext>, StoreError> {
+    let row = c
+        .query_opt(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS}, v.bot_id FROM messages m
+                 JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id
+                 WHERE m.account_id = $1 AND m.request_id = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
+            ),
+            params![&scope.account_id, request_id, scope.bot_id.as_ref()],
+        )
+        .await?;
+    row.map(|r| Ok(MessageInContext { message: message_from(&r)?, bot_id: r.get(10)? })).transpose()
+}
+
 pub(super) async fn append_message(
     c: &mut impl Conn,
     scope: &Scope,
@@ -326,6 +376,9 @@ pub(super) async fn apply_one(
         Command::AppendMessage(input) => append_message(c, scope, input, now).await,
         Command::UpdateMessage(update) => update_message(c, scope, update, now).await,
         Command::EndConversation(id) => end_conversation(c, scope, &id, now).await,
+        Command::Vote(input) => record_vote(c, scope, input, now).await,
+        Command::Feedback(input) => submit_feedback(c, scope, input, now).await,
+        Command::Csat(input) => record_csat(c, scope, input, now).await,
     }
 }
 
@@ -364,6 +417,25 @@ pub(super) async fn transcript(c: &mut impl Conn, scope: &Scope, id: &ClientId) 
             params![&scope.account_id, id],
         )
         .await?;
-    let messages = rows.iter().map(message_from).collect::<Result<_, _>>()?;
-    Ok(Transcript { conversation, messages })
+    let mut badges: HashMap<String, FeedbackBadges> = HashMap::new();
+    for f in feedback_of_conversation(c, &scope.account_id, id.as_str()).await? {
+        let b = badges.entry(f.message_id.clone()).or_default();
+        match f.feedback_type {
+            FeedbackType::Positive => b.up += 1,
+            FeedbackType::Negative => b.down += 1,
+        }
+        b.records.push(f);
+    }
+    let messages = rows
+        .iter()
+        .map(|r| {
+            let message = message_from(r)?;
+            let feedback =
+                (message.role == MessageRole::Assistant).then(|| badges.remove(&message.id).unwrap_or_default());
+            Ok(TranscriptMessage { message, feedback })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let votes = votes_of(c, &scope.account_id, id.as_str()).await?;
+    let csat = csat_of(c, &scope.account_id, id.as_str()).await?;
+    Ok(Transcript { conversation, messages, votes, csat })
 }

@@ -6,22 +6,30 @@
 //! per area; this one implements [`Store`] by running them on an engine.
 
 mod conversations;
+mod feedback;
+mod ratings;
+mod settings;
 mod tenancy;
 
 use conversations::*;
 use tenancy::*;
 
 use super::{
-    Applied, Command, Store, StoreError, Transcript,
+    Applied, Command, MessageInContext, Store, StoreError, Transcript,
     sql::{Conn, Engine},
 };
 use crate::{
     domain::{
         Timestamp,
-        access::{ApiKey, KeyRecord, NewKey, Scope},
+        access::{ApiKey, KeyRecord, NewKey, Rater, Scope},
         account::{Account, Bot, PLAN_NO_API, PLAN_STANDARD},
+        conversation::Conversation,
+        feedback::{BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, ReviewBody},
+        golden::GoldenExample,
         ids::{ClientId, Uuid},
         page::{Cursor, Page, PageRequest},
+        rating::{PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
+        vote::Vote,
     },
     params,
 };
@@ -197,6 +205,7 @@ impl<E: Engine> Store for SqlStore<E> {
                         params![&id, &scope.account_id, name, now],
                     )
                     .await?;
+                    settings::create_settings(c, &scope.account_id, &id, now).await?;
                     get_bot(c, &scope, &id).await
                 })
             })
@@ -260,5 +269,175 @@ impl<E: Engine> Store for SqlStore<E> {
     async fn transcript(&self, scope: &Scope, id: &ClientId) -> Result<Transcript, StoreError> {
         let (scope, id) = (scope.clone(), id.clone());
         self.engine.read(move |c| Box::pin(async move { transcript(c, &scope, &id).await })).await
+    }
+
+    async fn conversation(&self, scope: &Scope, id: &ClientId) -> Result<Conversation, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| Box::pin(async move { get_conversation(c, &scope, id.as_str()).await })).await
+    }
+
+    async fn message(&self, scope: &Scope, id: &ClientId) -> Result<Option<MessageInContext>, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| Box::pin(async move { find_message_in_context(c, &scope, id.as_str()).await })).await
+    }
+
+    async fn message_by_request_id(
+        &self,
+        scope: &Scope,
+        request_id: &str,
+    ) -> Result<Option<MessageInContext>, StoreError> {
+        let (scope, request_id) = (scope.clone(), request_id.to_owned());
+        self.engine.read(move |c| Box::pin(async move { find_message_by_request(c, &scope, &request_id).await })).await
+    }
+
+    async fn bot_settings(&self, scope: &Scope, bot: &Uuid) -> Result<BotSettings, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.clone());
+        self.engine.read(move |c| Box::pin(async move { settings::bot_settings(c, &scope, &bot).await })).await
+    }
+
+    async fn update_bot_settings(
+        &self,
+        scope: &Scope,
+        bot: &Uuid,
+        patch: BotSettingsPatch,
+        now: Timestamp,
+    ) -> Result<BotSettings, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.clone());
+        self.engine
+            .write(move |c| Box::pin(async move { settings::update_bot_settings(c, &scope, &bot, &patch, now).await }))
+            .await
+    }
+
+    async fn rating_config(&self, scope: &Scope, bot: &Uuid) -> Result<RatingConfig, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.clone());
+        self.engine.read(move |c| Box::pin(async move { settings::rating_config(c, &scope, &bot).await })).await
+    }
+
+    async fn update_rating_config(
+        &self,
+        scope: &Scope,
+        bot: &Uuid,
+        patch: RatingConfigPatch,
+        now: Timestamp,
+    ) -> Result<RatingConfig, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.clone());
+        self.engine
+            .write(move |c| Box::pin(async move { settings::update_rating_config(c, &scope, &bot, &patch, now).await }))
+            .await
+    }
+
+    async fn prompt_copy(&self, scope: &Scope, bot: &Uuid, locale: &str) -> Result<ResolvedCopy, StoreError> {
+        let (scope, bot, locale) = (scope.clone(), bot.clone(), locale.to_owned());
+        self.engine.read(move |c| Box::pin(async move { settings::prompt_copy(c, &scope, &bot, &locale).await })).await
+    }
+
+    async fn put_prompt_copy(
+        &self,
+        scope: &Scope,
+        bot: &Uuid,
+        locale: &str,
+        copy: PromptCopy,
+        now: Timestamp,
+    ) -> Result<ResolvedCopy, StoreError> {
+        let (scope, bot, locale) = (scope.clone(), bot.clone(), locale.to_owned());
+        self.engine
+            .write(move |c| {
+                Box::pin(async move { settings::put_prompt_copy(c, &scope, &bot, &locale, &copy, now).await })
+            })
+            .await
+    }
+
+    async fn user_feedback(
+        &self,
+        scope: &Scope,
+        message: &ClientId,
+        user_id: &str,
+    ) -> Result<Option<Feedback>, StoreError> {
+        let (scope, message, user_id) = (scope.clone(), message.clone(), user_id.to_owned());
+        self.engine
+            .read(move |c| Box::pin(async move { feedback::user_feedback(c, &scope, &message, &user_id).await }))
+            .await
+    }
+
+    async fn retract_feedback(
+        &self,
+        scope: &Scope,
+        message: &ClientId,
+        rater: &Rater,
+        now: Timestamp,
+    ) -> Result<Feedback, StoreError> {
+        let (scope, message, rater) = (scope.clone(), message.clone(), rater.clone());
+        self.engine
+            .write(move |c| Box::pin(async move { feedback::retract_feedback(c, &scope, &message, &rater, now).await }))
+            .await
+    }
+
+    async fn feedback_detail(&self, scope: &Scope, id: &Uuid) -> Result<FeedbackDetail, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| Box::pin(async move { feedback::feedback_detail(c, &scope, &id).await })).await
+    }
+
+    async fn list_feedback(
+        &self,
+        scope: &Scope,
+        filter: &FeedbackFilter,
+        page: PageRequest,
+    ) -> Result<Page<FeedbackItem>, StoreError> {
+        let (scope, filter) = (scope.clone(), filter.clone());
+        self.engine
+            .read(move |c| Box::pin(async move { feedback::list_feedback(c, &scope, &filter, page).await }))
+            .await
+    }
+
+    async fn review_feedback(
+        &self,
+        scope: &Scope,
+        id: &Uuid,
+        review: ReviewBody,
+        reviewer: &str,
+        now: Timestamp,
+    ) -> Result<Feedback, StoreError> {
+        let (scope, id, reviewer) = (scope.clone(), id.clone(), reviewer.to_owned());
+        self.engine
+            .write(move |c| {
+                Box::pin(async move { feedback::review_feedback(c, &scope, &id, &review, &reviewer, now).await })
+            })
+            .await
+    }
+
+    async fn list_votes(
+        &self,
+        scope: &Scope,
+        conversation: &ClientId,
+        page: PageRequest,
+    ) -> Result<Page<Vote>, StoreError> {
+        let (scope, conversation) = (scope.clone(), conversation.clone());
+        self.engine
+            .read(move |c| Box::pin(async move { ratings::list_votes(c, &scope, &conversation, page).await }))
+            .await
+    }
+
+    async fn list_golden(
+        &self,
+        scope: &Scope,
+        bot: Option<&Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<GoldenExample>, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.cloned());
+        self.engine
+            .read(move |c| Box::pin(async move { feedback::list_golden(c, &scope, bot.as_ref(), page).await }))
+            .await
+    }
+
+    async fn delete_golden(&self, scope: &Scope, id: &Uuid) -> Result<(), StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.write(move |c| Box::pin(async move { feedback::delete_golden(c, &scope, &id).await })).await
+    }
+
+    async fn signing_secret(&self) -> Result<String, StoreError> {
+        let candidate = crate::domain::access::Secret::generate().expose().to_owned();
+        self.engine
+            .write(move |c| Box::pin(async move { settings::instance_secret(c, "feedback_token", &candidate).await }))
+            .await
     }
 }

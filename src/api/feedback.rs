@@ -1,0 +1,213 @@
+//! Message feedback: thumbs on answers, the review queue, and reviews.
+
+use axum::{Json, extract::State, http::StatusCode};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Caller, ErrorResponses, PageQuery, conversations::apply_one,
+};
+use crate::{
+    domain::{
+        Timestamp,
+        access::Role,
+        feedback::{
+            Feedback, FeedbackBody, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackStatus, FeedbackType,
+            MAX_REASON_CHARS, ReviewBody, optional_text,
+        },
+        ids::{ClientId, Uuid},
+        page::Page,
+    },
+    store::{Applied, Command, FeedbackInput},
+};
+
+/// The routes a browser may call with a public key and a feedback token.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(submit_feedback, list_feedback))
+        .routes(routes!(get_user_feedback, retract_feedback))
+}
+
+/// The reviewer's routes.
+pub fn private_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_feedback)).routes(routes!(review_feedback))
+}
+
+/// Path of one message.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MessagePath {
+    /// The message id.
+    pub id: String,
+}
+
+/// Path of one feedback record.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct FeedbackPath {
+    /// The feedback id.
+    pub id: String,
+}
+
+/// Whose feedback: defaults to the caller (the key, or the token's contact).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    pub user_id: Option<String>,
+}
+
+/// Filters of the review queue.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// pending, auto_approved, reviewed or dismissed.
+    pub status: Option<String>,
+    /// positive or negative.
+    pub feedback_type: Option<FeedbackType>,
+    pub bot_id: Option<String>,
+    /// Submitted at or after (RFC 3339 or YYYY-MM-DD, UTC).
+    pub from: Option<String>,
+    /// Submitted before (RFC 3339 or YYYY-MM-DD, UTC).
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Turns a feedback body into the command that records it.
+pub(super) fn feedback_command(caller: &Caller, body: FeedbackBody, now: Timestamp) -> Result<Command, ApiError> {
+    let rater = caller.principal.rater(caller.contact(), body.user_id.as_deref(), body.created_at.is_some())?;
+    Ok(Command::Feedback(FeedbackInput {
+        message_id: ClientId::parse("message_id", &body.message_id)?,
+        feedback_type: body.feedback_type,
+        reason: optional_text("reason", body.reason.as_deref(), MAX_REASON_CHARS)?,
+        rater,
+        created_at: body.created_at.as_deref().map(|t| Timestamp::parse_backfill("created_at", t, now)).transpose()?,
+    }))
+}
+
+/// A token may only touch messages of its own conversation. Unknown messages
+/// are left for the store to answer 404.
+async fn check_message(state: &AppState, caller: &Caller, message_id: &ClientId) -> Result<(), ApiError> {
+    if caller.token.is_some()
+        && let Some(found) = state.store.message(&caller.principal.scope(), message_id).await?
+    {
+        caller.check_conversation(&found.message.conversation_id)?;
+    }
+    Ok(())
+}
+
+/// Thumbs up or down on a completed assistant answer.
+///
+/// The same user and type again returns the record unchanged (200); a new
+/// reason updates it; the other type switches it and starts its review over.
+/// With auto-approval on for the type, new feedback is `auto_approved`, and
+/// positive auto-approved feedback becomes a golden example at once.
+#[utoipa::path(post, path = "/v1/feedback", tag = "feedback", request_body = FeedbackBody,
+    responses((status = 201, description = "Recorded", body = Feedback),
+              (status = 200, description = "Already there, or updated", body = Feedback), ErrorResponses))]
+async fn submit_feedback(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<FeedbackBody>,
+) -> Result<(StatusCode, Json<Feedback>), ApiError> {
+    caller.principal.require(Role::Public)?;
+    let command = feedback_command(&caller, body, Timestamp::now())?;
+    if let Command::Feedback(input) = &command {
+        check_message(&state, &caller, &input.message_id).await?;
+    }
+    match apply_one(&state, &caller.principal, command).await? {
+        Applied::Feedback { feedback, created } => {
+            Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(feedback)))
+        }
+        _ => Err(ApiError::Internal("expected feedback".into())),
+    }
+}
+
+fn message_id(path: &MessagePath) -> Result<ClientId, ApiError> {
+    ClientId::parse("id", &path.id).map_err(|_| ApiError::NotFound("message".into()))
+}
+
+/// A user's current feedback on a message, or `null` when there is none.
+#[utoipa::path(get, path = "/v1/messages/{id}/feedback", tag = "feedback", params(MessagePath, UserQuery),
+    responses((status = 200, description = "The record, or null", body = Option<Feedback>), ErrorResponses))]
+async fn get_user_feedback(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(path): ApiPath<MessagePath>,
+    ApiQuery(query): ApiQuery<UserQuery>,
+) -> Result<Json<Option<Feedback>>, ApiError> {
+    caller.principal.require(Role::Public)?;
+    let id = message_id(&path)?;
+    check_message(&state, &caller, &id).await?;
+    let rater = caller.principal.rater(caller.contact(), query.user_id.as_deref(), false)?;
+    Ok(Json(state.store.user_feedback(&caller.principal.scope(), &id, &rater.user_id).await?))
+}
+
+/// The user takes the thumb back: it leaves the counts and stays in the history.
+#[utoipa::path(delete, path = "/v1/messages/{id}/feedback", tag = "feedback", params(MessagePath, UserQuery),
+    responses((status = 200, description = "The retracted record", body = Feedback), ErrorResponses))]
+async fn retract_feedback(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(path): ApiPath<MessagePath>,
+    ApiQuery(query): ApiQuery<UserQuery>,
+) -> Result<Json<Feedback>, ApiError> {
+    caller.principal.require(Role::Public)?;
+    let id = message_id(&path)?;
+    check_message(&state, &caller, &id).await?;
+    let rater = caller.principal.rater(caller.contact(), query.user_id.as_deref(), false)?;
+    Ok(Json(state.store.retract_feedback(&caller.principal.scope(), &id, &rater, Timestamp::now()).await?))
+}
+
+/// The review queue: feedback with the exchange it rates, newest first.
+#[utoipa::path(get, path = "/v1/feedback", tag = "feedback", params(QueueQuery),
+    responses((status = 200, description = "A page of feedback", body = Page<FeedbackItem>), ErrorResponses))]
+async fn list_feedback(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiQuery(q): ApiQuery<QueueQuery>,
+) -> Result<Json<Page<FeedbackItem>>, ApiError> {
+    principal.require(Role::Server)?;
+    let filter = FeedbackFilter {
+        status: q.status.as_deref().map(|s| FeedbackStatus::parse("status", s)).transpose()?,
+        feedback_type: q.feedback_type,
+        bot_id: q.bot_id.as_deref().map(|b| Uuid::parse("bot_id", b)).transpose()?,
+        from: q.from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
+        to: q.to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,
+    };
+    let page = PageQuery { limit: q.limit, cursor: q.cursor }.parse()?;
+    Ok(Json(state.store.list_feedback(&principal.scope(), &filter, page).await?))
+}
+
+fn feedback_id(path: &FeedbackPath) -> Result<Uuid, ApiError> {
+    Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("feedback".into()))
+}
+
+/// One feedback record with its full history.
+#[utoipa::path(get, path = "/v1/feedback/{id}", tag = "feedback", params(FeedbackPath),
+    responses((status = 200, description = "The record and its history", body = FeedbackDetail), ErrorResponses))]
+async fn get_feedback(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<FeedbackPath>,
+) -> Result<Json<FeedbackDetail>, ApiError> {
+    principal.require(Role::Server)?;
+    Ok(Json(state.store.feedback_detail(&principal.scope(), &feedback_id(&path)?).await?))
+}
+
+/// Approves or dismisses feedback (admin).
+///
+/// Approving makes it `reviewed` and creates a golden example (negative
+/// feedback needs `corrected_response`, which becomes the ideal answer);
+/// dismissing withdraws any golden example. Repeating a decision changes nothing.
+#[utoipa::path(post, path = "/v1/feedback/{id}/review", tag = "feedback", params(FeedbackPath), request_body = ReviewBody,
+    responses((status = 200, description = "The reviewed record", body = Feedback), ErrorResponses))]
+async fn review_feedback(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<FeedbackPath>,
+    ApiJson(body): ApiJson<ReviewBody>,
+) -> Result<Json<Feedback>, ApiError> {
+    principal.require(Role::Admin)?;
+    let id = feedback_id(&path)?;
+    Ok(Json(state.store.review_feedback(&principal.scope(), &id, body, &principal.key_name, Timestamp::now()).await?))
+}

@@ -1,0 +1,110 @@
+//! Conversation votes: up or down, one per voter per window.
+
+use axum::{Json, extract::State};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    ApiError, ApiPath, ApiQuery, AppState, Auth, Caller, ErrorResponses, OptionalJson, PageQuery,
+    conversations::{IdPath, apply_one},
+};
+use crate::{
+    domain::{
+        Timestamp,
+        access::Role,
+        feedback::{MAX_REASON_CHARS, optional_text},
+        ids::ClientId,
+        page::Page,
+        vote::{Direction, Vote, VoteAck, VoteBody},
+    },
+    store::{Applied, Command, VoteInput},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upvote)).routes(routes!(downvote))
+}
+
+/// The votes listing is for secret keys, outside the browser-facing routes.
+pub fn private_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_votes))
+}
+
+/// Turns a vote body into the command that records it.
+pub(super) fn vote_command(
+    caller: &Caller,
+    conversation_id: &str,
+    direction: Direction,
+    body: VoteBody,
+    now: Timestamp,
+) -> Result<Command, ApiError> {
+    let conversation_id = ClientId::parse("conversation_id", conversation_id)?;
+    caller.check_conversation(conversation_id.as_str())?;
+    let rater = caller.principal.rater(caller.contact(), body.user_id.as_deref(), body.created_at.is_some())?;
+    Ok(Command::Vote(VoteInput {
+        conversation_id,
+        direction,
+        value: direction.value(body.value)?,
+        reason: optional_text("reason", body.reason.as_deref(), MAX_REASON_CHARS)?,
+        rater,
+        created_at: body.created_at.as_deref().map(|t| Timestamp::parse_backfill("created_at", t, now)).transpose()?,
+    }))
+}
+
+async fn vote(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    direction: Direction,
+    body: VoteBody,
+) -> Result<Json<VoteAck>, ApiError> {
+    caller.principal.require(Role::Public)?;
+    let command = vote_command(caller, id, direction, body, Timestamp::now())?;
+    match apply_one(state, &caller.principal, command).await? {
+        Applied::Vote { ack, .. } => Ok(Json(ack)),
+        _ => Err(ApiError::Internal("expected a vote".into())),
+    }
+}
+
+/// Upvotes a conversation. Both fields are optional (`value` 1..100, default 100).
+///
+/// One vote per voter per conversation per `vote_window_seconds`: a second
+/// vote of either direction inside the window answers the same 200 and
+/// records nothing. A recorded vote also writes an activity message into the
+/// conversation, in the same transaction.
+#[utoipa::path(post, path = "/v1/conversations/{id}/upvote", tag = "votes", params(IdPath),
+    request_body(content = VoteBody, description = "Optional; an empty body is a full-strength upvote"),
+    responses((status = 200, description = "Recorded, or already voted within the window", body = VoteAck), ErrorResponses))]
+async fn upvote(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(path): ApiPath<IdPath>,
+    OptionalJson(body): OptionalJson<VoteBody>,
+) -> Result<Json<VoteAck>, ApiError> {
+    vote(&state, &caller, &path.id, Direction::Up, body).await
+}
+
+/// Downvotes a conversation (`value` -100..-1, default -100); same rules as upvotes.
+#[utoipa::path(post, path = "/v1/conversations/{id}/downvote", tag = "votes", params(IdPath),
+    request_body(content = VoteBody, description = "Optional; an empty body is a full-strength downvote"),
+    responses((status = 200, description = "Recorded, or already voted within the window", body = VoteAck), ErrorResponses))]
+async fn downvote(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(path): ApiPath<IdPath>,
+    OptionalJson(body): OptionalJson<VoteBody>,
+) -> Result<Json<VoteAck>, ApiError> {
+    vote(&state, &caller, &path.id, Direction::Down, body).await
+}
+
+/// A conversation's votes, newest first.
+#[utoipa::path(get, path = "/v1/conversations/{id}/votes", tag = "votes", params(IdPath, PageQuery),
+    responses((status = 200, description = "A page of votes", body = Page<Vote>), ErrorResponses))]
+async fn list_votes(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<IdPath>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Json<Page<Vote>>, ApiError> {
+    principal.require(Role::Server)?;
+    let id = ClientId::parse("id", &path.id).map_err(|_| ApiError::NotFound("conversation".into()))?;
+    Ok(Json(state.store.list_votes(&principal.scope(), &id, page.parse()?).await?))
+}

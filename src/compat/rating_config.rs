@@ -1,0 +1,65 @@
+//! `GET/PATCH /v1/api/conversation_ratings/configuration`: the rating
+//! configuration with the exact body of the native route, acting on the
+//! key's bot or on `?bot_id=`.
+
+use axum::{Json, extract::State};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    api::{ApiError, ApiJson, ApiQuery, AppState, Auth, ErrorResponses},
+    domain::{
+        DomainError, Timestamp,
+        access::{Principal, Role},
+        ids::Uuid,
+        rating::{RatingConfig, RatingConfigPatch},
+    },
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_configuration, patch_configuration))
+}
+
+/// Which bot: needed unless the key is bound to one.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BotQuery {
+    pub bot_id: Option<String>,
+}
+
+fn bot(principal: &Principal, query: &BotQuery) -> Result<Uuid, ApiError> {
+    let requested = query.bot_id.as_deref().map(|b| Uuid::parse("bot_id", b)).transpose()?;
+    match (requested, &principal.bot_id) {
+        (None, None) => Err(DomainError::invalid("bot_id", "is required unless the key is bound to a bot").into()),
+        (requested, _) => Ok(principal.resolve_bot(requested)?),
+    }
+}
+
+/// The conversation-rating configuration.
+#[utoipa::path(get, path = "/v1/api/conversation_ratings/configuration", tag = "compatibility", params(BotQuery),
+    responses((status = 200, description = "The configuration", body = RatingConfig), ErrorResponses))]
+async fn get_configuration(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiQuery(query): ApiQuery<BotQuery>,
+) -> Result<Json<RatingConfig>, ApiError> {
+    principal.require(Role::Public)?;
+    let bot = bot(&principal, &query)?;
+    Ok(Json(state.store.rating_config(&principal.scope(), &bot).await?))
+}
+
+/// Updates the conversation-rating configuration (admin); answers the updated configuration.
+#[utoipa::path(patch, path = "/v1/api/conversation_ratings/configuration", tag = "compatibility", params(BotQuery),
+    request_body = RatingConfigPatch,
+    responses((status = 200, description = "The updated configuration", body = RatingConfig), ErrorResponses))]
+async fn patch_configuration(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiQuery(query): ApiQuery<BotQuery>,
+    ApiJson(patch): ApiJson<RatingConfigPatch>,
+) -> Result<Json<RatingConfig>, ApiError> {
+    principal.require(Role::Admin)?;
+    let bot = bot(&principal, &query)?;
+    Ok(Json(state.store.update_rating_config(&principal.scope(), &bot, patch, Timestamp::now()).await?))
+}

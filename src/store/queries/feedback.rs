@@ -1,0 +1,528 @@
+//! Message feedback: submission, retraction and review, carried out as the
+//! domain's lifecycle decides; every change leaves a history row; golden
+//! examples are made and withdrawn in the same transaction as the change.
+
+use super::{conversations::find_message_in_context, settings::settings_of, tenancy::get_bot};
+use crate::{
+    domain::{
+        Timestamp,
+        access::{Rater, Scope},
+        feedback::{
+            Feedback, FeedbackDetail, FeedbackEvent, FeedbackFilter, FeedbackItem, FeedbackStatus, FeedbackType,
+            Review, ReviewBody, Source, Submission, check_rateable, decide_review, decide_submission,
+            golden_on_arrival,
+        },
+        golden::{GoldenExample, Turn},
+        ids::{ClientId, Uuid},
+        page::{Cursor, Page, PageRequest},
+    },
+    params,
+    store::{
+        Applied, FeedbackInput, StoreError,
+        sql::{Conn, Row},
+    },
+};
+
+const FEEDBACK_COLUMNS: &str = "f.id, f.message_id, f.conversation_id, f.bot_id, f.user_id, f.feedback_type, f.reason, \
+     f.status, f.source, f.reviewed_by, f.reviewed_at, f.corrected_response, f.review_note, f.created_at, f.updated_at, \
+     f.submitted_at, f.retracted_at, f.seq";
+
+fn feedback_from(row: &Row) -> Result<Feedback, StoreError> {
+    let t: String = row.get(5)?;
+    let status: String = row.get(7)?;
+    let source: String = row.get(8)?;
+    Ok(Feedback {
+        id: row.get(0)?,
+        message_id: row.get(1)?,
+        conversation_id: row.get(2)?,
+        bot_id: row.get(3)?,
+        user_id: row.get(4)?,
+        feedback_type: FeedbackType::from_db(&t),
+        reason: row.get(6)?,
+        status: FeedbackStatus::from_db(&status),
+        source: Source::from_db(&source),
+        reviewed_by: row.get(9)?,
+        reviewed_at: row.get(10)?,
+        corrected_response: row.get(11)?,
+        review_note: row.get(12)?,
+        created_at: row.get(13)?,
+        updated_at: row.get(14)?,
+        submitted_at: row.get(15)?,
+        retracted_at: row.get(16)?,
+    })
+}
+
+/// One user's record on a message (retracted or not), locked for the transaction.
+async fn record_of(
+    c: &mut impl Conn,
+    account_id: &str,
+    message_id: &str,
+    user_id: &str,
+) -> Result<Option<Feedback>, StoreError> {
+    let row = c
+        .query_opt(
+            &format!(
+                "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
+                 WHERE f.account_id = $1 AND f.message_id = $2 AND f.user_id = $3{}",
+                c.dialect().lock_rows()
+            ),
+            params![account_id, message_id, user_id],
+        )
+        .await?;
+    row.as_ref().map(feedback_from).transpose()
+}
+
+/// A record by id in scope, locked for the transaction.
+async fn record_by_id(c: &mut impl Conn, scope: &Scope, id: &Uuid) -> Result<Feedback, StoreError> {
+    let row = c
+        .query_opt(
+            &format!(
+                "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
+                 WHERE f.id = $1 AND f.account_id = $2 AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3){}",
+                c.dialect().lock_rows()
+            ),
+            params![id, &scope.account_id, scope.bot_id.as_ref()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("feedback"))?;
+    feedback_from(&row)
+}
+
+async fn reload(c: &mut impl Conn, account_id: &str, id: &Uuid) -> Result<Feedback, StoreError> {
+    let row = c
+        .query_opt(
+            &format!("SELECT {FEEDBACK_COLUMNS} FROM message_feedback f WHERE f.id = $1 AND f.account_id = $2"),
+            params![id, account_id],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("feedback"))?;
+    feedback_from(&row)
+}
+
+/// Appends the record's present state to its history.
+async fn log_event(
+    c: &mut impl Conn,
+    f: &Feedback,
+    event: &str,
+    actor: &str,
+    source: Source,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO feedback_history (account_id, feedback_id, event, feedback_type, reason, status, source, actor, at)
+         SELECT account_id, id, $2, feedback_type, reason, status, $3, $4, $5 FROM message_feedback WHERE id = $1",
+        params![&f.id, event, source.as_str(), actor, at],
+    )
+    .await?;
+    Ok(())
+}
+
+// ---- golden examples --------------------------------------------------------
+
+/// Makes the golden example of a record: the conversation before the rated
+/// answer, and the ideal answer. At most one per record (a unique key).
+async fn make_golden(
+    c: &mut impl Conn,
+    account_id: &str,
+    f: &Feedback,
+    origin: &str,
+    ideal: Option<&str>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let answer = c
+        .query_opt(
+            "SELECT content, created_at, seq FROM messages WHERE account_id = $1 AND id = $2",
+            params![account_id, f.message_id.as_str()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
+    let (content, at, seq): (String, i64, i64) = (answer.get(0)?, answer.get(1)?, answer.get(2)?);
+    let rows = c
+        .query(
+            "SELECT role, content FROM messages
+             WHERE account_id = $1 AND conversation_id = $2 AND role <> 'activity'
+               AND (created_at < $3 OR (created_at = $3 AND seq < $4))
+             ORDER BY created_at, seq",
+            params![account_id, f.conversation_id.as_str(), at, seq],
+        )
+        .await?;
+    let turns = rows
+        .iter()
+        .map(|r| Ok(Turn { role: r.get(0)?, content: r.get(1)? }))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let prompt = serde_json::to_string(&turns).map_err(|e| StoreError::Other(e.to_string()))?;
+    c.execute(
+        "INSERT INTO golden_examples (id, account_id, bot_id, feedback_id, conversation_id, message_id, feedback_type,
+                                      origin, prompt, ideal_response, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (feedback_id) DO NOTHING",
+        params![
+            &Uuid::new(),
+            account_id,
+            &f.bot_id,
+            &f.id,
+            f.conversation_id.as_str(),
+            f.message_id.as_str(),
+            f.feedback_type.as_str(),
+            origin,
+            prompt,
+            ideal.unwrap_or(&content),
+            now
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Withdraws the golden example made from a record, if there is one.
+async fn withdraw_golden(c: &mut impl Conn, f: &Feedback) -> Result<(), StoreError> {
+    c.execute("DELETE FROM golden_examples WHERE feedback_id = $1", params![&f.id]).await?;
+    Ok(())
+}
+
+const GOLDEN_COLUMNS: &str = "id, bot_id, feedback_id, conversation_id, message_id, feedback_type, origin, prompt, \
+     ideal_response, created_at, seq";
+
+fn golden_from(row: &Row) -> Result<GoldenExample, StoreError> {
+    let t: String = row.get(5)?;
+    let prompt: String = row.get(7)?;
+    Ok(GoldenExample {
+        id: row.get(0)?,
+        bot_id: row.get(1)?,
+        feedback_id: row.get(2)?,
+        conversation_id: row.get(3)?,
+        message_id: row.get(4)?,
+        feedback_type: FeedbackType::from_db(&t),
+        origin: row.get(6)?,
+        messages: serde_json::from_str(&prompt).unwrap_or_default(),
+        ideal_response: row.get(8)?,
+        created_at: row.get(9)?,
+    })
+}
+
+pub(super) async fn list_golden(
+    c: &mut impl Conn,
+    scope: &Scope,
+    bot: Option<&Uuid>,
+    page: PageRequest,
+) -> Result<Page<GoldenExample>, StoreError> {
+    if let Some(b) = bot {
+        get_bot(c, scope, b).await?;
+    }
+    let (at, seq) = super::page_start(&page);
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {GOLDEN_COLUMNS} FROM golden_examples
+                 WHERE account_id = $1 AND (CAST($2 AS TEXT) IS NULL OR bot_id = $2)
+                   AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)
+                   AND (created_at < $4 OR (created_at = $4 AND seq < $5))
+                 ORDER BY created_at DESC, seq DESC LIMIT $6"
+            ),
+            params![&scope.account_id, scope.bot_id.as_ref(), bot, at, seq, page.limit + 1],
+        )
+        .await?;
+    let rows = rows
+        .iter()
+        .map(|r| Ok((golden_from(r)?, Cursor { at: r.get(9)?, seq: r.get(10)? })))
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Page::from_rows(rows, page.limit))
+}
+
+pub(super) async fn delete_golden(c: &mut impl Conn, scope: &Scope, id: &Uuid) -> Result<(), StoreError> {
+    let n = c
+        .execute(
+            "DELETE FROM golden_examples WHERE id = $1 AND account_id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)",
+            params![id, &scope.account_id, scope.bot_id.as_ref()],
+        )
+        .await?;
+    if n == 0 { Err(StoreError::NotFound("golden example")) } else { Ok(()) }
+}
+
+// ---- submission -------------------------------------------------------------
+
+/// A thumb on an answer: create, keep, update the reason, or switch, as the
+/// lifecycle decides.
+pub(super) async fn submit_feedback(
+    c: &mut impl Conn,
+    scope: &Scope,
+    input: FeedbackInput,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    let target =
+        find_message_in_context(c, scope, input.message_id.as_str()).await?.ok_or(StoreError::NotFound("message"))?;
+    check_rateable(target.message.role, target.message.status)?;
+    let (settings, _) = settings_of(c, &target.bot_id).await?;
+    let at = input.created_at.unwrap_or(now);
+    let rater = &input.rater;
+    // Two attempts: a concurrent first submission may win the insert.
+    for _ in 0..2 {
+        let existing = record_of(c, &scope.account_id, input.message_id.as_str(), &rater.user_id).await?;
+        let decision = decide_submission(
+            existing.as_ref().map(Feedback::current).as_ref(),
+            input.feedback_type,
+            input.reason.as_deref(),
+            &settings,
+        )?;
+        let id = match (&decision, &existing) {
+            (Submission::Create { status }, None) => {
+                let id = Uuid::new();
+                let inserted = c
+                    .query_opt(
+                        "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
+                             feedback_type, reason, status, source, created_at, updated_at, submitted_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)
+                         ON CONFLICT (account_id, message_id, user_id) DO NOTHING RETURNING id",
+                        params![
+                            &id,
+                            &scope.account_id,
+                            &input.message_id,
+                            target.message.conversation_id.as_str(),
+                            &target.bot_id,
+                            rater.user_id.as_str(),
+                            input.feedback_type.as_str(),
+                            input.reason.as_deref(),
+                            status.as_str(),
+                            rater.source.as_str(),
+                            at,
+                            now
+                        ],
+                    )
+                    .await?;
+                if inserted.is_none() {
+                    continue;
+                }
+                id
+            }
+            (Submission::Unchanged, Some(f)) => return Ok(Applied::Feedback { feedback: f.clone(), created: false }),
+            (Submission::UpdateReason, Some(f)) => {
+                c.execute(
+                    "UPDATE message_feedback SET reason = $2, updated_at = $3 WHERE id = $1",
+                    params![&f.id, input.reason.as_deref(), now],
+                )
+                .await?;
+                f.id.clone()
+            }
+            (Submission::Switch { status } | Submission::Restore { status }, Some(f)) => {
+                withdraw_golden(c, f).await?;
+                c.execute(
+                    "UPDATE message_feedback SET feedback_type = $2, reason = $3, status = $4, source = $5,
+                        reviewed_by = NULL, reviewed_at = NULL, corrected_response = NULL, review_note = NULL,
+                        retracted_at = NULL, submitted_at = $6, updated_at = $7
+                     WHERE id = $1",
+                    params![
+                        &f.id,
+                        input.feedback_type.as_str(),
+                        input.reason.as_deref(),
+                        status.as_str(),
+                        rater.source.as_str(),
+                        at,
+                        now
+                    ],
+                )
+                .await?;
+                f.id.clone()
+            }
+            _ => return Err(StoreError::Other(format!("inconsistent feedback decision {decision:?}"))),
+        };
+        let feedback = reload(c, &scope.account_id, &id).await?;
+        if let Some(event) = decision.event() {
+            log_event(c, &feedback, event, &rater.user_id, rater.source, now).await?;
+        }
+        if decision.new_status().is_some() && golden_on_arrival(feedback.status, feedback.feedback_type) {
+            make_golden(c, &scope.account_id, &feedback, "auto_approved", None, now).await?;
+        }
+        let created = matches!(decision, Submission::Create { .. });
+        return Ok(Applied::Feedback { feedback, created });
+    }
+    Err(StoreError::Unavailable("feedback kept changing under a concurrent writer; retry".into()))
+}
+
+pub(super) async fn user_feedback(
+    c: &mut impl Conn,
+    scope: &Scope,
+    message: &ClientId,
+    user_id: &str,
+) -> Result<Option<Feedback>, StoreError> {
+    find_message_in_context(c, scope, message.as_str()).await?.ok_or(StoreError::NotFound("message"))?;
+    let row = c
+        .query_opt(
+            &format!(
+                "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
+                 WHERE f.account_id = $1 AND f.message_id = $2 AND f.user_id = $3 AND f.retracted_at IS NULL"
+            ),
+            params![&scope.account_id, message, user_id],
+        )
+        .await?;
+    row.as_ref().map(feedback_from).transpose()
+}
+
+/// The user takes the thumb back. An auto-approved golden example goes with
+/// it; one a reviewer approved stays (it is the reviewer's judgement now).
+pub(super) async fn retract_feedback(
+    c: &mut impl Conn,
+    scope: &Scope,
+    message: &ClientId,
+    rater: &Rater,
+    now: Timestamp,
+) -> Result<Feedback, StoreError> {
+    find_message_in_context(c, scope, message.as_str()).await?.ok_or(StoreError::NotFound("message"))?;
+    let f = record_of(c, &scope.account_id, message.as_str(), &rater.user_id)
+        .await?
+        .ok_or(StoreError::NotFound("feedback"))?;
+    if f.retracted_at.is_some() {
+        return Ok(f);
+    }
+    if f.status == FeedbackStatus::AutoApproved {
+        withdraw_golden(c, &f).await?;
+    }
+    c.execute("UPDATE message_feedback SET retracted_at = $2, updated_at = $2 WHERE id = $1", params![&f.id, now])
+        .await?;
+    let f = reload(c, &scope.account_id, &f.id).await?;
+    log_event(c, &f, "retracted", &rater.user_id, rater.source, now).await?;
+    Ok(f)
+}
+
+// ---- review -----------------------------------------------------------------
+
+pub(super) async fn review_feedback(
+    c: &mut impl Conn,
+    scope: &Scope,
+    id: &Uuid,
+    review: &ReviewBody,
+    reviewer: &str,
+    now: Timestamp,
+) -> Result<Feedback, StoreError> {
+    let f = record_by_id(c, scope, id).await?;
+    let (status, corrected, note, event) = match decide_review(&f.current(), review)? {
+        Review::Unchanged => return Ok(f),
+        Review::Approve { corrected_response, note } => {
+            (FeedbackStatus::Reviewed, corrected_response, note, "approved")
+        }
+        Review::Dismiss { note } => (FeedbackStatus::Dismissed, None, note, "dismissed"),
+    };
+    withdraw_golden(c, &f).await?;
+    c.execute(
+        "UPDATE message_feedback SET status = $2, reviewed_by = $3, reviewed_at = $4, corrected_response = $5,
+            review_note = $6, updated_at = $4
+         WHERE id = $1",
+        params![&f.id, status.as_str(), reviewer, now, corrected.as_deref(), note.as_deref()],
+    )
+    .await?;
+    let f = reload(c, &scope.account_id, &f.id).await?;
+    if status == FeedbackStatus::Reviewed {
+        make_golden(c, &scope.account_id, &f, "reviewed", corrected.as_deref(), now).await?;
+    }
+    log_event(c, &f, event, reviewer, Source::Reviewer, now).await?;
+    Ok(f)
+}
+
+// ---- reading ----------------------------------------------------------------
+
+pub(super) async fn feedback_detail(c: &mut impl Conn, scope: &Scope, id: &Uuid) -> Result<FeedbackDetail, StoreError> {
+    let row = c
+        .query_opt(
+            &format!(
+                "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
+                 WHERE f.id = $1 AND f.account_id = $2 AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3)"
+            ),
+            params![id, &scope.account_id, scope.bot_id.as_ref()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("feedback"))?;
+    let feedback = feedback_from(&row)?;
+    let rows = c
+        .query(
+            "SELECT event, feedback_type, reason, status, source, actor, at FROM feedback_history
+             WHERE feedback_id = $1 ORDER BY seq",
+            params![id],
+        )
+        .await?;
+    let history = rows
+        .iter()
+        .map(|r| {
+            let (t, status, source): (String, String, String) = (r.get(1)?, r.get(3)?, r.get(4)?);
+            Ok(FeedbackEvent {
+                event: r.get(0)?,
+                feedback_type: FeedbackType::from_db(&t),
+                reason: r.get(2)?,
+                status: FeedbackStatus::from_db(&status),
+                source: Source::from_db(&source),
+                actor: r.get(5)?,
+                at: r.get(6)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(FeedbackDetail { feedback, history })
+}
+
+/// The review queue, newest first; retracted feedback is not in it.
+pub(super) async fn list_feedback(
+    c: &mut impl Conn,
+    scope: &Scope,
+    filter: &FeedbackFilter,
+    page: PageRequest,
+) -> Result<Page<FeedbackItem>, StoreError> {
+    if let Some(b) = &filter.bot_id {
+        get_bot(c, scope, b).await?;
+    }
+    let (at, seq) = super::page_start(&page);
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {FEEDBACK_COLUMNS}, m.content,
+                    (SELECT q.content FROM messages q
+                      WHERE q.account_id = m.account_id AND q.conversation_id = m.conversation_id AND q.role = 'user'
+                        AND (q.created_at < m.created_at OR (q.created_at = m.created_at AND q.seq < m.seq))
+                      ORDER BY q.created_at DESC, q.seq DESC LIMIT 1)
+                 FROM message_feedback f
+                 JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
+                 WHERE f.account_id = $1 AND f.retracted_at IS NULL
+                   AND (CAST($2 AS TEXT) IS NULL OR f.bot_id = $2)
+                   AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3)
+                   AND (CAST($4 AS TEXT) IS NULL OR f.status = $4)
+                   AND (CAST($5 AS TEXT) IS NULL OR f.feedback_type = $5)
+                   AND f.submitted_at >= $6 AND f.submitted_at < $7
+                   AND (f.submitted_at < $8 OR (f.submitted_at = $8 AND f.seq < $9))
+                 ORDER BY f.submitted_at DESC, f.seq DESC LIMIT $10"
+            ),
+            params![
+                &scope.account_id,
+                scope.bot_id.as_ref(),
+                filter.bot_id.as_ref(),
+                filter.status.map(FeedbackStatus::as_str),
+                filter.feedback_type.map(FeedbackType::as_str),
+                filter.from.map_or(i64::MIN, |t| t.0),
+                filter.to.map_or(i64::MAX, |t| t.0),
+                at,
+                seq,
+                page.limit + 1
+            ],
+        )
+        .await?;
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let item = FeedbackItem { feedback: feedback_from(r)?, answer: r.get(18)?, question: r.get(19)? };
+            Ok((item, Cursor { at: r.get(15)?, seq: r.get(17)? }))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Page::from_rows(rows, page.limit))
+}
+
+/// The current records of a conversation, for the transcript's badges.
+pub(super) async fn feedback_of_conversation(
+    c: &mut impl Conn,
+    account_id: &str,
+    conversation_id: &str,
+) -> Result<Vec<Feedback>, StoreError> {
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
+                 WHERE f.account_id = $1 AND f.conversation_id = $2 AND f.retracted_at IS NULL ORDER BY f.seq"
+            ),
+            params![account_id, conversation_id],
+        )
+        .await?;
+    rows.iter().map(feedback_from).collect()
+}

@@ -1,0 +1,202 @@
+//! Per-bot settings, rating configuration, prompt copy, and instance secrets.
+
+use super::tenancy::get_bot;
+use crate::{
+    domain::{
+        Timestamp,
+        access::Scope,
+        feedback::{BotSettings, BotSettingsPatch},
+        ids::Uuid,
+        rating::{PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy, locale_chain},
+    },
+    params,
+    store::{StoreError, sql::Conn},
+};
+
+const SETTINGS_COLUMNS: &str = "auto_approve_positive, auto_approve_negative, require_reason_positive, \
+     require_reason_negative, vote_window_seconds, conv_rating_active, conv_rating_popup_active, conv_rating_question_codes";
+
+/// Every bot has its settings row from birth, in the same transaction.
+pub(super) async fn create_settings(
+    c: &mut impl Conn,
+    account_id: &str,
+    bot: &Uuid,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO bot_settings (bot_id, account_id, updated_at) VALUES ($1, $2, $3)",
+        params![bot, account_id, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The settings and rating configuration of a bot, read without a scope
+/// check (callers have already found the bot through one).
+pub(super) async fn settings_of(c: &mut impl Conn, bot: &Uuid) -> Result<(BotSettings, RatingConfig), StoreError> {
+    let row = c
+        .query_opt(&format!("SELECT {SETTINGS_COLUMNS} FROM bot_settings WHERE bot_id = $1"), params![bot])
+        .await?
+        .ok_or(StoreError::NotFound("bot"))?;
+    let codes: String = row.get(7)?;
+    Ok((
+        BotSettings {
+            auto_approve_positive: row.get(0)?,
+            auto_approve_negative: row.get(1)?,
+            require_reason_positive: row.get(2)?,
+            require_reason_negative: row.get(3)?,
+            vote_window_seconds: row.get(4)?,
+        },
+        RatingConfig {
+            conv_rating_active: row.get(5)?,
+            conv_rating_popup_active: row.get(6)?,
+            conv_rating_question_codes: RatingConfig::codes_from_db(&codes),
+        },
+    ))
+}
+
+async fn save(
+    c: &mut impl Conn,
+    bot: &Uuid,
+    s: &BotSettings,
+    r: &RatingConfig,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE bot_settings SET auto_approve_positive = $2, auto_approve_negative = $3, require_reason_positive = $4,
+            require_reason_negative = $5, vote_window_seconds = $6, conv_rating_active = $7,
+            conv_rating_popup_active = $8, conv_rating_question_codes = $9, updated_at = $10
+         WHERE bot_id = $1",
+        params![
+            bot,
+            s.auto_approve_positive,
+            s.auto_approve_negative,
+            s.require_reason_positive,
+            s.require_reason_negative,
+            s.vote_window_seconds,
+            r.conv_rating_active,
+            r.conv_rating_popup_active,
+            r.codes_json(),
+            now
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn bot_settings(c: &mut impl Conn, scope: &Scope, bot: &Uuid) -> Result<BotSettings, StoreError> {
+    get_bot(c, scope, bot).await?;
+    Ok(settings_of(c, bot).await?.0)
+}
+
+pub(super) async fn update_bot_settings(
+    c: &mut impl Conn,
+    scope: &Scope,
+    bot: &Uuid,
+    patch: &BotSettingsPatch,
+    now: Timestamp,
+) -> Result<BotSettings, StoreError> {
+    get_bot(c, scope, bot).await?;
+    let (settings, rating) = settings_of(c, bot).await?;
+    let next = patch.apply_to(settings)?;
+    save(c, bot, &next, &rating, now).await?;
+    Ok(next)
+}
+
+pub(super) async fn rating_config(c: &mut impl Conn, scope: &Scope, bot: &Uuid) -> Result<RatingConfig, StoreError> {
+    get_bot(c, scope, bot).await?;
+    Ok(settings_of(c, bot).await?.1)
+}
+
+pub(super) async fn update_rating_config(
+    c: &mut impl Conn,
+    scope: &Scope,
+    bot: &Uuid,
+    patch: &RatingConfigPatch,
+    now: Timestamp,
+) -> Result<RatingConfig, StoreError> {
+    get_bot(c, scope, bot).await?;
+    let (settings, rating) = settings_of(c, bot).await?;
+    let next = patch.apply_to(&rating)?;
+    save(c, bot, &settings, &next, now).await?;
+    Ok(next)
+}
+
+pub(super) async fn prompt_copy(
+    c: &mut impl Conn,
+    scope: &Scope,
+    bot: &Uuid,
+    locale: &str,
+) -> Result<ResolvedCopy, StoreError> {
+    get_bot(c, scope, bot).await?;
+    for candidate in locale_chain(locale) {
+        let row = c
+            .query_opt(
+                "SELECT title, negative_reason, negative_placeholder, negative_button, after_submission
+                 FROM prompt_copy WHERE bot_id = $1 AND locale = $2",
+                params![bot, candidate.as_str()],
+            )
+            .await?;
+        if let Some(r) = row {
+            return Ok(ResolvedCopy {
+                locale: locale.to_owned(),
+                resolved_locale: candidate,
+                copy: PromptCopy {
+                    title: r.get(0)?,
+                    negative_reason: r.get(1)?,
+                    negative_placeholder: r.get(2)?,
+                    negative_button: r.get(3)?,
+                    after_submission: r.get(4)?,
+                },
+            });
+        }
+    }
+    Ok(ResolvedCopy { locale: locale.to_owned(), resolved_locale: "default".into(), copy: PromptCopy::builtin() })
+}
+
+pub(super) async fn put_prompt_copy(
+    c: &mut impl Conn,
+    scope: &Scope,
+    bot: &Uuid,
+    locale: &str,
+    copy: &PromptCopy,
+    now: Timestamp,
+) -> Result<ResolvedCopy, StoreError> {
+    get_bot(c, scope, bot).await?;
+    let key = locale.to_ascii_lowercase();
+    c.execute(
+        "INSERT INTO prompt_copy (account_id, bot_id, locale, title, negative_reason, negative_placeholder,
+                                  negative_button, after_submission, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (bot_id, locale) DO UPDATE SET title = excluded.title, negative_reason = excluded.negative_reason,
+            negative_placeholder = excluded.negative_placeholder, negative_button = excluded.negative_button,
+            after_submission = excluded.after_submission, updated_at = excluded.updated_at",
+        params![
+            &scope.account_id,
+            bot,
+            key.as_str(),
+            copy.title.as_str(),
+            copy.negative_reason.as_str(),
+            copy.negative_placeholder.as_str(),
+            copy.negative_button.as_str(),
+            copy.after_submission.as_str(),
+            now
+        ],
+    )
+    .await?;
+    Ok(ResolvedCopy { locale: locale.to_owned(), resolved_locale: key, copy: copy.clone() })
+}
+
+/// A named secret, made from `candidate` the first time and shared afterwards.
+pub(super) async fn instance_secret(c: &mut impl Conn, name: &str, candidate: &str) -> Result<String, StoreError> {
+    c.execute(
+        "INSERT INTO instance_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        params![name, candidate],
+    )
+    .await?;
+    let row = c
+        .query_opt("SELECT value FROM instance_secrets WHERE name = $1", params![name])
+        .await?
+        .ok_or(StoreError::Other("an instance secret vanished".into()))?;
+    row.get(0)
+}
