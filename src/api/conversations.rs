@@ -5,22 +5,25 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, ApiPath, AppState, Auth, ErrorResponses, OptionalJson};
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, ErrorResponses, OptionalJson};
 use crate::{
     domain::{
         Timestamp,
         access::{Principal, Role},
+        analytics::{InboxFilter, SatisfactionFilter},
         conversation::{
             Conversation, ConversationBody, ConversationInput, Message, MessageBody, MessageInput, MessageUpdate,
             MessageUpdateBody,
         },
-        ids::ClientId,
+        ids::{ClientId, Uuid},
+        page::{Page, PageRequest},
     },
-    store::{Applied, Command, Transcript},
+    store::{Applied, Command, ConversationRow, Transcript},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(list_conversations))
         .routes(routes!(put_conversation, get_conversation))
         .routes(routes!(append_message))
         .routes(routes!(end_conversation))
@@ -32,6 +35,56 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct IdPath {
     /// The client-chosen id.
     pub id: String,
+}
+
+/// The inbox's filters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InboxQuery {
+    pub bot_id: Option<String>,
+    /// `upvote` (positive satisfaction), `downvote` (negative) or `unknown` (no signal).
+    pub feedback: Option<String>,
+    /// Started at or after (RFC 3339, or a date: midnight UTC).
+    pub from: Option<String>,
+    /// Started before.
+    pub to: Option<String>,
+    /// Text in a message, the conversation id or the contact id (case-insensitive).
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+impl InboxQuery {
+    pub fn filter(&self) -> Result<InboxFilter, ApiError> {
+        let feedback = match self.feedback.as_deref() {
+            None | Some("") => None,
+            Some("upvote") => Some(SatisfactionFilter::Upvote),
+            Some("downvote") => Some(SatisfactionFilter::Downvote),
+            Some("unknown") => Some(SatisfactionFilter::Unknown),
+            Some(_) => return Err(ApiError::bad_request("feedback", "feedback: must be upvote, downvote or unknown")),
+        };
+        Ok(InboxFilter {
+            bot_id: self.bot_id.as_deref().map(|b| Uuid::parse("bot_id", b)).transpose()?,
+            feedback,
+            from: self.from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
+            to: self.to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,
+            q: self.q.clone(),
+        })
+    }
+}
+
+/// The inbox: conversations newest first, with satisfaction and thumbs counts.
+#[utoipa::path(get, path = "/v1/conversations", tag = "conversations", params(InboxQuery),
+    responses((status = 200, description = "A page of conversations", body = Page<ConversationRow>), ErrorResponses))]
+async fn list_conversations(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiQuery(q): ApiQuery<InboxQuery>,
+) -> Result<Json<Page<ConversationRow>>, ApiError> {
+    principal.require(Role::Server)?;
+    let filter = q.filter()?;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    Ok(Json(state.store.inbox(&principal.scope(), &filter, page).await?))
 }
 
 /// Checks a conversation body's bot against the key, before the store sees it.

@@ -4,10 +4,12 @@
 //! them, adds the OpenAPI document and the JSON fallbacks. Handlers extract
 //! and authenticate, parse into domain types, call the store, and answer.
 
+pub mod analytics;
 mod auth;
 pub mod bots;
 pub mod conversations;
 mod error;
+pub mod exports;
 mod extract;
 pub mod feedback;
 pub mod golden;
@@ -110,6 +112,8 @@ mod tests {
         (name = "golden examples", description = "Curated training data"),
         (name = "rating", description = "Rating configuration, prompt copy, CSAT and feedback tokens"),
         (name = "compatibility", description = "Routes shaped like other platforms' APIs"),
+        (name = "analytics", description = "Figures, comparisons and reasons"),
+        (name = "exports", description = "Whole conversations, streamed"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -172,6 +176,8 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(feedback::private_router())
         .merge(rating::private_router())
         .merge(golden::router())
+        .merge(analytics::router())
+        .merge(exports::router())
         .merge(crate::compat::request_feedback::router())
         .merge(votes::router())
         .merge(feedback::router())

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod account;
+pub mod analytics;
 pub mod conversation;
 pub mod error;
 pub mod feedback;

@@ -22,6 +22,7 @@ use crate::domain::{
     DomainError, Timestamp,
     access::{ApiKey, KeyRecord, NewKey, Rater, Scope},
     account::{Account, Bot},
+    analytics::{CsatFact, Filters, GroupBy, InboxFilter, ThumbBucket, VoteTotals},
     conversation::{Conversation, ConversationInput, Message, MessageInput, MessageUpdate},
     feedback::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackType, ReviewBody,
@@ -166,6 +167,27 @@ pub struct Transcript {
     pub csat: Vec<CsatAnswer>,
 }
 
+/// An inbox row: a conversation with its counts.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ConversationRow {
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    /// Messages, activity messages left out.
+    pub message_count: i64,
+    pub thumbs_up: i64,
+    pub thumbs_down: i64,
+}
+
+/// The counts behind an overview: the period and the one before it.
+#[derive(Debug, Clone, Default)]
+pub struct OverviewFacts {
+    pub thumbs: Vec<ThumbBucket>,
+    pub previous_thumbs: Vec<ThumbBucket>,
+    pub csat: Vec<CsatFact>,
+    pub previous_csat: Vec<CsatFact>,
+    pub votes: VoteTotals,
+}
+
 /// A stored message with the bot of its conversation.
 #[derive(Debug, Clone)]
 pub struct MessageInContext {
@@ -296,6 +318,48 @@ pub trait Store: Send + Sync {
 
     /// The secret that signs feedback tokens, made on first use and shared by every instance.
     async fn signing_secret(&self) -> Result<String, StoreError>;
+
+    /// Conversations newest first, filtered.
+    async fn inbox(
+        &self,
+        scope: &Scope,
+        filter: &InboxFilter,
+        page: PageRequest,
+    ) -> Result<Page<ConversationRow>, StoreError>;
+    /// Transcripts of a page of the inbox, for exports.
+    async fn export_page(
+        &self,
+        scope: &Scope,
+        filter: &InboxFilter,
+        page: PageRequest,
+    ) -> Result<Page<Transcript>, StoreError>;
+    /// The counts of `[from, to)` and of `[previous_from, from)`.
+    async fn overview_facts(
+        &self,
+        scope: &Scope,
+        filters: &Filters,
+        previous_from: Timestamp,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<OverviewFacts, StoreError>;
+    /// `(key, thumbs, positive thumbs)` per group.
+    async fn compare_groups(
+        &self,
+        scope: &Scope,
+        filters: &Filters,
+        from: Timestamp,
+        to: Timestamp,
+        group_by: GroupBy,
+    ) -> Result<Vec<(Option<String>, i64, i64)>, StoreError>;
+    /// `(reason, count)` by exact reason.
+    async fn reason_counts(
+        &self,
+        scope: &Scope,
+        filters: &Filters,
+        from: Timestamp,
+        to: Timestamp,
+        feedback_type: FeedbackType,
+    ) -> Result<Vec<(String, i64)>, StoreError>;
 }
 
 /// Engine settings that do not come from the URL.

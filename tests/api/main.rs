@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod analytics;
 mod auth;
 mod bots;
 mod cli;
@@ -12,6 +13,7 @@ mod compat;
 mod conversations;
 mod errors;
 mod feedback;
+mod inbox;
 mod ingest;
 mod keys;
 mod ops;

@@ -5,6 +5,7 @@
 //! across processes are constraints or single atomic statements. One file
 //! per area; this one implements [`Store`] by running them on an engine.
 
+mod analytics;
 mod conversations;
 mod feedback;
 mod ratings;
@@ -15,7 +16,7 @@ use conversations::*;
 use tenancy::*;
 
 use super::{
-    Applied, Command, MessageInContext, Store, StoreError, Transcript,
+    Applied, Command, ConversationRow, MessageInContext, OverviewFacts, Store, StoreError, Transcript,
     sql::{Conn, Engine},
 };
 use crate::{
@@ -23,8 +24,12 @@ use crate::{
         Timestamp,
         access::{ApiKey, KeyRecord, NewKey, Rater, Scope},
         account::{Account, Bot, PLAN_NO_API, PLAN_STANDARD},
+        analytics::{Filters, GroupBy, InboxFilter},
         conversation::Conversation,
-        feedback::{BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, ReviewBody},
+        feedback::{
+            BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackType,
+            ReviewBody,
+        },
         golden::GoldenExample,
         ids::{ClientId, Uuid},
         page::{Cursor, Page, PageRequest},
@@ -438,6 +443,92 @@ impl<E: Engine> Store for SqlStore<E> {
         let candidate = crate::domain::access::Secret::generate().expose().to_owned();
         self.engine
             .write(move |c| Box::pin(async move { settings::instance_secret(c, "feedback_token", &candidate).await }))
+            .await
+    }
+
+    async fn inbox(
+        &self,
+        scope: &Scope,
+        filter: &InboxFilter,
+        page: PageRequest,
+    ) -> Result<Page<ConversationRow>, StoreError> {
+        let (scope, filter) = (scope.clone(), filter.clone());
+        self.engine.read(move |c| Box::pin(async move { analytics::inbox(c, &scope, &filter, page).await })).await
+    }
+
+    async fn export_page(
+        &self,
+        scope: &Scope,
+        filter: &InboxFilter,
+        page: PageRequest,
+    ) -> Result<Page<Transcript>, StoreError> {
+        let (scope, filter) = (scope.clone(), filter.clone());
+        self.engine
+            .read(move |c| {
+                Box::pin(async move {
+                    let rows = analytics::inbox(c, &scope, &filter, page).await?;
+                    let mut items = Vec::with_capacity(rows.items.len());
+                    for row in rows.items {
+                        let id = ClientId::parse("id", &row.conversation.id)?;
+                        items.push(transcript(c, &scope, &id).await?);
+                    }
+                    Ok(Page { items, next_cursor: rows.next_cursor })
+                })
+            })
+            .await
+    }
+
+    async fn overview_facts(
+        &self,
+        scope: &Scope,
+        filters: &Filters,
+        previous_from: Timestamp,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<OverviewFacts, StoreError> {
+        let (scope, f) = (scope.clone(), filters.clone());
+        self.engine
+            .read(move |c| {
+                Box::pin(async move {
+                    Ok(OverviewFacts {
+                        thumbs: analytics::thumbs_by_bucket(c, &scope, &f, from, to).await?,
+                        previous_thumbs: analytics::thumbs_by_bucket(c, &scope, &f, previous_from, from).await?,
+                        csat: analytics::csat_facts(c, &scope, &f, from, to).await?,
+                        previous_csat: analytics::csat_facts(c, &scope, &f, previous_from, from).await?,
+                        votes: analytics::vote_totals(c, &scope, &f, from, to).await?,
+                    })
+                })
+            })
+            .await
+    }
+
+    async fn compare_groups(
+        &self,
+        scope: &Scope,
+        filters: &Filters,
+        from: Timestamp,
+        to: Timestamp,
+        group_by: GroupBy,
+    ) -> Result<Vec<(Option<String>, i64, i64)>, StoreError> {
+        let (scope, f) = (scope.clone(), filters.clone());
+        self.engine
+            .read(move |c| Box::pin(async move { analytics::compare_groups(c, &scope, &f, from, to, group_by).await }))
+            .await
+    }
+
+    async fn reason_counts(
+        &self,
+        scope: &Scope,
+        filters: &Filters,
+        from: Timestamp,
+        to: Timestamp,
+        feedback_type: FeedbackType,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let (scope, f) = (scope.clone(), filters.clone());
+        self.engine
+            .read(move |c| {
+                Box::pin(async move { analytics::reason_counts(c, &scope, &f, from, to, feedback_type).await })
+            })
             .await
     }
 }

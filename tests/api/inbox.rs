@@ -1,0 +1,148 @@
+//! The inbox listing and conversation exports (SPEC §9).
+
+use serde_json::{Value, json};
+
+use crate::{
+    both_backends,
+    helpers::{Backend, TestApp, spawn_app},
+};
+
+both_backends!(
+    the_inbox_filters_by_customer_feedback,
+    the_inbox_filters_by_bot_dates_and_text,
+    inbox_pages_stay_stable_while_conversations_arrive,
+    exports_stream_every_matching_conversation,
+);
+
+/// c1 upvoted, c2 downvoted with a reason (and mentions a refund), c3 no
+/// signal, c4 neutral (three stars). Started a day apart from 2024-06-01.
+async fn seed(app: &TestApp) -> (String, String) {
+    let (a, b) = (app.bot("A").await, app.bot("B").await);
+    for (i, id) in ["c1", "c2", "c3", "c4"].iter().enumerate() {
+        let bot = if i < 2 { &a } else { &b };
+        app.put(
+            &format!("/v1/conversations/{id}"),
+            &app.admin,
+            json!({"bot_id": bot, "contact_id": format!("visitor-{id}"), "created_at": format!("2024-06-0{}T10:00:00Z", i + 1)}),
+        )
+        .await
+        .assert_status(201);
+        let text = if *id == "c2" { "I want a REFUND now" } else { "Hello" };
+        app.post(
+            &format!("/v1/conversations/{id}/messages"),
+            &app.admin,
+            json!({"id": format!("{id}-q"), "role": "user", "content": text}),
+        )
+        .await
+        .assert_status(201);
+        app.post(
+            &format!("/v1/conversations/{id}/messages"),
+            &app.admin,
+            json!({"id": format!("{id}-a"), "role": "assistant", "content": "Sure"}),
+        )
+        .await
+        .assert_status(201);
+    }
+    app.post("/v1/conversations/c1/upvote", &app.admin, json!({})).await.assert_status(200);
+    app.post("/v1/conversations/c2/downvote", &app.admin, json!({"reason": "No refund"})).await.assert_status(200);
+    app.patch(
+        &format!("/v1/bots/{b}/rating-config"),
+        &app.admin,
+        json!({"conv_rating_question_codes": ["SATISFACTION_STARS"]}),
+    )
+    .await
+    .assert_status(200);
+    app.post("/v1/conversations/c4/csat", &app.admin, json!({"question_code": "SATISFACTION_STARS", "value": 3}))
+        .await
+        .assert_status(201);
+    app.post("/v1/feedback", &app.admin, json!({"message_id": "c1-a", "feedback_type": "positive", "user_id": "u1"}))
+        .await
+        .assert_status(201);
+    app.post("/v1/feedback", &app.admin, json!({"message_id": "c1-a", "feedback_type": "negative", "user_id": "u2"}))
+        .await
+        .assert_status(201);
+    (a, b)
+}
+
+async fn ids(app: &TestApp, query: &str) -> Vec<String> {
+    let r = app.get(&format!("/v1/conversations?{query}"), &app.admin).await;
+    r.assert_status(200)["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn the_inbox_filters_by_customer_feedback(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed(&app).await;
+    assert_eq!(ids(&app, "").await, ["c4", "c3", "c2", "c1"], "newest first");
+    assert_eq!(ids(&app, "feedback=upvote").await, ["c1"]);
+    assert_eq!(ids(&app, "feedback=downvote").await, ["c2"]);
+    assert_eq!(ids(&app, "feedback=unknown").await, ["c3"], "neutral matches neither");
+    let all = app.get("/v1/conversations", &app.admin).await.body;
+    let c1 = all["items"].as_array().unwrap().iter().find(|c| c["id"] == "c1").unwrap().clone();
+    assert_eq!(
+        (c1["thumbs_up"].clone(), c1["thumbs_down"].clone(), c1["message_count"].clone()),
+        (json!(1), json!(1), json!(2))
+    );
+    assert_eq!(c1["satisfaction"]["value"], "positive");
+    let c2 = all["items"].as_array().unwrap().iter().find(|c| c["id"] == "c2").unwrap().clone();
+    assert_eq!(c2["satisfaction"], json!({"value": "negative", "negative_reason": "No refund"}));
+    app.get("/v1/conversations?feedback=meh", &app.admin).await.assert_invalid("feedback");
+}
+
+async fn the_inbox_filters_by_bot_dates_and_text(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (a, _) = seed(&app).await;
+    assert_eq!(ids(&app, &format!("bot_id={a}")).await, ["c2", "c1"]);
+    assert_eq!(ids(&app, "from=2024-06-02&to=2024-06-04").await, ["c3", "c2"]);
+    assert_eq!(ids(&app, "q=refund").await, ["c2"], "case-insensitive text in messages");
+    assert_eq!(ids(&app, "q=visitor-c3").await, ["c3"], "the contact id");
+    assert_eq!(ids(&app, "q=100%25").await, Vec::<String>::new(), "wildcards are literal");
+    let bound = app.key("server", Some(&a)).await;
+    let r = app.get("/v1/conversations", &bound).await;
+    assert_eq!(r.assert_status(200)["items"].as_array().unwrap().len(), 2);
+    app.get("/v1/conversations?from=soon", &app.admin).await.assert_invalid("from");
+}
+
+async fn inbox_pages_stay_stable_while_conversations_arrive(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed(&app).await;
+    let first = app.get("/v1/conversations?limit=2", &app.admin).await.body;
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let (_, b) = (0, app.bot("C").await);
+    app.put("/v1/conversations/newest", &app.admin, json!({"bot_id": b})).await.assert_status(201);
+    let second = app.get(&format!("/v1/conversations?limit=2&cursor={cursor}"), &app.admin).await.body;
+    let page = |v: &Value| -> Vec<String> {
+        v["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(page(&first), ["c4", "c3"]);
+    assert_eq!(page(&second), ["c2", "c1"], "nothing skipped or repeated");
+    assert!(second["next_cursor"].is_null());
+}
+
+async fn exports_stream_every_matching_conversation(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed(&app).await;
+    let get = |query: &str| {
+        let url = format!("{}/v1/exports/conversations?{query}", app.address);
+        app.client.get(url).bearer_auth(&app.admin).send()
+    };
+    let jsonl = get("format=jsonl").await.unwrap();
+    assert_eq!(jsonl.headers()["content-type"], "application/x-ndjson");
+    let text = jsonl.text().await.unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4);
+    let c1 = lines.iter().find(|l| l["id"] == "c1").unwrap();
+    assert_eq!(c1["votes"].as_array().unwrap().len(), 1);
+    assert_eq!(c1["satisfaction"]["value"], "positive");
+    assert!(c1["messages"].as_array().unwrap().iter().any(|m| m["feedback"]["up"] == 1));
+    let c4 = lines.iter().find(|l| l["id"] == "c4").unwrap();
+    assert_eq!(c4["csat"][0]["score"], 3);
+    let down = get("format=jsonl&feedback=downvote").await.unwrap().text().await.unwrap();
+    assert_eq!(down.lines().count(), 1);
+    let csv = get("format=csv").await.unwrap();
+    assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("conversations.csv"));
+    let csv = csv.text().await.unwrap();
+    let mut rows = csv.lines();
+    assert!(rows.next().unwrap().starts_with("id,bot_id,contact_id,locale,variant,status,created_at"));
+    assert_eq!(csv.matches("\nc").count(), 4, "{csv}");
+    app.get("/v1/exports/conversations?format=xml", &app.admin).await.assert_invalid("format");
+}
