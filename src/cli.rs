@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `accounts create`, `keys create|list|revoke`.
+//! The command line: `serve`, `migrate`, `accounts create`, `keys create|list|revoke`, `export`.
 //!
 //! Commands that create something print exactly one thing on stdout (the
 //! account id, the key secret) so that scripts can capture it; everything else
@@ -14,9 +14,11 @@ use crate::{
         Timestamp,
         access::{NewKey, Role, Scope, Secret, hash_secret},
         account::{DEFAULT_ACCOUNT_ID, account_name},
+        analytics::{InboxFilter, SatisfactionFilter},
         ids::Uuid,
         page::PageRequest,
     },
+    export::{ConversationFormat, EXPORT_PAGE},
     startup::{Application, shutdown_signal},
     store::{self, Store},
 };
@@ -44,6 +46,36 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Export conversations (with messages, feedback, votes, CSAT) to a file or stdout.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// jsonl (one transcript a line) or csv.
+    #[arg(long, default_value = "jsonl")]
+    pub format: String,
+    /// Write here instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// The account (default: the default account).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only this bot's conversations.
+    #[arg(long)]
+    pub bot: Option<String>,
+    /// upvote, downvote or unknown.
+    #[arg(long)]
+    pub feedback: Option<String>,
+    /// Started at or after (RFC 3339 or a date).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Started before (RFC 3339 or a date).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Text to find in the conversations.
+    #[arg(long)]
+    pub q: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,7 +139,53 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(cmd) => keys(&settings, cmd).await,
+        Command::Export(args) => export(&settings, args).await,
     }
+}
+
+/// Writes the export a page at a time; a progress line on stderr when it is a terminal.
+async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
+    use std::io::Write;
+
+    let format = ConversationFormat::parse(Some(&args.format))?;
+    let filter = InboxFilter {
+        bot_id: args.bot.as_deref().map(|b| Uuid::parse("--bot", b)).transpose()?,
+        feedback: args.feedback.as_deref().map(|f| SatisfactionFilter::parse("--feedback", f)).transpose()?,
+        from: args.from.as_deref().map(|t| Timestamp::parse_instant("--from", t)).transpose()?,
+        to: args.to.as_deref().map(|t| Timestamp::parse_instant("--to", t)).transpose()?,
+        q: args.q,
+    };
+    let store = open_store(settings).await?;
+    let scope = Scope::account(args.account.unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned()));
+    store.get_account(&scope.account_id).await?;
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let progress = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {human_pos} conversations exported ({per_sec}, {elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    out.write_all(format.header().as_bytes())?;
+    let mut page = PageRequest::parse(Some(EXPORT_PAGE), None)?;
+    loop {
+        let batch = store.export_page(&scope, &filter, page).await?;
+        for transcript in &batch.items {
+            out.write_all(format.line(transcript).as_bytes())?;
+        }
+        progress.inc(batch.items.len() as u64);
+        match batch.next_cursor {
+            Some(cursor) => page = PageRequest::parse(Some(EXPORT_PAGE), Some(&cursor))?,
+            None => break,
+        }
+    }
+    out.flush()?;
+    progress.finish_and_clear();
+    eprintln!("exported {} conversations", progress.position());
+    Ok(())
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<std::sync::Arc<dyn Store>> {

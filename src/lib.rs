@@ -8,7 +8,8 @@
 //! - [`compat`]: routes shaped like other platforms' APIs, onto the same store.
 //! - [`domain`]: the rules, pure and unit-tested: validation, roles, lifecycles.
 //! - [`store`]: the [`store::Store`] trait, all SQL, and the SQLite and PostgreSQL engines.
-//! - [`cli`]: the command-line doors (`serve`, `migrate`, `accounts`, `keys`).
+//! - [`export`]: conversation exports, shared by the API and the CLI.
+//! - [`cli`]: the command-line doors (`serve`, `migrate`, `accounts`, `keys`, `export`).
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod compat;
 pub mod config;
 pub mod domain;
+pub mod export;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

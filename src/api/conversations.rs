@@ -56,16 +56,14 @@ pub struct InboxQuery {
 
 impl InboxQuery {
     pub fn filter(&self) -> Result<InboxFilter, ApiError> {
-        let feedback = match self.feedback.as_deref() {
-            None | Some("") => None,
-            Some("upvote") => Some(SatisfactionFilter::Upvote),
-            Some("downvote") => Some(SatisfactionFilter::Downvote),
-            Some("unknown") => Some(SatisfactionFilter::Unknown),
-            Some(_) => return Err(ApiError::bad_request("feedback", "feedback: must be upvote, downvote or unknown")),
-        };
         Ok(InboxFilter {
             bot_id: self.bot_id.as_deref().map(|b| Uuid::parse("bot_id", b)).transpose()?,
-            feedback,
+            feedback: self
+                .feedback
+                .as_deref()
+                .filter(|f| !f.is_empty())
+                .map(|f| SatisfactionFilter::parse("feedback", f))
+                .transpose()?,
             from: self.from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
             to: self.to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,
             q: self.q.clone(),

@@ -14,103 +14,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiError, ApiQuery, AppState, Auth, ErrorResponses, conversations::InboxQuery};
 use crate::{
-    domain::{
-        DomainError,
-        access::{Role, Scope},
-        analytics::InboxFilter,
-        golden::csv_field,
-        page::{Page, PageRequest},
-    },
-    store::{Store, Transcript},
+    domain::{access::Role, page::PageRequest},
+    export::{ConversationFormat, EXPORT_PAGE, stream},
 };
-
-/// Conversations fetched per page of an export.
-pub const EXPORT_PAGE: i64 = 200;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(export_conversations))
-}
-
-/// How conversations are exported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ConversationFormat {
-    /// One transcript object a line.
-    Jsonl,
-    /// A header and one row a conversation (its messages as JSON in a column).
-    Csv,
-}
-
-impl ConversationFormat {
-    pub fn parse(raw: Option<&str>) -> Result<Self, DomainError> {
-        match raw.unwrap_or("jsonl") {
-            "jsonl" => Ok(Self::Jsonl),
-            "csv" => Ok(Self::Csv),
-            _ => Err(DomainError::invalid("format", "must be jsonl or csv")),
-        }
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Self::Jsonl => "application/x-ndjson",
-            Self::Csv => "text/csv; charset=utf-8",
-        }
-    }
-
-    pub fn header(self) -> &'static str {
-        match self {
-            Self::Jsonl => "",
-            Self::Csv => {
-                "id,bot_id,contact_id,locale,variant,status,created_at,ended_at,satisfaction,negative_reason,\
-                 message_count,thumbs_up,thumbs_down,upvotes,downvotes,csat_average,messages\n"
-            }
-        }
-    }
-
-    /// One conversation, as a line with its newline.
-    pub fn line(self, t: &Transcript) -> String {
-        match self {
-            Self::Jsonl => format!("{}\n", serde_json::to_string(t).unwrap_or_default()),
-            Self::Csv => {
-                let c = &t.conversation;
-                let (up, down) = t
-                    .messages
-                    .iter()
-                    .filter_map(|m| m.feedback.as_ref())
-                    .fold((0, 0), |(u, d), b| (u + b.up, d + b.down));
-                let upvotes = t.votes.iter().filter(|v| v.value > 0).count();
-                #[allow(clippy::cast_precision_loss)]
-                let csat = (!t.csat.is_empty())
-                    .then(|| t.csat.iter().map(|a| a.score).sum::<i64>() as f64 / t.csat.len() as f64);
-                let messages: Vec<serde_json::Value> = t
-                    .messages
-                    .iter()
-                    .map(|m| serde_json::json!({"id": m.message.id, "role": m.message.role, "content": m.message.content}))
-                    .collect();
-                let fields = [
-                    c.id.clone(),
-                    c.bot_id.to_string(),
-                    c.contact_id.clone().unwrap_or_default(),
-                    c.locale.clone().unwrap_or_default(),
-                    c.metadata.get("variant").and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
-                    c.status.as_str().to_owned(),
-                    c.created_at.to_rfc3339(),
-                    c.ended_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                    c.satisfaction.value.as_str().to_owned(),
-                    c.satisfaction.negative_reason.clone().unwrap_or_default(),
-                    t.messages.iter().filter(|m| m.message.role.as_str() != "activity").count().to_string(),
-                    up.to_string(),
-                    down.to_string(),
-                    upvotes.to_string(),
-                    (t.votes.len() - upvotes).to_string(),
-                    csat.map(|a| format!("{a:.2}")).unwrap_or_default(),
-                    serde_json::to_string(&messages).unwrap_or_default(),
-                ];
-                let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-                format!("{}\n", row.join(","))
-            }
-        }
-    }
 }
 
 /// Export options: the format and the inbox's filters.
@@ -159,46 +68,4 @@ async fn export_conversations(
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
-}
-
-/// The export as a stream of text chunks: the header, then a page at a time.
-pub fn stream(
-    store: std::sync::Arc<dyn Store>,
-    scope: Scope,
-    filter: InboxFilter,
-    format: ConversationFormat,
-    first: Page<Transcript>,
-) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
-    enum Next {
-        Header(Page<Transcript>),
-        Page(Page<Transcript>),
-        Fetch(String),
-        Done,
-    }
-    futures_util::stream::unfold(Next::Header(first), move |next| {
-        let (store, scope, filter) = (store.clone(), scope.clone(), filter.clone());
-        async move {
-            let page = match next {
-                Next::Done => return None,
-                Next::Header(page) => return Some((Ok(format.header().to_owned()), Next::Page(page))),
-                Next::Page(page) => page,
-                Next::Fetch(cursor) => {
-                    let fetched = match PageRequest::parse(Some(EXPORT_PAGE), Some(&cursor)) {
-                        Ok(request) => store
-                            .export_page(&scope, &filter, request)
-                            .await
-                            .map_err(|e| std::io::Error::other(e.to_string())),
-                        Err(e) => Err(std::io::Error::other(e.to_string())),
-                    };
-                    match fetched {
-                        Ok(p) => p,
-                        // Cutting the body short is how a streamed answer reports a failure.
-                        Err(e) => return Some((Err(e), Next::Done)),
-                    }
-                }
-            };
-            let chunk: String = page.items.iter().map(|t| format.line(t)).collect();
-            Some((Ok(chunk), page.next_cursor.map_or(Next::Done, Next::Fetch)))
-        }
-    })
 }

@@ -80,6 +80,15 @@ pub enum SatisfactionFilter {
 }
 
 impl SatisfactionFilter {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, DomainError> {
+        match raw {
+            "upvote" => Ok(Self::Upvote),
+            "downvote" => Ok(Self::Downvote),
+            "unknown" => Ok(Self::Unknown),
+            _ => Err(DomainError::invalid(field, "must be upvote, downvote or unknown")),
+        }
+    }
+
     /// The stored satisfaction value it selects (`unknown` selects none stored).
     pub fn satisfaction(self) -> &'static str {
         match self {

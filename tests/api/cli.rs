@@ -18,6 +18,7 @@ both_backends!(
     keys_create_prints_the_secret_alone,
     keys_can_be_listed_and_revoked,
     bad_arguments_fail_cleanly,
+    export_writes_every_conversation_to_a_file_or_stdout,
     acknowledged_writes_survive_a_killed_process,
     sigterm_stops_the_server_cleanly,
 );
@@ -111,6 +112,38 @@ async fn bad_arguments_fail_cleanly(backend: Backend) {
         .output()
         .unwrap();
     assert!(!bad_config.status.success());
+}
+
+async fn export_writes_every_conversation_to_a_file_or_stdout(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    let store = db.open_store().await;
+    let now = plaudit::domain::Timestamp::now();
+    let bot = store.create_bot(DEFAULT_ACCOUNT_ID, "Support".into(), now).await.unwrap();
+    let scope = plaudit::domain::access::Scope::account(DEFAULT_ACCOUNT_ID);
+    let mut commands = Vec::new();
+    for i in 0..450 {
+        let body =
+            plaudit::domain::conversation::ConversationBody { bot_id: Some(bot.id.to_string()), ..Default::default() };
+        let input = plaudit::domain::conversation::ConversationInput::parse(&format!("c{i}"), body, now).unwrap();
+        commands.push(plaudit::store::Command::UpsertConversation(input));
+    }
+    let results = store.apply(&scope, commands, now).await.unwrap();
+    assert!(results.iter().all(Result::is_ok));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.jsonl");
+    let out = plaudit(&db, &["export", "--output", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 450, "three pages, every conversation once");
+    let ids: std::collections::HashSet<String> =
+        text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids.len(), 450);
+    let csv = plaudit(&db, &["export", "--format", "csv", "--q", "c449"]);
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 2, "a header and the one match: {csv}");
+    assert!(!plaudit(&db, &["export", "--format", "xml"]).status.success());
+    assert!(!plaudit(&db, &["export", "--feedback", "meh"]).status.success());
 }
 
 /// A `plaudit serve` child process on a free port.
