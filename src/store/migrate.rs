@@ -27,7 +27,8 @@ macro_rules! migrations {
 /// The SQLite migrations, oldest first.
 pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_feedback", 3 "0003_inbox_indexes");
 /// The PostgreSQL migrations, oldest first.
-pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_feedback", 3 "0003_inbox_indexes");
+pub const POSTGRES: &[Migration] =
+    migrations!("postgres": 1 "0001_foundation", 2 "0002_feedback", 3 "0003_inbox_indexes");
 
 /// The list for a dialect.
 pub fn for_dialect(d: Dialect) -> &'static [Migration] {

@@ -207,8 +207,12 @@ pub trait Engine: Send + Sync + 'static {
         work: impl Work<Self::Conn, T>,
     ) -> impl Future<Output = Result<T, StoreError>> + Send;
 
-    /// Runs `work` in a transaction: an `Err` undoes everything it wrote; an
-    /// `Ok` is committed (durably) before this returns.
+    /// Runs `work` in a transaction; an `Ok` is committed (durably) before
+    /// this returns. An `Err` aborts: everything the work wrote is undone (on
+    /// SQLite together with the other units of its commit group, which are
+    /// answered `Unavailable` and may retry). Outcomes that are answers, not
+    /// failures (not found, a rule refused), belong inside the `Ok`, and must
+    /// be decided before the work writes anything.
     fn write<T: Send + 'static>(
         &self,
         work: impl Work<Self::Conn, T>,

@@ -268,7 +268,14 @@ pub(super) async fn append_message(
     input: MessageInput,
     now: Timestamp,
 ) -> Result<Applied, StoreError> {
-    get_conversation(c, scope, input.conversation_id.as_str()).await?;
+    // Only whether the conversation is visible matters here.
+    c.query_opt(
+        "SELECT 1 FROM conversations WHERE account_id = $1 AND id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)",
+        params![&scope.account_id, &input.conversation_id, scope.bot_id.as_ref()],
+    )
+    .await?
+    .ok_or(StoreError::NotFound("conversation"))?;
+    let created_at = input.created_at.unwrap_or(now);
     let fingerprint = input.fingerprint();
     let inserted = c
         .query_opt(
@@ -288,13 +295,24 @@ pub(super) async fn append_message(
                 input.metadata.topic(),
                 input.metadata.confidence_value(),
                 fingerprint.as_str(),
-                input.created_at.unwrap_or(now),
+                created_at,
                 now
             ],
         )
         .await?;
     if inserted.is_some() {
-        let (message, _) = find_message(c, scope, input.id.as_str()).await?.ok_or(StoreError::NotFound("message"))?;
+        // Just written: answer it as stored, without reading it back.
+        let message = Message {
+            id: input.id.into_string(),
+            conversation_id: input.conversation_id.into_string(),
+            role: input.role,
+            content: input.content,
+            request_id: input.request_id,
+            status: input.status,
+            metadata: serde_json::Value::Object(input.metadata.object),
+            created_at,
+            updated_at: now,
+        };
         return Ok(Applied::Message { message, created: true });
     }
     // Nothing was written: the id or the request id is taken.
@@ -382,16 +400,27 @@ pub(super) async fn apply_one(
     }
 }
 
-/// Runs commands in order, each in a savepoint so that one failing is undone
-/// alone while the others stay.
+/// Runs commands in order. Refused events wrote nothing and become results;
+/// any other failure aborts the batch, unless `careful`, where each event runs
+/// in a savepoint and fails alone (savepoints are costly inside a large
+/// transaction, so this is the fallback, not the rule).
 pub(super) async fn apply_all(
     c: &mut impl Conn,
     scope: &Scope,
     commands: Vec<Command>,
     now: Timestamp,
+    careful: bool,
 ) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
     let mut results = Vec::with_capacity(commands.len());
     for command in commands {
+        if !careful {
+            match apply_one(c, scope, command, now).await {
+                Err(e @ (StoreError::NotFound(_) | StoreError::Rule(_))) => results.push(Err(e)),
+                Err(e) => return Err(e),
+                Ok(applied) => results.push(Ok(applied)),
+            }
+            continue;
+        }
         c.batch("SAVEPOINT event").await?;
         let result = apply_one(c, scope, command, now).await;
         if result.is_err() {

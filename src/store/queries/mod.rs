@@ -17,7 +17,7 @@ use tenancy::*;
 
 use super::{
     Applied, Command, ConversationRow, MessageInContext, OverviewFacts, Store, StoreError, Transcript,
-    sql::{Conn, Engine},
+    sql::{Conn, Engine, Work},
 };
 use crate::{
     domain::{
@@ -53,6 +53,22 @@ impl<E: Engine> SqlStore<E> {
     pub fn new(engine: E) -> Self {
         Self { engine }
     }
+
+    /// A write whose answers (not found, a rule refused) commit like successes
+    /// (they wrote nothing), while any other error aborts the transaction.
+    async fn write<T: Send + 'static>(&self, work: impl Work<E::Conn, T>) -> Result<T, StoreError> {
+        self.engine.write(move |c| Box::pin(async move { Ok(settle(work(c).await)) })).await.and_then(|r| r?)
+    }
+}
+
+/// Splits an outcome into an answer for the caller (`Ok(..)`) and a failure
+/// that must abort the transaction (`Err`).
+fn settle<T>(result: Result<T, StoreError>) -> Result<Result<T, StoreError>, StoreError> {
+    match result {
+        Err(e @ (StoreError::NotFound(_) | StoreError::Rule(_))) => Ok(Err(e)),
+        Err(e) => Err(e),
+        Ok(v) => Ok(Ok(v)),
+    }
 }
 
 #[async_trait::async_trait]
@@ -64,18 +80,17 @@ impl<E: Engine> Store for SqlStore<E> {
     async fn create_account(&self, name: String, api_access: bool, now: Timestamp) -> Result<Account, StoreError> {
         let id = Uuid::new().to_string();
         let plan = if api_access { PLAN_STANDARD } else { PLAN_NO_API };
-        self.engine
-            .write(move |c| {
-                Box::pin(async move {
-                    c.execute(
-                        "INSERT INTO accounts (id, name, plan_id, created_at) VALUES ($1, $2, $3, $4)",
-                        params![id.as_str(), name, plan, now],
-                    )
-                    .await?;
-                    get_account(c, &id).await
-                })
+        self.write(move |c| {
+            Box::pin(async move {
+                c.execute(
+                    "INSERT INTO accounts (id, name, plan_id, created_at) VALUES ($1, $2, $3, $4)",
+                    params![id.as_str(), name, plan, now],
+                )
+                .await?;
+                get_account(c, &id).await
             })
-            .await
+        })
+        .await
     }
 
     async fn get_account(&self, id: &str) -> Result<Account, StoreError> {
@@ -111,8 +126,7 @@ impl<E: Engine> Store for SqlStore<E> {
         prefix: String,
         now: Timestamp,
     ) -> Result<ApiKey, StoreError> {
-        self.engine
-            .write(move |c| {
+        self.write(move |c| {
                 Box::pin(async move {
                     get_account(c, &key.account_id).await?;
                     let scope = Scope::account(key.account_id.clone());
@@ -169,19 +183,18 @@ impl<E: Engine> Store for SqlStore<E> {
 
     async fn revoke_key(&self, scope: &Scope, id: &Uuid, now: Timestamp) -> Result<ApiKey, StoreError> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.engine
-            .write(move |c| {
-                Box::pin(async move {
-                    get_key(c, &scope, &id).await?;
-                    c.execute(
-                        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND account_id = $2",
-                        params![&id, &scope.account_id, now],
-                    )
-                    .await?;
-                    get_key(c, &scope, &id).await
-                })
+        self.write(move |c| {
+            Box::pin(async move {
+                get_key(c, &scope, &id).await?;
+                c.execute(
+                    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND account_id = $2",
+                    params![&id, &scope.account_id, now],
+                )
+                .await?;
+                get_key(c, &scope, &id).await
             })
-            .await
+        })
+        .await
     }
 
     async fn get_key_by_id(&self, id: &Uuid) -> Result<ApiKey, StoreError> {
@@ -201,20 +214,19 @@ impl<E: Engine> Store for SqlStore<E> {
 
     async fn create_bot(&self, account_id: &str, name: String, now: Timestamp) -> Result<Bot, StoreError> {
         let scope = Scope::account(account_id);
-        self.engine
-            .write(move |c| {
-                Box::pin(async move {
-                    let id = Uuid::new();
-                    c.execute(
-                        "INSERT INTO bots (id, account_id, name, created_at) VALUES ($1, $2, $3, $4)",
-                        params![&id, &scope.account_id, name, now],
-                    )
-                    .await?;
-                    settings::create_settings(c, &scope.account_id, &id, now).await?;
-                    get_bot(c, &scope, &id).await
-                })
+        self.write(move |c| {
+            Box::pin(async move {
+                let id = Uuid::new();
+                c.execute(
+                    "INSERT INTO bots (id, account_id, name, created_at) VALUES ($1, $2, $3, $4)",
+                    params![&id, &scope.account_id, name, now],
+                )
+                .await?;
+                settings::create_settings(c, &scope.account_id, &id, now).await?;
+                get_bot(c, &scope, &id).await
             })
-            .await
+        })
+        .await
     }
 
     async fn get_bot(&self, scope: &Scope, id: &Uuid) -> Result<Bot, StoreError> {
@@ -261,14 +273,28 @@ impl<E: Engine> Store for SqlStore<E> {
             let Some(command) = commands.into_iter().next() else {
                 return Ok(Vec::new());
             };
-            let result =
-                self.engine.write(move |c| Box::pin(async move { apply_one(c, &scope, command, now).await })).await;
+            let result = self.write(move |c| Box::pin(async move { apply_one(c, &scope, command, now).await })).await;
             return match result {
                 Err(e @ StoreError::Unavailable(_)) => Err(e),
                 other => Ok(vec![other]),
             };
         }
-        self.engine.write(move |c| Box::pin(async move { apply_all(c, &scope, commands, now).await })).await
+        // First without savepoints (events that are refused wrote nothing); if
+        // an event fails for real, the batch is undone and run again with a
+        // savepoint around each event, so that one failure stays its own.
+        let first = {
+            let (scope, commands) = (scope.clone(), commands.clone());
+            self.engine.write(move |c| Box::pin(async move { apply_all(c, &scope, commands, now, false).await })).await
+        };
+        match first {
+            Ok(results) => Ok(results),
+            Err(e) => {
+                tracing::info!(error = %e, "a batch failed as a whole; applying it again event by event");
+                self.engine
+                    .write(move |c| Box::pin(async move { apply_all(c, &scope, commands, now, true).await }))
+                    .await
+            }
+        }
     }
 
     async fn transcript(&self, scope: &Scope, id: &ClientId) -> Result<Transcript, StoreError> {
@@ -308,8 +334,7 @@ impl<E: Engine> Store for SqlStore<E> {
         now: Timestamp,
     ) -> Result<BotSettings, StoreError> {
         let (scope, bot) = (scope.clone(), bot.clone());
-        self.engine
-            .write(move |c| Box::pin(async move { settings::update_bot_settings(c, &scope, &bot, &patch, now).await }))
+        self.write(move |c| Box::pin(async move { settings::update_bot_settings(c, &scope, &bot, &patch, now).await }))
             .await
     }
 
@@ -326,8 +351,7 @@ impl<E: Engine> Store for SqlStore<E> {
         now: Timestamp,
     ) -> Result<RatingConfig, StoreError> {
         let (scope, bot) = (scope.clone(), bot.clone());
-        self.engine
-            .write(move |c| Box::pin(async move { settings::update_rating_config(c, &scope, &bot, &patch, now).await }))
+        self.write(move |c| Box::pin(async move { settings::update_rating_config(c, &scope, &bot, &patch, now).await }))
             .await
     }
 
@@ -345,11 +369,10 @@ impl<E: Engine> Store for SqlStore<E> {
         now: Timestamp,
     ) -> Result<ResolvedCopy, StoreError> {
         let (scope, bot, locale) = (scope.clone(), bot.clone(), locale.to_owned());
-        self.engine
-            .write(move |c| {
-                Box::pin(async move { settings::put_prompt_copy(c, &scope, &bot, &locale, &copy, now).await })
-            })
-            .await
+        self.write(move |c| {
+            Box::pin(async move { settings::put_prompt_copy(c, &scope, &bot, &locale, &copy, now).await })
+        })
+        .await
     }
 
     async fn user_feedback(
@@ -372,8 +395,7 @@ impl<E: Engine> Store for SqlStore<E> {
         now: Timestamp,
     ) -> Result<Feedback, StoreError> {
         let (scope, message, rater) = (scope.clone(), message.clone(), rater.clone());
-        self.engine
-            .write(move |c| Box::pin(async move { feedback::retract_feedback(c, &scope, &message, &rater, now).await }))
+        self.write(move |c| Box::pin(async move { feedback::retract_feedback(c, &scope, &message, &rater, now).await }))
             .await
     }
 
@@ -403,11 +425,10 @@ impl<E: Engine> Store for SqlStore<E> {
         now: Timestamp,
     ) -> Result<Feedback, StoreError> {
         let (scope, id, reviewer) = (scope.clone(), id.clone(), reviewer.to_owned());
-        self.engine
-            .write(move |c| {
-                Box::pin(async move { feedback::review_feedback(c, &scope, &id, &review, &reviewer, now).await })
-            })
-            .await
+        self.write(move |c| {
+            Box::pin(async move { feedback::review_feedback(c, &scope, &id, &review, &reviewer, now).await })
+        })
+        .await
     }
 
     async fn list_votes(
@@ -436,13 +457,12 @@ impl<E: Engine> Store for SqlStore<E> {
 
     async fn delete_golden(&self, scope: &Scope, id: &Uuid) -> Result<(), StoreError> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.engine.write(move |c| Box::pin(async move { feedback::delete_golden(c, &scope, &id).await })).await
+        self.write(move |c| Box::pin(async move { feedback::delete_golden(c, &scope, &id).await })).await
     }
 
     async fn signing_secret(&self) -> Result<String, StoreError> {
         let candidate = crate::domain::access::Secret::generate().expose().to_owned();
-        self.engine
-            .write(move |c| Box::pin(async move { settings::instance_secret(c, "feedback_token", &candidate).await }))
+        self.write(move |c| Box::pin(async move { settings::instance_secret(c, "feedback_token", &candidate).await }))
             .await
     }
 
