@@ -157,10 +157,14 @@ pub enum Dialect {
 impl Dialect {
     /// The clause that locks the rows a `SELECT` reads until the transaction
     /// ends. PostgreSQL needs it against concurrent writers; SQLite has one
-    /// writer, which already holds the whole database.
+    /// writer, which already holds the whole database. `NO KEY UPDATE`, not
+    /// `UPDATE`: the rows locked are parents of rows the same transactions
+    /// insert (a conversation of its votes and messages), and inserting a child
+    /// takes a `KEY SHARE` lock on the parent, which `FOR UPDATE` would wait
+    /// on, deadlocking two writers. Key columns are never updated.
     pub fn lock_rows(self) -> &'static str {
         match self {
-            Self::Postgres => " FOR UPDATE",
+            Self::Postgres => " FOR NO KEY UPDATE",
             Self::Sqlite => "",
         }
     }

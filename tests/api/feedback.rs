@@ -19,6 +19,7 @@ both_backends!(
     the_transcript_shows_badges_per_answer,
     feedback_records_its_source,
     feedback_can_be_sent_in_a_batch,
+    concurrent_thumbs_keep_one_record_per_user,
 );
 
 /// A bot and conversation `c1` with question `c1-q1` and answer `c1-a1`.
@@ -273,4 +274,41 @@ async fn feedback_can_be_sent_in_a_batch(backend: Backend) {
     let statuses: Vec<u64> =
         r.assert_status(200)["results"].as_array().unwrap().iter().map(|x| x["status"].as_u64().unwrap()).collect();
     assert_eq!(statuses, [201, 400, 200, 400]);
+}
+
+async fn concurrent_thumbs_keep_one_record_per_user(backend: Backend) {
+    let app = spawn_app(backend).await;
+    setup(&app).await;
+    let many = (0..20).map(|i| {
+        app.post(
+            "/v1/feedback",
+            &app.admin,
+            json!({"message_id": "c1-a1", "feedback_type": "positive", "user_id": format!("u{i}")}),
+        )
+    });
+    let same = (0..20).map(|_| {
+        app.post(
+            "/v1/feedback",
+            &app.admin,
+            json!({"message_id": "c1-a1", "feedback_type": "negative", "user_id": "clicker"}),
+        )
+    });
+    let (many, same) =
+        futures_util::future::join(futures_util::future::join_all(many), futures_util::future::join_all(same)).await;
+    assert!(many.iter().all(|r| r.status == 201), "{:?}", many.iter().map(|r| r.status).collect::<Vec<_>>());
+    let created = same.iter().filter(|r| r.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "one record for the double-clicking user: {:?}",
+        same.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(same.iter().all(|r| r.status == 201 || r.status == 200));
+    let t = app.get("/v1/conversations/c1", &app.admin).await.body;
+    assert_eq!(
+        (t["messages"][1]["feedback"]["up"].clone(), t["messages"][1]["feedback"]["down"].clone()),
+        (json!(20), json!(1))
+    );
+    let id = same.iter().find(|r| r.status == 201).unwrap().body["id"].as_str().unwrap().to_owned();
+    assert_eq!(history(&app, &id).await, ["submitted"], "duplicates leave no history");
 }

@@ -16,6 +16,7 @@ both_backends!(
     a_second_vote_inside_the_window_records_nothing,
     a_vote_after_the_window_is_recorded,
     fifty_concurrent_duplicate_votes_record_exactly_one,
+    concurrent_votes_by_different_voters_all_record,
     votes_are_per_voter_and_permanent,
     a_vote_on_an_unknown_conversation_is_404,
 );
@@ -159,6 +160,21 @@ async fn fifty_concurrent_duplicate_votes_record_exactly_one(backend: Backend) {
     let t = app.get("/v1/conversations/c1", &app.admin).await.body;
     assert_eq!(t["votes"].as_array().unwrap().len(), 1, "exactly one vote");
     assert_eq!(activity(&t).len(), 1, "exactly one activity message");
+}
+
+async fn concurrent_votes_by_different_voters_all_record(backend: Backend) {
+    let app = spawn_app(backend).await;
+    setup(&app).await;
+    let sends = (0..30).map(|i| {
+        let path = if i % 3 == 0 { "/v1/conversations/c1/downvote" } else { "/v1/conversations/c1/upvote" };
+        app.post(path, &app.admin, json!({"user_id": format!("voter-{i}"), "reason": "racing"}))
+    });
+    for r in futures_util::future::join_all(sends).await {
+        r.assert_status(200);
+    }
+    let t = app.get("/v1/conversations/c1", &app.admin).await.body;
+    assert_eq!(t["votes"].as_array().unwrap().len(), 30, "every voter's vote, no deadlock");
+    assert_eq!(activity(&t).len(), 30);
 }
 
 async fn votes_are_per_voter_and_permanent(backend: Backend) {

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Seeds a dataset, starts the release server on it, drives each workload with
+# wrk over loopback, and prints req/s, p50, p99 and the server's peak RSS.
+#
+#   bench/run.sh [sqlite|postgres] [S|M|L] [workload ...]
+#
+# Workloads: feedback upvote ingest overview inbox export (default: all).
+# DURATION (default 15s), CONNECTIONS (64) and THREADS (2) tune wrk;
+# PLAUDIT_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
+# is the PostgreSQL server, used in a schema of its own.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+engine=${1:-sqlite}
+scale=${2:-M}
+shift $(( $# >= 2 ? 2 : $# ))
+workloads=${*:-feedback upvote ingest overview inbox export}
+duration=${DURATION:-15s}
+connections=${CONNECTIONS:-64}
+threads=${THREADS:-2}
+port=${PORT:-18080}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+
+mkdir -p bench/out
+case "$engine" in
+  sqlite) url="sqlite://bench/out/bench-$scale.db" ;;
+  postgres)
+    pg=${PLAUDIT_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+    schema="bench_$(echo "$scale" | tr 'A-Z' 'a-z')"
+    url="$pg?options=-csearch_path%3D$schema" ;;
+  *) echo "engine: sqlite or postgres" >&2; exit 2 ;;
+esac
+
+cargo build --release --quiet --bin plaudit --example bench-seed
+stamp="bench/out/seeded-$engine-$scale"
+if [ ! -f "$stamp" ]; then
+  echo "seeding $engine at scale $scale ..." >&2
+  if [ "$engine" = postgres ]; then
+    psql "$pg" -qc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema"
+  else
+    rm -f bench/out/bench-"$scale".db*
+  fi
+  start=$(date +%s)
+  target/release/examples/bench-seed --scale "$scale" --database-url "$url" >&2
+  echo "seeded in $(( $(date +%s) - start )) s" >&2
+  cp bench/out/env "$stamp"
+fi
+set -a; . "$stamp"; set +a
+export BENCH_KEY=$BENCH_SERVER_KEY
+export BENCH_FROM=$(date -u -d '365 days ago' +%Y-%m-%d) BENCH_TO=$(date -u -d 'tomorrow' +%Y-%m-%d)
+
+PLAUDIT_DATABASE_URL="$url" PLAUDIT_LISTEN="127.0.0.1:$port" PLAUDIT_RATE_LIMIT_PER_SECOND=0 \
+  PLAUDIT_LOG_LEVEL=warn PLAUDIT_POSTGRES_MAX_CONNECTIONS=${PG_POOL:-32} target/release/plaudit serve &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+
+peak_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$server/status"; }
+reset_peak() { echo 5 > "/proc/$server/clear_refs" 2>/dev/null || true; }
+
+echo
+echo "| workload ($engine, $scale) | req/s | p50 | p99 | peak RSS |"
+echo "|---|---|---|---|---|"
+for w in $workloads; do
+  reset_peak
+  if [ "$w" = export ]; then
+    out=$(curl -s -o /dev/null -w '%{time_total} %{size_download}' -H "Authorization: Bearer $BENCH_KEY" \
+      "http://127.0.0.1:$port/v1/exports/conversations?format=jsonl")
+    secs=${out% *}
+    rate=$(awk -v n="$BENCH_CONVERSATIONS" -v s="$secs" 'BEGIN { printf "%.0f conversations/s", n / s }')
+    echo "| export ($BENCH_CONVERSATIONS conversations, ${out#* } bytes) | $rate | - | - | $(peak_mb) MB |"
+    continue
+  fi
+  result=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "bench/wrk/$w.lua" "http://127.0.0.1:$port")
+  rps=$(echo "$result" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$result" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$result" | awk '$1 == "99%" {print $2}')
+  errors=$(echo "$result" | awk '/Non-2xx/ {print $5}')
+  note=""
+  [ -n "$errors" ] && note=" ($errors non-2xx)"
+  [ "$w" = ingest ] && note="$note = $(awk -v r="$rps" 'BEGIN { printf "%.0f", r * 500 }') events/s"
+  echo "| $w | $rps$note | $p50 | $p99 | $(peak_mb) MB |"
+done
