@@ -9,7 +9,7 @@ use crate::{
         golden::csv_field,
         page::{Page, PageRequest},
     },
-    store::{Store, Transcript},
+    store::{Store, StoreError, Transcript},
 };
 
 /// Conversations fetched per page of an export.
@@ -97,7 +97,46 @@ impl ConversationFormat {
     }
 }
 
-/// The export as a stream of text chunks: the header, then a page at a time.
+/// A paged listing as a stream of text chunks: `header`, then each page's
+/// items as lines, fetching the next page only when the previous one has been
+/// sent, so memory stays flat whatever the size. A failure mid-way cuts the
+/// body short, which is how a streamed answer reports one.
+pub fn paged<T, F, Fut>(
+    header: &'static str,
+    first: Page<T>,
+    fetch: F,
+    line: impl Fn(&T) -> String + Send + Clone + 'static,
+) -> impl futures_util::Stream<Item = Result<String, std::io::Error>>
+where
+    T: Send + 'static,
+    F: Fn(String) -> Fut + Send + Clone + 'static,
+    Fut: std::future::Future<Output = Result<Page<T>, StoreError>> + Send,
+{
+    enum Next<T> {
+        Header(Page<T>),
+        Page(Page<T>),
+        Fetch(String),
+        Done,
+    }
+    futures_util::stream::unfold(Next::Header(first), move |next| {
+        let (fetch, line) = (fetch.clone(), line.clone());
+        async move {
+            let page = match next {
+                Next::Done => return None,
+                Next::Header(page) => return Some((Ok(header.to_owned()), Next::Page(page))),
+                Next::Page(page) => page,
+                Next::Fetch(cursor) => match fetch(cursor).await {
+                    Ok(p) => p,
+                    Err(e) => return Some((Err(std::io::Error::other(e.to_string())), Next::Done)),
+                },
+            };
+            let chunk: String = page.items.iter().map(&line).collect();
+            Some((Ok(chunk), page.next_cursor.map_or(Next::Done, Next::Fetch)))
+        }
+    })
+}
+
+/// The conversation export of `filter` as a stream, starting from its first page.
 pub fn stream(
     store: std::sync::Arc<dyn Store>,
     scope: Scope,
@@ -105,36 +144,12 @@ pub fn stream(
     format: ConversationFormat,
     first: Page<Transcript>,
 ) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
-    enum Next {
-        Header(Page<Transcript>),
-        Page(Page<Transcript>),
-        Fetch(String),
-        Done,
-    }
-    futures_util::stream::unfold(Next::Header(first), move |next| {
+    let fetch = move |cursor: String| {
         let (store, scope, filter) = (store.clone(), scope.clone(), filter.clone());
         async move {
-            let page = match next {
-                Next::Done => return None,
-                Next::Header(page) => return Some((Ok(format.header().to_owned()), Next::Page(page))),
-                Next::Page(page) => page,
-                Next::Fetch(cursor) => {
-                    let fetched = match PageRequest::parse(Some(EXPORT_PAGE), Some(&cursor)) {
-                        Ok(request) => store
-                            .export_page(&scope, &filter, request)
-                            .await
-                            .map_err(|e| std::io::Error::other(e.to_string())),
-                        Err(e) => Err(std::io::Error::other(e.to_string())),
-                    };
-                    match fetched {
-                        Ok(p) => p,
-                        // Cutting the body short is how a streamed answer reports a failure.
-                        Err(e) => return Some((Err(e), Next::Done)),
-                    }
-                }
-            };
-            let chunk: String = page.items.iter().map(|t| format.line(t)).collect();
-            Some((Ok(chunk), page.next_cursor.map_or(Next::Done, Next::Fetch)))
+            let request = PageRequest::parse(Some(EXPORT_PAGE), Some(&cursor))?;
+            store.export_page(&scope, &filter, request).await
         }
-    })
+    };
+    paged(format.header(), first, fetch, move |t| format.line(t))
 }

@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiError, ApiPath, ApiQuery, AppState, Auth, ErrorResponses};
 use crate::domain::{
-    access::{Role, Scope},
+    access::Role,
     golden::{ExportFormat, GoldenExample},
     ids::Uuid,
     page::{MAX_LIMIT, Page, PageRequest},
@@ -94,7 +94,15 @@ async fn export_golden(
     let scope = principal.scope();
     // Check the filter before the answer starts: errors cannot follow a 200.
     let first = state.store.list_golden(&scope, bot.as_ref(), PageRequest::parse(Some(MAX_LIMIT), None)?).await?;
-    let stream = export_stream(state, scope, bot, format, first);
+    let store = state.store.clone();
+    let fetch = move |cursor: String| {
+        let (store, scope, bot) = (store.clone(), scope.clone(), bot.clone());
+        async move {
+            let request = PageRequest::parse(Some(MAX_LIMIT), Some(&cursor))?;
+            store.list_golden(&scope, bot.as_ref(), request).await
+        }
+    };
+    let stream = crate::export::paged(format.header(), first, fetch, move |e| format.line(e));
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
@@ -102,51 +110,4 @@ async fn export_golden(
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
-}
-
-type Chunk = Result<String, std::io::Error>;
-
-fn export_stream(
-    state: AppState,
-    scope: Scope,
-    bot: Option<Uuid>,
-    format: ExportFormat,
-    first: Page<GoldenExample>,
-) -> impl futures_util::Stream<Item = Chunk> {
-    enum Next {
-        Header(Page<GoldenExample>),
-        Page(Page<GoldenExample>),
-        Fetch(String),
-        Done,
-    }
-    futures_util::stream::unfold(Next::Header(first), move |next| {
-        let (state, scope, bot) = (state.clone(), scope.clone(), bot.clone());
-        async move {
-            let page = match next {
-                Next::Done => return None,
-                Next::Header(page) => return Some((Ok(format.header().to_owned()), Next::Page(page))),
-                Next::Page(page) => page,
-                Next::Fetch(cursor) => {
-                    let request = PageRequest::parse(Some(MAX_LIMIT), Some(&cursor))
-                        .map_err(|e| std::io::Error::other(e.to_string()));
-                    let fetched = match request {
-                        Ok(r) => state
-                            .store
-                            .list_golden(&scope, bot.as_ref(), r)
-                            .await
-                            .map_err(|e| std::io::Error::other(e.to_string())),
-                        Err(e) => Err(e),
-                    };
-                    match fetched {
-                        Ok(p) => p,
-                        // A failure mid-stream cuts the body short, which clients see as an error.
-                        Err(e) => return Some((Err(e), Next::Done)),
-                    }
-                }
-            };
-            let chunk: String = page.items.iter().map(|e| format.line(e)).collect();
-            let after = page.next_cursor.map_or(Next::Done, Next::Fetch);
-            Some((Ok(chunk), after))
-        }
-    })
 }

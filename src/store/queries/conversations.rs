@@ -224,39 +224,32 @@ pub(super) async fn find_message(
     row.map(|r| Ok((message_from(&r)?, r.get(9)?))).transpose()
 }
 
+/// How a message is looked up: by its id or by its chat request's id.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum MessageKey {
+    Id,
+    RequestId,
+}
+
 /// A message in the caller's scope with its conversation's bot.
 pub(super) async fn find_message_in_context(
     c: &mut impl Conn,
     scope: &Scope,
-    id: &str,
+    key: MessageKey,
+    value: &str,
 ) -> Result<Option<MessageInContext>, StoreError> {
+    let column = match key {
+        MessageKey::Id => "m.id",
+        MessageKey::RequestId => "m.request_id",
+    };
     let row = c
         .query_opt(
             &format!(
                 "SELECT {MESSAGE_COLUMNS}, v.bot_id FROM messages m
                  JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id
-                 WHERE m.account_id = $1 AND m.id = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
+                 WHERE m.account_id = $1 AND {column} = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
             ),
-            params![&scope.account_id, id, scope.bot_id.as_ref()],
-        )
-        .await?;
-    row.map(|r| Ok(MessageInContext { message: message_from(&r)?, bot_id: r.get(10)? })).transpose()
-}
-
-/// The assistant answer of a chat request, in the caller's scope.
-pub(super) async fn find_message_by_request(
-    c: &mut impl Conn,
-    scope: &Scope,
-    request_id: &str,
-) -> Result<Option<MessageInContext>, StoreError> {
-    let row = c
-        .query_opt(
-            &format!(
-                "SELECT {MESSAGE_COLUMNS}, v.bot_id FROM messages m
-                 JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id
-                 WHERE m.account_id = $1 AND m.request_id = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
-            ),
-            params![&scope.account_id, request_id, scope.bot_id.as_ref()],
+            params![&scope.account_id, value, scope.bot_id.as_ref()],
         )
         .await?;
     row.map(|r| Ok(MessageInContext { message: message_from(&r)?, bot_id: r.get(10)? })).transpose()

@@ -2,7 +2,11 @@
 //! domain's lifecycle decides; every change leaves a history row; golden
 //! examples are made and withdrawn in the same transaction as the change.
 
-use super::{conversations::find_message_in_context, settings::settings_of, tenancy::get_bot};
+use super::{
+    conversations::{MessageKey, find_message_in_context},
+    settings::settings_of,
+    tenancy::get_bot,
+};
 use crate::{
     domain::{
         Timestamp,
@@ -248,8 +252,9 @@ pub(super) async fn submit_feedback(
     input: FeedbackInput,
     now: Timestamp,
 ) -> Result<Applied, StoreError> {
-    let target =
-        find_message_in_context(c, scope, input.message_id.as_str()).await?.ok_or(StoreError::NotFound("message"))?;
+    let target = find_message_in_context(c, scope, MessageKey::Id, input.message_id.as_str())
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
     check_rateable(target.message.role, target.message.status)?;
     let (settings, _) = settings_of(c, &target.bot_id).await?;
     let at = input.created_at.unwrap_or(now);
@@ -343,7 +348,9 @@ pub(super) async fn user_feedback(
     message: &ClientId,
     user_id: &str,
 ) -> Result<Option<Feedback>, StoreError> {
-    find_message_in_context(c, scope, message.as_str()).await?.ok_or(StoreError::NotFound("message"))?;
+    find_message_in_context(c, scope, MessageKey::Id, message.as_str())
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
     let row = c
         .query_opt(
             &format!(
@@ -365,7 +372,9 @@ pub(super) async fn retract_feedback(
     rater: &Rater,
     now: Timestamp,
 ) -> Result<Feedback, StoreError> {
-    find_message_in_context(c, scope, message.as_str()).await?.ok_or(StoreError::NotFound("message"))?;
+    find_message_in_context(c, scope, MessageKey::Id, message.as_str())
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
     let f = record_of(c, &scope.account_id, message.as_str(), &rater.user_id)
         .await?
         .ok_or(StoreError::NotFound("feedback"))?;

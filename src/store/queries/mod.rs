@@ -309,7 +309,11 @@ impl<E: Engine> Store for SqlStore<E> {
 
     async fn message(&self, scope: &Scope, id: &ClientId) -> Result<Option<MessageInContext>, StoreError> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.engine.read(move |c| Box::pin(async move { find_message_in_context(c, &scope, id.as_str()).await })).await
+        self.engine
+            .read(move |c| {
+                Box::pin(async move { find_message_in_context(c, &scope, MessageKey::Id, id.as_str()).await })
+            })
+            .await
     }
 
     async fn message_by_request_id(
@@ -318,7 +322,11 @@ impl<E: Engine> Store for SqlStore<E> {
         request_id: &str,
     ) -> Result<Option<MessageInContext>, StoreError> {
         let (scope, request_id) = (scope.clone(), request_id.to_owned());
-        self.engine.read(move |c| Box::pin(async move { find_message_by_request(c, &scope, &request_id).await })).await
+        self.engine
+            .read(move |c| {
+                Box::pin(async move { find_message_in_context(c, &scope, MessageKey::RequestId, &request_id).await })
+            })
+            .await
     }
 
     async fn bot_settings(&self, scope: &Scope, bot: &Uuid) -> Result<BotSettings, StoreError> {
