@@ -34,35 +34,76 @@ fn filter_params(scope: &Scope, f: &Filters, from: Timestamp, to: Timestamp) -> 
     .to_vec()
 }
 
-/// Message feedback of the period, filtered (`f` feedback, `m` its message,
-/// `v` its conversation). Parameters `$1`–`$10` as [`filter_params`].
-const FEEDBACK_FROM: &str = "
-    FROM message_feedback f
-    JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
-    JOIN conversations v ON v.account_id = f.account_id AND v.id = f.conversation_id
-    WHERE f.account_id = $1 AND f.retracted_at IS NULL
-      AND (CAST($2 AS TEXT) IS NULL OR f.bot_id = $2)
-      AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3)
-      AND (CAST($4 AS TEXT) IS NULL OR m.topic = $4)
-      AND (CAST($5 AS DOUBLE PRECISION) IS NULL OR m.confidence >= $5)
-      AND (CAST($6 AS DOUBLE PRECISION) IS NULL OR m.confidence <= $6)
-      AND (CAST($7 AS TEXT) IS NULL OR v.variant = $7)
-      AND (CAST($8 AS BIGINT) IS NULL OR (CASE WHEN f.reason IS NULL THEN 0 ELSE 1 END) = $8)
-      AND f.submitted_at >= $9 AND f.submitted_at < $10";
+/// The `FROM … WHERE` of message feedback in the period, filtered (`f` the
+/// feedback, `m` its message, `v` its conversation; parameters `$1`–`$10` as
+/// [`filter_params`]). The message and the conversation are joined only when
+/// a filter or a grouping needs them; an unused filter stays in the text as
+/// `CAST($n AS …) IS NULL`, so that every parameter keeps a type.
+fn feedback_from(f: &Filters, join_message: bool, join_conversation: bool) -> String {
+    let join_message = join_message || f.filters_answers();
+    let join_conversation = join_conversation || f.variant.is_some();
+    let mut sql = String::from("FROM message_feedback f");
+    if join_message {
+        sql.push_str(" JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id");
+    }
+    if join_conversation {
+        sql.push_str(" JOIN conversations v ON v.account_id = f.account_id AND v.id = f.conversation_id");
+    }
+    sql.push_str(
+        " WHERE f.account_id = $1 AND f.retracted_at IS NULL
+          AND (CAST($2 AS TEXT) IS NULL OR f.bot_id = $2)
+          AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3)",
+    );
+    sql.push_str(if join_message {
+        " AND (CAST($4 AS TEXT) IS NULL OR m.topic = $4)
+          AND (CAST($5 AS DOUBLE PRECISION) IS NULL OR m.confidence >= $5)
+          AND (CAST($6 AS DOUBLE PRECISION) IS NULL OR m.confidence <= $6)"
+    } else {
+        " AND CAST($4 AS TEXT) IS NULL AND CAST($5 AS DOUBLE PRECISION) IS NULL AND CAST($6 AS DOUBLE PRECISION) IS NULL"
+    });
+    sql.push_str(if join_conversation {
+        " AND (CAST($7 AS TEXT) IS NULL OR v.variant = $7)"
+    } else {
+        " AND CAST($7 AS TEXT) IS NULL"
+    });
+    sql.push_str(
+        " AND (CAST($8 AS BIGINT) IS NULL OR (CASE WHEN f.reason IS NULL THEN 0 ELSE 1 END) = $8)
+          AND f.submitted_at >= $9 AND f.submitted_at < $10",
+    );
+    sql
+}
 
-/// Conversation-level signals (alias `s`, with `bot_id`, `conversation_id`
-/// and a reason column) narrowed by topic or confidence: the conversation has
-/// an answer that matches.
-const ANSWER_MATCH: &str = "
-      AND ((CAST($4 AS TEXT) IS NULL AND CAST($5 AS DOUBLE PRECISION) IS NULL AND CAST($6 AS DOUBLE PRECISION) IS NULL)
-           OR EXISTS (SELECT 1 FROM messages m
+/// The `FROM … WHERE` of a conversation-level signal table (alias `s`, with
+/// `bot_id`, `conversation_id`, the time column `at` and the reason column
+/// `reason`), filtered like [`feedback_from`]: topic and confidence select
+/// conversations with an answer that matches.
+fn signal_from(table: &str, at: &str, reason: &str, f: &Filters) -> String {
+    let mut sql = format!("FROM {table} s");
+    if f.variant.is_some() {
+        sql.push_str(" JOIN conversations v ON v.account_id = s.account_id AND v.id = s.conversation_id");
+    }
+    sql.push_str(&format!(
+        " WHERE s.account_id = $1 AND s.{at} >= $9 AND s.{at} < $10
+          AND (CAST($2 AS TEXT) IS NULL OR s.bot_id = $2)
+          AND (CAST($3 AS TEXT) IS NULL OR s.bot_id = $3)
+          AND (CAST($8 AS BIGINT) IS NULL OR (CASE WHEN s.{reason} IS NULL THEN 0 ELSE 1 END) = $8)"
+    ));
+    sql.push_str(if f.filters_answers() {
+        " AND EXISTS (SELECT 1 FROM messages m
                       WHERE m.account_id = s.account_id AND m.conversation_id = s.conversation_id
                         AND (CAST($4 AS TEXT) IS NULL OR m.topic = $4)
                         AND (CAST($5 AS DOUBLE PRECISION) IS NULL OR m.confidence >= $5)
-                        AND (CAST($6 AS DOUBLE PRECISION) IS NULL OR m.confidence <= $6)))
-      AND (CAST($2 AS TEXT) IS NULL OR s.bot_id = $2)
-      AND (CAST($3 AS TEXT) IS NULL OR s.bot_id = $3)
-      AND (CAST($7 AS TEXT) IS NULL OR v.variant = $7)";
+                        AND (CAST($6 AS DOUBLE PRECISION) IS NULL OR m.confidence <= $6))"
+    } else {
+        " AND CAST($4 AS TEXT) IS NULL AND CAST($5 AS DOUBLE PRECISION) IS NULL AND CAST($6 AS DOUBLE PRECISION) IS NULL"
+    });
+    sql.push_str(if f.variant.is_some() {
+        " AND (CAST($7 AS TEXT) IS NULL OR v.variant = $7)"
+    } else {
+        " AND CAST($7 AS TEXT) IS NULL"
+    });
+    sql
+}
 
 pub(super) async fn thumbs_by_bucket(
     c: &mut impl Conn,
@@ -77,8 +118,9 @@ pub(super) async fn thumbs_by_bucket(
                 "SELECT f.submitted_at / {BUCKET_MS},
                     CAST(SUM(CASE WHEN f.feedback_type = 'positive' THEN 1 ELSE 0 END) AS BIGINT),
                     CAST(SUM(CASE WHEN f.feedback_type = 'negative' THEN 1 ELSE 0 END) AS BIGINT)
-                 {FEEDBACK_FROM}
-                 GROUP BY f.submitted_at / {BUCKET_MS}"
+                 {from}
+                 GROUP BY f.submitted_at / {BUCKET_MS}",
+                from = feedback_from(f, false, false)
             ),
             &filter_params(scope, f, from, to),
         )
@@ -98,11 +140,8 @@ pub(super) async fn csat_facts(
     let rows = c
         .query(
             &format!(
-                "SELECT s.conversation_id, s.question_code, s.answered_at, s.score
-                 FROM csat_answers s JOIN conversations v ON v.account_id = s.account_id AND v.id = s.conversation_id
-                 WHERE s.account_id = $1 AND s.answered_at >= $9 AND s.answered_at < $10
-                   AND (CAST($8 AS BIGINT) IS NULL OR (CASE WHEN s.negative_reason IS NULL THEN 0 ELSE 1 END) = $8)
-                 {ANSWER_MATCH}"
+                "SELECT s.conversation_id, s.question_code, s.answered_at, s.score {}",
+                signal_from("csat_answers", "answered_at", "negative_reason", f)
             ),
             &filter_params(scope, f, from, to),
         )
@@ -125,10 +164,8 @@ pub(super) async fn vote_totals(
                 "SELECT CAST(COALESCE(SUM(CASE WHEN s.direction = 'up' THEN 1 ELSE 0 END), 0) AS BIGINT),
                         CAST(COALESCE(SUM(CASE WHEN s.direction = 'down' THEN 1 ELSE 0 END), 0) AS BIGINT),
                         CAST(COALESCE(SUM(s.value), 0) AS BIGINT)
-                 FROM votes s JOIN conversations v ON v.account_id = s.account_id AND v.id = s.conversation_id
-                 WHERE s.account_id = $1 AND s.created_at >= $9 AND s.created_at < $10
-                   AND (CAST($8 AS BIGINT) IS NULL OR (CASE WHEN s.reason IS NULL THEN 0 ELSE 1 END) = $8)
-                 {ANSWER_MATCH}"
+                 {}",
+                signal_from("votes", "created_at", "reason", f)
             ),
             &filter_params(scope, f, from, to),
         )
@@ -154,8 +191,9 @@ pub(super) async fn compare_groups(
         .query(
             &format!(
                 "SELECT {key}, COUNT(*), CAST(SUM(CASE WHEN f.feedback_type = 'positive' THEN 1 ELSE 0 END) AS BIGINT)
-                 {FEEDBACK_FROM}
-                 GROUP BY {key}"
+                 {from}
+                 GROUP BY {key}",
+                from = feedback_from(f, group_by == GroupBy::Topic, group_by == GroupBy::Variant)
             ),
             &filter_params(scope, f, from, to),
         )
@@ -176,9 +214,10 @@ pub(super) async fn reason_counts(
     let rows = c
         .query(
             &format!(
-                "SELECT f.reason, COUNT(*) {FEEDBACK_FROM}
+                "SELECT f.reason, COUNT(*) {from}
                    AND f.reason IS NOT NULL AND f.feedback_type = $11
-                 GROUP BY f.reason"
+                 GROUP BY f.reason",
+                from = feedback_from(f, false, false)
             ),
             &params,
         )
