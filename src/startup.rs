@@ -54,6 +54,7 @@ impl Application {
             store,
             rate_limiter: KeyRateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst),
             token_secret: Arc::new(token_secret.into_bytes()),
+            metrics: api::metrics::Metrics::new(),
         };
         Ok(Self {
             listener,

@@ -8,6 +8,7 @@ pub mod analytics;
 mod auth;
 pub mod bots;
 pub mod conversations;
+mod docs;
 mod error;
 pub mod exports;
 mod extract;
@@ -15,6 +16,7 @@ pub mod feedback;
 pub mod golden;
 pub mod ingest;
 pub mod keys;
+pub mod metrics;
 pub mod ops;
 pub mod rating;
 pub mod votes;
@@ -50,6 +52,8 @@ pub struct AppState {
     pub rate_limiter: Option<Arc<KeyRateLimiter>>,
     /// Signs and checks feedback tokens; the same in every instance.
     pub token_secret: Arc<Vec<u8>>,
+    /// Request counts and latencies, for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// `limit` and `cursor` of every list.
@@ -188,9 +192,14 @@ fn documented() -> OpenApiRouter<AppState> {
 /// Every route of the API, with the OpenAPI document served at `/openapi.json`.
 pub fn router(state: AppState) -> Router {
     let (router, openapi) = documented().split_for_parts();
+    let page = docs::render(&openapi);
     let openapi = Arc::new(openapi);
+    let recorder = Arc::clone(&state.metrics);
     router
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
+        .route("/docs", get(move || async move { page.clone() }))
+        .route("/metrics", get(metrics::serve))
+        .route_layer(axum::middleware::from_fn_with_state(recorder, metrics::record))
         .fallback(|| async { ApiError::NotFound("route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)

@@ -7,7 +7,11 @@ use crate::{
     helpers::{Backend, spawn_app},
 };
 
-both_backends!(health_and_readiness_answer_without_a_key, every_answer_carries_a_request_id);
+both_backends!(
+    health_and_readiness_answer_without_a_key,
+    every_answer_carries_a_request_id,
+    metrics_count_requests_by_route
+);
 
 async fn health_and_readiness_answer_without_a_key(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -22,6 +26,44 @@ async fn every_answer_carries_a_request_id(backend: Backend) {
     let sent =
         app.client.get(format!("{}/healthz", app.address)).header("x-request-id", "trace-me-42").send().await.unwrap();
     assert_eq!(sent.headers()["x-request-id"], "trace-me-42");
+}
+
+async fn metrics_count_requests_by_route(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    app.get(&format!("/v1/bots/{bot}"), &app.admin).await.assert_status(200);
+    app.get(&format!("/v1/bots/{}", uuid::Uuid::new_v4()), &app.admin).await.assert_status(404);
+    let r = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains(r#"plaudit_http_requests_total{method="GET",route="/v1/bots/{id}",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"plaudit_http_requests_total{method="GET",route="/v1/bots/{id}",status="404"} 1"#));
+    assert!(text.contains(r#"plaudit_http_requests_total{method="POST",route="/v1/bots",status="201"} 1"#));
+    assert!(text.contains("plaudit_http_request_duration_seconds_bucket"));
+    assert!(!text.contains(&bot), "routes are patterns, never raw ids");
+}
+
+#[tokio::test]
+async fn the_docs_page_reads_offline() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let r = app.client.get(format!("{}/docs", app.address)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = r.text().await.unwrap();
+    for route in [
+        "/v1/feedback",
+        "/v1/conversations/{id}/upvote",
+        "/v1/analytics/overview",
+        "/api/v1/m2m/sites/{site_id}/chat/feedback",
+    ] {
+        assert!(page.contains(route), "{route}");
+    }
+    assert!(!page.contains("<script"), "no script");
+    assert!(!page.contains("http://") && !page.contains("https://"), "nothing fetched from elsewhere");
 }
 
 #[tokio::test]
