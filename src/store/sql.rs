@@ -147,6 +147,17 @@ impl Row {
     }
 }
 
+/// `$first, $first+1, …` for `n` values: the placeholders of an `IN (…)` list.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The account id, then the listed values: the parameters of a query
+/// `WHERE account_id = $1 AND x IN (placeholders(2, ids.len()))`.
+pub fn account_and(account_id: &str, ids: &[String]) -> Vec<Value> {
+    std::iter::once(Value::from(account_id)).chain(ids.iter().map(Value::from)).collect()
+}
+
 /// Which engine a connection speaks to, for the rare statement that differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {

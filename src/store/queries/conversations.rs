@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::{
-    feedback::{feedback_of_conversation, submit_feedback},
+    feedback::{feedback_of_conversations, submit_feedback},
     ratings::{csat_of, record_csat, record_vote, votes_of},
     tenancy::get_bot,
 };
@@ -22,7 +22,7 @@ use crate::{
     params,
     store::{
         Applied, Command, FeedbackBadges, MessageInContext, StoreError, Transcript, TranscriptMessage,
-        sql::{Conn, Row},
+        sql::{Conn, Row, account_and, placeholders},
     },
 };
 
@@ -430,17 +430,33 @@ pub(super) async fn apply_all(
 
 pub(super) async fn transcript(c: &mut impl Conn, scope: &Scope, id: &ClientId) -> Result<Transcript, StoreError> {
     let conversation = get_conversation(c, scope, id.as_str()).await?;
+    let mut all = transcripts(c, &scope.account_id, vec![conversation]).await?;
+    all.pop().ok_or(StoreError::NotFound("conversation"))
+}
+
+/// The transcripts of some conversations, with one query per table whatever
+/// their number (exports read a page of them at a time).
+pub(super) async fn transcripts(
+    c: &mut impl Conn,
+    account_id: &str,
+    conversations: Vec<Conversation>,
+) -> Result<Vec<Transcript>, StoreError> {
+    if conversations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = conversations.iter().map(|v| v.id.clone()).collect();
     let rows = c
         .query(
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages m
-                 WHERE m.account_id = $1 AND m.conversation_id = $2 ORDER BY m.created_at, m.seq"
+                 WHERE m.account_id = $1 AND m.conversation_id IN ({}) ORDER BY m.created_at, m.seq",
+                placeholders(2, ids.len())
             ),
-            params![&scope.account_id, id],
+            &account_and(account_id, &ids),
         )
         .await?;
     let mut badges: HashMap<String, FeedbackBadges> = HashMap::new();
-    for f in feedback_of_conversation(c, &scope.account_id, id.as_str()).await? {
+    for f in feedback_of_conversations(c, account_id, &ids).await? {
         let b = badges.entry(f.message_id.clone()).or_default();
         match f.feedback_type {
             FeedbackType::Positive => b.up += 1,
@@ -448,16 +464,27 @@ pub(super) async fn transcript(c: &mut impl Conn, scope: &Scope, id: &ClientId) 
         }
         b.records.push(f);
     }
-    let messages = rows
-        .iter()
-        .map(|r| {
-            let message = message_from(r)?;
-            let feedback =
-                (message.role == MessageRole::Assistant).then(|| badges.remove(&message.id).unwrap_or_default());
-            Ok(TranscriptMessage { message, feedback })
+    let mut messages: HashMap<String, Vec<TranscriptMessage>> = HashMap::new();
+    for r in &rows {
+        let message = message_from(r)?;
+        let feedback = (message.role == MessageRole::Assistant).then(|| badges.remove(&message.id).unwrap_or_default());
+        messages.entry(message.conversation_id.clone()).or_default().push(TranscriptMessage { message, feedback });
+    }
+    let mut votes: HashMap<String, Vec<_>> = HashMap::new();
+    for v in votes_of(c, account_id, &ids).await? {
+        votes.entry(v.conversation_id.clone()).or_default().push(v);
+    }
+    let mut csat: HashMap<String, Vec<_>> = HashMap::new();
+    for a in csat_of(c, account_id, &ids).await? {
+        csat.entry(a.conversation_id.clone()).or_default().push(a);
+    }
+    Ok(conversations
+        .into_iter()
+        .map(|conversation| Transcript {
+            messages: messages.remove(&conversation.id).unwrap_or_default(),
+            votes: votes.remove(&conversation.id).unwrap_or_default(),
+            csat: csat.remove(&conversation.id).unwrap_or_default(),
+            conversation,
         })
-        .collect::<Result<_, StoreError>>()?;
-    let votes = votes_of(c, &scope.account_id, id.as_str()).await?;
-    let csat = csat_of(c, &scope.account_id, id.as_str()).await?;
-    Ok(Transcript { conversation, messages, votes, csat })
+        .collect())
 }

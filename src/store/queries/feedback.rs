@@ -23,7 +23,7 @@ use crate::{
     params,
     store::{
         Applied, FeedbackInput, StoreError,
-        sql::{Conn, Row},
+        sql::{Conn, Row, account_and, placeholders},
     },
 };
 
@@ -518,19 +518,20 @@ pub(super) async fn list_feedback(
     Ok(Page::from_rows(rows, page.limit))
 }
 
-/// The current records of a conversation, for the transcript's badges.
-pub(super) async fn feedback_of_conversation(
+/// The current records of some conversations, for their transcripts' badges.
+pub(super) async fn feedback_of_conversations(
     c: &mut impl Conn,
     account_id: &str,
-    conversation_id: &str,
+    ids: &[String],
 ) -> Result<Vec<Feedback>, StoreError> {
     let rows = c
         .query(
             &format!(
                 "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
-                 WHERE f.account_id = $1 AND f.conversation_id = $2 AND f.retracted_at IS NULL ORDER BY f.seq"
+                 WHERE f.account_id = $1 AND f.conversation_id IN ({}) AND f.retracted_at IS NULL ORDER BY f.seq",
+                placeholders(2, ids.len())
             ),
-            params![account_id, conversation_id],
+            &account_and(account_id, ids),
         )
         .await?;
     rows.iter().map(feedback_from).collect()

@@ -495,11 +495,8 @@ impl<E: Engine> Store for SqlStore<E> {
             .read(move |c| {
                 Box::pin(async move {
                     let rows = analytics::inbox(c, &scope, &filter, page).await?;
-                    let mut items = Vec::with_capacity(rows.items.len());
-                    for row in rows.items {
-                        let id = ClientId::parse("id", &row.conversation.id)?;
-                        items.push(transcript(c, &scope, &id).await?);
-                    }
+                    let conversations = rows.items.into_iter().map(|r| r.conversation).collect();
+                    let items = transcripts(c, &scope.account_id, conversations).await?;
                     Ok(Page { items, next_cursor: rows.next_cursor })
                 })
             })

@@ -15,7 +15,7 @@ use crate::{
     params,
     store::{
         Applied, CsatInput, StoreError, VoteInput,
-        sql::{Conn, Row},
+        sql::{Conn, Row, account_and, placeholders},
     },
 };
 
@@ -151,18 +151,15 @@ fn vote_from(row: &Row) -> Result<Vote, StoreError> {
     })
 }
 
-/// A conversation's votes, oldest first (for the transcript).
-pub(super) async fn votes_of(
-    c: &mut impl Conn,
-    account_id: &str,
-    conversation_id: &str,
-) -> Result<Vec<Vote>, StoreError> {
+/// Some conversations' votes, oldest first (for transcripts).
+pub(super) async fn votes_of(c: &mut impl Conn, account_id: &str, ids: &[String]) -> Result<Vec<Vote>, StoreError> {
     let rows = c
         .query(
             &format!(
-                "SELECT {VOTE_COLUMNS} FROM votes WHERE account_id = $1 AND conversation_id = $2 ORDER BY created_at, seq"
+                "SELECT {VOTE_COLUMNS} FROM votes WHERE account_id = $1 AND conversation_id IN ({}) ORDER BY created_at, seq",
+                placeholders(2, ids.len())
             ),
-            params![account_id, conversation_id],
+            &account_and(account_id, ids),
         )
         .await?;
     rows.iter().map(vote_from).collect()
@@ -215,18 +212,19 @@ fn csat_from(row: &Row) -> Result<CsatAnswer, StoreError> {
     })
 }
 
-/// A conversation's CSAT answers, in the order they were given.
+/// Some conversations' CSAT answers, in the order they were given.
 pub(super) async fn csat_of(
     c: &mut impl Conn,
     account_id: &str,
-    conversation_id: &str,
+    ids: &[String],
 ) -> Result<Vec<CsatAnswer>, StoreError> {
     let rows = c
         .query(
             &format!(
-                "SELECT {CSAT_COLUMNS} FROM csat_answers WHERE account_id = $1 AND conversation_id = $2 ORDER BY answered_at, seq"
+                "SELECT {CSAT_COLUMNS} FROM csat_answers WHERE account_id = $1 AND conversation_id IN ({}) ORDER BY answered_at, seq",
+                placeholders(2, ids.len())
             ),
-            params![account_id, conversation_id],
+            &account_and(account_id, ids),
         )
         .await?;
     rows.iter().map(csat_from).collect()
