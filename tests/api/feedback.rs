@@ -110,7 +110,7 @@ async fn switching_type_starts_the_review_over(backend: Backend) {
     assert_eq!(switched["feedback_type"], "negative");
     assert_eq!(switched["status"], "pending");
     assert!(switched["reviewed_by"].is_null() && switched["reviewed_at"].is_null());
-    assert!(switched["submitted_at"].as_str().unwrap() >= first["submitted_at"].as_str().unwrap());
+    assert!(crate::helpers::instant(&switched["submitted_at"]) >= crate::helpers::instant(&first["submitted_at"]));
     let golden = app.get("/v1/golden-examples", &app.admin).await;
     assert!(golden.body["items"].as_array().unwrap().is_empty(), "the old golden example is withdrawn");
     assert_eq!(history(&app, &id).await, ["submitted", "approved", "switched"]);

@@ -134,6 +134,14 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The instant of an RFC 3339 field, in milliseconds. Compare instants, never
+/// the strings: `…:01Z` sorts after `…:01.02Z` as text.
+#[track_caller]
+pub fn instant(v: &Value) -> i64 {
+    let raw = v.as_str().unwrap_or_else(|| panic!("a time, not {v}"));
+    plaudit::domain::Timestamp::parse_rfc3339("time", raw).expect("an RFC 3339 time").millis()
+}
+
 /// An answer: its status and JSON body (`Value::Null` when empty or not JSON).
 #[derive(Debug)]
 pub struct Reply {
