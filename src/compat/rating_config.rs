@@ -1,6 +1,6 @@
 //! `GET/PATCH /v1/api/conversation_ratings/configuration`: the rating
-//! configuration with the exact body of the native route, acting on the
-//! key's bot or on `?bot_id=`.
+//! configuration with the exact body of the native route, acting on
+//! `?bot_id=`, the key's bot, or the account's only bot.
 
 use axum::{Json, extract::State};
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use crate::{
         DomainError, Timestamp,
         access::{Principal, Role},
         ids::Uuid,
+        page::PageRequest,
         rating::{RatingConfig, RatingConfigPatch},
     },
 };
@@ -28,11 +29,21 @@ pub struct BotQuery {
     pub bot_id: Option<String>,
 }
 
-fn bot(principal: &Principal, query: &BotQuery) -> Result<Uuid, ApiError> {
+/// The bot the call acts on: `?bot_id=`, else the key's bot, else the
+/// account's only bot (clients of this shape often never name one).
+async fn bot(state: &AppState, principal: &Principal, query: &BotQuery) -> Result<Uuid, ApiError> {
     let requested = query.bot_id.as_deref().map(|b| Uuid::parse("bot_id", b)).transpose()?;
-    match (requested, &principal.bot_id) {
-        (None, None) => Err(DomainError::invalid("bot_id", "is required unless the key is bound to a bot").into()),
-        (requested, _) => Ok(principal.resolve_bot(requested)?),
+    if requested.is_some() || principal.bot_id.is_some() {
+        return Ok(principal.resolve_bot(requested)?);
+    }
+    let bots = state.store.list_bots(&principal.scope(), PageRequest::parse(Some(2), None)?).await?;
+    match bots.items.as_slice() {
+        [only] => Ok(only.id.clone()),
+        _ => Err(DomainError::invalid(
+            "bot_id",
+            "is required: the key is not bound to a bot and the account has several",
+        )
+        .into()),
     }
 }
 
@@ -45,7 +56,7 @@ async fn get_configuration(
     ApiQuery(query): ApiQuery<BotQuery>,
 ) -> Result<Json<RatingConfig>, ApiError> {
     principal.require(Role::Public)?;
-    let bot = bot(&principal, &query)?;
+    let bot = bot(&state, &principal, &query).await?;
     Ok(Json(state.store.rating_config(&principal.scope(), &bot).await?))
 }
 
@@ -60,6 +71,6 @@ async fn patch_configuration(
     ApiJson(patch): ApiJson<RatingConfigPatch>,
 ) -> Result<Json<RatingConfig>, ApiError> {
     principal.require(Role::Admin)?;
-    let bot = bot(&principal, &query)?;
+    let bot = bot(&state, &principal, &query).await?;
     Ok(Json(state.store.update_rating_config(&principal.scope(), &bot, patch, Timestamp::now()).await?))
 }

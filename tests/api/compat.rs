@@ -61,7 +61,9 @@ async fn seed_001_configuration_round_trips(backend: Backend) {
     // The native route sees the same configuration: one store, two doors.
     assert_eq!(app.get(&format!("/v1/bots/{bot}/rating-config"), &app.admin).await.body["conv_rating_active"], false);
     app.patch(url, &bound, json!({"conv_rating_active": true})).await.assert_invalid("conv_rating_popup_active");
-    // An unbound key names the bot.
+    // An unbound key acts on the account's only bot, and must name one once there are several.
+    assert_eq!(app.get(url, &app.admin).await.assert_status(200)["conv_rating_active"], false);
+    app.bot("Second").await;
     app.get(url, &app.admin).await.assert_invalid("bot_id");
     assert_eq!(
         app.get(&format!("{url}?bot_id={bot}"), &app.admin).await.assert_status(200)["conv_rating_active"],
