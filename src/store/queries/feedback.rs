@@ -76,14 +76,15 @@ async fn record_of(
     row.as_ref().map(feedback_from).transpose()
 }
 
-/// A record by id in scope, locked for the transaction.
-async fn record_by_id(c: &mut impl Conn, scope: &Scope, id: &Uuid) -> Result<Feedback, StoreError> {
+/// A record by id in scope; `lock` holds it for the rest of the transaction
+/// (for a write that decides from it).
+async fn record_by_id(c: &mut impl Conn, scope: &Scope, id: &Uuid, lock: bool) -> Result<Feedback, StoreError> {
+    let lock = if lock { c.dialect().lock_rows() } else { "" };
     let row = c
         .query_opt(
             &format!(
                 "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
-                 WHERE f.id = $1 AND f.account_id = $2 AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3){}",
-                c.dialect().lock_rows()
+                 WHERE f.id = $1 AND f.account_id = $2 AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3){lock}"
             ),
             params![id, &scope.account_id, scope.bot_id.as_ref()],
         )
@@ -401,7 +402,7 @@ pub(super) async fn review_feedback(
     reviewer: &str,
     now: Timestamp,
 ) -> Result<Feedback, StoreError> {
-    let f = record_by_id(c, scope, id).await?;
+    let f = record_by_id(c, scope, id, true).await?;
     let (status, corrected, note, event) = match decide_review(&f.current(), review)? {
         Review::Unchanged => return Ok(f),
         Review::Approve { corrected_response, note } => {
@@ -428,17 +429,7 @@ pub(super) async fn review_feedback(
 // ---- reading ----------------------------------------------------------------
 
 pub(super) async fn feedback_detail(c: &mut impl Conn, scope: &Scope, id: &Uuid) -> Result<FeedbackDetail, StoreError> {
-    let row = c
-        .query_opt(
-            &format!(
-                "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
-                 WHERE f.id = $1 AND f.account_id = $2 AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3)"
-            ),
-            params![id, &scope.account_id, scope.bot_id.as_ref()],
-        )
-        .await?
-        .ok_or(StoreError::NotFound("feedback"))?;
-    let feedback = feedback_from(&row)?;
+    let feedback = record_by_id(c, scope, id, false).await?;
     let rows = c
         .query(
             "SELECT event, feedback_type, reason, status, source, actor, at FROM feedback_history
