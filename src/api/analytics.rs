@@ -11,6 +11,7 @@ use crate::domain::{
     access::Role,
     analytics::{Comparison, Filters, GroupBy, Overview, Period, ReasonCount, compare, group_reasons, overview},
     feedback::FeedbackType,
+    rollup::Counting,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -70,8 +71,11 @@ async fn get_overview(
     principal.require(Role::Server)?;
     let (filters, period) = q.parse()?;
     let (previous_from, _) = period.previous();
-    let facts = state.store.overview_facts(&principal.scope(), &filters, previous_from, period.from, period.to).await?;
-    Ok(Json(overview(&period, &facts.thumbs, &facts.previous_thumbs, &facts.csat, &facts.previous_csat, facts.votes)))
+    let facts = state
+        .store
+        .overview_facts(&principal.scope(), &filters, previous_from, period.from, period.to, Counting::Rollups)
+        .await?;
+    Ok(Json(overview(&period, &facts)))
 }
 
 /// Message-thumbs satisfaction per variant, bot or topic, with 95% Wilson
@@ -86,7 +90,10 @@ async fn get_compare(
     principal.require(Role::Server)?;
     let group_by = q.group_by.ok_or_else(|| DomainError::invalid("group_by", "is required: variant, bot or topic"))?;
     let (filters, period) = q.parse()?;
-    let groups = state.store.compare_groups(&principal.scope(), &filters, period.from, period.to, group_by).await?;
+    let groups = state
+        .store
+        .compare_groups(&principal.scope(), &filters, period.from, period.to, group_by, Counting::Rollups)
+        .await?;
     Ok(Json(compare(group_by, groups, q.baseline.as_deref())?))
 }
 

@@ -341,13 +341,75 @@ pub struct ThumbBucket {
     pub down: i64,
 }
 
-/// One CSAT answer, as the figures need it.
+/// Conversation ratings that fall in one bucket: how many, and the sum of
+/// their averages in millionths (see [`super::rollup::rating_micros`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatingBucket {
+    pub bucket: i64,
+    pub micros: i64,
+    pub count: i64,
+}
+
+/// A CSAT question's answers in a period: their score total and number.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CsatFact {
-    pub conversation_id: String,
+pub struct QuestionTotal {
     pub question_code: String,
-    pub at: i64,
-    pub score: i64,
+    pub total: i64,
+    pub count: i64,
+}
+
+/// Everything the overview counts, for the period and the one before it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OverviewFacts {
+    pub thumbs: Vec<ThumbBucket>,
+    pub previous_thumbs: Vec<ThumbBucket>,
+    pub ratings: Vec<RatingBucket>,
+    pub previous_ratings: Vec<RatingBucket>,
+    pub questions: Vec<QuestionTotal>,
+    pub votes: VoteTotals,
+}
+
+impl OverviewFacts {
+    /// The same facts in one order, empty buckets left out: two ways of
+    /// counting agree when their normal forms are equal.
+    #[must_use]
+    pub fn normalized(mut self) -> Self {
+        self.thumbs = merge_thumbs(self.thumbs);
+        self.previous_thumbs = merge_thumbs(self.previous_thumbs);
+        self.ratings = merge_ratings(self.ratings);
+        self.previous_ratings = merge_ratings(self.previous_ratings);
+        self.questions.retain(|q| q.count != 0);
+        self.questions.sort_by(|a, b| a.question_code.cmp(&b.question_code));
+        self
+    }
+}
+
+fn merge_thumbs(buckets: Vec<ThumbBucket>) -> Vec<ThumbBucket> {
+    let mut merged: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
+    for b in buckets {
+        let e = merged.entry(b.bucket).or_default();
+        e.0 += b.up;
+        e.1 += b.down;
+    }
+    merged
+        .into_iter()
+        .filter(|(_, (u, d))| *u != 0 || *d != 0)
+        .map(|(bucket, (up, down))| ThumbBucket { bucket, up, down })
+        .collect()
+}
+
+fn merge_ratings(buckets: Vec<RatingBucket>) -> Vec<RatingBucket> {
+    let mut merged: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
+    for b in buckets {
+        let e = merged.entry(b.bucket).or_default();
+        e.0 += b.micros;
+        e.1 += b.count;
+    }
+    merged
+        .into_iter()
+        .filter(|(_, (_, n))| *n != 0)
+        .map(|(bucket, (micros, count))| RatingBucket { bucket, micros, count })
+        .collect()
 }
 
 /// Vote totals of a period.
@@ -448,30 +510,20 @@ fn totals(buckets: &[ThumbBucket]) -> (i64, i64) {
     buckets.iter().fold((0, 0), |(u, d), b| (u + b.up, d + b.down))
 }
 
-/// Averages each conversation's answers, then averages those.
-fn csat_average(facts: &[&CsatFact]) -> (Option<f64>, i64) {
-    let mut per_conversation: std::collections::BTreeMap<&str, (i64, i64)> = std::collections::BTreeMap::new();
-    for f in facts {
-        let e = per_conversation.entry(&f.conversation_id).or_default();
-        e.0 += f.score;
-        e.1 += 1;
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let averages: Vec<f64> = per_conversation.values().map(|(sum, n)| *sum as f64 / *n as f64).collect();
-    (mean(&averages).map(round2), averages.len() as i64)
+/// The average of ratings summed in millionths, to 2 decimals.
+#[allow(clippy::cast_precision_loss)]
+fn average_of(micros: i64, count: i64) -> Option<f64> {
+    (count > 0).then(|| round2(micros as f64 / 1e6 / count as f64))
+}
+
+fn rating_totals(buckets: &[RatingBucket]) -> (i64, i64) {
+    buckets.iter().fold((0, 0), |(m, n), b| (m + b.micros, n + b.count))
 }
 
 /// Assembles the overview from the counts of the period and the previous one.
-pub fn overview(
-    period: &Period,
-    thumbs: &[ThumbBucket],
-    previous_thumbs: &[ThumbBucket],
-    csat: &[CsatFact],
-    previous_csat: &[CsatFact],
-    votes: VoteTotals,
-) -> Overview {
-    let (up, down) = totals(thumbs);
-    let (pup, pdown) = totals(previous_thumbs);
+pub fn overview(period: &Period, facts: &OverviewFacts) -> Overview {
+    let (up, down) = totals(&facts.thumbs);
+    let (pup, pdown) = totals(&facts.previous_thumbs);
     let figure = |count: i64, previous_count: i64| ThumbFigure {
         count,
         percent: percent(count, up + down),
@@ -481,48 +533,50 @@ pub fn overview(
     };
     let mut good = vec![0; period.days.len()];
     let mut total = vec![0; period.days.len()];
-    for b in thumbs {
+    for b in &facts.thumbs {
         if let Some(i) = period.day_of(b.bucket.max(period.from.0)) {
             good[i] += b.up;
             total[i] += b.up + b.down;
         }
     }
-    let mut csat_days: Vec<Vec<&CsatFact>> = vec![Vec::new(); period.days.len()];
-    for f in csat {
-        if let Some(i) = period.day_of(f.at) {
-            csat_days[i].push(f);
+    let mut rating_days = vec![(0, 0); period.days.len()];
+    for b in &facts.ratings {
+        if let Some(i) = period.day_of(b.bucket.max(period.from.0)) {
+            rating_days[i].0 += b.micros;
+            rating_days[i].1 += b.count;
         }
     }
-    let mut codes: Vec<&str> = csat.iter().map(|f| f.question_code.as_str()).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    let all: Vec<&CsatFact> = csat.iter().collect();
-    let (average, rated) = csat_average(&all);
-    let (previous_average, _) = csat_average(&previous_csat.iter().collect::<Vec<_>>());
+    let (micros, rated) = rating_totals(&facts.ratings);
+    let (previous_micros, previous_rated) = rating_totals(&facts.previous_ratings);
+    let mut questions = facts.questions.clone();
+    questions.sort_by(|a, b| a.question_code.cmp(&b.question_code));
+    let votes = facts.votes;
     let (prev_from, prev_to) = period.previous();
     Overview {
         period: PeriodOut { from: period.from, to: period.to, tz: Some(period.tz_name.clone()) },
         previous_period: PeriodOut { from: prev_from, to: prev_to, tz: None },
         message_feedback: MessageFeedbackFigures { thumbs_up: figure(up, pup), thumbs_down: figure(down, pdown) },
         csat: CsatFigures {
-            average,
+            average: average_of(micros, rated),
             rated_conversations: rated,
-            previous_average,
+            previous_average: average_of(previous_micros, previous_rated),
             daily: period
                 .days
                 .iter()
-                .zip(&csat_days)
-                .map(|(d, facts)| {
-                    let (average, count) = csat_average(facts);
-                    CsatDay { date: d.date.clone(), average, count }
+                .zip(&rating_days)
+                .map(|(d, (micros, count))| CsatDay {
+                    date: d.date.clone(),
+                    average: average_of(*micros, *count),
+                    count: *count,
                 })
                 .collect(),
-            by_question: codes
+            by_question: questions
                 .into_iter()
-                .map(|code| {
-                    let facts: Vec<&CsatFact> = csat.iter().filter(|f| f.question_code == code).collect();
-                    let (average, count) = csat_average(&facts);
-                    CsatQuestion { question_code: code.to_owned(), average, count }
+                .filter(|q| q.count > 0)
+                .map(|q| CsatQuestion {
+                    average: average_of(q.total * 1_000_000, q.count),
+                    question_code: q.question_code,
+                    count: q.count,
                 })
                 .collect(),
         },
@@ -748,18 +802,24 @@ mod tests {
             ThumbBucket { bucket: bucket("2024-06-01T23:30:00Z"), up: 1, down: 1 },
         ];
         let previous = [ThumbBucket { bucket: bucket("2024-05-30T08:00:00Z"), up: 2, down: 2 }];
-        let fact = |c: &str, code: &str, t: &str, score| CsatFact {
-            conversation_id: c.into(),
-            question_code: code.into(),
-            at: at(t),
-            score,
-        };
-        let csat = [
-            fact("a", "HELPFUL_THUMBS", "2024-06-01T09:00:00Z", 5),
-            fact("a", "EXPERIENCE_THUMBS", "2024-06-01T09:00:00Z", 1),
-            fact("b", "HELPFUL_THUMBS", "2024-06-02T09:00:00Z", 5),
+        // Conversation a: answers 5 and 1, rated 3 on June 1; b: 5 on June 2.
+        let ratings = [
+            RatingBucket { bucket: bucket("2024-06-01T09:00:00Z"), micros: 3_000_000, count: 1 },
+            RatingBucket { bucket: bucket("2024-06-02T09:00:00Z"), micros: 5_000_000, count: 1 },
         ];
-        let o = overview(&p, &thumbs, &previous, &csat, &[], VoteTotals { upvotes: 2, downvotes: 1, value_sum: 100 });
+        let questions = [
+            QuestionTotal { question_code: "HELPFUL_THUMBS".into(), total: 10, count: 2 },
+            QuestionTotal { question_code: "EXPERIENCE_THUMBS".into(), total: 1, count: 1 },
+        ];
+        let facts = OverviewFacts {
+            thumbs: thumbs.to_vec(),
+            previous_thumbs: previous.to_vec(),
+            ratings: ratings.to_vec(),
+            previous_ratings: vec![],
+            questions: questions.to_vec(),
+            votes: VoteTotals { upvotes: 2, downvotes: 1, value_sum: 100 },
+        };
+        let o = overview(&p, &facts);
         let up = &o.message_feedback.thumbs_up;
         assert_eq!(
             (up.count, up.percent, up.previous_count, up.previous_percent, up.change_percent),
@@ -773,7 +833,9 @@ mod tests {
             o.csat.daily.iter().map(|d| (d.average, d.count)).collect::<Vec<_>>(),
             [(Some(3.0), 1), (Some(5.0), 1)]
         );
-        assert_eq!(o.csat.by_question.len(), 2);
+        let by_question: Vec<_> =
+            o.csat.by_question.iter().map(|q| (q.question_code.as_str(), q.average, q.count)).collect();
+        assert_eq!(by_question, [("EXPERIENCE_THUMBS", Some(1.0), 1), ("HELPFUL_THUMBS", Some(5.0), 2)]);
         assert_eq!(o.votes.average_value, Some(33.33));
         let days: Vec<(i64, i64, Option<f64>)> =
             o.satisfaction.daily.iter().map(|d| (d.good, d.total, d.rate)).collect();

@@ -22,7 +22,7 @@ use crate::domain::{
     DomainError, Timestamp,
     access::{ApiKey, KeyRecord, NewKey, Rater, Scope},
     account::{Account, Bot},
-    analytics::{CsatFact, Filters, GroupBy, InboxFilter, ThumbBucket, VoteTotals},
+    analytics::{Filters, GroupBy, InboxFilter, OverviewFacts},
     conversation::{Conversation, ConversationInput, Message, MessageInput, MessageUpdate},
     feedback::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackType, ReviewBody,
@@ -31,6 +31,7 @@ use crate::domain::{
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
     rating::{CsatAnswer, PromptCopy, QuestionCode, RatingConfig, RatingConfigPatch, ResolvedCopy},
+    rollup::Counting,
     vote::{Direction, Vote, VoteAck},
 };
 
@@ -176,16 +177,6 @@ pub struct ConversationRow {
     pub message_count: i64,
     pub thumbs_up: i64,
     pub thumbs_down: i64,
-}
-
-/// The counts behind an overview: the period and the one before it.
-#[derive(Debug, Clone, Default)]
-pub struct OverviewFacts {
-    pub thumbs: Vec<ThumbBucket>,
-    pub previous_thumbs: Vec<ThumbBucket>,
-    pub csat: Vec<CsatFact>,
-    pub previous_csat: Vec<CsatFact>,
-    pub votes: VoteTotals,
 }
 
 /// A stored message with the bot of its conversation.
@@ -341,6 +332,7 @@ pub trait Store: Send + Sync {
         previous_from: Timestamp,
         from: Timestamp,
         to: Timestamp,
+        counting: Counting,
     ) -> Result<OverviewFacts, StoreError>;
     /// `(key, thumbs, positive thumbs)` per group.
     async fn compare_groups(
@@ -350,6 +342,7 @@ pub trait Store: Send + Sync {
         from: Timestamp,
         to: Timestamp,
         group_by: GroupBy,
+        counting: Counting,
     ) -> Result<Vec<(Option<String>, i64, i64)>, StoreError>;
     /// `(reason, count)` by exact reason.
     async fn reason_counts(

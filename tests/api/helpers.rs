@@ -191,6 +191,13 @@ pub struct TestApp {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+impl TestApp {
+    /// The URL of the server's database.
+    pub fn database_url(&self) -> &str {
+        &self._db.url
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -19,6 +19,7 @@ mod keys;
 mod ops;
 mod rating;
 mod review;
+mod rollups;
 mod tenancy;
 mod tokens;
 mod validation;

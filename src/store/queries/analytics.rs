@@ -1,14 +1,17 @@
-//! Reads for the inbox and the analytics figures. They count straight from
-//! the signal tables, filtered; the domain turns the counts into figures.
+//! Reads for the inbox and the analytics figures. Figures come from the
+//! rollups where a grain answers the filters (see [`crate::domain::rollup`]),
+//! else straight from the signal tables; the domain turns the counts into
+//! figures.
 
 use super::conversations::conversation_from;
 use crate::{
     domain::{
         Timestamp,
         access::Scope,
-        analytics::{BUCKET_MS, CsatFact, Filters, GroupBy, InboxFilter, ThumbBucket, VoteTotals},
+        analytics::{BUCKET_MS, Filters, GroupBy, InboxFilter, QuestionTotal, RatingBucket, ThumbBucket, VoteTotals},
         feedback::FeedbackType,
         page::{Cursor, Page, PageRequest},
+        rollup::{ANY, Counting, Grain, bucket_of, from_key_part, key_part, rating_micros, signal_grain, thumb_grain},
     },
     params,
     store::{
@@ -77,13 +80,19 @@ fn feedback_from(f: &Filters, join_message: bool, join_conversation: bool) -> St
 /// `bot_id`, `conversation_id`, the time column `at` and the reason column
 /// `reason`), filtered like [`feedback_from`]: topic and confidence select
 /// conversations with an answer that matches.
-fn signal_from(table: &str, at: &str, reason: &str, f: &Filters) -> String {
+/// Without `timed`, the period's bounds are left for the caller to apply.
+fn signal_from(table: &str, at: &str, reason: &str, f: &Filters, timed: bool) -> String {
     let mut sql = format!("FROM {table} s");
     if f.variant.is_some() {
         sql.push_str(" JOIN conversations v ON v.account_id = s.account_id AND v.id = s.conversation_id");
     }
+    let period = if timed {
+        format!("s.{at} >= $9 AND s.{at} < $10")
+    } else {
+        "CAST($9 AS BIGINT) IS NOT NULL AND CAST($10 AS BIGINT) IS NOT NULL".to_owned()
+    };
     sql.push_str(&format!(
-        " WHERE s.account_id = $1 AND s.{at} >= $9 AND s.{at} < $10
+        " WHERE s.account_id = $1 AND {period}
           AND (CAST($2 AS TEXT) IS NULL OR s.bot_id = $2)
           AND (CAST($3 AS TEXT) IS NULL OR s.bot_id = $3)
           AND (CAST($8 AS BIGINT) IS NULL OR (CASE WHEN s.{reason} IS NULL THEN 0 ELSE 1 END) = $8)"
@@ -105,50 +114,194 @@ fn signal_from(table: &str, at: &str, reason: &str, f: &Filters) -> String {
     sql
 }
 
+/// The bot a rollup reads: `None` when the key's bot and the filter's
+/// differ, so that nothing can match.
+fn rollup_bot(scope: &Scope, f: &Filters) -> Option<Option<String>> {
+    match (&scope.bot_id, &f.bot_id) {
+        (Some(a), Some(b)) if a != b => None,
+        (Some(b), _) | (None, Some(b)) => Some(Some(b.as_str().to_owned())),
+        (None, None) => Some(None),
+    }
+}
+
+/// The `WHERE` of a rollup read and its parameters. At the bot grain the
+/// rows of every bot (`per_bot`) or of the one bot or all together; at the
+/// dimension grain the finest rows, filtered. `thumbs` tables also have a
+/// topic and a reason dimension.
+fn rollup_where(
+    bot: Option<String>,
+    f: &Filters,
+    grain: Grain,
+    per_bot: bool,
+    thumbs: bool,
+    (from, to): (Timestamp, Timestamp),
+    params: &mut Vec<Value>,
+) -> String {
+    let mut sql = String::from("account_id = $1");
+    let mut push = |sql: &mut String, clause: &str, value: Value| {
+        params.push(value);
+        sql.push_str(&format!(" AND {clause} ${}", params.len()));
+    };
+    match grain {
+        Grain::Bot => {
+            sql.push_str(" AND variant = '*'");
+            if thumbs {
+                sql.push_str(" AND topic = '*' AND has_reason = -1");
+            }
+            match bot {
+                Some(b) => push(&mut sql, "bot_id =", b.into()),
+                None if per_bot => sql.push_str(" AND bot_id <> '*'"),
+                None => push(&mut sql, "bot_id =", ANY.into()),
+            }
+        }
+        Grain::Dimensions => {
+            sql.push_str(" AND variant <> '*'");
+            if let Some(b) = bot {
+                push(&mut sql, "bot_id =", b.into());
+            }
+            if let Some(v) = &f.variant {
+                push(&mut sql, "variant =", key_part(Some(v)).into());
+            }
+            if thumbs {
+                if let Some(t) = &f.topic {
+                    push(&mut sql, "topic =", key_part(Some(t)).into());
+                }
+                if let Some(r) = f.has_reason {
+                    push(&mut sql, "has_reason =", r.into());
+                }
+            }
+        }
+    }
+    push(&mut sql, "bucket >=", from.into());
+    push(&mut sql, "bucket <", to.into());
+    sql
+}
+
 pub(super) async fn thumbs_by_bucket(
     c: &mut impl Conn,
     scope: &Scope,
     f: &Filters,
     from: Timestamp,
     to: Timestamp,
+    counting: Counting,
 ) -> Result<Vec<ThumbBucket>, StoreError> {
-    let rows = c
-        .query(
-            &format!(
-                "SELECT f.submitted_at / {BUCKET_MS},
-                    CAST(SUM(CASE WHEN f.feedback_type = 'positive' THEN 1 ELSE 0 END) AS BIGINT),
-                    CAST(SUM(CASE WHEN f.feedback_type = 'negative' THEN 1 ELSE 0 END) AS BIGINT)
-                 {from}
-                 GROUP BY f.submitted_at / {BUCKET_MS}",
-                from = feedback_from(f, false, false)
-            ),
-            &filter_params(scope, f, from, to),
-        )
-        .await?;
-    rows.iter()
-        .map(|r| Ok(ThumbBucket { bucket: r.get::<i64>(0)? * BUCKET_MS, up: r.get(1)?, down: r.get(2)? }))
-        .collect()
+    let rows = match (counting, thumb_grain(f, from.0, to.0)) {
+        (Counting::Rollups, Some(grain)) => {
+            let Some(bot) = rollup_bot(scope, f) else { return Ok(Vec::new()) };
+            let mut params = params![&scope.account_id].to_vec();
+            let w = rollup_where(bot, f, grain, false, true, (from, to), &mut params);
+            c.query(
+                &format!(
+                    "SELECT bucket, CAST(SUM(up) AS BIGINT), CAST(SUM(down) AS BIGINT)
+                     FROM thumb_rollup WHERE {w} GROUP BY bucket"
+                ),
+                &params,
+            )
+            .await?
+        }
+        _ => {
+            c.query(
+                &format!(
+                    "SELECT f.submitted_at / {BUCKET_MS} * {BUCKET_MS},
+                        CAST(SUM(CASE WHEN f.feedback_type = 'positive' THEN 1 ELSE 0 END) AS BIGINT),
+                        CAST(SUM(CASE WHEN f.feedback_type = 'negative' THEN 1 ELSE 0 END) AS BIGINT)
+                     {from}
+                     GROUP BY f.submitted_at / {BUCKET_MS} * {BUCKET_MS}",
+                    from = feedback_from(f, false, false)
+                ),
+                &filter_params(scope, f, from, to),
+            )
+            .await?
+        }
+    };
+    rows.iter().map(|r| Ok(ThumbBucket { bucket: r.get(0)?, up: r.get(1)?, down: r.get(2)? })).collect()
 }
 
-pub(super) async fn csat_facts(
+/// Conversation ratings per bucket: each conversation's answers averaged,
+/// counted at its latest answer.
+pub(super) async fn ratings(
     c: &mut impl Conn,
     scope: &Scope,
     f: &Filters,
     from: Timestamp,
     to: Timestamp,
-) -> Result<Vec<CsatFact>, StoreError> {
+    counting: Counting,
+) -> Result<Vec<RatingBucket>, StoreError> {
+    if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
+        let Some(bot) = rollup_bot(scope, f) else { return Ok(Vec::new()) };
+        let mut params = params![&scope.account_id].to_vec();
+        let w = rollup_where(bot, f, grain, false, false, (from, to), &mut params);
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT bucket, CAST(SUM(total) AS BIGINT), CAST(SUM(count) AS BIGINT)
+                     FROM csat_rollup WHERE {w} AND question_code = '' GROUP BY bucket"
+                ),
+                &params,
+            )
+            .await?;
+        return rows
+            .iter()
+            .map(|r| Ok(RatingBucket { bucket: r.get(0)?, micros: r.get(1)?, count: r.get(2)? }))
+            .collect();
+    }
+    // A conversation whose latest answer is in the period has an answer at
+    // or after its start: that narrows the conversations to look at.
     let rows = c
         .query(
             &format!(
-                "SELECT s.conversation_id, s.question_code, s.answered_at, s.score {}",
-                signal_from("csat_answers", "answered_at", "negative_reason", f)
+                "SELECT MAX(s.answered_at), CAST(SUM(s.score) AS BIGINT), COUNT(*)
+                 {from}
+                   AND s.conversation_id IN (SELECT a.conversation_id FROM csat_answers a
+                                             WHERE a.account_id = $1 AND a.answered_at >= $9)
+                 GROUP BY s.conversation_id
+                 HAVING MAX(s.answered_at) >= $9 AND MAX(s.answered_at) < $10",
+                from = signal_from("csat_answers", "answered_at", "negative_reason", f, false)
             ),
             &filter_params(scope, f, from, to),
         )
         .await?;
-    rows.iter()
-        .map(|r| Ok(CsatFact { conversation_id: r.get(0)?, question_code: r.get(1)?, at: r.get(2)?, score: r.get(3)? }))
-        .collect()
+    let mut buckets: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
+    for r in &rows {
+        let e = buckets.entry(bucket_of(r.get(0)?)).or_default();
+        e.0 += rating_micros(r.get(1)?, r.get(2)?);
+        e.1 += 1;
+    }
+    Ok(buckets.into_iter().map(|(bucket, (micros, count))| RatingBucket { bucket, micros, count }).collect())
+}
+
+/// Each CSAT question's answers in the period.
+pub(super) async fn questions(
+    c: &mut impl Conn,
+    scope: &Scope,
+    f: &Filters,
+    from: Timestamp,
+    to: Timestamp,
+    counting: Counting,
+) -> Result<Vec<QuestionTotal>, StoreError> {
+    let rows = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
+        let Some(bot) = rollup_bot(scope, f) else { return Ok(Vec::new()) };
+        let mut params = params![&scope.account_id].to_vec();
+        let w = rollup_where(bot, f, grain, false, false, (from, to), &mut params);
+        c.query(
+            &format!(
+                "SELECT question_code, CAST(SUM(total) AS BIGINT), CAST(SUM(count) AS BIGINT)
+                 FROM csat_rollup WHERE {w} AND question_code <> '' GROUP BY question_code"
+            ),
+            &params,
+        )
+        .await?
+    } else {
+        c.query(
+            &format!(
+                "SELECT s.question_code, CAST(SUM(s.score) AS BIGINT), COUNT(*) {} GROUP BY s.question_code",
+                signal_from("csat_answers", "answered_at", "negative_reason", f, true)
+            ),
+            &filter_params(scope, f, from, to),
+        )
+        .await?
+    };
+    rows.iter().map(|r| Ok(QuestionTotal { question_code: r.get(0)?, total: r.get(1)?, count: r.get(2)? })).collect()
 }
 
 pub(super) async fn vote_totals(
@@ -157,20 +310,35 @@ pub(super) async fn vote_totals(
     f: &Filters,
     from: Timestamp,
     to: Timestamp,
+    counting: Counting,
 ) -> Result<VoteTotals, StoreError> {
-    let row = c
-        .query_opt(
+    let row = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
+        let Some(bot) = rollup_bot(scope, f) else { return Ok(VoteTotals::default()) };
+        let mut params = params![&scope.account_id].to_vec();
+        let w = rollup_where(bot, f, grain, false, false, (from, to), &mut params);
+        c.query_opt(
+            &format!(
+                "SELECT CAST(COALESCE(SUM(up), 0) AS BIGINT), CAST(COALESCE(SUM(down), 0) AS BIGINT),
+                        CAST(COALESCE(SUM(value_sum), 0) AS BIGINT)
+                 FROM vote_rollup WHERE {w}"
+            ),
+            &params,
+        )
+        .await?
+    } else {
+        c.query_opt(
             &format!(
                 "SELECT CAST(COALESCE(SUM(CASE WHEN s.direction = 'up' THEN 1 ELSE 0 END), 0) AS BIGINT),
                         CAST(COALESCE(SUM(CASE WHEN s.direction = 'down' THEN 1 ELSE 0 END), 0) AS BIGINT),
                         CAST(COALESCE(SUM(s.value), 0) AS BIGINT)
                  {}",
-                signal_from("votes", "created_at", "reason", f)
+                signal_from("votes", "created_at", "reason", f, true)
             ),
             &filter_params(scope, f, from, to),
         )
         .await?
-        .ok_or_else(|| StoreError::Other("an aggregate returned no row".into()))?;
+    };
+    let row = row.ok_or_else(|| StoreError::Other("an aggregate returned no row".into()))?;
     Ok(VoteTotals { upvotes: row.get(0)?, downvotes: row.get(1)?, value_sum: row.get(2)? })
 }
 
@@ -181,7 +349,37 @@ pub(super) async fn compare_groups(
     from: Timestamp,
     to: Timestamp,
     group_by: GroupBy,
+    counting: Counting,
 ) -> Result<Vec<(Option<String>, i64, i64)>, StoreError> {
+    if let (Counting::Rollups, Some(grain)) = (counting, thumb_grain(f, from.0, to.0)) {
+        let Some(bot) = rollup_bot(scope, f) else { return Ok(Vec::new()) };
+        // Variants and topics are only at the finest grain.
+        let (grain, key) = match group_by {
+            GroupBy::Bot => (grain, "bot_id"),
+            GroupBy::Variant => (Grain::Dimensions, "variant"),
+            GroupBy::Topic => (Grain::Dimensions, "topic"),
+        };
+        let mut params = params![&scope.account_id].to_vec();
+        let w = rollup_where(bot, f, grain, true, true, (from, to), &mut params);
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {key}, CAST(SUM(up + down) AS BIGINT), CAST(SUM(up) AS BIGINT)
+                     FROM thumb_rollup WHERE {w} GROUP BY {key}"
+                ),
+                &params,
+            )
+            .await?;
+        return rows
+            .iter()
+            .map(|r| {
+                let k: String = r.get(0)?;
+                let k = if group_by == GroupBy::Bot { Some(k) } else { from_key_part(&k) };
+                Ok((k, r.get(1)?, r.get(2)?))
+            })
+            .filter(|g| !matches!(g, Ok((_, 0, _))))
+            .collect();
+    }
     let key = match group_by {
         GroupBy::Variant => "v.variant",
         GroupBy::Bot => "f.bot_id",

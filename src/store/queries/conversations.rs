@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use super::{
     feedback::{feedback_of_conversations, submit_feedback},
     ratings::{csat_of, record_csat, record_vote, votes_of},
+    rollups,
     tenancy::get_bot,
 };
 use crate::{
@@ -18,6 +19,7 @@ use crate::{
         feedback::FeedbackType,
         ids::ClientId,
         rating::{Satisfaction, SatisfactionValue},
+        rollup::Rows,
     },
     params,
     store::{
@@ -405,9 +407,10 @@ pub(super) async fn apply_all(
     careful: bool,
 ) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
     let mut results = Vec::with_capacity(commands.len());
+    let mut rollup = Rows::default();
     for command in commands {
         if !careful {
-            match apply_one(c, scope, command, now).await {
+            match rollups::counted(c, scope, command, now, &mut rollup).await {
                 Err(e @ (StoreError::NotFound(_) | StoreError::Rule(_))) => results.push(Err(e)),
                 Err(e) => return Err(e),
                 Ok(applied) => results.push(Ok(applied)),
@@ -415,9 +418,12 @@ pub(super) async fn apply_all(
             continue;
         }
         c.batch("SAVEPOINT event").await?;
-        let result = apply_one(c, scope, command, now).await;
+        let mut own = Rows::default();
+        let result = rollups::counted(c, scope, command, now, &mut own).await;
         if result.is_err() {
             c.batch("ROLLBACK TO SAVEPOINT event").await?;
+        } else {
+            rollup.absorb(own);
         }
         c.batch("RELEASE SAVEPOINT event").await?;
         if let Err(StoreError::Unavailable(e)) = &result {
@@ -425,6 +431,7 @@ pub(super) async fn apply_all(
         }
         results.push(result);
     }
+    rollups::add(c, &scope.account_id, &rollup).await?;
     Ok(results)
 }
 

@@ -9,6 +9,7 @@ mod analytics;
 mod conversations;
 mod feedback;
 mod ratings;
+mod rollups;
 mod settings;
 mod tenancy;
 
@@ -16,7 +17,7 @@ use conversations::*;
 use tenancy::*;
 
 use super::{
-    Applied, Command, ConversationRow, MessageInContext, OverviewFacts, Store, StoreError, Transcript,
+    Applied, Command, ConversationRow, MessageInContext, Store, StoreError, Transcript,
     sql::{Conn, Engine, Work},
 };
 use crate::{
@@ -24,7 +25,7 @@ use crate::{
         Timestamp,
         access::{ApiKey, KeyRecord, NewKey, Rater, Scope},
         account::{Account, Bot, PLAN_NO_API, PLAN_STANDARD},
-        analytics::{Filters, GroupBy, InboxFilter},
+        analytics::{Filters, GroupBy, InboxFilter, OverviewFacts},
         conversation::Conversation,
         feedback::{
             BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackType,
@@ -34,6 +35,7 @@ use crate::{
         ids::{ClientId, Uuid},
         page::{Cursor, Page, PageRequest},
         rating::{PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
+        rollup::{Counting, Rows},
         vote::Vote,
     },
     params,
@@ -273,7 +275,16 @@ impl<E: Engine> Store for SqlStore<E> {
             let Some(command) = commands.into_iter().next() else {
                 return Ok(Vec::new());
             };
-            let result = self.write(move |c| Box::pin(async move { apply_one(c, &scope, command, now).await })).await;
+            let result = self
+                .write(move |c| {
+                    Box::pin(async move {
+                        let mut rollup = Rows::default();
+                        let applied = rollups::counted(c, &scope, command, now, &mut rollup).await?;
+                        rollups::add(c, &scope.account_id, &rollup).await?;
+                        Ok(applied)
+                    })
+                })
+                .await;
             return match result {
                 Err(e @ StoreError::Unavailable(_)) => Err(e),
                 other => Ok(vec![other]),
@@ -403,8 +414,17 @@ impl<E: Engine> Store for SqlStore<E> {
         now: Timestamp,
     ) -> Result<Feedback, StoreError> {
         let (scope, message, rater) = (scope.clone(), message.clone(), rater.clone());
-        self.write(move |c| Box::pin(async move { feedback::retract_feedback(c, &scope, &message, &rater, now).await }))
-            .await
+        self.write(move |c| {
+            Box::pin(async move {
+                let target = rollups::Target::Message(message.as_str().to_owned());
+                let before = rollups::contribution(c, &scope.account_id, &target).await?;
+                let retracted = feedback::retract_feedback(c, &scope, &message, &rater, now).await?;
+                let after = rollups::contribution(c, &scope.account_id, &target).await?;
+                rollups::add(c, &scope.account_id, &Rows::of(&after).minus(&Rows::of(&before))).await?;
+                Ok(retracted)
+            })
+        })
+        .await
     }
 
     async fn feedback_detail(&self, scope: &Scope, id: &Uuid) -> Result<FeedbackDetail, StoreError> {
@@ -510,17 +530,20 @@ impl<E: Engine> Store for SqlStore<E> {
         previous_from: Timestamp,
         from: Timestamp,
         to: Timestamp,
+        counting: Counting,
     ) -> Result<OverviewFacts, StoreError> {
         let (scope, f) = (scope.clone(), filters.clone());
         self.engine
             .read(move |c| {
                 Box::pin(async move {
                     Ok(OverviewFacts {
-                        thumbs: analytics::thumbs_by_bucket(c, &scope, &f, from, to).await?,
-                        previous_thumbs: analytics::thumbs_by_bucket(c, &scope, &f, previous_from, from).await?,
-                        csat: analytics::csat_facts(c, &scope, &f, from, to).await?,
-                        previous_csat: analytics::csat_facts(c, &scope, &f, previous_from, from).await?,
-                        votes: analytics::vote_totals(c, &scope, &f, from, to).await?,
+                        thumbs: analytics::thumbs_by_bucket(c, &scope, &f, from, to, counting).await?,
+                        previous_thumbs: analytics::thumbs_by_bucket(c, &scope, &f, previous_from, from, counting)
+                            .await?,
+                        ratings: analytics::ratings(c, &scope, &f, from, to, counting).await?,
+                        previous_ratings: analytics::ratings(c, &scope, &f, previous_from, from, counting).await?,
+                        questions: analytics::questions(c, &scope, &f, from, to, counting).await?,
+                        votes: analytics::vote_totals(c, &scope, &f, from, to, counting).await?,
                     })
                 })
             })
@@ -534,10 +557,13 @@ impl<E: Engine> Store for SqlStore<E> {
         from: Timestamp,
         to: Timestamp,
         group_by: GroupBy,
+        counting: Counting,
     ) -> Result<Vec<(Option<String>, i64, i64)>, StoreError> {
         let (scope, f) = (scope.clone(), filters.clone());
         self.engine
-            .read(move |c| Box::pin(async move { analytics::compare_groups(c, &scope, &f, from, to, group_by).await }))
+            .read(move |c| {
+                Box::pin(async move { analytics::compare_groups(c, &scope, &f, from, to, group_by, counting).await })
+            })
             .await
     }
 

@@ -1,0 +1,355 @@
+//! Rollups: the signals counted ahead of time, per 15-minute bucket, so that
+//! analytics read a few rows a bucket instead of every signal.
+//!
+//! Each signal adds to three grains of one table: every bot (`*`), its bot,
+//! and its bot with the dimensions a filter can name (variant and, for
+//! thumbs, topic and whether a reason was given). A query reads the coarsest
+//! grain that its filters allow; filters no grain is keyed by (confidence,
+//! and topic or reason for conversation-level signals) and bounds that are not
+//! on a bucket's edge are counted from the signals themselves.
+//!
+//! The store keeps the rollups in the same transaction as each change: it
+//! takes what a message or a conversation contributed before the change and
+//! after it ([`Contribution`]), and adds the difference ([`Rows::minus`]).
+//! This module says what a contribution is; the store only reads and writes.
+
+use std::collections::BTreeMap;
+
+use super::analytics::{BUCKET_MS, Filters};
+
+/// The key part meaning "every value": the coarser grains.
+pub const ANY: &str = "*";
+/// `has_reason` of the coarser grains.
+pub const ANY_REASON: i64 = -1;
+
+/// A dimension's value as a key part: `-` for none, `=value` for a value, so
+/// that no stored value can read as [`ANY`] or as none.
+pub fn key_part(value: Option<&str>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| format!("={v}"))
+}
+
+/// The value back from a key part written by [`key_part`].
+pub fn from_key_part(part: &str) -> Option<String> {
+    part.strip_prefix('=').map(str::to_owned)
+}
+
+/// The first millisecond of the bucket holding `at` (truncating, as SQL's
+/// integer division does).
+pub fn bucket_of(at: i64) -> i64 {
+    at / BUCKET_MS * BUCKET_MS
+}
+
+/// Whether `[from, to)` is made of whole buckets, so that the rollups count
+/// it exactly.
+pub fn whole_buckets(from: i64, to: i64) -> bool {
+    from.rem_euclid(BUCKET_MS) == 0 && (to == i64::MAX || to.rem_euclid(BUCKET_MS) == 0)
+}
+
+/// A conversation's CSAT rating (the average of its answers) in millionths,
+/// the unit in which ratings are summed exactly.
+pub fn rating_micros(score_sum: i64, answers: i64) -> i64 {
+    if answers == 0 {
+        return 0;
+    }
+    // Rounded half up; scores are positive, so this is exact integer rounding.
+    (score_sum * 1_000_000 * 2 + answers) / (2 * answers)
+}
+
+/// How figures are counted: from the rollups wherever they can answer, or
+/// always from the signals themselves (the reference the rollups are
+/// checked against).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    Rollups,
+    Direct,
+}
+
+/// Which grain of a rollup answers a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grain {
+    /// Every bot, or one bot: the filters name nothing else.
+    Bot,
+    /// The finest grain: the filters name a dimension.
+    Dimensions,
+}
+
+/// The grain that answers message-thumb figures under `f` on `[from, to)`,
+/// or `None` when they must be counted from the feedback itself.
+pub fn thumb_grain(f: &Filters, from: i64, to: i64) -> Option<Grain> {
+    if f.min_confidence.is_some() || f.max_confidence.is_some() || !whole_buckets(from, to) {
+        return None;
+    }
+    Some(if f.variant.is_none() && f.topic.is_none() && f.has_reason.is_none() {
+        Grain::Bot
+    } else {
+        Grain::Dimensions
+    })
+}
+
+/// The grain that answers vote and CSAT figures, which are keyed by bot and
+/// variant only: a topic, confidence or reason filter counts directly.
+pub fn signal_grain(f: &Filters, from: i64, to: i64) -> Option<Grain> {
+    if f.filters_answers() || f.has_reason.is_some() || !whole_buckets(from, to) {
+        return None;
+    }
+    Some(if f.variant.is_none() { Grain::Bot } else { Grain::Dimensions })
+}
+
+/// One thumb that counts (not retracted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThumbFact {
+    pub bot_id: String,
+    pub variant: Option<String>,
+    pub topic: Option<String>,
+    pub has_reason: bool,
+    pub positive: bool,
+    pub at: i64,
+}
+
+/// One vote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteFact {
+    pub bot_id: String,
+    pub variant: Option<String>,
+    pub up: bool,
+    pub value: i64,
+    pub at: i64,
+}
+
+/// One CSAT answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerFact {
+    pub conversation_id: String,
+    pub bot_id: String,
+    pub variant: Option<String>,
+    pub question_code: String,
+    pub score: i64,
+    pub at: i64,
+}
+
+/// What a message or a conversation adds to the rollups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contribution {
+    pub thumbs: Vec<ThumbFact>,
+    pub votes: Vec<VoteFact>,
+    pub answers: Vec<AnswerFact>,
+}
+
+/// A row of `thumb_rollup`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ThumbKey {
+    pub bot_id: String,
+    pub variant: String,
+    pub topic: String,
+    pub has_reason: i64,
+    pub bucket: i64,
+}
+
+/// A row of `vote_rollup` or `csat_rollup` (`question_code` empty for votes
+/// and for conversation ratings).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SignalKey {
+    pub bot_id: String,
+    pub variant: String,
+    pub question_code: String,
+    pub bucket: i64,
+}
+
+/// Rollup rows with the amounts to add: thumbs `[up, down]`, votes
+/// `[up, down, value_sum]`, CSAT `[total, count]` (a conversation rating's
+/// total in millionths, a question's total in points).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rows {
+    pub thumbs: BTreeMap<ThumbKey, [i64; 2]>,
+    pub votes: BTreeMap<SignalKey, [i64; 3]>,
+    pub csat: BTreeMap<SignalKey, [i64; 2]>,
+}
+
+fn add<K: Ord, const N: usize>(map: &mut BTreeMap<K, [i64; N]>, key: K, amounts: [i64; N], sign: i64) {
+    let entry = map.entry(key).or_insert([0; N]);
+    for (e, a) in entry.iter_mut().zip(amounts) {
+        *e += sign * a;
+    }
+}
+
+/// The bot and variant parts of the three grains a signal adds to.
+fn grains(bot_id: &str, variant: Option<&str>) -> [(String, String); 3] {
+    [(ANY.into(), ANY.into()), (bot_id.into(), ANY.into()), (bot_id.into(), key_part(variant))]
+}
+
+impl Rows {
+    /// The rows a contribution adds.
+    pub fn of(c: &Contribution) -> Self {
+        let mut rows = Self::default();
+        for t in &c.thumbs {
+            let amounts = if t.positive { [1, 0] } else { [0, 1] };
+            for (i, (bot_id, variant)) in grains(&t.bot_id, t.variant.as_deref()).into_iter().enumerate() {
+                let fine = i == 2;
+                let key = ThumbKey {
+                    bot_id,
+                    variant,
+                    topic: if fine { key_part(t.topic.as_deref()) } else { ANY.into() },
+                    has_reason: if fine { i64::from(t.has_reason) } else { ANY_REASON },
+                    bucket: bucket_of(t.at),
+                };
+                add(&mut rows.thumbs, key, amounts, 1);
+            }
+        }
+        for v in &c.votes {
+            let amounts = if v.up { [1, 0, v.value] } else { [0, 1, v.value] };
+            for (bot_id, variant) in grains(&v.bot_id, v.variant.as_deref()) {
+                add(
+                    &mut rows.votes,
+                    SignalKey { bot_id, variant, question_code: String::new(), bucket: bucket_of(v.at) },
+                    amounts,
+                    1,
+                );
+            }
+        }
+        // Each answer counts for its question at its own time; each
+        // conversation's answers count once together, at its latest answer.
+        let mut ratings: BTreeMap<&str, (&AnswerFact, i64, i64, i64)> = BTreeMap::new();
+        for a in &c.answers {
+            for (bot_id, variant) in grains(&a.bot_id, a.variant.as_deref()) {
+                let key =
+                    SignalKey { bot_id, variant, question_code: a.question_code.clone(), bucket: bucket_of(a.at) };
+                add(&mut rows.csat, key, [a.score, 1], 1);
+            }
+            let r = ratings.entry(&a.conversation_id).or_insert((a, 0, 0, i64::MIN));
+            r.1 += a.score;
+            r.2 += 1;
+            r.3 = r.3.max(a.at);
+        }
+        for (a, sum, n, latest) in ratings.into_values() {
+            for (bot_id, variant) in grains(&a.bot_id, a.variant.as_deref()) {
+                let key = SignalKey { bot_id, variant, question_code: String::new(), bucket: bucket_of(latest) };
+                add(&mut rows.csat, key, [rating_micros(sum, n), 1], 1);
+            }
+        }
+        rows
+    }
+
+    /// What turns `before` into `self`: the amounts to add, rows that do
+    /// not change left out.
+    pub fn minus(mut self, before: &Self) -> Self {
+        fn sub<K: Ord + Clone, const N: usize>(after: &mut BTreeMap<K, [i64; N]>, before: &BTreeMap<K, [i64; N]>) {
+            for (k, v) in before {
+                add(after, k.clone(), *v, -1);
+            }
+            after.retain(|_, v| v.iter().any(|x| *x != 0));
+        }
+        sub(&mut self.thumbs, &before.thumbs);
+        sub(&mut self.votes, &before.votes);
+        sub(&mut self.csat, &before.csat);
+        self
+    }
+
+    /// Adds `other`'s amounts to these.
+    pub fn absorb(&mut self, other: Self) {
+        for (k, v) in other.thumbs {
+            add(&mut self.thumbs, k, v, 1);
+        }
+        for (k, v) in other.votes {
+            add(&mut self.votes, k, v, 1);
+        }
+        for (k, v) in other.csat {
+            add(&mut self.csat, k, v, 1);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.thumbs.is_empty() && self.votes.is_empty() && self.csat.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thumb(positive: bool, at: i64) -> ThumbFact {
+        ThumbFact { bot_id: "b".into(), variant: Some("A".into()), topic: None, has_reason: !positive, positive, at }
+    }
+
+    #[test]
+    fn a_thumb_adds_to_three_grains() {
+        let rows = Rows::of(&Contribution { thumbs: vec![thumb(true, BUCKET_MS + 5)], ..Contribution::default() });
+        let keys: Vec<_> = rows
+            .thumbs
+            .keys()
+            .map(|k| (k.bot_id.as_str(), k.variant.as_str(), k.topic.as_str(), k.has_reason))
+            .collect();
+        assert_eq!(keys, [("*", "*", "*", -1), ("b", "*", "*", -1), ("b", "=A", "-", 0)]);
+        assert!(rows.thumbs.keys().all(|k| k.bucket == BUCKET_MS));
+        assert!(rows.thumbs.values().all(|v| *v == [1, 0]));
+    }
+
+    #[test]
+    fn a_switch_moves_the_count_and_an_unchanged_row_is_left_out() {
+        let before = Rows::of(&Contribution { thumbs: vec![thumb(true, 0)], ..Contribution::default() });
+        let after = Rows::of(&Contribution { thumbs: vec![thumb(false, 10)], ..Contribution::default() });
+        let delta = after.minus(&before);
+        // Same bucket: the coarse rows move one from up to down; the fine
+        // rows differ by has_reason, so one loses and one gains.
+        assert_eq!(delta.thumbs.len(), 4);
+        let coarse = &delta.thumbs
+            [&ThumbKey { bot_id: "*".into(), variant: "*".into(), topic: "*".into(), has_reason: -1, bucket: 0 }];
+        assert_eq!(*coarse, [-1, 1]);
+        let same = Rows::of(&Contribution { thumbs: vec![thumb(true, 0)], ..Contribution::default() });
+        assert!(same.minus(&before).is_empty());
+    }
+
+    #[test]
+    fn a_conversation_rating_is_its_answers_averaged_at_the_latest() {
+        let answer = |code: &str, score, at| AnswerFact {
+            conversation_id: "c".into(),
+            bot_id: "b".into(),
+            variant: None,
+            question_code: code.into(),
+            score,
+            at,
+        };
+        let rows = Rows::of(&Contribution {
+            answers: vec![answer("HELPFUL_THUMBS", 5, 0), answer("SATISFACTION_STARS", 4, 2 * BUCKET_MS)],
+            ..Contribution::default()
+        });
+        let rating = &rows.csat[&SignalKey {
+            bot_id: "*".into(),
+            variant: "*".into(),
+            question_code: String::new(),
+            bucket: 2 * BUCKET_MS,
+        }];
+        assert_eq!(*rating, [4_500_000, 1]);
+        let helpful = &rows.csat
+            [&SignalKey { bot_id: "b".into(), variant: "-".into(), question_code: "HELPFUL_THUMBS".into(), bucket: 0 }];
+        assert_eq!(*helpful, [5, 1]);
+    }
+
+    #[test]
+    fn ratings_round_to_millionths() {
+        assert_eq!(rating_micros(10, 3), 3_333_333);
+        assert_eq!(rating_micros(11, 3), 3_666_667);
+        assert_eq!(rating_micros(0, 0), 0);
+    }
+
+    #[test]
+    fn key_parts_cannot_collide_with_any() {
+        assert_eq!(key_part(None), "-");
+        assert_eq!(key_part(Some("*")), "=*");
+        assert_eq!(from_key_part("=*"), Some("*".into()));
+        assert_eq!(from_key_part("-"), None);
+    }
+
+    #[test]
+    fn grains_follow_the_filters() {
+        let none = Filters::default();
+        assert_eq!(thumb_grain(&none, 0, BUCKET_MS * 4), Some(Grain::Bot));
+        assert_eq!(thumb_grain(&none, 1, BUCKET_MS * 4), None, "a bound inside a bucket");
+        let topic = Filters { topic: Some("billing".into()), ..Filters::default() };
+        assert_eq!(thumb_grain(&topic, 0, BUCKET_MS), Some(Grain::Dimensions));
+        assert_eq!(signal_grain(&topic, 0, BUCKET_MS), None);
+        let confident = Filters { min_confidence: Some(0.5), ..Filters::default() };
+        assert_eq!(thumb_grain(&confident, 0, BUCKET_MS), None);
+        let variant = Filters { variant: Some("A".into()), ..Filters::default() };
+        assert_eq!(signal_grain(&variant, 0, BUCKET_MS), Some(Grain::Dimensions));
+    }
+}

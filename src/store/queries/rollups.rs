@@ -1,0 +1,239 @@
+//! Keeping the rollups (see [`crate::domain::rollup`]) in step with the
+//! signals, inside the transaction that changes them.
+//!
+//! A write that can change what a message or a conversation counts for reads
+//! that contribution before and after itself; the difference is added to
+//! the rollup tables once, at the end of the unit of work, in key order, so
+//! that concurrent transactions take the rollup rows' locks last and in the
+//! same order.
+
+use crate::{
+    domain::{
+        feedback::FeedbackType,
+        rollup::{AnswerFact, Contribution, Rows, ThumbFact, VoteFact},
+    },
+    params,
+    store::{
+        Command, StoreError,
+        sql::{Conn, Value, placeholders},
+    },
+};
+
+/// What a write can change the contribution of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Target {
+    /// The thumbs on one message.
+    Message(String),
+    /// The signals of a conversation, of the kinds named.
+    Conversation { id: String, thumbs: bool, votes: bool, answers: bool },
+}
+
+impl Target {
+    /// The contribution a command can change, if any. Conversation and
+    /// message updates matter only when they bring metadata (variant, topic).
+    pub(super) fn of(command: &Command) -> Option<Self> {
+        let all = |id: &str| Self::Conversation { id: id.to_owned(), thumbs: true, votes: true, answers: true };
+        match command {
+            Command::UpsertConversation(input) => input.metadata.as_ref().map(|_| all(input.id.as_str())),
+            Command::UpdateMessage(update) => {
+                update.metadata.as_ref().map(|_| Self::Message(update.id.as_str().into()))
+            }
+            Command::Feedback(input) => Some(Self::Message(input.message_id.as_str().to_owned())),
+            Command::Vote(input) => Some(Self::Conversation {
+                id: input.conversation_id.as_str().to_owned(),
+                thumbs: false,
+                votes: true,
+                answers: false,
+            }),
+            Command::Csat(input) => Some(Self::Conversation {
+                id: input.conversation_id.as_str().to_owned(),
+                thumbs: false,
+                votes: false,
+                answers: true,
+            }),
+            Command::AppendMessage(_) | Command::EndConversation(_) => None,
+        }
+    }
+
+    /// Whether a command that only edits (never adds signals) can skip the
+    /// second read when the first found nothing.
+    pub(super) fn edits_only(command: &Command) -> bool {
+        matches!(command, Command::UpsertConversation(_) | Command::UpdateMessage(_))
+    }
+}
+
+/// What `target` counts for now.
+pub(super) async fn contribution(
+    c: &mut impl Conn,
+    account_id: &str,
+    target: &Target,
+) -> Result<Contribution, StoreError> {
+    let mut out = Contribution::default();
+    let (column, id, thumbs, votes, answers) = match target {
+        Target::Message(id) => ("message_id", id, true, false, false),
+        Target::Conversation { id, thumbs, votes, answers } => ("conversation_id", id, *thumbs, *votes, *answers),
+    };
+    if thumbs {
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT f.bot_id, v.variant, m.topic, CASE WHEN f.reason IS NULL THEN 0 ELSE 1 END,
+                            f.feedback_type, f.submitted_at
+                     FROM message_feedback f
+                     JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
+                     JOIN conversations v ON v.account_id = f.account_id AND v.id = f.conversation_id
+                     WHERE f.account_id = $1 AND f.{column} = $2 AND f.retracted_at IS NULL"
+                ),
+                params![account_id, id],
+            )
+            .await?;
+        for r in &rows {
+            let kind: String = r.get(4)?;
+            out.thumbs.push(ThumbFact {
+                bot_id: r.get(0)?,
+                variant: r.get(1)?,
+                topic: r.get(2)?,
+                has_reason: r.get::<i64>(3)? == 1,
+                positive: kind == FeedbackType::Positive.as_str(),
+                at: r.get(5)?,
+            });
+        }
+    }
+    if votes {
+        let rows = c
+            .query(
+                "SELECT s.bot_id, v.variant, s.direction, s.value, s.created_at
+                 FROM votes s JOIN conversations v ON v.account_id = s.account_id AND v.id = s.conversation_id
+                 WHERE s.account_id = $1 AND s.conversation_id = $2",
+                params![account_id, id],
+            )
+            .await?;
+        for r in &rows {
+            let direction: String = r.get(2)?;
+            out.votes.push(VoteFact {
+                bot_id: r.get(0)?,
+                variant: r.get(1)?,
+                up: direction == "up",
+                value: r.get(3)?,
+                at: r.get(4)?,
+            });
+        }
+    }
+    if answers {
+        let rows = c
+            .query(
+                "SELECT s.conversation_id, s.bot_id, v.variant, s.question_code, s.score, s.answered_at
+                 FROM csat_answers s JOIN conversations v ON v.account_id = s.account_id AND v.id = s.conversation_id
+                 WHERE s.account_id = $1 AND s.conversation_id = $2",
+                params![account_id, id],
+            )
+            .await?;
+        for r in &rows {
+            out.answers.push(AnswerFact {
+                conversation_id: r.get(0)?,
+                bot_id: r.get(1)?,
+                variant: r.get(2)?,
+                question_code: r.get(3)?,
+                score: r.get(4)?,
+                at: r.get(5)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Rows a statement: well under both engines' limits on parameters.
+const CHUNK: usize = 400;
+
+/// Adds `rows` to the rollup tables.
+pub(super) async fn add(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), StoreError> {
+    let thumbs: Vec<Vec<Value>> = rows
+        .thumbs
+        .iter()
+        .map(|(k, [up, down])| {
+            params![account_id, &k.bot_id, &k.variant, &k.topic, k.has_reason, k.bucket, *up, *down].to_vec()
+        })
+        .collect();
+    upsert(
+        c,
+        "thumb_rollup (account_id, bot_id, variant, topic, has_reason, bucket, up, down)",
+        "(account_id, bot_id, variant, topic, has_reason, bucket)",
+        "up = thumb_rollup.up + excluded.up, down = thumb_rollup.down + excluded.down",
+        thumbs,
+    )
+    .await?;
+    let votes: Vec<Vec<Value>> = rows
+        .votes
+        .iter()
+        .map(|(k, [up, down, value])| params![account_id, &k.bot_id, &k.variant, k.bucket, *up, *down, *value].to_vec())
+        .collect();
+    upsert(
+        c,
+        "vote_rollup (account_id, bot_id, variant, bucket, up, down, value_sum)",
+        "(account_id, bot_id, variant, bucket)",
+        "up = vote_rollup.up + excluded.up, down = vote_rollup.down + excluded.down,
+         value_sum = vote_rollup.value_sum + excluded.value_sum",
+        votes,
+    )
+    .await?;
+    let csat: Vec<Vec<Value>> = rows
+        .csat
+        .iter()
+        .map(|(k, [total, count])| {
+            params![account_id, &k.bot_id, &k.variant, &k.question_code, k.bucket, *total, *count].to_vec()
+        })
+        .collect();
+    upsert(
+        c,
+        "csat_rollup (account_id, bot_id, variant, question_code, bucket, total, count)",
+        "(account_id, bot_id, variant, question_code, bucket)",
+        "total = csat_rollup.total + excluded.total, count = csat_rollup.count + excluded.count",
+        csat,
+    )
+    .await
+}
+
+/// One multi-row `INSERT … ON CONFLICT … DO UPDATE` a chunk. The rows come
+/// from a map, so no key repeats within a statement (PostgreSQL refuses that).
+async fn upsert(
+    c: &mut impl Conn,
+    into: &str,
+    key: &str,
+    update: &str,
+    rows: Vec<Vec<Value>>,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(CHUNK) {
+        let width = chunk[0].len();
+        let values: Vec<String> =
+            (0..chunk.len()).map(|i| format!("({})", placeholders(1 + i * width, width))).collect();
+        let params: Vec<Value> = chunk.iter().flatten().cloned().collect();
+        c.execute(
+            &format!("INSERT INTO {into} VALUES {} ON CONFLICT {key} DO UPDATE SET {update}", values.join(", ")),
+            &params,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Runs `command`, adding the change it makes to the rollups to `pending`.
+pub(super) async fn counted(
+    c: &mut impl Conn,
+    scope: &crate::domain::access::Scope,
+    command: crate::store::Command,
+    now: crate::domain::Timestamp,
+    pending: &mut Rows,
+) -> Result<crate::store::Applied, StoreError> {
+    let Some(target) = Target::of(&command) else {
+        return super::conversations::apply_one(c, scope, command, now).await;
+    };
+    let edits_only = Target::edits_only(&command);
+    let before = contribution(c, &scope.account_id, &target).await?;
+    let applied = super::conversations::apply_one(c, scope, command, now).await?;
+    if edits_only && before == Contribution::default() {
+        return Ok(applied);
+    }
+    let after = contribution(c, &scope.account_id, &target).await?;
+    pending.absorb(Rows::of(&after).minus(&Rows::of(&before)));
+    Ok(applied)
+}

@@ -1,0 +1,206 @@
+//! The rollups agree with a direct count of the signals, on random data:
+//! thumbs given, switched and retracted, votes, CSAT answers changed,
+//! conversations moved to another variant and answers to another topic.
+
+use plaudit::domain::{
+    Timestamp,
+    access::Scope,
+    account::DEFAULT_ACCOUNT_ID,
+    analytics::{Filters, GroupBy},
+    ids::Uuid,
+    rollup::Counting,
+};
+use serde_json::{Value, json};
+
+use crate::{
+    both_backends,
+    helpers::{Backend, TestApp, spawn_app},
+};
+
+both_backends!(rollups_equal_direct_counts_on_random_data);
+
+/// Empties the rollups and counts them again with the statements by which
+/// the migration fills them on a database that already holds signals.
+async fn recount_as_the_migration_does(app: &TestApp, backend: &Backend) {
+    let migration = match backend {
+        Backend::Sqlite => include_str!("../../migrations/sqlite/0004_rollups.sql"),
+        Backend::Postgres(_) => include_str!("../../migrations/postgres/0004_rollups.sql"),
+    };
+    let fill = &migration[migration.find("INSERT INTO").expect("the migration fills the rollups")..];
+    let sql = format!("DELETE FROM thumb_rollup; DELETE FROM vote_rollup; DELETE FROM csat_rollup; {fill}");
+    match backend {
+        Backend::Sqlite => {
+            let path = app.database_url().trim_start_matches("sqlite://").to_owned();
+            tokio::task::spawn_blocking(move || {
+                rusqlite::Connection::open(path).expect("open the database").execute_batch(&sql).expect("recount")
+            })
+            .await
+            .unwrap();
+        }
+        Backend::Postgres(_) => {
+            let (client, conn) =
+                tokio_postgres::connect(app.database_url(), tokio_postgres::NoTls).await.expect("connect");
+            tokio::spawn(conn);
+            client.batch_execute(&sql).await.expect("recount");
+        }
+    }
+}
+
+/// A small reproducible generator (xorshift64*), so that a failure can be replayed.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).unwrap()
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    /// An instant between 2024-05-20 and 2024-06-20, to the millisecond.
+    fn instant(&mut self) -> String {
+        let start = Timestamp::parse_rfc3339("t", "2024-05-20T00:00:00Z").unwrap().0;
+        let ms = start + i64::try_from(self.next() % (31 * 86_400_000)).unwrap();
+        Timestamp(ms).to_rfc3339()
+    }
+}
+
+const VARIANTS: [Option<&str>; 3] = [Some("A"), Some("B"), None];
+const TOPICS: [Option<&str>; 3] = [Some("billing"), Some("shipping"), None];
+const REASONS: [Option<&str>; 3] = [Some("Too slow"), Some("Wrong answer"), None];
+
+fn metadata(key: &str, value: Option<&str>) -> Value {
+    match value {
+        Some(v) => json!({ key: v }),
+        None => json!({}),
+    }
+}
+
+/// Sends a batch; refusals the data makes likely (a vote within its window,
+/// a thumb on a message of a bot the key cannot see) are fine, others not.
+async fn ingest(app: &TestApp, events: Vec<Value>) {
+    let r = app.post("/v1/ingest", &app.admin, json!({ "events": events })).await;
+    for result in r.assert_status(200)["results"].as_array().unwrap() {
+        assert!(result["ok"] == true, "{result}");
+    }
+}
+
+/// Writes random signals through the API; returns the bots.
+async fn random_history(app: &TestApp, seed: u64) -> Vec<String> {
+    let mut rng = Random(seed);
+    let bots = vec![app.bot("A").await, app.bot("B").await];
+    let mut conversations = Vec::new();
+    let mut messages = Vec::new();
+    let mut events = Vec::new();
+    for i in 0..30 {
+        let id = format!("c{i}");
+        events.push(json!({"type": "conversation", "id": id, "bot_id": rng.pick(&bots),
+                           "metadata": metadata("variant", *rng.pick(&VARIANTS)),
+                           "created_at": "2024-05-01T00:00:00Z"}));
+        for j in 0..3 {
+            let m = format!("{id}-a{j}");
+            let mut meta = metadata("topic", *rng.pick(&TOPICS));
+            meta["confidence"] = json!(0.25 * f64::from(u8::try_from(rng.below(5)).unwrap()));
+            events.push(json!({"type": "message", "conversation_id": id, "id": m, "role": "assistant",
+                               "content": "An answer", "metadata": meta, "created_at": "2024-05-01T00:00:01Z"}));
+            messages.push(m);
+        }
+        conversations.push(id);
+    }
+    ingest(app, events).await;
+    let users = ["u1", "u2", "u3", "u4"];
+    for _ in 0..8 {
+        let mut events = Vec::new();
+        for _ in 0..50 {
+            let event = match rng.below(10) {
+                0..=4 => json!({"type": "feedback", "message_id": rng.pick(&messages), "user_id": rng.pick(&users),
+                                "feedback_type": rng.pick(&["positive", "negative"]),
+                                "reason": rng.pick(&REASONS), "created_at": rng.instant()}),
+                5 => json!({"type": "vote", "conversation_id": rng.pick(&conversations),
+                            "direction": rng.pick(&["up", "down"]), "user_id": rng.pick(&users),
+                            "reason": rng.pick(&REASONS), "created_at": rng.instant()}),
+                6 | 7 => {
+                    let value = rng.pick(&["up", "down"]);
+                    json!({"type": "csat", "conversation_id": rng.pick(&conversations), "user_id": rng.pick(&users),
+                           "question_code": rng.pick(&["HELPFUL_THUMBS", "EXPERIENCE_THUMBS"]), "value": value,
+                           "negative_reason": if *value == "down" { *rng.pick(&REASONS) } else { None },
+                           "created_at": rng.instant()})
+                }
+                8 => json!({"type": "conversation", "id": rng.pick(&conversations),
+                            "metadata": metadata("variant", *rng.pick(&VARIANTS))}),
+                _ => json!({"type": "message_update", "id": rng.pick(&messages),
+                            "metadata": metadata("topic", *rng.pick(&TOPICS))}),
+            };
+            events.push(event);
+        }
+        ingest(app, events).await;
+        for _ in 0..5 {
+            let path = format!("/v1/messages/{}/feedback?user_id={}", rng.pick(&messages), rng.pick(&users));
+            let status = app.delete(&path, &app.admin).await.status;
+            assert!(status == 200 || status == 404, "retracting answered {status}");
+        }
+    }
+    bots
+}
+
+async fn rollups_equal_direct_counts_on_random_data(backend: Backend) {
+    let app = spawn_app(backend.clone()).await;
+    let bots = random_history(&app, 0x5eed_1234_abcd_0001).await;
+    check_rollups(&app, &bots).await;
+    recount_as_the_migration_does(&app, &backend).await;
+    check_rollups(&app, &bots).await;
+}
+
+/// Every figure the rollups answer equals the direct count, under a range of
+/// filters and scopes.
+async fn check_rollups(app: &TestApp, bots: &[String]) {
+    let at = |s: &str| Timestamp::parse_rfc3339("t", s).unwrap();
+    let (previous_from, from, to) =
+        (at("2024-05-22T00:00:00Z"), at("2024-06-01T00:00:00Z"), at("2024-06-11T00:00:00Z"));
+    let bot = |i: usize| Some(Uuid::parse("bot_id", &bots[i]).unwrap());
+    let filters = [
+        Filters::default(),
+        Filters { bot_id: bot(0), ..Filters::default() },
+        Filters { variant: Some("A".into()), ..Filters::default() },
+        Filters { topic: Some("billing".into()), ..Filters::default() },
+        Filters { has_reason: Some(true), ..Filters::default() },
+        Filters { has_reason: Some(false), bot_id: bot(1), ..Filters::default() },
+        Filters { bot_id: bot(1), variant: Some("B".into()), topic: Some("shipping".into()), ..Filters::default() },
+    ];
+    let scopes = [Scope::account(DEFAULT_ACCOUNT_ID), Scope { bot_id: bot(0), ..Scope::account(DEFAULT_ACCOUNT_ID) }];
+    let mut thumbs_seen = 0;
+    for scope in &scopes {
+        for f in &filters {
+            let count = |counting| app.store.overview_facts(scope, f, previous_from, from, to, counting);
+            let rolled = count(Counting::Rollups).await.unwrap().normalized();
+            let direct = count(Counting::Direct).await.unwrap().normalized();
+            assert_eq!(rolled, direct, "overview under {f:?} in {scope:?}");
+            thumbs_seen += direct.thumbs.len();
+            for group_by in [GroupBy::Bot, GroupBy::Variant, GroupBy::Topic] {
+                let groups = |counting| app.store.compare_groups(scope, f, from, to, group_by, counting);
+                let mut rolled = groups(Counting::Rollups).await.unwrap();
+                let mut direct = groups(Counting::Direct).await.unwrap();
+                rolled.sort();
+                direct.sort();
+                assert_eq!(rolled, direct, "{group_by:?} groups under {f:?} in {scope:?}");
+            }
+        }
+    }
+    // The comparison means something only if there was plenty to count.
+    let everything = app
+        .store
+        .overview_facts(&scopes[0], &Filters::default(), previous_from, from, to, Counting::Direct)
+        .await
+        .unwrap();
+    assert!(everything.thumbs.len() > 40, "{} thumb buckets", everything.thumbs.len());
+    assert!(
+        everything.ratings.len() >= 5 && everything.votes.upvotes + everything.votes.downvotes > 5,
+        "{everything:?}"
+    );
+    assert!(thumbs_seen > 100);
+}
