@@ -98,6 +98,7 @@ pub fn signal_grain(f: &Filters, from: i64, to: i64) -> Option<Grain> {
 /// One thumb that counts (not retracted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThumbFact {
+    pub conversation_id: String,
     pub bot_id: String,
     pub variant: Option<String>,
     pub topic: Option<String>,
@@ -157,9 +158,11 @@ pub struct SignalKey {
 
 /// Rollup rows with the amounts to add: thumbs `[up, down]`, votes
 /// `[up, down, value_sum]`, CSAT `[total, count]` (a conversation rating's
-/// total in millionths, a question's total in points).
+/// total in millionths, a question's total in points), and each
+/// conversation's own thumb counts `[up, down]` (shown by the inbox).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rows {
+    pub conversations: BTreeMap<String, [i64; 2]>,
     pub thumbs: BTreeMap<ThumbKey, [i64; 2]>,
     pub votes: BTreeMap<SignalKey, [i64; 3]>,
     pub csat: BTreeMap<SignalKey, [i64; 2]>,
@@ -183,6 +186,7 @@ impl Rows {
         let mut rows = Self::default();
         for t in &c.thumbs {
             let amounts = if t.positive { [1, 0] } else { [0, 1] };
+            add(&mut rows.conversations, t.conversation_id.clone(), amounts, 1);
             for (i, (bot_id, variant)) in grains(&t.bot_id, t.variant.as_deref()).into_iter().enumerate() {
                 let fine = i == 2;
                 let key = ThumbKey {
@@ -238,6 +242,7 @@ impl Rows {
             }
             after.retain(|_, v| v.iter().any(|x| *x != 0));
         }
+        sub(&mut self.conversations, &before.conversations);
         sub(&mut self.thumbs, &before.thumbs);
         sub(&mut self.votes, &before.votes);
         sub(&mut self.csat, &before.csat);
@@ -246,6 +251,9 @@ impl Rows {
 
     /// Adds `other`'s amounts to these.
     pub fn absorb(&mut self, other: Self) {
+        for (k, v) in other.conversations {
+            add(&mut self.conversations, k, v, 1);
+        }
         for (k, v) in other.thumbs {
             add(&mut self.thumbs, k, v, 1);
         }
@@ -258,7 +266,7 @@ impl Rows {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.thumbs.is_empty() && self.votes.is_empty() && self.csat.is_empty()
+        self.conversations.is_empty() && self.thumbs.is_empty() && self.votes.is_empty() && self.csat.is_empty()
     }
 }
 
@@ -267,7 +275,15 @@ mod tests {
     use super::*;
 
     fn thumb(positive: bool, at: i64) -> ThumbFact {
-        ThumbFact { bot_id: "b".into(), variant: Some("A".into()), topic: None, has_reason: !positive, positive, at }
+        ThumbFact {
+            conversation_id: "c".into(),
+            bot_id: "b".into(),
+            variant: Some("A".into()),
+            topic: None,
+            has_reason: !positive,
+            positive,
+            at,
+        }
     }
 
     #[test]

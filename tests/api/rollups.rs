@@ -152,8 +152,30 @@ async fn rollups_equal_direct_counts_on_random_data(backend: Backend) {
     let app = spawn_app(backend.clone()).await;
     let bots = random_history(&app, 0x5eed_1234_abcd_0001).await;
     check_rollups(&app, &bots).await;
+    check_inbox_counts(&app).await;
     recount_as_the_migration_does(&app, &backend).await;
     check_rollups(&app, &bots).await;
+}
+
+/// The counts kept on each conversation (shown by the inbox) equal those of
+/// its transcript.
+async fn check_inbox_counts(app: &TestApp) {
+    let page = app.get("/v1/conversations?limit=100", &app.admin).await;
+    let items = page.assert_status(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 30);
+    for row in items {
+        let id = row["id"].as_str().unwrap();
+        let t = app.get(&format!("/v1/conversations/{id}"), &app.admin).await.assert_status(200).clone();
+        let messages = t["messages"].as_array().unwrap();
+        let said = messages.iter().filter(|m| m["role"] != "activity").count();
+        let thumbs = |k: &str| messages.iter().map(|m| m["feedback"][k].as_i64().unwrap_or(0)).sum::<i64>();
+        assert_eq!(row["message_count"], json!(said), "{id}");
+        assert_eq!(
+            (row["thumbs_up"].as_i64(), row["thumbs_down"].as_i64()),
+            (Some(thumbs("up")), Some(thumbs("down"))),
+            "{id}"
+        );
+    }
 }
 
 /// Every figure the rollups answer equals the direct count, under a range of

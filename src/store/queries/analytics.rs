@@ -423,32 +423,18 @@ pub(super) async fn reason_counts(
     rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
 }
 
-/// An inbox row's counts: messages (activity left out), positive and negative thumbs.
-const INBOX_COUNTS: &str = "
-    (SELECT COUNT(*) FROM messages m
-      WHERE m.account_id = v.account_id AND m.conversation_id = v.id AND m.role <> 'activity'),
-    (SELECT CAST(COALESCE(SUM(CASE WHEN f.feedback_type = 'positive' THEN 1 ELSE 0 END), 0) AS BIGINT)
-       FROM message_feedback f
-      WHERE f.account_id = v.account_id AND f.conversation_id = v.id AND f.retracted_at IS NULL),
-    (SELECT CAST(COALESCE(SUM(CASE WHEN f.feedback_type = 'negative' THEN 1 ELSE 0 END), 0) AS BIGINT)
-       FROM message_feedback f
-      WHERE f.account_id = v.account_id AND f.conversation_id = v.id AND f.retracted_at IS NULL)";
-
-/// Conversations newest first, filtered, each with its counts (unless not wanted).
+/// Conversations newest first, filtered, each with its counts (kept on the row).
 pub(super) async fn inbox(
     c: &mut impl Conn,
     scope: &Scope,
     filter: &InboxFilter,
     page: PageRequest,
-    with_counts: bool,
 ) -> Result<Page<ConversationRow>, StoreError> {
-    // Exports read the transcripts anyway: the counts would be work thrown away.
-    let counts = if with_counts { INBOX_COUNTS } else { "0, 0, 0" };
     let (at, seq) = super::page_start(&page);
     let rows = c
         .query(
             &format!(
-                "SELECT {columns}, {counts}
+                "SELECT {columns}, v.message_count, v.thumbs_up, v.thumbs_down
                  FROM conversations v
                  WHERE v.account_id = $1
                    AND (CAST($2 AS TEXT) IS NULL OR v.bot_id = $2)

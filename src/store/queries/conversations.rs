@@ -263,9 +263,12 @@ pub(super) async fn append_message(
     input: MessageInput,
     now: Timestamp,
 ) -> Result<Applied, StoreError> {
-    // Only whether the conversation is visible matters here.
+    // Counts the message on its (visible) conversation first, which also
+    // checks that it exists; a message that turns out to be there already is
+    // taken off again below. Activity messages are never appended here.
     c.query_opt(
-        "SELECT 1 FROM conversations WHERE account_id = $1 AND id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)",
+        "UPDATE conversations SET message_count = message_count + 1
+         WHERE account_id = $1 AND id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3) RETURNING seq",
         params![&scope.account_id, &input.conversation_id, scope.bot_id.as_ref()],
     )
     .await?
@@ -311,6 +314,11 @@ pub(super) async fn append_message(
         return Ok(Applied::Message { message, created: true });
     }
     // Nothing was written: the id or the request id is taken.
+    c.execute(
+        "UPDATE conversations SET message_count = message_count - 1 WHERE account_id = $1 AND id = $2",
+        params![&scope.account_id, &input.conversation_id],
+    )
+    .await?;
     match find_message(c, scope, input.id.as_str()).await? {
         Some((message, stored)) if stored == fingerprint => Ok(Applied::Message { message, created: false }),
         Some(_) => Err(DomainError::conflict(

@@ -501,7 +501,7 @@ impl<E: Engine> Store for SqlStore<E> {
         page: PageRequest,
     ) -> Result<Page<ConversationRow>, StoreError> {
         let (scope, filter) = (scope.clone(), filter.clone());
-        self.engine.read(move |c| Box::pin(async move { analytics::inbox(c, &scope, &filter, page, true).await })).await
+        self.engine.read(move |c| Box::pin(async move { analytics::inbox(c, &scope, &filter, page).await })).await
     }
 
     async fn export_page(
@@ -514,7 +514,7 @@ impl<E: Engine> Store for SqlStore<E> {
         self.engine
             .read(move |c| {
                 Box::pin(async move {
-                    let rows = analytics::inbox(c, &scope, &filter, page, false).await?;
+                    let rows = analytics::inbox(c, &scope, &filter, page).await?;
                     let conversations = rows.items.into_iter().map(|r| r.conversation).collect();
                     let items = transcripts(c, &scope.account_id, conversations).await?;
                     Ok(Page { items, next_cursor: rows.next_cursor })

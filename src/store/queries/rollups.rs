@@ -78,7 +78,7 @@ pub(super) async fn contribution(
             .query(
                 &format!(
                     "SELECT f.bot_id, v.variant, m.topic, CASE WHEN f.reason IS NULL THEN 0 ELSE 1 END,
-                            f.feedback_type, f.submitted_at
+                            f.feedback_type, f.submitted_at, f.conversation_id
                      FROM message_feedback f
                      JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
                      JOIN conversations v ON v.account_id = f.account_id AND v.id = f.conversation_id
@@ -90,6 +90,7 @@ pub(super) async fn contribution(
         for r in &rows {
             let kind: String = r.get(4)?;
             out.thumbs.push(ThumbFact {
+                conversation_id: r.get(6)?,
                 bot_id: r.get(0)?,
                 variant: r.get(1)?,
                 topic: r.get(2)?,
@@ -145,8 +146,16 @@ pub(super) async fn contribution(
 /// Rows a statement: well under both engines' limits on parameters.
 const CHUNK: usize = 400;
 
-/// Adds `rows` to the rollup tables.
+/// Adds `rows` to the rollup tables and the conversations' counts.
 pub(super) async fn add(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), StoreError> {
+    for (id, [up, down]) in &rows.conversations {
+        c.execute(
+            "UPDATE conversations SET thumbs_up = thumbs_up + $3, thumbs_down = thumbs_down + $4
+             WHERE account_id = $1 AND id = $2",
+            params![account_id, id, *up, *down],
+        )
+        .await?;
+    }
     let thumbs: Vec<Vec<Value>> = rows
         .thumbs
         .iter()
