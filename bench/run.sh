@@ -40,7 +40,9 @@ if [ ! -f "$stamp" ]; then
     rm -f bench/out/bench-"$scale".db*
   fi
   start=$(date +%s)
-  target/release/examples/bench-seed --scale "$scale" --database-url "$url" >&2
+  parallel=4
+  [ "$engine" = postgres ] && parallel=${SEED_PARALLEL:-16}
+  target/release/examples/bench-seed --scale "$scale" --database-url "$url" --parallel "$parallel" >&2
   echo "seeded in $(( $(date +%s) - start )) s" >&2
   cp bench/out/env "$stamp"
 fi

@@ -4,6 +4,9 @@
 //! cargo run --release --example bench-seed -- --scale M --database-url sqlite://bench/out/bench-m.db
 //! ```
 //!
+//! `--parallel N` sets how many batches are in flight (default 4; more helps
+//! PostgreSQL, where each batch is a transaction on its own connection).
+//!
 //! Scale M: 100k conversations (600k messages), 200k message feedback, 30k votes,
 //! 30k CSAT answers, over the 365 days before now, 10 bots, 2 variants, 20
 //! topics. Scale L is ten times M; `--scale S` is a tenth, for a quick look.
@@ -85,10 +88,14 @@ struct Args {
     scale: String,
     database_url: String,
     seed: u64,
+    /// Batches in flight: one writer takes them in turn on SQLite; on
+    /// PostgreSQL each is a transaction of its own on the pool.
+    parallel: usize,
 }
 
 fn args() -> Args {
-    let mut a = Args { scale: "M".into(), database_url: "sqlite://bench/out/bench.db".into(), seed: 42 };
+    let mut a =
+        Args { scale: "M".into(), database_url: "sqlite://bench/out/bench.db".into(), seed: 42, parallel: 4 };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_default();
@@ -96,7 +103,8 @@ fn args() -> Args {
             "--scale" => a.scale = value,
             "--database-url" => a.database_url = value,
             "--seed" => a.seed = value.parse().expect("--seed takes a number"),
-            other => panic!("unknown flag {other}; use --scale S|M|L --database-url URL --seed N"),
+            "--parallel" => a.parallel = value.parse().expect("--parallel takes a number"),
+            other => panic!("unknown flag {other}; use --scale S|M|L --database-url URL --seed N --parallel N"),
         }
     }
     a
@@ -246,7 +254,7 @@ async fn main() {
                 n
             }
         })
-        .buffer_unordered(4);
+        .buffer_unordered(a.parallel);
     let mut events = 0;
     let mut done = 0;
     futures_util::pin_mut!(batches);
