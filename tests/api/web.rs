@@ -25,6 +25,100 @@ both_backends!(
     the_demo_data_is_reproducible,
 );
 
+// `plaudit demo` always runs on SQLite, whatever the configured database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plaudit_demo_prints_its_urls_and_keys_and_regenerates_its_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let client = reqwest::Client::new();
+    for run in 0..2 {
+        let mut demo = DemoProcess::start(dir.path(), &["--db", db.to_str().unwrap()]);
+        let (base, admin, public) = (demo.value("Demo chat:"), demo.value("Admin key:"), demo.value("Public key:"));
+        let base = base.trim_end_matches("/demo").to_owned();
+        let page = client.get(format!("{base}/demo")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains(&format!("data-key=\"{public}\"")));
+        let bots = client.get(format!("{base}/v1/bots")).bearer_auth(&admin).send().await.unwrap();
+        let bots: Value = bots.json().await.unwrap();
+        assert_eq!(bots["items"].as_array().unwrap().len(), 3, "run {run}: a fresh database, not a second copy");
+        demo.stop();
+    }
+}
+
+#[test]
+fn plaudit_demo_never_deletes_the_configured_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("plaudit.db");
+    std::fs::write(&main, b"precious").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_plaudit"))
+        .args(["demo", "--db", main.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .env("PLAUDIT_DATABASE_URL", format!("sqlite://{}", main.display()))
+        .env("PLAUDIT_LOG_LEVEL", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pick another --db"));
+    assert_eq!(std::fs::read(&main).unwrap(), b"precious");
+}
+
+/// A `plaudit demo` process and the lines it printed.
+struct DemoProcess {
+    child: std::process::Child,
+    lines: Vec<String>,
+}
+
+impl DemoProcess {
+    fn start(dir: &std::path::Path, args: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_plaudit"))
+            .arg("demo")
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("PLAUDIT_DATABASE_URL", format!("sqlite://{}", dir.join("main.db").display()))
+            .env("PLAUDIT_LOG_LEVEL", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start plaudit demo");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut lines = Vec::new();
+        while !lines.iter().any(|l: &String| l.contains("Public key:")) {
+            match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+                Ok(line) => lines.push(line),
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("plaudit demo printed no keys: {lines:?}");
+                }
+            }
+        }
+        Self { child, lines }
+    }
+
+    /// The first word after `label` on its line.
+    fn value(&self, label: &str) -> String {
+        let line =
+            self.lines.iter().find(|l| l.contains(label)).unwrap_or_else(|| panic!("{label} in {:?}", self.lines));
+        line.split(label).nth(1).unwrap().split_whitespace().next().unwrap().to_owned()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// A server in demo mode over freshly generated demo data.
 async fn spawn_demo(backend: Backend) -> (TestApp, DemoData) {
     let db = TestDatabase::new(&backend).await;

@@ -87,7 +87,8 @@
     'button[disabled]{opacity:.6;cursor:default}',
     'svg{width:16px;height:16px;fill:currentColor}',
     '.row{display:flex;gap:6px;align-items:center;flex-wrap:wrap;margin-top:6px}',
-    '.status{font-size:12px;color:#4b5563;min-height:1em}',
+    '.status{font-size:12px;color:#4b5563;margin:4px 0 0}',
+    '.status:empty{display:none}',
     'form{margin-top:8px;display:flex;flex-direction:column;gap:6px;max-width:420px}',
     'label{font-weight:600;font-size:13px}',
     'textarea{font:inherit;color:inherit;border:1px solid #d1d5db;border-radius:6px;padding:6px;min-height:60px;resize:vertical;width:100%}',
@@ -100,7 +101,8 @@
     '.question{margin-top:10px}',
     '.q{font-size:13px;color:#374151}',
     '.close{border:none;background:transparent;font-size:18px;line-height:1;padding:2px 6px}',
-    '.stars button{padding:4px 6px}',
+    '.stars button{padding:4px 6px;color:#9ca3af}',
+    '.stars button.lit{color:#d97706}',
     '.done{margin:6px 0 0}'
   ].join('\n');
 
@@ -427,7 +429,11 @@
           await call('POST', '/v1/conversations/' + encodeURIComponent(conv.id) + '/csat',
             { question_code: code, value: value }, conv.token);
           answers[code] = value;
-          buttons.forEach(function (b) { b.setAttribute('aria-pressed', String(b === button)); });
+          buttons.forEach(function (b) {
+            b.setAttribute('aria-pressed', String(b === button));
+            // Stars light up to the one chosen.
+            if (typeof value === 'number') b.classList.toggle('lit', Number(b.getAttribute('data-value')) <= value);
+          });
           emit(shell.host, 'plaudit:csat', { conversationId: conv.id, questionCode: code, value: value });
           status.textContent = '';
           maybeFinish();
