@@ -224,7 +224,17 @@
   };
 
   function conversation(options) {
-    current = new Conversation(options);
+    var next = new Conversation(options);
+    if (current && current.id === next.id && current.botId === next.botId) {
+      // The same conversation with a renewed token: thumbs already shown use it too.
+      current.token = next.token;
+      if (current.locale !== next.locale) {
+        current.locale = next.locale;
+        current._copy = null;
+      }
+      return current;
+    }
+    current = next;
     return current;
   }
 
