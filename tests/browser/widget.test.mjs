@@ -128,6 +128,51 @@ test('thumbs toggle: switching, then taking a thumb back', async ({ page }) => {
   await pressed(page.locator('#again plaudit-thumbs button[data-value="positive"]'));
 });
 
+test('a required reason is asked before the thumb is recorded', async ({ page }) => {
+  const bot = await demoBot();
+  const patched = await api('PATCH', `/v1/bots/${bot}/settings`, { require_reason_negative: true });
+  assert.equal(patched.status, 200, patched.text);
+  try {
+    await page.goto(base + '/demo');
+    const answer = await ask(page, 'Is the return label free?');
+    const down = answer.locator('plaudit-thumbs button[data-value="negative"]');
+    await down.click();
+    const box = answer.locator('plaudit-thumbs textarea');
+    await box.waitFor();
+    assert.equal(await box.getAttribute('aria-required'), 'true');
+    assert.equal(await down.getAttribute('aria-pressed'), 'false', 'nothing is recorded without the reason');
+    // Keyboard only: type the reason, tab to the button, press it.
+    await box.focus();
+    await page.keyboard.type('Labels cost 5 euros in my country');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await pressed(down);
+    const messageId = await answer.getAttribute('data-message-id');
+    const session = await page.evaluate(() => window.plauditDemo.session);
+    const t = await api('GET', `/v1/conversations/${encodeURIComponent(session.conversationId)}`);
+    const [record] = t.body.messages.find((m) => m.id === messageId).feedback.records;
+    assert.equal(record.reason, 'Labels cost 5 euros in my country');
+  } finally {
+    await api('PATCH', `/v1/bots/${bot}/settings`, { require_reason_negative: false });
+  }
+});
+
+test('no prompt when the bot has conversation rating turned off', async ({ page }) => {
+  const bot = await demoBot();
+  const off = await api('PATCH', `/v1/bots/${bot}/rating-config`, { conv_rating_active: false, conv_rating_popup_active: false });
+  assert.equal(off.status, 200, off.text);
+  try {
+    await page.goto(base + '/demo');
+    await ask(page, 'Can I pay with PayPal?');
+    await page.click('#end');
+    await page.locator('#error').waitFor();
+    assert.match(await page.locator('#error').textContent(), /turned off/);
+    assert.equal(await page.locator('plaudit-prompt').count(), 0);
+  } finally {
+    await api('PATCH', `/v1/bots/${bot}/rating-config`, { conv_rating_active: true, conv_rating_popup_active: true });
+  }
+});
+
 test('XSS: markup in questions, answers, reasons and prompt copy shows as text and never runs', async ({ browser }) => {
   const bot = await demoBot();
   const copy = {
