@@ -126,6 +126,14 @@ test('thumbs toggle: switching, then taking a thumb back', async ({ page }) => {
     window.Plaudit.rate(host, messageId);
   }, { id: session.conversationId, token: session.token, messageId });
   await pressed(page.locator('#again plaudit-thumbs button[data-value="positive"]'));
+
+  // The prompt takes the focus, and Escape closes it.
+  await page.click('#end');
+  const first = page.locator('plaudit-prompt button[data-value="up"]');
+  await first.waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), 'PLAUDIT-PROMPT');
+  await page.keyboard.press('Escape');
+  await page.locator('plaudit-prompt').waitFor({ state: 'detached' });
 });
 
 test('a required reason is asked before the thumb is recorded', async ({ page }) => {

@@ -276,7 +276,7 @@
     var uid = 'plaudit-' + ++sequence;
     var path = '/v1/messages/' + encodeURIComponent(messageId) + '/feedback';
     var shell = shadowHost('plaudit-thumbs');
-    var state = { value: null, busy: false, form: null };
+    var state = { value: null, busy: false, form: null, wanted: null };
 
     var up = el('button', { type: 'button', 'aria-label': t.up, title: t.up, 'aria-pressed': 'false', 'data-value': 'positive' }, [icon('up')]);
     var down = el('button', { type: 'button', 'aria-label': t.down, title: t.down, 'aria-pressed': 'false', 'data-value': 'negative' }, [icon('down')]);
@@ -292,13 +292,16 @@
     }
 
     function closeForm() {
+      state.wanted = null;
       if (state.form) { state.form.remove(); state.form = null; }
     }
 
     function openForm(type, required) {
       closeForm();
+      state.wanted = type;
       conv.copy().then(function (copy) {
-        if (state.form) return;
+        // The visitor may have changed their mind while the copy loaded.
+        if (state.form || state.wanted !== type) return;
         var form = reasonForm(copy, uid, required, function (reason) {
           return send(type, reason).then(function (ok) { if (ok) closeForm(); });
         });
@@ -473,6 +476,9 @@
 
     config.conv_rating_question_codes.forEach(function (code) { body.appendChild(question(code)); });
     close.addEventListener('click', function () { shell.host.remove(); });
+    panel.addEventListener('keydown', function (event) {
+      if (event.key === 'Escape') shell.host.remove();
+    });
     (options.container || document.body).appendChild(shell.host);
     var first = body.querySelector('button');
     if (first && options.focus !== false) first.focus();
