@@ -112,7 +112,7 @@
     star: 'M12 17.3 18.2 21l-1.6-7 5.4-4.7-7.2-.6L12 2 9.2 8.7 2 9.3 7.4 14l-1.6 7z'
   };
 
-  // ---------- small helpers ----------
+  // ---------- building blocks ----------
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
