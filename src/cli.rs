@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `accounts create`, `keys create|list|revoke`, `export`.
+//! The command line: `serve`, `demo`, `migrate`, `accounts create`, `keys create|list|revoke`, `export`.
 //!
 //! Commands that create something print exactly one thing on stdout (the
 //! account id, the key secret) so that scripts can capture it; everything else
@@ -21,6 +21,7 @@ use crate::{
     export::{ConversationFormat, EXPORT_PAGE},
     startup::{Application, shutdown_signal},
     store::{self, Store},
+    web::demo::seed::DemoOptions,
 };
 
 /// Plaudit: a self-hosted feedback service for AI assistants.
@@ -38,6 +39,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API (the default).
     Serve,
+    /// Serve a demo on a fresh database of sample data, with the demo chat page at /demo.
+    Demo(DemoArgs),
     /// Bring the database schema up to date, then exit.
     Migrate,
     /// Manage accounts.
@@ -76,6 +79,19 @@ pub struct ExportArgs {
     /// Text to find in the conversations.
     #[arg(long)]
     pub q: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The demo's SQLite file; it is deleted and generated again on every run.
+    #[arg(long, default_value = "plaudit-demo.db")]
+    pub db: PathBuf,
+    /// Address to listen on (default: the `listen` setting, 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Seed of the generator: the same seed gives the same conversations.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +143,7 @@ pub struct KeyCreateArgs {
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
+        Command::Demo(args) => demo(&settings, args).await,
         Command::Migrate => {
             open_store(&settings).await?;
             eprintln!("database schema is up to date ({})", settings.redacted_database_url());
@@ -203,6 +220,61 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     );
     app.run_until(shutdown_signal()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Regenerates the demo database, then serves it with `/demo` turned on.
+async fn demo(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
+    let configured = store::sqlite::path_from_url(&settings.database_url);
+    let same = |a: &std::path::Path, b: &std::path::Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if configured.as_deref().is_some_and(|c| same(c, &args.db)) {
+        anyhow::bail!(
+            "{} is the database of `plaudit serve`; the demo deletes its file on start, so pick another --db",
+            args.db.display()
+        );
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = args.db.clone().into_os_string();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!("cannot remove the old demo database {}: {e}", PathBuf::from(file).display()),
+        }
+    }
+    let url = format!("sqlite://{}", args.db.display());
+    let store = store::connect(&url, &settings.connect_options())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.db.display()))?;
+    eprintln!("generating the demo data in {} ...", args.db.display());
+    let options = DemoOptions { seed: args.seed, ..DemoOptions::default() };
+    let (data, site) = crate::web::demo::prepare(&store, &options).await?;
+    let listen = args.listen.unwrap_or_else(|| settings.listen.clone());
+    let listener =
+        tokio::net::TcpListener::bind(&listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let app = Application::with_demo(store, listener, settings, site).await?;
+    let mut address = app.local_addr()?;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let conversations: usize = data.bots.iter().map(|b| b.conversations).sum();
+    let feedback: usize = data.bots.iter().map(|b| b.feedback).sum();
+    println!(
+        "Plaudit demo: {} bots, {conversations} conversations, {feedback} thumbs over the last {} days",
+        data.bots.len(),
+        options.days
+    );
+    println!();
+    println!("  Demo chat:   http://{address}/demo");
+    println!("  Dashboard:   http://{address}/");
+    println!("  Admin key:   {}", data.admin_key);
+    println!("  Public key:  {}  (the demo page's widget)", data.public_key);
+    println!();
+    println!("The data lives in {} and is generated again on every run. Ctrl-C stops.", args.db.display());
+    app.run_until(shutdown_signal()).await?;
     Ok(())
 }
 

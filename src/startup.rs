@@ -24,6 +24,7 @@ use crate::{
     api::{self, ApiError, AppState, KeyRateLimiter},
     config::Settings,
     store::{self, Store},
+    web::{self, demo::DemoSite},
 };
 
 /// A bound, ready-to-serve Plaudit.
@@ -48,6 +49,26 @@ impl Application {
 
     /// Assembles the application around an open store and a bound listener.
     pub async fn with_store(store: Arc<dyn Store>, listener: TcpListener, settings: &Settings) -> anyhow::Result<Self> {
+        Self::assemble(store, listener, settings, None).await
+    }
+
+    /// As [`Application::with_store`], with the demo page and its chat backend
+    /// turned on (`plaudit demo`).
+    pub async fn with_demo(
+        store: Arc<dyn Store>,
+        listener: TcpListener,
+        settings: &Settings,
+        demo: DemoSite,
+    ) -> anyhow::Result<Self> {
+        Self::assemble(store, listener, settings, Some(Arc::new(demo))).await
+    }
+
+    async fn assemble(
+        store: Arc<dyn Store>,
+        listener: TcpListener,
+        settings: &Settings,
+        demo: Option<Arc<DemoSite>>,
+    ) -> anyhow::Result<Self> {
         let token_secret =
             store.signing_secret().await.map_err(|e| anyhow::anyhow!("cannot read the signing secret: {e}"))?;
         let state = AppState {
@@ -55,6 +76,7 @@ impl Application {
             rate_limiter: KeyRateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst),
             token_secret: Arc::new(token_secret.into_bytes()),
             metrics: api::metrics::Metrics::new(),
+            demo,
         };
         Ok(Self {
             listener,
@@ -92,10 +114,11 @@ impl Application {
     }
 }
 
-/// The full router: the API plus the layers every request passes through.
+/// The full router: the API and the browser-facing pages, plus the layers every request passes through.
 pub fn router(state: AppState, settings: &Settings) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    api::router(state)
+    api::router(state.clone())
+        .merge(web::router().with_state(state))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| -> Response {
             ApiError::Internal("a handler panicked".into()).into_response()

@@ -54,6 +54,8 @@ pub struct AppState {
     pub token_secret: Arc<Vec<u8>>,
     /// Request counts and latencies, for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Set when running as `plaudit demo`: turns on `/demo` and its chat backend.
+    pub demo: Option<Arc<crate::web::demo::DemoSite>>,
 }
 
 /// `limit` and `cursor` of every list.

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     domain::{
         DomainError, Timestamp,
-        access::Role,
+        access::{Principal, Role},
         feedback::{MAX_REASON_CHARS, optional_text},
         ids::{ClientId, MAX_SHORT_TEXT_LEN, Uuid, locale, optional_short_text},
         rating::{CsatAnswer, CsatBody, PromptCopy, QuestionCode, RatingConfig, RatingConfigPatch, ResolvedCopy},
@@ -181,7 +181,19 @@ async fn create_feedback_token(
     OptionalJson(body): OptionalJson<TokenBody>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
     principal.require(Role::Server)?;
-    let id = ClientId::parse("id", &path.id).map_err(|_| ApiError::NotFound("conversation".into()))?;
+    Ok((StatusCode::CREATED, Json(issue_token(&state, &principal, &path.id, body).await?)))
+}
+
+/// Issues a feedback token for a conversation, exactly as the route does: the
+/// token's contact is the conversation's, else the one asked for, else
+/// `visitor:<conversation id>`. Also used by the demo's chat backend.
+pub async fn issue_token(
+    state: &AppState,
+    principal: &Principal,
+    conversation_id: &str,
+    body: TokenBody,
+) -> Result<IssuedToken, ApiError> {
+    let id = ClientId::parse("id", conversation_id).map_err(|_| ApiError::NotFound("conversation".into()))?;
     let conversation = state.store.conversation(&principal.scope(), &id).await?;
     let requested = optional_short_text("contact_id", body.contact_id.as_deref(), MAX_SHORT_TEXT_LEN)?;
     let contact = match (conversation.contact_id.clone(), requested) {
@@ -202,8 +214,5 @@ async fn create_feedback_token(
         expires_at: expires_at.0,
     };
     let token = token::sign(&claims, &state.token_secret);
-    Ok((
-        StatusCode::CREATED,
-        Json(IssuedToken { token, conversation_id: conversation.id, contact_id: contact, expires_at }),
-    ))
+    Ok(IssuedToken { token, conversation_id: conversation.id, contact_id: contact, expires_at })
 }

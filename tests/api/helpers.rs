@@ -15,6 +15,7 @@ use plaudit::{
     },
     startup::Application,
     store::{self, Store},
+    web::demo::DemoSite,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -228,8 +229,22 @@ pub async fn spawn_app_with(backend: Backend, settings: Settings) -> TestApp {
 
 /// Starts a server on an already opened store (several servers may share one database).
 pub async fn serve(db: TestDatabase, store: Arc<dyn Store>, settings: Settings) -> TestApp {
+    serve_site(db, store, settings, None).await
+}
+
+/// Starts a server, as `plaudit demo` does when `demo` is given.
+pub async fn serve_site(
+    db: TestDatabase,
+    store: Arc<dyn Store>,
+    settings: Settings,
+    demo: Option<DemoSite>,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
-    let app = Application::with_store(Arc::clone(&store), listener, &settings).await.expect("build the app");
+    let app = match demo {
+        Some(site) => Application::with_demo(Arc::clone(&store), listener, &settings, site).await,
+        None => Application::with_store(Arc::clone(&store), listener, &settings).await,
+    }
+    .expect("build the app");
     let address = format!("http://{}", app.local_addr().expect("local address"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {

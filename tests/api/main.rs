@@ -24,3 +24,4 @@ mod tenancy;
 mod tokens;
 mod validation;
 mod votes;
+mod web;
