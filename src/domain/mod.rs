@@ -15,6 +15,7 @@ pub mod golden;
 pub mod ids;
 pub mod page;
 pub mod rating;
+pub mod session;
 pub mod time;
 pub mod token;
 pub mod vote;
