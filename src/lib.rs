@@ -9,6 +9,7 @@
 //! - [`domain`]: the rules, pure and unit-tested: validation, roles, lifecycles.
 //! - [`store`]: the [`store::Store`] trait, all SQL, and the SQLite and PostgreSQL engines.
 //! - [`export`]: conversation exports, shared by the API and the CLI.
+//! - [`web`]: the dashboard, server-rendered HTML over the same store and domain.
 //! - [`cli`]: the command-line doors (`serve`, `migrate`, `accounts`, `keys`, `export`).
 #![forbid(unsafe_code)]
 
@@ -21,3 +22,4 @@ pub mod export;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod web;

@@ -55,6 +55,7 @@ impl Application {
             rate_limiter: KeyRateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst),
             token_secret: Arc::new(token_secret.into_bytes()),
             metrics: api::metrics::Metrics::new(),
+            secure_cookies: settings.secure_cookies,
         };
         Ok(Self {
             listener,

@@ -54,6 +54,8 @@ pub struct AppState {
     pub token_secret: Arc<Vec<u8>>,
     /// Request counts and latencies, for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Whether the dashboard's session cookie is marked `Secure` (served over https).
+    pub secure_cookies: bool,
 }
 
 /// `limit` and `cursor` of every list.
@@ -199,6 +201,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .route("/docs", get(move || async move { page.clone() }))
         .route("/metrics", get(metrics::serve))
+        .merge(crate::web::router())
         .route_layer(axum::middleware::from_fn_with_state(recorder, metrics::record))
         .fallback(|| async { ApiError::NotFound("route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

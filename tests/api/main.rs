@@ -23,3 +23,4 @@ mod tenancy;
 mod tokens;
 mod validation;
 mod votes;
+mod web;

@@ -1,0 +1,187 @@
+//! The dashboard: server-rendered HTML pages over the same store and domain
+//! functions as the JSON API.
+//!
+//! Pages are built with `maud`, which escapes every interpolated value, so
+//! user text (messages, reasons, bot names, contact ids) can never become
+//! markup. Sign-in is a signed, stateless session cookie (see
+//! [`crate::domain::session`]); every POST form carries the session's CSRF
+//! token. Pages work with plain links and forms, without JavaScript.
+
+mod chart;
+mod error;
+mod golden;
+mod inbox;
+mod layout;
+mod overview;
+mod review;
+mod session;
+mod settings;
+
+use axum::{
+    Router,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{HeaderValue, header, request::Parts},
+    response::IntoResponse,
+    routing::{get, post},
+};
+use serde::de::DeserializeOwned;
+
+pub use error::WebError;
+pub use session::AdminSession;
+
+use crate::api::AppState;
+
+/// The stylesheet, embedded in the binary.
+const APP_CSS: &str = include_str!("app.css");
+
+/// Every page of the dashboard, and its stylesheet.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/inbox", get(inbox::list))
+        .route("/inbox/{id}", get(inbox::transcript))
+        .route("/review", get(review::page))
+        .route("/review/{id}", post(review::decide))
+        .route("/golden", get(golden::page))
+        .route("/golden/export", get(golden::export))
+        .route("/golden/{id}/delete", post(golden::delete))
+        .route("/settings", get(settings::page))
+        .route("/settings/bots", post(settings::create_bot))
+        .route("/settings/rating", post(settings::save_rating))
+        .route("/settings/feedback", post(settings::save_feedback))
+        .route("/settings/copy", post(settings::save_copy))
+        .route("/settings/keys", post(settings::create_key))
+        .route("/settings/keys/{id}/revoke", post(settings::revoke_key))
+        .route("/assets/app.css", get(stylesheet))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        APP_CSS,
+    )
+}
+
+/// A query string, refused with an HTML 400 page when malformed.
+pub struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e| WebError::BadRequest(e.body_text()))
+    }
+}
+
+/// A submitted form, refused with an HTML 400 page when malformed.
+pub struct PageForm<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Form::<T>::from_request(req, state)
+            .await
+            .map(|f| Self(f.0))
+            .map_err(|e| WebError::BadRequest(e.body_text()))
+    }
+}
+
+/// Percent-encodes a value for a URL path segment or query value.
+pub fn enc(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A query string from the pairs whose value is set and not empty.
+pub fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
+    let parts: Vec<String> =
+        pairs.iter().filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| format!("{k}={}", enc(v)))).collect();
+    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+}
+
+/// An empty form field counts as absent.
+pub fn non_empty(raw: Option<&str>) -> Option<&str> {
+    raw.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A date range as the pages take it: `from` and `to` are both days included
+/// (`to` is what people expect from a date picker). Returns `from` and the
+/// exclusive end the domain's filters take (the day after `to`).
+pub fn date_range(from: Option<&str>, to: Option<&str>) -> Result<(Option<String>, Option<String>), WebError> {
+    let day = |field: &str, raw: &str| {
+        raw.parse::<jiff::civil::Date>()
+            .map_err(|_| WebError::BadRequest(format!("{field}: must be a date such as 2024-06-13")))
+    };
+    let from = non_empty(from).map(|f| day("from", f)).transpose()?;
+    let to = non_empty(to)
+        .map(|t| {
+            day("to", t)?
+                .checked_add(jiff::ToSpan::day(1))
+                .map_err(|_| WebError::BadRequest("to: is out of range".into()))
+        })
+        .transpose()?;
+    Ok((from.map(|d| d.to_string()), to.map(|d| d.to_string())))
+}
+
+/// The account's bots (the first 500, which is every bot of any real account).
+pub async fn bots(state: &AppState, session: &AdminSession) -> Result<Vec<crate::domain::account::Bot>, WebError> {
+    let page = crate::domain::page::PageRequest::parse(Some(crate::domain::page::MAX_LIMIT), None)?;
+    Ok(state.store.list_bots(&session.principal.scope(), page).await?.items)
+}
+
+/// A bot's name by id, for tables.
+pub fn bot_name<'a>(bots: &'a [crate::domain::account::Bot], id: &str) -> &'a str {
+    bots.iter().find(|b| b.id.as_str() == id).map_or("—", |b| b.name.as_str())
+}
+
+/// A `<select>` of the bots, with "All bots" unless `required`.
+pub fn bot_select(bots: &[crate::domain::account::Bot], selected: Option<&str>, required: bool) -> maud::Markup {
+    maud::html! {
+        select #bot_id name="bot_id" {
+            @if !required {
+                option value="" selected[selected.is_none()] { "All bots" }
+            }
+            @for b in bots {
+                option value=(b.id.as_str()) selected[selected == Some(b.id.as_str())] { (b.name) }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_percent_encoded() {
+        assert_eq!(enc("a b/c?d&e=f"), "a%20b%2Fc%3Fd%26e%3Df");
+        assert_eq!(enc("é"), "%C3%A9");
+        assert_eq!(query_string(&[("a", Some("1")), ("b", None), ("c", Some(""))]), "?a=1");
+        assert_eq!(query_string(&[]), "");
+    }
+
+    #[test]
+    fn the_last_day_of_a_range_is_included() {
+        let (from, to) = date_range(Some("2024-02-28"), Some("2024-02-29")).unwrap();
+        assert_eq!((from.as_deref(), to.as_deref()), (Some("2024-02-28"), Some("2024-03-01")));
+        assert_eq!(date_range(Some(""), None).unwrap(), (None, None));
+        assert!(date_range(Some("yesterday"), None).is_err());
+        assert!(date_range(None, Some("2024-13-01")).is_err());
+    }
+}

@@ -1,0 +1,602 @@
+//! The dashboard, through a real server: sign-in, sessions and CSRF, every
+//! page, the changes its forms make, and escaping of user text.
+
+use reqwest::{Method, redirect::Policy};
+use serde_json::{Value, json};
+
+use crate::{
+    both_backends,
+    helpers::{Backend, TestApp, spawn_app, spawn_app_with, test_settings},
+};
+
+const SCRIPT: &str = "<script>alert(1)</script>";
+const IMG: &str = "\"><img src=x onerror=alert(1)>";
+
+/// A browser: no automatic redirects, one session cookie.
+struct Browser {
+    address: String,
+    client: reqwest::Client,
+    cookie: Option<String>,
+}
+
+/// A page as the browser got it.
+#[derive(Debug)]
+struct Page {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+
+    #[track_caller]
+    fn assert_html(&self, status: u16) -> &str {
+        assert_eq!(self.status, status, "{}", self.body);
+        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(ct.starts_with("text/html"), "HTML expected, got {ct}");
+        assert!(self.body.starts_with("<!DOCTYPE html>"), "{}", self.body);
+        &self.body
+    }
+
+    #[track_caller]
+    fn assert_sign_in_redirect(&self) {
+        assert_eq!(self.status, 303, "{}", self.body);
+        assert_eq!(self.location(), "/login");
+    }
+
+    /// The CSRF token of the first form of the page.
+    #[track_caller]
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+        self.body[at..].split('"').next().expect("a value").to_owned()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder().redirect(Policy::none()).build().expect("client");
+        Self { address: app.address.clone(), client, cookie: None }
+    }
+
+    async fn send(&self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = self.client.request(method, format!("{}{path}", self.address));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        if let Some(f) = form {
+            req = req.form(f);
+        }
+        let resp = req.send().await.expect("the server answers");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        Page { status, headers, body: resp.text().await.expect("a body") }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(form)).await
+    }
+
+    /// Signs in with `key`; returns the answer (the cookie is kept on success).
+    async fn sign_in(&mut self, key: &str) -> Page {
+        let page = self.post("/login", &[("key", key)]).await;
+        if let Some(set) = page.headers.get("set-cookie").and_then(|v| v.to_str().ok()) {
+            self.cookie = set.split(';').next().map(str::to_owned);
+        }
+        page
+    }
+
+    /// A browser signed in with the app's admin key.
+    async fn admin(app: &TestApp) -> Self {
+        let mut b = Self::new(app);
+        let page = b.sign_in(&app.admin).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        b
+    }
+
+    /// The CSRF token, read from a page as a browser would.
+    async fn csrf(&self) -> String {
+        self.get("/golden").await.csrf()
+    }
+}
+
+/// A conversation with a question, an answer, and an activity message; returns the answer's id.
+async fn conversation(app: &TestApp, bot: &str, id: &str, contact: &str, question: &str, answer: &str) -> String {
+    app.put(&format!("/v1/conversations/{id}"), &app.admin, json!({ "bot_id": bot, "contact_id": contact }))
+        .await
+        .assert_status(201);
+    let path = format!("/v1/conversations/{id}/messages");
+    app.post(&path, &app.admin, json!({ "id": format!("{id}-q"), "role": "user", "content": question }))
+        .await
+        .assert_status(201);
+    app.post(&path, &app.admin, json!({ "id": format!("{id}-a"), "role": "assistant", "content": answer }))
+        .await
+        .assert_status(201);
+    format!("{id}-a")
+}
+
+async fn feedback(app: &TestApp, message: &str, kind: &str, reason: Option<&str>) -> String {
+    let body = json!({ "message_id": message, "feedback_type": kind, "reason": reason, "user_id": "u1" });
+    let r = app.post("/v1/feedback", &app.admin, body).await;
+    r.assert_status(201)["id"].as_str().expect("feedback id").to_owned()
+}
+
+async fn sign_in_needs_an_admin_key(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut browser = Browser::new(&app);
+    let login = browser.get("/login").await;
+    assert!(login.assert_html(200).contains("id=\"login-form\""));
+
+    let wrong = browser.sign_in("plk_not-a-key").await;
+    assert!(wrong.assert_html(401).contains("data-testid=\"login-error\""));
+    assert!(wrong.headers.get("set-cookie").is_none());
+    let server = app.key("server", None).await;
+    let refused = browser.sign_in(&server).await;
+    assert!(refused.assert_html(403).contains("needs an admin key"));
+    assert!(refused.headers.get("set-cookie").is_none());
+    assert!(browser.cookie.is_none());
+    browser.sign_in("").await.assert_html(400);
+
+    let ok = browser.sign_in(&app.admin).await;
+    assert_eq!(ok.status, 303);
+    assert_eq!(ok.location(), "/");
+    let cookie = ok.headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("plaudit_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "not served over https: {cookie}");
+    assert!(!cookie.contains(&app.admin), "the key itself never goes into the cookie");
+    let overview = browser.get("/").await;
+    assert!(overview.assert_html(200).contains("id=\"main-nav\""));
+
+    // Over https, the cookie is Secure.
+    let settings = plaudit::config::Settings { secure_cookies: true, ..test_settings() };
+    let https = spawn_app_with(Backend::Sqlite, settings).await;
+    let page = Browser::new(&https).sign_in(&https.admin).await;
+    assert!(page.headers.get("set-cookie").unwrap().to_str().unwrap().contains("; Secure"));
+}
+
+async fn pages_need_a_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut browser = Browser::new(&app);
+    for path in ["/", "/inbox", "/inbox/c1", "/review", "/golden", "/golden/export", "/settings"] {
+        browser.get(path).await.assert_sign_in_redirect();
+    }
+    browser.post("/settings/bots", &[("name", "x")]).await.assert_sign_in_redirect();
+    // A forged or tampered cookie is no session.
+    browser.cookie = Some("plaudit_session=eyJrIjoieCIsImUiOjk5OTk5OTk5OTk5OTl9.AAAA".into());
+    browser.get("/").await.assert_sign_in_redirect();
+    // Neither is a feedback token, signed with the same secret.
+    let bot = app.bot("Support").await;
+    conversation(&app, &bot, "c1", "visitor", "Hi", "Hello").await;
+    let token = app.post("/v1/conversations/c1/feedback-token", &app.admin, json!({})).await;
+    let token = token.assert_status(201)["token"].as_str().unwrap().to_owned();
+    browser.cookie = Some(format!("plaudit_session={token}"));
+    browser.get("/").await.assert_sign_in_redirect();
+    // The stylesheet is public and cached.
+    let css = browser.get("/assets/app.css").await;
+    assert_eq!(css.status, 200);
+    assert!(css.headers["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(css.headers["cache-control"].to_str().unwrap().contains("max-age"));
+}
+
+async fn a_revoked_key_ends_its_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let created = app.post("/v1/keys", &app.admin, json!({ "role": "admin", "name": "second" })).await;
+    let created = created.assert_status(201);
+    let (id, secret) = (created["id"].as_str().unwrap(), created["secret"].as_str().unwrap());
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in(secret).await.status, 303);
+    browser.get("/inbox").await.assert_html(200);
+    app.delete(&format!("/v1/keys/{id}"), &app.admin).await.assert_status(200);
+    browser.get("/inbox").await.assert_sign_in_redirect();
+    browser.get("/").await.assert_sign_in_redirect();
+}
+
+async fn forms_need_the_sessions_csrf_token(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let browser = Browser::admin(&app).await;
+    let other = Browser::admin(&app).await;
+    let foreign = other.csrf().await;
+    for form in [vec![("name", "Bot")], vec![("name", "Bot"), ("csrf", "wrong")], vec![("name", "Bot"), ("csrf", "")]] {
+        let page = browser.post("/settings/bots", &form).await;
+        assert!(page.assert_html(403).contains("security token"), "{form:?}");
+    }
+    browser.post("/settings/bots", &[("name", "Bot"), ("csrf", &foreign)]).await.assert_html(403);
+    let bots = app.get("/v1/bots", &app.admin).await;
+    assert_eq!(bots.assert_status(200)["items"].as_array().unwrap().len(), 0, "nothing was created");
+    browser.post("/logout", &[]).await.assert_html(403);
+
+    let csrf = browser.csrf().await;
+    let created = browser.post("/settings/bots", &[("name", "Bot"), ("csrf", &csrf)]).await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    assert!(created.location().starts_with("/settings?bot_id="));
+    let bots = app.get("/v1/bots", &app.admin).await;
+    assert_eq!(bots.assert_status(200)["items"][0]["name"], "Bot");
+
+    let out = browser.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!((out.status, out.location()), (303, "/login"));
+    assert!(out.headers["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+}
+
+async fn the_overview_draws_the_figures(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let a1 = conversation(&app, &bot, "c1", "v1", "Where is my order?", "It ships tomorrow.").await;
+    let a2 = conversation(&app, &bot, "c2", "v2", "Refund?", "No.").await;
+    feedback(&app, &a1, "positive", None).await;
+    feedback(&app, &a2, "negative", Some("Rude")).await;
+    app.post("/v1/conversations/c1/upvote", &app.admin, json!({})).await.assert_status(200);
+    let api = app.get(&format!("/v1/analytics/overview?bot_id={bot}"), &app.admin).await;
+    let api = api.assert_status(200);
+
+    let browser = Browser::admin(&app).await;
+    let page = browser.get(&format!("/?bot_id={bot}")).await;
+    let html = page.assert_html(200);
+    assert!(html.contains("id=\"overview-filters\""));
+    assert!(html.contains("<svg") && html.contains("id=\"chart-csat\"") && html.contains("id=\"chart-satisfaction\""));
+    assert!(html.contains("<title>"), "points carry tooltips");
+    let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    assert!(html.contains(&format!("{today}: 50.0% satisfied (1 of 2 thumbs up)")), "the same figures as the API");
+    assert_eq!(api["satisfaction"]["daily"].as_array().unwrap().last().unwrap()["rate"], json!(50.0));
+    let at = html.find("id=\"card-thumbs-down\"").expect("the thumbs-down card");
+    let down_card = &html[html[..at].rfind("<a").unwrap()..at + html[at..].find('>').unwrap()];
+    assert!(down_card.contains("feedback=downvote"), "{down_card}");
+    assert!(down_card.contains(&format!("bot_id={bot}")), "{down_card}");
+    assert!(html.contains(&format!("/inbox?bot_id={bot}&amp;from={today}&amp;to={today}")), "a day opens the inbox");
+
+    for bad in ["/?from=yesterday", "/?bot_id=not-a-uuid", "/?from=2024-02-01&to=2024-01-01", "/?from=2000-01-01"] {
+        let page = browser.get(bad).await;
+        assert!(page.assert_html(400).contains("data-testid=\"error-page\""), "{bad}");
+    }
+}
+
+async fn the_inbox_filters_and_shows_transcripts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let a1 = conversation(&app, &bot, "c1", "v1", "Where is my order?", "It ships tomorrow.").await;
+    conversation(&app, &bot, "c2", "v2", "Can I get a refund?", "No.").await;
+    conversation(&app, &bot, "c3", "v3", "Hello", "Hi there").await;
+    app.post("/v1/conversations/c1/upvote", &app.admin, json!({})).await.assert_status(200);
+    app.post("/v1/conversations/c2/downvote", &app.admin, json!({"reason": "Not helpful at all"}))
+        .await
+        .assert_status(200);
+    feedback(&app, &a1, "positive", None).await;
+    feedback(&app, "c2-a", "negative", Some("Too short")).await;
+
+    let browser = Browser::admin(&app).await;
+    let rows = |html: &str| -> Vec<String> {
+        html.split("data-testid=\"inbox-row\" data-conversation-id=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_owned())
+            .collect()
+    };
+    let all = browser.get("/inbox").await;
+    assert!(all.assert_html(200).contains("id=\"inbox-filters\""));
+    assert_eq!(rows(&all.body), ["c3", "c2", "c1"], "newest first");
+    for (filter, expected) in [("upvote", "c1"), ("downvote", "c2"), ("unknown", "c3")] {
+        let page = browser.get(&format!("/inbox?feedback={filter}&bot_id={bot}")).await;
+        assert_eq!(rows(page.assert_html(200)), [expected], "{filter}");
+    }
+    assert_eq!(rows(&browser.get("/inbox?q=refund").await.body), ["c2"]);
+    let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    assert_eq!(rows(&browser.get(&format!("/inbox?from={today}&to={today}")).await.body).len(), 3);
+    assert!(rows(&browser.get("/inbox?from=2001-01-01&to=2001-01-02").await.body).is_empty());
+    for bad in ["/inbox?feedback=maybe", "/inbox?from=soon", "/inbox?bot_id=x", "/inbox?cursor=%%%"] {
+        browser.get(bad).await.assert_html(400);
+    }
+    let first = browser.get("/inbox?feedback=").await;
+    assert_eq!(rows(&first.body).len(), 3, "an empty filter is no filter");
+
+    let t = browser.get("/inbox/c2").await;
+    let html = t.assert_html(200);
+    assert!(html.contains("data-testid=\"transcript\""));
+    assert!(html.contains("data-testid=\"badge-down\""), "a badge under the rated answer");
+    assert!(html.contains("data-role=\"activity\""), "the vote's activity message is shown as such");
+    assert!(html.contains("data-satisfaction=\"negative\""));
+    assert!(html.contains("tabindex=\"0\" data-testid=\"negative-reason\""), "the reason is reachable by keyboard");
+    assert!(html.contains("Not helpful at all"));
+    let c1 = browser.get("/inbox/c1").await;
+    assert!(c1.assert_html(200).contains("data-testid=\"badge-up\""));
+    assert!(c1.body.contains("data-satisfaction=\"positive\""));
+    let c3 = browser.get("/inbox/c3").await;
+    assert!(c3.assert_html(200).contains("data-satisfaction=\"unknown\""));
+    assert!(!c3.body.contains("data-testid=\"feedback-badges\""));
+
+    browser.get("/inbox/nope").await.assert_html(404);
+    let (_, other_admin) = app.other_account(true).await;
+    let mut stranger = Browser::new(&app);
+    stranger.sign_in(&other_admin).await;
+    stranger.get("/inbox/c1").await.assert_html(404);
+    assert!(rows(&stranger.get("/inbox").await.body).is_empty(), "another account sees none of it");
+}
+
+async fn the_inbox_pages_with_a_cursor(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    for i in 0..51 {
+        app.put(&format!("/v1/conversations/p{i:02}"), &app.admin, json!({ "bot_id": bot })).await.assert_status(201);
+    }
+    let browser = Browser::admin(&app).await;
+    let first = browser.get(&format!("/inbox?bot_id={bot}")).await;
+    let html = first.assert_html(200);
+    let next = html.split("data-testid=\"inbox-next\"").next().unwrap().rsplit("href=\"").next().unwrap();
+    let next = next.split('"').next().unwrap().replace("&amp;", "&");
+    assert!(next.contains("cursor=") && next.contains("bot_id="), "{next}");
+    let second = browser.get(&next).await;
+    assert_eq!(second.assert_html(200).matches("data-testid=\"inbox-row\"").count(), 1);
+    assert!(!second.body.contains("inbox-next"));
+}
+
+async fn reviews_change_the_record(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let a1 = conversation(&app, &bot, "c1", "v1", "Where is my order?", "It ships tomorrow.").await;
+    let a2 = conversation(&app, &bot, "c2", "v2", "Refund?", "No.").await;
+    let a3 = conversation(&app, &bot, "c3", "v3", "Hours?", "9 to 5.").await;
+    let up = feedback(&app, &a1, "positive", None).await;
+    let down = feedback(&app, &a2, "negative", Some("Unhelpful")).await;
+    let dismissed = feedback(&app, &a3, "negative", None).await;
+
+    let browser = Browser::admin(&app).await;
+    let queue = browser.get("/review").await;
+    let html = queue.assert_html(200);
+    assert_eq!(html.matches("data-testid=\"review-item\"").count(), 3);
+    assert!(html.contains("Refund?") && html.contains("Unhelpful") && html.contains("data-testid=\"review-approve\""));
+    let csrf = queue.csrf();
+
+    let approved = browser.post(&format!("/review/{up}"), &[("csrf", &csrf), ("action", "approve")]).await;
+    assert_eq!((approved.status, approved.location()), (303, "/review?notice=approved"));
+    assert_eq!(app.get(&format!("/v1/feedback/{up}"), &app.admin).await.body["status"], "reviewed");
+
+    // The API's rule: negative feedback needs a corrected answer to be approved.
+    let refused = browser.post(&format!("/review/{down}"), &[("csrf", &csrf), ("action", "approve")]).await;
+    assert!(refused.assert_html(400).contains("corrected_response"));
+    assert_eq!(app.get(&format!("/v1/feedback/{down}"), &app.admin).await.body["status"], "pending");
+    let form = [("csrf", csrf.as_str()), ("action", "approve"), ("corrected_response", "A refund takes 5 days.")];
+    assert_eq!(browser.post(&format!("/review/{down}?feedback_type=negative"), &form).await.status, 303);
+    let record = app.get(&format!("/v1/feedback/{down}"), &app.admin).await;
+    assert_eq!(record.body["status"], "reviewed");
+    assert_eq!(record.body["corrected_response"], "A refund takes 5 days.");
+
+    let form = [("csrf", csrf.as_str()), ("action", "dismiss")];
+    assert_eq!(browser.post(&format!("/review/{dismissed}"), &form).await.status, 303);
+    assert_eq!(app.get(&format!("/v1/feedback/{dismissed}"), &app.admin).await.body["status"], "dismissed");
+
+    let empty = browser.get("/review?notice=dismissed").await;
+    assert!(empty.assert_html(200).contains("data-testid=\"review-empty\""));
+    assert!(empty.body.contains("Dismissed: it left the queue."));
+    browser.post(&format!("/review/{up}"), &[("csrf", &csrf), ("action", "escalate")]).await.assert_html(400);
+    browser.post("/review/not-a-uuid", &[("csrf", &csrf), ("action", "dismiss")]).await.assert_html(404);
+    let unknown = format!("/review/{}", uuid::Uuid::new_v4());
+    browser.post(&unknown, &[("csrf", &csrf), ("action", "dismiss")]).await.assert_html(404);
+    browser.get("/review?feedback_type=meh").await.assert_html(400);
+}
+
+async fn golden_examples_list_export_and_delete(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let a1 = conversation(&app, &bot, "c1", "v1", "Where is my order?", "It ships tomorrow.").await;
+    let up = feedback(&app, &a1, "positive", None).await;
+    app.post(&format!("/v1/feedback/{up}/review"), &app.admin, json!({"action": "approve"})).await.assert_status(200);
+
+    let browser = Browser::admin(&app).await;
+    let page = browser.get("/golden").await;
+    let html = page.assert_html(200);
+    assert_eq!(html.matches("data-testid=\"golden-row\"").count(), 1);
+    assert!(html.contains("It ships tomorrow.") && html.contains("Where is my order?"));
+    for format in ["openai", "jsonl", "csv"] {
+        assert!(html.contains(&format!("data-testid=\"golden-export-{format}\"")));
+        let ours = browser.get(&format!("/golden/export?format={format}")).await;
+        assert_eq!(ours.status, 200);
+        let theirs = app.client.get(format!("{}/v1/golden-examples/export?format={format}", app.address));
+        let theirs = theirs.bearer_auth(&app.admin).send().await.unwrap();
+        assert_eq!(ours.headers["content-type"], theirs.headers()["content-type"]);
+        assert_eq!(ours.body, theirs.text().await.unwrap(), "{format}: the same output as the API");
+    }
+    browser.get("/golden/export?format=xml").await.assert_html(400);
+
+    let id = app.get("/v1/golden-examples", &app.admin).await.body["items"][0]["id"].as_str().unwrap().to_owned();
+    browser.post(&format!("/golden/{id}/delete"), &[]).await.assert_html(403);
+    let deleted = browser.post(&format!("/golden/{id}/delete"), &[("csrf", &page.csrf())]).await;
+    assert_eq!((deleted.status, deleted.location()), (303, "/golden?notice=deleted"));
+    let left = app.get("/v1/golden-examples", &app.admin).await;
+    assert_eq!(left.body["items"].as_array().unwrap().len(), 0);
+    let again = browser.post(&format!("/golden/{id}/delete"), &[("csrf", &page.csrf())]).await;
+    again.assert_html(404);
+    assert!(browser.get("/golden?notice=deleted").await.body.contains("data-testid=\"golden-empty\""));
+}
+
+async fn settings_follow_the_rules(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let browser = Browser::admin(&app).await;
+    let page = browser.get(&format!("/settings?bot_id={bot}")).await;
+    let html = page.assert_html(200);
+    for id in ["rating-form", "feedback-settings-form", "copy-form", "create-key-form", "keys-table"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    let csrf = page.csrf();
+    let config = format!("/v1/bots/{bot}/rating-config");
+    let before = app.get(&config, &app.admin).await.body;
+
+    // Rating on, prompt off: refused with the rule's message, nothing changed.
+    let active_only = [
+        ("csrf", csrf.as_str()),
+        ("bot_id", bot.as_str()),
+        ("conv_rating_active", "on"),
+        ("code_helpful_thumbs", "on"),
+    ];
+    let refused = browser.post("/settings/rating", &active_only).await;
+    let html = refused.assert_html(400);
+    assert!(html.contains("data-testid=\"form-error\"") && html.contains("must equal conv_rating_active"), "{html}");
+    assert_eq!(app.get(&config, &app.admin).await.body, before);
+    let both = [
+        ("csrf", csrf.as_str()),
+        ("bot_id", bot.as_str()),
+        ("conv_rating_active", "on"),
+        ("conv_rating_popup_active", "on"),
+        ("code_satisfaction_stars", "on"),
+        ("code_helpful_thumbs", "on"),
+    ];
+    let saved = browser.post("/settings/rating", &both).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let after = app.get(&config, &app.admin).await.body;
+    assert_eq!(after["conv_rating_active"], true);
+    assert_eq!(after["conv_rating_popup_active"], true);
+    assert_eq!(after["conv_rating_question_codes"], json!(["HELPFUL_THUMBS", "SATISFACTION_STARS"]));
+    let none = [("csrf", csrf.as_str()), ("bot_id", bot.as_str())];
+    assert!(browser.post("/settings/rating", &none).await.assert_html(400).contains("at least one question"));
+
+    // Review and vote settings.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("bot_id", bot.as_str()),
+        ("auto_approve_positive", "on"),
+        ("require_reason_negative", "on"),
+        ("vote_window_seconds", "3600"),
+    ];
+    assert_eq!(browser.post("/settings/feedback", &form).await.status, 303);
+    let s = app.get(&format!("/v1/bots/{bot}/settings"), &app.admin).await.body;
+    assert_eq!(
+        s,
+        json!({"auto_approve_positive": true, "auto_approve_negative": false, "require_reason_positive": false,
+               "require_reason_negative": true, "vote_window_seconds": 3600})
+    );
+    for window in ["0", "soon"] {
+        let form = [("csrf", csrf.as_str()), ("bot_id", bot.as_str()), ("vote_window_seconds", window)];
+        browser.post("/settings/feedback", &form).await.assert_html(400);
+    }
+
+    // Prompt copy for a new locale.
+    let copy = [
+        ("csrf", csrf.as_str()),
+        ("bot_id", bot.as_str()),
+        ("locale", "fr"),
+        ("title", "Comment était cette conversation ?"),
+        ("negative_reason", "Qu'est-ce qui n'a pas marché ?"),
+        ("negative_placeholder", "Dites-nous"),
+        ("negative_button", "Envoyer"),
+        ("after_submission", "Merci !"),
+    ];
+    let saved = browser.post("/settings/copy", &copy).await;
+    assert_eq!(
+        (saved.status, saved.location()),
+        (303, format!("/settings?bot_id={bot}&locale=fr&notice=copy_saved").as_str())
+    );
+    let fr = app.get(&format!("/v1/bots/{bot}/csat-copy/fr-CA"), &app.admin).await.body;
+    assert_eq!(
+        (fr["resolved_locale"].as_str(), fr["title"].as_str()),
+        (Some("fr"), Some("Comment était cette conversation ?"))
+    );
+    let shown = browser.get(&format!("/settings?bot_id={bot}&locale=fr")).await;
+    assert!(shown.assert_html(200).contains("value=\"Comment était cette conversation ?\""));
+    let mut blank = copy;
+    blank[3] = ("title", " ");
+    assert!(browser.post("/settings/copy", &blank).await.assert_html(400).contains("title"));
+    browser.get(&format!("/settings?bot_id={bot}&locale=not a locale")).await.assert_html(400);
+    browser.get(&format!("/settings?bot_id={}", uuid::Uuid::new_v4())).await.assert_html(404);
+
+    // A key: created (its secret shown once), used, revoked.
+    let form = [("csrf", csrf.as_str()), ("name", "chat backend"), ("role", "server"), ("bot_id", bot.as_str())];
+    let created = browser.post(&format!("/settings/keys?bot_id={bot}"), &form).await;
+    let html = created.assert_html(201);
+    let marker = "data-testid=\"new-key-secret\">";
+    let at = html.find(marker).expect("the secret is shown") + marker.len();
+    let secret = html[at..].split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("plk_"), "{secret}");
+    app.get("/v1/bots", &secret).await.assert_status(200);
+    assert!(!browser.get("/settings").await.body.contains(&secret), "shown once only");
+    let keys = app.get("/v1/keys", &app.admin).await.body;
+    let key = keys["items"].as_array().unwrap().iter().find(|k| k["name"] == "chat backend").unwrap().clone();
+    assert_eq!(key["role"], "server");
+    assert_eq!(key["bot_id"], Value::Null, "not bound unless asked");
+    let id = key["id"].as_str().unwrap();
+    let revoked = browser.post(&format!("/settings/keys/{id}/revoke?bot_id={bot}"), &[("csrf", &csrf)]).await;
+    assert_eq!(revoked.status, 303);
+    app.get("/v1/bots", &secret).await.assert_error(401, "invalid_api_key");
+    assert!(browser.get("/settings").await.body.contains("data-testid=\"key-revoked\""));
+    let bad = [("csrf", csrf.as_str()), ("role", "root")];
+    assert!(browser.post("/settings/keys", &bad).await.assert_html(400).contains("role"));
+    let bound = [("csrf", csrf.as_str()), ("role", "public"), ("bind_bot", "on"), ("bot_id", bot.as_str())];
+    browser.post("/settings/keys", &bound).await.assert_html(201);
+    let keys = app.get("/v1/keys", &app.admin).await.body;
+    assert!(keys["items"].as_array().unwrap().iter().any(|k| k["role"] == "public" && k["bot_id"] == bot.as_str()));
+}
+
+async fn user_text_is_escaped_everywhere(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let evil = format!("{SCRIPT}{IMG}");
+    let bot = app.bot(&evil).await;
+    let answer = conversation(&app, &bot, "x1", &evil, &evil, &evil).await;
+    let f = feedback(&app, &answer, "negative", Some(&evil)).await;
+    app.post("/v1/conversations/x1/downvote", &app.admin, json!({"reason": evil})).await.assert_status(200);
+    app.post(
+        "/v1/conversations/x1/csat",
+        &app.admin,
+        json!({"question_code": "HELPFUL_THUMBS", "value": "down", "negative_reason": evil, "user_id": "v"}),
+    )
+    .await;
+    // A second conversation whose answer becomes a golden example with the evil text.
+    let a2 = conversation(&app, &bot, "x2", &evil, &evil, &evil).await;
+    let up = feedback(&app, &a2, "positive", Some(&evil)).await;
+    app.post(&format!("/v1/feedback/{up}/review"), &app.admin, json!({"action": "approve"})).await.assert_status(200);
+
+    let browser = Browser::admin(&app).await;
+    let escaped_script = "&lt;script&gt;alert(1)&lt;/script&gt;";
+    let escaped_img = "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;";
+    for path in [
+        "/".to_owned(),
+        "/inbox".to_owned(),
+        "/inbox/x1".to_owned(),
+        "/review".to_owned(),
+        "/golden".to_owned(),
+        format!("/settings?bot_id={bot}"),
+    ] {
+        let page = browser.get(&path).await;
+        let html = page.assert_html(200);
+        assert!(!html.contains(SCRIPT), "{path} shows a raw script");
+        assert!(!html.contains("<img"), "{path} shows a raw img");
+        assert!(html.contains(escaped_script), "{path} should show the text, escaped");
+        if path != "/" {
+            assert!(html.contains(escaped_img), "{path} should show the img text, escaped");
+        }
+    }
+    let review = browser.get("/review").await.body;
+    assert!(review.contains(&f), "the evil feedback is in the queue");
+    // The filters echo what they were given, escaped.
+    let q = format!("/inbox?q={}", url_encode(&evil));
+    let page = browser.get(&q).await;
+    assert!(!page.assert_html(200).contains(SCRIPT));
+    assert!(page.body.contains(escaped_script));
+    // An unknown conversation id is not echoed raw.
+    assert!(!browser.get("/inbox/%3Cscript%3E").await.assert_html(404).contains("<script>"));
+    // The error pages do not echo raw input either.
+    let bad = browser.get(&format!("/?from={}", url_encode(&evil))).await;
+    assert!(!bad.assert_html(400).contains(SCRIPT));
+}
+
+both_backends!(
+    sign_in_needs_an_admin_key,
+    pages_need_a_session,
+    a_revoked_key_ends_its_session,
+    forms_need_the_sessions_csrf_token,
+    the_overview_draws_the_figures,
+    the_inbox_filters_and_shows_transcripts,
+    the_inbox_pages_with_a_cursor,
+    reviews_change_the_record,
+    golden_examples_list_export_and_delete,
+    settings_follow_the_rules,
+    user_text_is_escaped_everywhere,
+);
+
+fn url_encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
