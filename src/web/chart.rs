@@ -27,8 +27,8 @@ pub struct Axis {
     pub suffix: &'static str,
 }
 
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 240.0;
+const WIDTH: f64 = 960.0;
+const HEIGHT: f64 = 260.0;
 const LEFT: f64 = 44.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 12.0;
@@ -111,8 +111,7 @@ pub fn line_chart(id: &str, label: &str, points: &[Point], axis: Axis) -> Markup
     #[allow(clippy::cast_precision_loss)]
     let column = if n > 0 { (WIDTH - LEFT - RIGHT) / n.max(1) as f64 } else { 0.0 };
     html! {
-        svg.chart id=(id) data-testid=(id) viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-label=(label)
-            preserveAspectRatio="none" {
+        svg.chart id=(id) data-testid=(id) viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-label=(label) {
             title { (label) }
             g.grid {
                 @for tick in &ticks {

@@ -218,7 +218,7 @@ pub async fn transcript(
                     p.big { (layout::satisfaction_badge(s.value.as_str())) }
                     @if let Some(reason) = &s.negative_reason {
                         span.has-popover tabindex="0" data-testid="negative-reason" aria-describedby="negative-reason-text" {
-                            "Why? "
+                            "Reason "
                             span.popover role="tooltip" #negative-reason-text { (reason) }
                         }
                     }

@@ -1,7 +1,7 @@
 //! The shared page frame: head, navigation, landmarks, and small helpers
 //! for dates and badges.
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 use super::AdminSession;
 use crate::domain::Timestamp;
@@ -121,9 +121,18 @@ pub fn satisfaction_badge(value: &str) -> Markup {
     html! { span class=(class) data-satisfaction=(value) { (label) } }
 }
 
+/// Thumbs icons as inline SVG, so they look the same without an emoji font
+/// (outlines after Feather icons, MIT licence).
+const THUMB_UP: &str = "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3";
+const THUMB_DOWN: &str = "M10 15v4a3 3 0 0 0 3 3l4-9V2H5.72a2 2 0 0 0-2 1.7l-1.38 9a2 2 0 0 0 2 2.3zm7-13h2.67A2.31 2.31 0 0 1 22 4v7a2.31 2.31 0 0 1-2.33 2H17";
+
 /// A thumbs icon, hidden from screen readers (the text next to it says it).
 pub fn thumb(up: bool) -> Markup {
-    html! { span.thumb aria-hidden="true" { (PreEscaped(if up { "&#128077;" } else { "&#128078;" })) } }
+    html! {
+        svg.thumb viewBox="0 0 24 24" width="14" height="14" aria-hidden="true" focusable="false" {
+            path d=(if up { THUMB_UP } else { THUMB_DOWN }) {}
+        }
+    }
 }
 
 /// A notice after a successful change, chosen from fixed texts (never echoed from the URL).

@@ -21,8 +21,8 @@ use axum::{
     Router,
     extract::{FromRequest, FromRequestParts, Request},
     http::{HeaderValue, header, request::Parts},
-    response::IntoResponse,
-    routing::{get, post},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
 };
 use serde::de::DeserializeOwned;
 
@@ -39,22 +39,47 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(overview::page))
         .route("/login", get(session::login_page).post(session::login))
-        .route("/logout", post(session::logout))
+        .route("/logout", get(session::logout_page).post(session::logout))
         .route("/inbox", get(inbox::list))
         .route("/inbox/{id}", get(inbox::transcript))
         .route("/review", get(review::page))
-        .route("/review/{id}", post(review::decide))
+        .route("/review/{id}", get(back_to("/review")).post(review::decide))
         .route("/golden", get(golden::page))
         .route("/golden/export", get(golden::export))
-        .route("/golden/{id}/delete", post(golden::delete))
+        .route("/golden/{id}/delete", get(back_to("/golden")).post(golden::delete))
         .route("/settings", get(settings::page))
-        .route("/settings/bots", post(settings::create_bot))
-        .route("/settings/rating", post(settings::save_rating))
-        .route("/settings/feedback", post(settings::save_feedback))
-        .route("/settings/copy", post(settings::save_copy))
-        .route("/settings/keys", post(settings::create_key))
-        .route("/settings/keys/{id}/revoke", post(settings::revoke_key))
+        .route("/settings/bots", get(back_to("/settings")).post(settings::create_bot))
+        .route("/settings/rating", get(back_to("/settings")).post(settings::save_rating))
+        .route("/settings/feedback", get(back_to("/settings")).post(settings::save_feedback))
+        .route("/settings/copy", get(back_to("/settings")).post(settings::save_copy))
+        .route("/settings/keys", get(back_to("/settings")).post(settings::create_key))
+        .route("/settings/keys/{id}/revoke", get(back_to("/settings")).post(settings::revoke_key))
         .route("/assets/app.css", get(stylesheet))
+        .layer(axum::middleware::map_response(page_headers))
+}
+
+/// The addresses forms post to only change things; opened as pages (a
+/// reload, a bookmark) they lead back to where the form was.
+fn back_to(to: &'static str) -> impl Fn() -> std::future::Ready<Redirect> + Clone + Send + Sync + 'static {
+    move || std::future::ready(Redirect::to(to))
+}
+
+/// Headers every dashboard answer carries: no framing (clickjacking), no
+/// scripts or styles from anywhere else, no sniffing, and no caching of
+/// account data (the stylesheet sets its own cache header).
+async fn page_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
 }
 
 async fn stylesheet() -> impl IntoResponse {

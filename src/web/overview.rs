@@ -139,12 +139,12 @@ pub async fn page(
         section.panel aria-labelledby="csat-title" {
             h2 #csat-title { "CSAT per day" }
             p.muted.small { "Average answer, 1 to 5. Select a day to open its conversations." }
-            (chart::line_chart("chart-csat", "CSAT per day, 1 to 5", &csat_points, chart::Axis { min: 1.0, max: 5.0, step: 1.0, suffix: "" }))
+            div.chart-wrap { (chart::line_chart("chart-csat", "CSAT per day, 1 to 5", &csat_points, chart::Axis { min: 1.0, max: 5.0, step: 1.0, suffix: "" })) }
         }
         section.panel aria-labelledby="rate-title" {
             h2 #rate-title { "Satisfaction rate per day" }
             p.muted.small { "Share of thumbs up among all thumbs on answers." }
-            (chart::line_chart("chart-satisfaction", "Satisfaction rate per day, percent", &rate_points, chart::Axis { min: 0.0, max: 100.0, step: 25.0, suffix: "%" }))
+            div.chart-wrap { (chart::line_chart("chart-satisfaction", "Satisfaction rate per day, percent", &rate_points, chart::Axis { min: 0.0, max: 100.0, step: 25.0, suffix: "%" })) }
             details {
                 summary { "Show as a table" }
                 div.table-wrap {

@@ -153,8 +153,32 @@ pub struct LoginForm {
     key: Option<String>,
 }
 
+/// Whether a POST comes from another site: its `Origin` names a host other
+/// than ours. Browsers send `Origin` on every cross-site POST, so this stops a
+/// page elsewhere from signing a visitor in to an account of its choosing.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    // Behind a proxy that rewrites `Host`, the public name is in `X-Forwarded-Host`.
+    let ours = [headers.get(header::HOST), headers.get("x-forwarded-host")]
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.to_str().ok())
+        .any(|host| origin_host.eq_ignore_ascii_case(host.trim()));
+    origin == "null" || !ours
+}
+
 /// `POST /login`: checks the key and sets the session cookie.
-pub async fn login(State(state): State<AppState>, PageForm(form): PageForm<LoginForm>) -> Result<Response, WebError> {
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageForm(form): PageForm<LoginForm>,
+) -> Result<Response, WebError> {
+    if cross_site(&headers) {
+        return Err(WebError::Forbidden("Sign in from this site's own sign-in page.".into()));
+    }
     let refuse = |status: StatusCode, message: &str| {
         Ok((status, layout::bare("Sign in", login_form(Some(message)))).into_response())
     };
@@ -185,6 +209,24 @@ pub async fn login(State(state): State<AppState>, PageForm(form): PageForm<Login
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
     pub csrf: Option<String>,
+}
+
+/// `GET /logout`: signing out changes state, so it takes a form (and its
+/// CSRF token); this page offers it.
+pub async fn logout_page(session: AdminSession) -> maud::Markup {
+    layout::bare(
+        "Sign out",
+        html! {
+            section.login {
+                h1 { "Sign out?" }
+                form method="post" action="/logout" #logout-confirm {
+                    (layout::csrf_field(&session))
+                    button.primary type="submit" { "Sign out" }
+                }
+                p { a href="/" { "Back to the overview" } }
+            }
+        },
+    )
 }
 
 /// `POST /logout`: clears the session cookie.

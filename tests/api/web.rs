@@ -153,6 +153,36 @@ async fn sign_in_needs_an_admin_key(backend: Backend) {
     assert!(!cookie.contains(&app.admin), "the key itself never goes into the cookie");
     let overview = browser.get("/").await;
     assert!(overview.assert_html(200).contains("id=\"main-nav\""));
+    assert_eq!(overview.headers["cache-control"], "no-store", "account data is not cached");
+    assert_eq!(overview.headers["x-frame-options"], "DENY");
+    assert!(overview.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+
+    // Another site cannot sign a visitor in (to an account of its choosing).
+    let cross = Browser::new(&app)
+        .client
+        .post(format!("{}/login", app.address))
+        .header("origin", "https://elsewhere.example")
+        .form(&[("key", app.admin.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    assert!(cross.headers().get("set-cookie").is_none());
+    let host = app.address.trim_start_matches("http://");
+    let same = Browser::new(&app)
+        .client
+        .post(format!("{}/login", app.address))
+        .header("origin", format!("http://{host}"))
+        .form(&[("key", app.admin.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 303, "the site's own form signs in");
+
+    // Signing out takes the form; the page only offers it.
+    let offer = browser.get("/logout").await;
+    assert!(offer.assert_html(200).contains("action=\"/logout\""));
+    browser.get("/").await.assert_html(200);
 
     // Over https, the cookie is Secure.
     let settings = plaudit::config::Settings { secure_cookies: true, ..test_settings() };
@@ -168,6 +198,12 @@ async fn pages_need_a_session(backend: Backend) {
         browser.get(path).await.assert_sign_in_redirect();
     }
     browser.post("/settings/bots", &[("name", "x")]).await.assert_sign_in_redirect();
+    browser.get("/logout").await.assert_sign_in_redirect();
+    // The addresses forms post to lead back to their page when opened.
+    for (path, to) in [("/review/x", "/review"), ("/golden/x/delete", "/golden"), ("/settings/rating", "/settings")] {
+        let page = browser.get(path).await;
+        assert_eq!((page.status, page.location()), (303, to), "{path}");
+    }
     // A forged or tampered cookie is no session.
     browser.cookie = Some("plaudit_session=eyJrIjoieCIsImUiOjk5OTk5OTk5OTk5OTl9.AAAA".into());
     browser.get("/").await.assert_sign_in_redirect();
