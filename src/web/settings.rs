@@ -122,7 +122,8 @@ async fn render(
         let rating = state.store.rating_config(&scope, &b.id).await?;
         let settings = state.store.bot_settings(&scope, &b.id).await?;
         let copy = state.store.prompt_copy(&scope, &b.id, &loc).await?;
-        bot_state = Some((b, rating, settings, copy));
+        let locales = state.store.prompt_copy_locales(&scope, &b.id).await?;
+        bot_state = Some((b, rating, settings, copy, locales));
     }
     let bot_id = bot.map(|b| b.id.as_str());
     let notice = extras.notice.as_deref();
@@ -158,7 +159,7 @@ async fn render(
                     (error_for(&extras, Form::Bot))
                 }
             }
-            @if let Some((b, rating, settings, copy)) = &bot_state {
+            @if let Some((b, rating, settings, copy, locales)) = &bot_state {
                 section.panel aria-labelledby="rating-title" {
                     h2 #rating-title { "Conversation rating" }
                     p.muted.small { "The end-of-conversation prompt shows exactly when rating is active: both boxes must agree." }
@@ -202,6 +203,19 @@ async fn render(
                 }
                 section.panel.wide aria-labelledby="copy-title" {
                     h2 #copy-title { "Prompt copy" }
+                    p.locales #copy-locales {
+                        span.muted.small { "Saved locales: " }
+                        @if locales.is_empty() { span.muted.small { "none yet (the built-in English copy is used)" } }
+                        @for l in locales {
+                            @let href = format!("/settings{}", query_string(&[("bot_id", Some(b.id.as_str())), ("locale", Some(l.as_str()))]));
+                            @if l.eq_ignore_ascii_case(&loc) {
+                                a.pill.neutral href=(href) aria-current="true" data-testid="copy-locale" { (l) }
+                            } @else {
+                                a.pill href=(href) data-testid="copy-locale" { (l) }
+                            }
+                            " "
+                        }
+                    }
                     form.inline method="get" action="/settings" #copy-locale-form data-testid="copy-locale-form" {
                         input type="hidden" name="bot_id" value=(b.id.as_str());
                         label for="locale" { "Locale" }

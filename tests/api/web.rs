@@ -532,6 +532,7 @@ async fn settings_follow_the_rules(backend: Backend) {
     );
     let shown = browser.get(&format!("/settings?bot_id={bot}&locale=fr")).await;
     assert!(shown.assert_html(200).contains("value=\"Comment était cette conversation ?\""));
+    assert!(shown.body.contains(&format!("href=\"/settings?bot_id={bot}&amp;locale=fr\"")), "fr is listed as saved");
     let mut blank = copy;
     blank[3] = ("title", " ");
     assert!(browser.post("/settings/copy", &blank).await.assert_html(400).contains("title"));
