@@ -1,7 +1,7 @@
 //! The HTTP API (axum).
 //!
 //! One module per resource, each with its own `router()`; [`router`] merges
-//! them, adds the OpenAPI document and the JSON fallbacks. Handlers extract
+//! them, adds the OpenAPI document and the fallbacks (JSON; an HTML page for a browser outside `/v1`). Handlers extract
 //! and authenticate, parse into domain types, call the store, and answer.
 
 pub mod analytics;
@@ -203,7 +203,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::serve))
         .merge(crate::web::router())
         .route_layer(axum::middleware::from_fn_with_state(recorder, metrics::record))
-        .fallback(|| async { ApiError::NotFound("route".into()) })
+        .fallback(crate::web::fallback)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
 }

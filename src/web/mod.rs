@@ -58,6 +58,18 @@ pub fn router() -> Router<AppState> {
         .layer(axum::middleware::map_response(page_headers))
 }
 
+/// The answer for an address nothing serves: the API's JSON 404, or an HTML
+/// page for a browser asking for a page outside `/v1`.
+pub async fn fallback(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
+    let wants_html =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && !uri.path().starts_with("/v1/") {
+        WebError::NotFound("There is no page at this address.".into()).into_response()
+    } else {
+        crate::api::ApiError::NotFound("route".into()).into_response()
+    }
+}
+
 /// The addresses forms post to only change things; opened as pages (a
 /// reload, a bookmark) they lead back to where the form was.
 fn back_to(to: &'static str) -> impl Fn() -> std::future::Ready<Redirect> + Clone + Send + Sync + 'static {

@@ -115,7 +115,7 @@ pub async fn page(
                         @let field = format!("corrected-{}", f.id);
                         @if negative {
                             label for=(field) { "Corrected answer " span.muted.small { "(required to approve)" } }
-                            textarea id=(field) name="corrected_response" rows="3" data-testid="review-corrected" {}
+                            textarea id=(field) name="corrected_response" rows="3" required data-testid="review-corrected" {}
                         } @else {
                             details {
                                 summary { "Write a corrected answer (optional)" }
@@ -128,7 +128,8 @@ pub async fn page(
                         input id=(note) type="text" name="note";
                         div.buttons {
                             button.primary type="submit" name="action" value="approve" data-testid="review-approve" { "Approve" }
-                            button type="submit" name="action" value="dismiss" data-testid="review-dismiss" { "Dismiss" }
+                            // Dismissing needs no corrected answer: skip the browser's check.
+                            button type="submit" name="action" value="dismiss" formnovalidate data-testid="review-dismiss" { "Dismiss" }
                         }
                     }
                 }

@@ -214,6 +214,16 @@ async fn pages_need_a_session(backend: Backend) {
     let token = token.assert_status(201)["token"].as_str().unwrap().to_owned();
     browser.cookie = Some(format!("plaudit_session={token}"));
     browser.get("/").await.assert_sign_in_redirect();
+    // An address nothing serves: a page for browsers, JSON for the API.
+    let html = browser.client.get(format!("{}/no-such-page", app.address)).header("accept", "text/html").send().await;
+    let html = html.unwrap();
+    assert_eq!(html.status(), 404);
+    assert!(html.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let api =
+        browser.client.get(format!("{}/v1/no-such-route", app.address)).header("accept", "text/html").send().await;
+    let api = api.unwrap();
+    assert_eq!(api.status(), 404);
+    assert!(api.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
     // The stylesheet is public and cached.
     let css = browser.get("/assets/app.css").await;
     assert_eq!(css.status, 200);
