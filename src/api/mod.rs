@@ -1,8 +1,9 @@
 //! The HTTP API (axum).
 //!
 //! One module per resource, each with its own `router()`; [`router`] merges
-//! them, adds the OpenAPI document and the fallbacks (JSON; an HTML page for a browser outside `/v1`). Handlers extract
-//! and authenticate, parse into domain types, call the store, and answer.
+//! them with the dashboard's pages, adds the OpenAPI document and the
+//! fallbacks (JSON; an HTML page for a browser outside `/v1`). Handlers
+//! extract and authenticate, parse into domain types, call the store, and answer.
 
 pub mod analytics;
 mod auth;
