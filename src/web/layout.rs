@@ -1,4 +1,4 @@
-//! The shared page frame: head, navigation, landmarks, and small helpers
+//! The shared page frame: head, navigation, landmarks, and small functions
 //! for dates and badges.
 
 use maud::{DOCTYPE, Markup, html};
