@@ -94,8 +94,7 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a =
-        Args { scale: "M".into(), database_url: "sqlite://bench/out/bench.db".into(), seed: 42, parallel: 4 };
+    let mut a = Args { scale: "M".into(), database_url: "sqlite://bench/out/bench.db".into(), seed: 42, parallel: 4 };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_default();

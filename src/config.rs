@@ -59,6 +59,8 @@ pub struct Settings {
     pub sqlite_readers: usize,
     /// Pool size of the PostgreSQL engine, per process.
     pub postgres_max_connections: usize,
+    /// Whether the dashboard is served over https: its session cookie is then `Secure`.
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
@@ -76,6 +78,7 @@ impl Default for Settings {
             sqlite_synchronous: SqliteSynchronous::Full,
             sqlite_readers: 4,
             postgres_max_connections: 16,
+            secure_cookies: false,
         }
     }
 }
@@ -155,6 +158,7 @@ impl fmt::Debug for Settings {
             .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("sqlite_readers", &self.sqlite_readers)
             .field("postgres_max_connections", &self.postgres_max_connections)
+            .field("secure_cookies", &self.secure_cookies)
             .finish()
     }
 }

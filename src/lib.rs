@@ -9,7 +9,8 @@
 //! - [`domain`]: the rules, pure and unit-tested: validation, roles, lifecycles.
 //! - [`store`]: the [`store::Store`] trait, all SQL, and the SQLite and PostgreSQL engines.
 //! - [`export`]: conversation exports, shared by the API and the CLI.
-//! - [`web`]: the embeddable widget (`/widget.js`) and the demo (`/demo`, `plaudit demo`).
+//! - [`web`]: the dashboard (server-rendered HTML over the same store and domain), the
+//!   embeddable widget (`/widget.js`) and the demo (`/demo`, `plaudit demo`).
 //! - [`cli`]: the command-line doors (`serve`, `migrate`, `accounts`, `keys`, `export`).
 #![forbid(unsafe_code)]
 

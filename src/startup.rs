@@ -24,7 +24,7 @@ use crate::{
     api::{self, ApiError, AppState, KeyRateLimiter},
     config::Settings,
     store::{self, Store},
-    web::{self, demo::DemoSite},
+    web::demo::DemoSite,
 };
 
 /// A bound, ready-to-serve Plaudit.
@@ -77,6 +77,7 @@ impl Application {
             token_secret: Arc::new(token_secret.into_bytes()),
             metrics: api::metrics::Metrics::new(),
             demo,
+            secure_cookies: settings.secure_cookies,
         };
         Ok(Self {
             listener,
@@ -117,8 +118,7 @@ impl Application {
 /// The full router: the API and the browser-facing pages, plus the layers every request passes through.
 pub fn router(state: AppState, settings: &Settings) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    api::router(state.clone())
-        .merge(web::router().with_state(state))
+    api::router(state)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| -> Response {
             ApiError::Internal("a handler panicked".into()).into_response()

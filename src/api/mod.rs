@@ -1,8 +1,9 @@
 //! The HTTP API (axum).
 //!
 //! One module per resource, each with its own `router()`; [`router`] merges
-//! them, adds the OpenAPI document and the JSON fallbacks. Handlers extract
-//! and authenticate, parse into domain types, call the store, and answer.
+//! them with the dashboard's pages, adds the OpenAPI document and the
+//! fallbacks (JSON; an HTML page for a browser outside `/v1`). Handlers
+//! extract and authenticate, parse into domain types, call the store, and answer.
 
 pub mod analytics;
 mod auth;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Set when running as `plaudit demo`: turns on `/demo` and its chat backend.
     pub demo: Option<Arc<crate::web::demo::DemoSite>>,
+    /// Whether the dashboard's session cookie is marked `Secure` (served over https).
+    pub secure_cookies: bool,
 }
 
 /// `limit` and `cursor` of every list.
@@ -201,8 +204,9 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .route("/docs", get(move || async move { page.clone() }))
         .route("/metrics", get(metrics::serve))
+        .merge(crate::web::router())
         .route_layer(axum::middleware::from_fn_with_state(recorder, metrics::record))
-        .fallback(|| async { ApiError::NotFound("route".into()) })
+        .fallback(crate::web::fallback)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
 }

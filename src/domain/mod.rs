@@ -16,6 +16,7 @@ pub mod ids;
 pub mod page;
 pub mod rating;
 pub mod rollup;
+pub mod session;
 pub mod time;
 pub mod token;
 pub mod vote;

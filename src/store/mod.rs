@@ -252,6 +252,8 @@ pub trait Store: Send + Sync {
     ) -> Result<RatingConfig, StoreError>;
     /// Prompt copy for `locale`, falling back along its chain to the built-in copy.
     async fn prompt_copy(&self, scope: &Scope, bot: &Uuid, locale: &str) -> Result<ResolvedCopy, StoreError>;
+    /// The locales a bot has its own prompt copy for (lower-cased), in order.
+    async fn prompt_copy_locales(&self, scope: &Scope, bot: &Uuid) -> Result<Vec<String>, StoreError>;
     async fn put_prompt_copy(
         &self,
         scope: &Scope,

@@ -1,16 +1,236 @@
-//! The browser-facing side: the embeddable widget and the demo page.
+//! The dashboard: server-rendered HTML pages over the same store and domain
+//! functions as the JSON API.
 //!
-//! These are doors onto the same API: the widget calls the public routes with
-//! a public key and a feedback token, and the demo logs through the store.
+//! Pages are built with `maud`, which escapes every interpolated value, so
+//! user text (messages, reasons, bot names, contact ids) can never become
+//! markup. Sign-in is a signed, stateless session cookie (see
+//! [`crate::domain::session`]); every POST form carries the session's CSRF
+//! token. Pages work with plain links and forms, without JavaScript.
+//!
+//! Beside the dashboard: the embeddable widget (`/widget.js`, [`widget`]) and
+//! the demo (`/demo`, `plaudit demo`, [`demo`]), doors onto the same API: the
+//! widget calls the public routes with a public key and a feedback token, and
+//! the demo logs through the store.
 
+mod chart;
 pub mod demo;
+mod error;
+mod golden;
+mod inbox;
+mod layout;
+mod overview;
+mod review;
+mod session;
+mod settings;
 pub mod widget;
 
-use axum::Router;
+use axum::{
+    Router,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{HeaderValue, header, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use serde::de::DeserializeOwned;
+
+pub use error::WebError;
+pub use session::AdminSession;
 
 use crate::api::AppState;
 
-/// The widget's and the demo's routes.
+/// The stylesheet, embedded in the binary.
+const APP_CSS: &str = include_str!("app.css");
+
+/// The dashboard, the widget and the demo.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(widget::router()).merge(demo::router())
+    Router::new().merge(pages()).merge(widget::router()).merge(demo::router())
+}
+
+/// Every page of the dashboard, and its stylesheet.
+fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", get(session::logout_page).post(session::logout))
+        .route("/inbox", get(inbox::list))
+        .route("/inbox/{id}", get(inbox::transcript))
+        .route("/review", get(review::page))
+        .route("/review/{id}", get(back_to("/review")).post(review::decide))
+        .route("/golden", get(golden::page))
+        .route("/golden/export", get(golden::export))
+        .route("/golden/{id}/delete", get(back_to("/golden")).post(golden::delete))
+        .route("/settings", get(settings::page))
+        .route("/settings/bots", get(back_to("/settings")).post(settings::create_bot))
+        .route("/settings/rating", get(back_to("/settings")).post(settings::save_rating))
+        .route("/settings/feedback", get(back_to("/settings")).post(settings::save_feedback))
+        .route("/settings/copy", get(back_to("/settings")).post(settings::save_copy))
+        .route("/settings/keys", get(back_to("/settings")).post(settings::create_key))
+        .route("/settings/keys/{id}/revoke", get(back_to("/settings")).post(settings::revoke_key))
+        .route("/assets/app.css", get(stylesheet))
+        .layer(axum::middleware::map_response(page_headers))
+}
+
+/// The answer for an address nothing serves: the API's JSON 404, or an HTML
+/// page for a browser asking for a page outside `/v1`.
+pub async fn fallback(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
+    let wants_html =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && !uri.path().starts_with("/v1/") {
+        WebError::NotFound("There is no page at this address.".into()).into_response()
+    } else {
+        crate::api::ApiError::NotFound("route".into()).into_response()
+    }
+}
+
+/// The addresses forms post to only change things; opened as pages (a
+/// reload, a bookmark) they lead back to where the form was.
+fn back_to(to: &'static str) -> impl Fn() -> std::future::Ready<Redirect> + Clone + Send + Sync + 'static {
+    move || std::future::ready(Redirect::to(to))
+}
+
+/// Headers every dashboard answer carries: no framing (clickjacking), no
+/// scripts or styles from anywhere else, no sniffing, and no caching of
+/// account data (the stylesheet sets its own cache header).
+async fn page_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        APP_CSS,
+    )
+}
+
+/// A query string, refused with an HTML 400 page when malformed.
+pub struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e| WebError::BadRequest(e.body_text()))
+    }
+}
+
+/// A submitted form, refused with an HTML 400 page when malformed.
+pub struct PageForm<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Form::<T>::from_request(req, state)
+            .await
+            .map(|f| Self(f.0))
+            .map_err(|e| WebError::BadRequest(e.body_text()))
+    }
+}
+
+/// Percent-encodes a value for a URL path segment or query value.
+pub fn enc(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A query string from the pairs whose value is set and not empty.
+pub fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
+    let parts: Vec<String> =
+        pairs.iter().filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| format!("{k}={}", enc(v)))).collect();
+    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+}
+
+/// An empty form field counts as absent.
+pub fn non_empty(raw: Option<&str>) -> Option<&str> {
+    raw.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A date range as the pages take it: `from` and `to` are both days included
+/// (`to` is what people expect from a date picker). Returns `from` and the
+/// exclusive end the domain's filters take (the day after `to`).
+pub fn date_range(from: Option<&str>, to: Option<&str>) -> Result<(Option<String>, Option<String>), WebError> {
+    let day = |field: &str, raw: &str| {
+        raw.parse::<jiff::civil::Date>()
+            .map_err(|_| WebError::BadRequest(format!("{field}: must be a date such as 2024-06-13")))
+    };
+    let from = non_empty(from).map(|f| day("from", f)).transpose()?;
+    let to = non_empty(to)
+        .map(|t| {
+            day("to", t)?
+                .checked_add(jiff::ToSpan::day(1))
+                .map_err(|_| WebError::BadRequest("to: is out of range".into()))
+        })
+        .transpose()?;
+    Ok((from.map(|d| d.to_string()), to.map(|d| d.to_string())))
+}
+
+/// The account's bots (the first 500, which is every bot of any real account).
+pub async fn bots(state: &AppState, session: &AdminSession) -> Result<Vec<crate::domain::account::Bot>, WebError> {
+    let page = crate::domain::page::PageRequest::parse(Some(crate::domain::page::MAX_LIMIT), None)?;
+    Ok(state.store.list_bots(&session.principal.scope(), page).await?.items)
+}
+
+/// A bot's name by id, for tables.
+pub fn bot_name<'a>(bots: &'a [crate::domain::account::Bot], id: &str) -> &'a str {
+    bots.iter().find(|b| b.id.as_str() == id).map_or("—", |b| b.name.as_str())
+}
+
+/// A `<select>` of the bots, with "All bots" unless `required`.
+pub fn bot_select(bots: &[crate::domain::account::Bot], selected: Option<&str>, required: bool) -> maud::Markup {
+    maud::html! {
+        select #bot_id name="bot_id" {
+            @if !required {
+                option value="" selected[selected.is_none()] { "All bots" }
+            }
+            @for b in bots {
+                option value=(b.id.as_str()) selected[selected == Some(b.id.as_str())] { (b.name) }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_percent_encoded() {
+        assert_eq!(enc("a b/c?d&e=f"), "a%20b%2Fc%3Fd%26e%3Df");
+        assert_eq!(enc("é"), "%C3%A9");
+        assert_eq!(query_string(&[("a", Some("1")), ("b", None), ("c", Some(""))]), "?a=1");
+        assert_eq!(query_string(&[]), "");
+    }
+
+    #[test]
+    fn the_last_day_of_a_range_is_included() {
+        let (from, to) = date_range(Some("2024-02-28"), Some("2024-02-29")).unwrap();
+        assert_eq!((from.as_deref(), to.as_deref()), (Some("2024-02-28"), Some("2024-03-01")));
+        assert_eq!(date_range(Some(""), None).unwrap(), (None, None));
+        assert!(date_range(Some("yesterday"), None).is_err());
+        assert!(date_range(None, Some("2024-13-01")).is_err());
+    }
 }

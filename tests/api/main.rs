@@ -25,3 +25,4 @@ mod tokens;
 mod validation;
 mod votes;
 mod web;
+mod widget;

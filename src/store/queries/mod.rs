@@ -379,6 +379,11 @@ impl<E: Engine> Store for SqlStore<E> {
         self.engine.read(move |c| Box::pin(async move { settings::prompt_copy(c, &scope, &bot, &locale).await })).await
     }
 
+    async fn prompt_copy_locales(&self, scope: &Scope, bot: &Uuid) -> Result<Vec<String>, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.clone());
+        self.engine.read(move |c| Box::pin(async move { settings::prompt_copy_locales(c, &scope, &bot).await })).await
+    }
+
     async fn put_prompt_copy(
         &self,
         scope: &Scope,

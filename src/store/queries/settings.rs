@@ -187,6 +187,17 @@ pub(super) async fn put_prompt_copy(
     Ok(ResolvedCopy { locale: locale.to_owned(), resolved_locale: key, copy: copy.clone() })
 }
 
+/// The locales a bot has copy saved for, in order.
+pub(super) async fn prompt_copy_locales(
+    c: &mut impl Conn,
+    scope: &Scope,
+    bot: &Uuid,
+) -> Result<Vec<String>, StoreError> {
+    get_bot(c, scope, bot).await?;
+    let rows = c.query("SELECT locale FROM prompt_copy WHERE bot_id = $1 ORDER BY locale", params![bot]).await?;
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
 /// A named secret, made from `candidate` the first time and shared afterwards.
 pub(super) async fn instance_secret(c: &mut impl Conn, name: &str, candidate: &str) -> Result<String, StoreError> {
     c.execute(
