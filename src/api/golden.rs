@@ -11,11 +11,14 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiError, ApiPath, ApiQuery, AppState, Auth, ErrorResponses};
-use crate::domain::{
-    access::Role,
-    golden::{ExportFormat, GoldenExample},
-    ids::Uuid,
-    page::{MAX_LIMIT, Page, PageRequest},
+use crate::{
+    domain::{
+        access::{Role, Scope},
+        golden::{ExportFormat, GoldenExample},
+        ids::Uuid,
+        page::{MAX_LIMIT, Page, PageRequest},
+    },
+    store::StoreError,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -91,8 +94,18 @@ async fn export_golden(
     principal.require(Role::Server)?;
     let format = ExportFormat::parse(q.format.as_deref())?;
     let bot = bot_filter(q.bot_id.as_deref())?;
-    let scope = principal.scope();
-    // Check the filter before the answer starts: errors cannot follow a 200.
+    Ok(download(&state, principal.scope(), bot, format).await?)
+}
+
+/// The golden examples in scope (of one bot, if given) as a streamed
+/// download in `format`; the dashboard's download is this same answer.
+pub async fn download(
+    state: &AppState,
+    scope: Scope,
+    bot: Option<Uuid>,
+    format: ExportFormat,
+) -> Result<Response, StoreError> {
+    // The first page is read before answering: errors cannot follow a 200.
     let first = state.store.list_golden(&scope, bot.as_ref(), PageRequest::parse(Some(MAX_LIMIT), None)?).await?;
     let store = state.store.clone();
     let fetch = move |cursor: String| {

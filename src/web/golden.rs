@@ -2,9 +2,7 @@
 //! same output as the API's export.
 
 use axum::{
-    body::Body,
     extract::{Path, State},
-    http::{HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
 };
 use maud::{Markup, html};
@@ -18,12 +16,7 @@ use super::{
 };
 use crate::{
     api::AppState,
-    domain::{
-        feedback::FeedbackType,
-        golden::ExportFormat,
-        ids::Uuid,
-        page::{MAX_LIMIT, PageRequest},
-    },
+    domain::{feedback::FeedbackType, golden::ExportFormat, ids::Uuid, page::PageRequest},
 };
 
 /// The list's filters.
@@ -140,23 +133,5 @@ pub async fn export(
 ) -> Result<Response, WebError> {
     let format = ExportFormat::parse(non_empty(q.format.as_deref()))?;
     let bot = non_empty(q.bot_id.as_deref()).map(|b| Uuid::parse("bot_id", b)).transpose()?;
-    let scope = session.principal.scope();
-    // The first page is read before answering: errors cannot follow a 200.
-    let first = state.store.list_golden(&scope, bot.as_ref(), PageRequest::parse(Some(MAX_LIMIT), None)?).await?;
-    let store = state.store.clone();
-    let fetch = move |cursor: String| {
-        let (store, scope, bot) = (store.clone(), scope.clone(), bot.clone());
-        async move {
-            let request = PageRequest::parse(Some(MAX_LIMIT), Some(&cursor))?;
-            store.list_golden(&scope, bot.as_ref(), request).await
-        }
-    };
-    let stream = crate::export::paged(format.header(), first, fetch, move |e| format.line(e));
-    let mut response = Body::from_stream(stream).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"golden-examples.{}\"", format.extension())) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(crate::api::golden::download(&state, session.principal.scope(), bot, format).await?)
 }
