@@ -457,7 +457,10 @@ pub(super) async fn inbox(
                 filter.bot_id.as_ref(),
                 filter.feedback.map(|f| f.satisfaction()),
                 filter.from.map_or(i64::MIN, |t| t.0),
-                filter.to.map_or(i64::MAX, |t| t.0),
+                // The cursor's time is also an upper bound of the index
+                // range, so that a deep page seeks instead of walking past
+                // every row before it.
+                filter.to.map_or(i64::MAX, |t| t.0).min(at.saturating_add(1)),
                 filter.like_pattern(),
                 at,
                 seq,
