@@ -102,6 +102,13 @@ test('sign in: a wrong key shows the error, the admin key opens the overview, si
   const overview = await ok('GET', '/v1/analytics/overview');
   assert.equal(await cardValue(page, 'card-thumbs-up'), overview.message_feedback.thumbs_up.count);
   assert.equal(await cardValue(page, 'card-thumbs-down'), overview.message_feedback.thumbs_down.count);
+  // A rise is good news for thumbs up and bad news for thumbs down.
+  for (const [card, figure, better] of [['card-thumbs-up', 'thumbs_up', true], ['card-thumbs-down', 'thumbs_down', false]]) {
+    const c = overview.message_feedback[figure].change_percent;
+    if (!c) continue;
+    const tone = c > 0 === better ? 'better' : 'worse';
+    assert.equal(await page.locator(`#${card} .change`).getAttribute('class'), `change ${tone}`, card);
+  }
 
   // Every section opens from the navigation.
   for (const [nav, heading] of [['inbox', 'Inbox'], ['review', 'Review queue'], ['golden', 'Golden examples'], ['settings', 'Settings']]) {
