@@ -166,7 +166,7 @@ fn message(m: &TranscriptMessage) -> Markup {
                             }
                             @for r in &badges.records {
                                 @if let Some(reason) = &r.reason {
-                                    span.reason-chip class=(if r.feedback_type == FeedbackType::Positive { "good" } else { "bad" }) {
+                                    span class={ "reason-chip " (if r.feedback_type == FeedbackType::Positive { "good" } else { "bad" }) } {
                                         "“" (reason) "”"
                                     }
                                 }

@@ -29,11 +29,14 @@ pub struct OverviewQuery {
     topic: Option<String>,
 }
 
-fn change(figure: &ThumbFigure) -> Markup {
+/// The change against the previous period, coloured by whether it is good
+/// news: more thumbs up is, more thumbs down is not.
+fn change(figure: &ThumbFigure, more_is_better: bool) -> Markup {
+    let tone = |rose: bool| if rose == more_is_better { "change better" } else { "change worse" };
     html! {
         @match figure.change_percent {
-            Some(c) if c > 0.0 => span.change.up title="against the previous period" { "▲ " (format!("{c:.1}")) "% vs previous" },
-            Some(c) if c < 0.0 => span.change.down title="against the previous period" { "▼ " (format!("{:.1}", c.abs())) "% vs previous" },
+            Some(c) if c > 0.0 => span class=(tone(true)) title="against the previous period" { "▲ " (format!("{c:.1}")) "% vs previous" },
+            Some(c) if c < 0.0 => span class=(tone(false)) title="against the previous period" { "▼ " (format!("{:.1}", c.abs())) "% vs previous" },
             Some(_) => span.change { "no change vs previous" },
             None => span.change { "previous period: " (figure.previous_count) },
         }
@@ -118,13 +121,13 @@ pub async fn page(
                 span.card-label { (layout::thumb(true)) " Thumbs up" }
                 span.card-value { (up.count) }
                 span.card-sub { (percent(up.percent)) " of thumbs" }
-                (change(up))
+                (change(up, true))
             }
             a.card.bad href=(inbox(Some("downvote"), &first, &last)) #card-thumbs-down data-testid="card-thumbs-down" {
                 span.card-label { (layout::thumb(false)) " Thumbs down" }
                 span.card-value { (down.count) }
                 span.card-sub { (percent(down.percent)) " of thumbs" }
-                (change(down))
+                (change(down, false))
             }
             a.card href=(inbox(None, &first, &last)) #card-csat data-testid="card-csat" {
                 span.card-label { "CSAT" }

@@ -201,8 +201,8 @@ async fn render(
                         button.primary type="submit" data-testid="feedback-settings-save" { "Save" }
                     }
                 }
-                section.panel.wide aria-labelledby="copy-title" {
-                    h2 #copy-title { "Prompt copy" }
+                section.panel.wide aria-labelledby="prompt-copy-title" {
+                    h2 #prompt-copy-title { "Prompt copy" }
                     p.locales #copy-locales {
                         span.muted.small { "Saved locales: " }
                         @if locales.is_empty() { span.muted.small { "none yet (the built-in English copy is used)" } }

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Saves screenshots of Plaudit pages to docs/screenshots/, over fresh demo data.
 #
-#   tests/browser/screenshots.sh            # /demo
-#   tests/browser/screenshots.sh /demo /    # the pages given
+#   tests/browser/screenshots.sh                   # every scene
+#   tests/browser/screenshots.sh overview demo     # the scenes given
 #
 # Builds the debug binary, starts `plaudit demo` on a free port with a
-# throw-away database, takes the screenshots in headless Chromium, stops it.
+# throw-away database, signs in with the admin key it prints, takes the
+# screenshots in headless Chromium (the scenes are in screenshots.mjs), stops it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,5 +24,7 @@ for _ in $(seq 1 120); do
 done
 base=$(sed -n 's|.*Demo chat: *\(http://[^ ]*\)/demo.*|\1|p' "$work/out")
 [ -n "$base" ] || { echo "plaudit demo did not start" >&2; cat "$work/err" >&2; exit 1; }
+key=$(sed -n 's|.*Admin key: *\(plk_[^ ]*\).*|\1|p' "$work/out")
+[ -n "$key" ] || { echo "plaudit demo printed no admin key" >&2; exit 1; }
 
-node tests/browser/screenshots.mjs "$base" docs/screenshots "$@"
+node tests/browser/screenshots.mjs "$base" "$key" docs/screenshots "$@"
