@@ -22,7 +22,7 @@ use crate::domain::{
     DomainError, Timestamp,
     access::{ApiKey, KeyRecord, NewKey, Rater, Scope},
     account::{Account, Bot},
-    analytics::{Filters, GroupBy, InboxFilter, OverviewFacts},
+    analytics::{Filters, GroupBy, Grouping, InboxFilter, OverviewFacts},
     conversation::{Conversation, ConversationInput, Message, MessageInput, MessageUpdate},
     feedback::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackType, ReviewBody,
@@ -326,7 +326,9 @@ pub trait Store: Send + Sync {
         filter: &InboxFilter,
         page: PageRequest,
     ) -> Result<Page<Transcript>, StoreError>;
-    /// The counts of `[from, to)` and of `[previous_from, from)`.
+    /// The counts of `[from, to)` and of `[previous_from, from)`, summed per
+    /// span of `grouping`.
+    #[allow(clippy::too_many_arguments)]
     async fn overview_facts(
         &self,
         scope: &Scope,
@@ -334,6 +336,7 @@ pub trait Store: Send + Sync {
         previous_from: Timestamp,
         from: Timestamp,
         to: Timestamp,
+        grouping: Grouping,
         counting: Counting,
     ) -> Result<OverviewFacts, StoreError>;
     /// `(key, thumbs, positive thumbs)` per group.

@@ -6,7 +6,7 @@ use plaudit::domain::{
     Timestamp,
     access::Scope,
     account::DEFAULT_ACCOUNT_ID,
-    analytics::{Filters, GroupBy},
+    analytics::{Filters, GroupBy, Grouping},
     ids::Uuid,
     rollup::Counting,
 };
@@ -198,11 +198,14 @@ async fn check_rollups(app: &TestApp, bots: &[String]) {
     let mut thumbs_seen = 0;
     for scope in &scopes {
         for f in &filters {
-            let count = |counting| app.store.overview_facts(scope, f, previous_from, from, to, counting);
-            let rolled = count(Counting::Rollups).await.unwrap().normalized();
-            let direct = count(Counting::Direct).await.unwrap().normalized();
-            assert_eq!(rolled, direct, "overview under {f:?} in {scope:?}");
-            thumbs_seen += direct.thumbs.len();
+            // Buckets, and whole days in a zone two hours ahead of UTC.
+            for grouping in [Grouping::BUCKETS, Grouping { size: 86_400_000, offset: 7_200_000 }] {
+                let count = |counting| app.store.overview_facts(scope, f, previous_from, from, to, grouping, counting);
+                let rolled = count(Counting::Rollups).await.unwrap().normalized();
+                let direct = count(Counting::Direct).await.unwrap().normalized();
+                assert_eq!(rolled, direct, "overview under {f:?} in {scope:?} by {grouping:?}");
+                thumbs_seen += direct.thumbs.len();
+            }
             for group_by in [GroupBy::Bot, GroupBy::Variant, GroupBy::Topic] {
                 let groups = |counting| app.store.compare_groups(scope, f, from, to, group_by, counting);
                 let mut rolled = groups(Counting::Rollups).await.unwrap();
@@ -216,7 +219,7 @@ async fn check_rollups(app: &TestApp, bots: &[String]) {
     // The comparison means something only if there was plenty to count.
     let everything = app
         .store
-        .overview_facts(&scopes[0], &Filters::default(), previous_from, from, to, Counting::Direct)
+        .overview_facts(&scopes[0], &Filters::default(), previous_from, from, to, Grouping::BUCKETS, Counting::Direct)
         .await
         .unwrap();
     assert!(everything.thumbs.len() > 40, "{} thumb buckets", everything.thumbs.len());

@@ -8,9 +8,12 @@ use crate::{
     domain::{
         Timestamp,
         access::Scope,
-        analytics::{BUCKET_MS, Filters, GroupBy, InboxFilter, QuestionTotal, RatingBucket, ThumbBucket, VoteTotals},
+        analytics::{
+            BUCKET_MS, Filters, GroupBy, Grouping, InboxFilter, QuestionTotal, RatingBucket, ThumbBucket, VoteTotals,
+        },
         feedback::FeedbackType,
         page::{Cursor, Page, PageRequest},
+        rating::QuestionCode,
         rollup::{ANY, Counting, Grain, bucket_of, from_key_part, key_part, rating_micros, signal_grain, thumb_grain},
     },
     params,
@@ -177,12 +180,13 @@ fn rollup_where(
     sql
 }
 
+/// Thumbs per span of `grouping`.
 pub(super) async fn thumbs_by_bucket(
     c: &mut impl Conn,
     scope: &Scope,
     f: &Filters,
-    from: Timestamp,
-    to: Timestamp,
+    (from, to): (Timestamp, Timestamp),
+    grouping: Grouping,
     counting: Counting,
 ) -> Result<Vec<ThumbBucket>, StoreError> {
     let rows = match (counting, thumb_grain(f, from.0, to.0)) {
@@ -192,8 +196,9 @@ pub(super) async fn thumbs_by_bucket(
             let w = rollup_where(bot, f, grain, false, true, (from, to), &mut params);
             c.query(
                 &format!(
-                    "SELECT bucket, CAST(SUM(up) AS BIGINT), CAST(SUM(down) AS BIGINT)
-                     FROM thumb_rollup WHERE {w} GROUP BY bucket"
+                    "SELECT {g}, CAST(SUM(up) AS BIGINT), CAST(SUM(down) AS BIGINT)
+                     FROM thumb_rollup WHERE {w} GROUP BY {g}",
+                    g = grouping.sql("bucket")
                 ),
                 &params,
             )
@@ -202,11 +207,12 @@ pub(super) async fn thumbs_by_bucket(
         _ => {
             c.query(
                 &format!(
-                    "SELECT f.submitted_at / {BUCKET_MS} * {BUCKET_MS},
+                    "SELECT {g},
                         CAST(SUM(CASE WHEN f.feedback_type = 'positive' THEN 1 ELSE 0 END) AS BIGINT),
                         CAST(SUM(CASE WHEN f.feedback_type = 'negative' THEN 1 ELSE 0 END) AS BIGINT)
                      {from}
-                     GROUP BY f.submitted_at / {BUCKET_MS} * {BUCKET_MS}",
+                     GROUP BY {g}",
+                    g = grouping.sql(&format!("f.submitted_at / {BUCKET_MS} * {BUCKET_MS}")),
                     from = feedback_from(f, false, false)
                 ),
                 &filter_params(scope, f, from, to),
@@ -223,8 +229,8 @@ pub(super) async fn ratings(
     c: &mut impl Conn,
     scope: &Scope,
     f: &Filters,
-    from: Timestamp,
-    to: Timestamp,
+    (from, to): (Timestamp, Timestamp),
+    grouping: Grouping,
     counting: Counting,
 ) -> Result<Vec<RatingBucket>, StoreError> {
     if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
@@ -234,8 +240,9 @@ pub(super) async fn ratings(
         let rows = c
             .query(
                 &format!(
-                    "SELECT bucket, CAST(SUM(total) AS BIGINT), CAST(SUM(count) AS BIGINT)
-                     FROM csat_rollup WHERE {w} AND question_code = '' GROUP BY bucket"
+                    "SELECT {g}, CAST(SUM(total) AS BIGINT), CAST(SUM(count) AS BIGINT)
+                     FROM csat_rollup WHERE {w} AND question_code = '' GROUP BY {g}",
+                    g = grouping.sql("bucket")
                 ),
                 &params,
             )
@@ -263,7 +270,7 @@ pub(super) async fn ratings(
         .await?;
     let mut buckets: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
     for r in &rows {
-        let e = buckets.entry(bucket_of(r.get(0)?)).or_default();
+        let e = buckets.entry(grouping.group(bucket_of(r.get(0)?))).or_default();
         e.0 += rating_micros(r.get(1)?, r.get(2)?);
         e.1 += 1;
     }
@@ -286,7 +293,8 @@ pub(super) async fn questions(
         c.query(
             &format!(
                 "SELECT question_code, CAST(SUM(total) AS BIGINT), CAST(SUM(count) AS BIGINT)
-                 FROM csat_rollup WHERE {w} AND question_code <> '' GROUP BY question_code"
+                 FROM csat_rollup WHERE {w} AND question_code IN ({codes}) GROUP BY question_code",
+                codes = QuestionCode::ALL.map(|q| format!("'{}'", q.as_str())).join(", ")
             ),
             &params,
         )

@@ -25,7 +25,7 @@ use crate::{
         Timestamp,
         access::{ApiKey, KeyRecord, NewKey, Rater, Scope},
         account::{Account, Bot, PLAN_NO_API, PLAN_STANDARD},
-        analytics::{Filters, GroupBy, InboxFilter, OverviewFacts},
+        analytics::{Filters, GroupBy, Grouping, InboxFilter, OverviewFacts},
         conversation::Conversation,
         feedback::{
             BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackType,
@@ -535,18 +535,19 @@ impl<E: Engine> Store for SqlStore<E> {
         previous_from: Timestamp,
         from: Timestamp,
         to: Timestamp,
+        grouping: Grouping,
         counting: Counting,
     ) -> Result<OverviewFacts, StoreError> {
         let (scope, f) = (scope.clone(), filters.clone());
         self.engine
             .read(move |c| {
                 Box::pin(async move {
+                    let (now, before) = ((from, to), (previous_from, from));
                     Ok(OverviewFacts {
-                        thumbs: analytics::thumbs_by_bucket(c, &scope, &f, from, to, counting).await?,
-                        previous_thumbs: analytics::thumbs_by_bucket(c, &scope, &f, previous_from, from, counting)
-                            .await?,
-                        ratings: analytics::ratings(c, &scope, &f, from, to, counting).await?,
-                        previous_ratings: analytics::ratings(c, &scope, &f, previous_from, from, counting).await?,
+                        thumbs: analytics::thumbs_by_bucket(c, &scope, &f, now, grouping, counting).await?,
+                        previous_thumbs: analytics::thumbs_by_bucket(c, &scope, &f, before, grouping, counting).await?,
+                        ratings: analytics::ratings(c, &scope, &f, now, grouping, counting).await?,
+                        previous_ratings: analytics::ratings(c, &scope, &f, before, grouping, counting).await?,
                         questions: analytics::questions(c, &scope, &f, from, to, counting).await?,
                         votes: analytics::vote_totals(c, &scope, &f, from, to, counting).await?,
                     })
