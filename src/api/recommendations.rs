@@ -125,7 +125,7 @@ pub async fn answer_gap(
 
 /// One page of groups: they are computed, not stored, so the cursor is an
 /// offset into the ordered list.
-fn page_of(gaps: Vec<KnowledgeGap>, page: PageRequest) -> Result<Page<KnowledgeGap>, DomainError> {
+pub fn page_of(gaps: Vec<KnowledgeGap>, page: PageRequest) -> Result<Page<KnowledgeGap>, DomainError> {
     let start = page.after.map_or(0, |c| c.at);
     let bad = || DomainError::invalid("cursor", "is not a cursor returned by this API");
     if start < 0 || page.after.is_some_and(|c| c.seq != -1) {
