@@ -25,9 +25,9 @@
 //! normalized questions are one phrasing; phrasings are taken most frequent
 //! first, and each joins the group holding its most similar phrasing (among
 //! that group's first [`MAX_COMPARED_MEMBERS`]) if that similarity reaches the
-//! threshold, or starts a group of its own. So a group's first phrasing is
-//! its most frequent one: it is the group's representative, and the group's
-//! id is derived from it (and the bot).
+//! threshold, or starts a group of its own. The group's representative is its
+//! most frequent phrasing (ties: the most central, then the shortest), and
+//! the group's id is derived from it and the bot.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -156,14 +156,15 @@ pub fn is_gap_id(raw: &str) -> bool {
 /// Words that carry no meaning of their own in a question. Question words are
 /// deliberately absent.
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "again", "all", "also", "am", "an", "and", "any", "anyone", "are", "as", "at", "be", "been", "being",
-    "but", "by", "can", "could", "d", "did", "do", "does", "doing", "done", "for", "from", "get", "got", "had", "has",
-    "have", "having", "he", "hello", "help", "her", "hey", "hi", "him", "his", "i", "if", "im", "in", "into", "is",
-    "it", "its", "just", "know", "let", "ll", "m", "may", "me", "might", "mine", "must", "my", "myself", "need", "no",
-    "nor", "not", "now", "of", "off", "ok", "okay", "on", "onto", "or", "our", "ours", "please", "pls", "re", "s",
-    "shall", "she", "should", "so", "some", "someone", "still", "t", "tell", "than", "thank", "thanks", "that", "the",
-    "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "u", "us", "ve", "very", "want",
-    "was", "we", "were", "will", "with", "would", "yet", "you", "your", "yours",
+    "a", "about", "actually", "again", "all", "also", "am", "an", "and", "another", "any", "anyone", "are", "as", "at",
+    "be", "been", "being", "but", "by", "can", "could", "d", "did", "do", "does", "doing", "done", "for", "from",
+    "get", "got", "great", "had", "has", "have", "having", "he", "hello", "help", "her", "hey", "hi", "him", "his",
+    "hmm", "i", "if", "im", "in", "into", "is", "it", "its", "just", "know", "let", "ll", "m", "may", "me", "might",
+    "mine", "more", "must", "my", "myself", "need", "no", "nor", "not", "now", "of", "off", "oh", "ok", "okay", "on",
+    "one", "onto", "or", "our", "ours", "please", "pls", "question", "re", "s", "shall", "she", "should", "so", "some",
+    "someone", "sorry", "still", "t", "tell", "than", "thank", "thanks", "that", "the", "their", "them", "then",
+    "there", "these", "they", "thing", "this", "those", "to", "too", "u", "us", "ve", "very", "want", "was", "we",
+    "well", "were", "will", "with", "would", "yet", "you", "your", "yours",
 ];
 
 /// Question words: kept (they tell questions apart) and never stemmed.
@@ -383,7 +384,8 @@ struct Phrasing {
 }
 
 impl Phrasing {
-    /// The way users wrote it most often (ties: the most recent).
+    /// The way users wrote it most often (ties: the shortest, so a follow-up's
+    /// preamble is left out; then the most recent).
     fn wording(&self) -> String {
         let mut counts: HashMap<&str, (usize, Timestamp)> = HashMap::new();
         for a in &self.answers {
@@ -393,10 +395,43 @@ impl Phrasing {
         }
         counts
             .into_iter()
-            .max_by(|x, y| x.1.cmp(&y.1).then_with(|| y.0.cmp(x.0)))
+            .max_by(|x, y| {
+                (x.1.0.cmp(&y.1.0))
+                    .then_with(|| y.0.chars().count().cmp(&x.0.chars().count()))
+                    .then_with(|| x.1.1.cmp(&y.1.1))
+                    .then_with(|| y.0.cmp(x.0))
+            })
             .map(|(text, _)| text.to_owned())
             .unwrap_or_default()
     }
+}
+
+/// The representative of a group: its most frequent phrasing; among equally
+/// frequent ones the most central (the highest summed similarity to the
+/// group's other phrasings), then the shortest wording (a follow-up's preamble
+/// is not the question), then the most recent.
+fn representative(phrasings: &[Phrasing], members: &[usize]) -> usize {
+    let top = members.iter().map(|&m| phrasings[m].answers.len()).max().unwrap_or(0);
+    let centrality = |m: usize| -> f64 {
+        members
+            .iter()
+            .take(MAX_COMPARED_MEMBERS)
+            .filter(|&&o| o != m)
+            .map(|&o| similarity(&phrasings[m].fingerprint, &phrasings[o].fingerprint))
+            .sum()
+    };
+    members
+        .iter()
+        .copied()
+        .filter(|&m| phrasings[m].answers.len() == top)
+        .map(|m| (m, centrality(m), phrasings[m].wording().chars().count()))
+        .max_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then_with(|| b.2.cmp(&a.2))
+                .then_with(|| phrasings[a.0].newest.cmp(&phrasings[b.0].newest))
+                .then_with(|| phrasings[b.0].fingerprint.key.cmp(&phrasings[a.0].fingerprint.key))
+        })
+        .map_or(members[0], |(m, _, _)| m)
 }
 
 /// Groups thumbed-down answers by the similarity of their questions and marks
@@ -491,7 +526,7 @@ pub fn group(rows: Vec<RatedQuestion>, answers: &[GapAnswer]) -> Vec<KnowledgeGa
     let mut gaps: Vec<KnowledgeGap> = groups
         .iter()
         .map(|members| {
-            let first = &phrasings[members[0]];
+            let first = &phrasings[representative(&phrasings, members)];
             let mut all: Vec<&Answer> = members.iter().flat_map(|&m| phrasings[m].answers.iter()).collect();
             all.sort_by(|a, b| b.newest.cmp(&a.newest).then_with(|| b.message_id.cmp(&a.message_id)));
             let examples: Vec<GapExample> = all
@@ -666,6 +701,23 @@ mod tests {
         assert_eq!(gaps[2].question, "Do you ship to Canada?");
         assert!(gaps.iter().all(|g| !g.answered && g.golden_example_id.is_none()));
         assert!(gaps.iter().all(|g| is_gap_id(&g.id)));
+    }
+
+    #[test]
+    fn the_representative_is_the_plain_question_not_a_follow_up() {
+        let rows = vec![
+            row("m1", "b1", "The tracking link says delivered but I have nothing.", 10),
+            row(
+                "m2",
+                "b1",
+                "Hmm, that doesn't help. Another question: the tracking link says delivered but I have nothing.",
+                20,
+            ),
+        ];
+        let gaps = group(rows, &[]);
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].question, "The tracking link says delivered but I have nothing.");
+        assert_eq!(gaps[0].example_message_ids, ["m2", "m1"]);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     both_backends,
-    helpers::{Backend, TestApp, spawn_app},
+    helpers::{Backend, TestApp, TestDatabase, serve_site, spawn_app, test_settings},
 };
 
 both_backends!(
@@ -16,6 +16,32 @@ both_backends!(
     answering_a_group_makes_a_golden_example,
     the_page_lists_groups_and_takes_answers,
 );
+
+/// `plaudit demo` runs on SQLite only: its gaps are checked there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_has_knowledge_gaps_with_paraphrases() {
+    let db = TestDatabase::new(&Backend::Sqlite).await;
+    let store = db.open_store().await;
+    let options = plaudit::web::demo::seed::DemoOptions::default();
+    let (_, site) = plaudit::web::demo::prepare(&store, &options).await.expect("generate the demo data");
+    let app = serve_site(db, store, test_settings(), Some(site)).await;
+    let r = app.get("/v1/recommendations?limit=500", &app.admin).await;
+    let groups = items(r.assert_status(200)).clone();
+    assert!(groups.iter().filter(|g| g["count"].as_i64().unwrap() >= 2).count() >= 3, "{groups:#?}");
+    let phrasings = |g: &Value| {
+        let mut seen: Vec<String> =
+            g["examples"].as_array().unwrap().iter().map(|e| e["question"].as_str().unwrap().to_owned()).collect();
+        seen.sort();
+        seen.dedup();
+        seen.len()
+    };
+    assert!(groups.iter().any(|g| phrasings(g) >= 2), "some group holds paraphrases: {groups:#?}");
+    let answered: Vec<&Value> = groups.iter().filter(|g| g["answered"] == true).collect();
+    assert_eq!(answered.len(), 1, "the demo answered one gap: {groups:#?}");
+    assert!(answered[0]["question"].as_str().unwrap().to_lowercase().contains("gift card"));
+    let golden = app.get("/v1/golden-examples?limit=500", &app.admin).await;
+    assert!(items(golden.assert_status(200)).iter().any(|e| e["origin"] == "knowledge_gap"));
+}
 
 /// An instant `minutes` ago, as RFC 3339.
 fn ago(minutes: i64) -> String {
