@@ -42,6 +42,19 @@ fn filter(bot: Option<&str>, from: Option<&str>, to: Option<&str>) -> Result<(Ga
     Ok((GapFilter { bot, from: period.from, to: period.to }, first, last))
 }
 
+/// `2,000`: a count with its thousands separated.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 /// `GET /gaps`
 pub async fn page(
     State(state): State<AppState>,
@@ -67,7 +80,7 @@ pub async fn page(
             h1 { "Knowledge gaps" }
             p.muted {
                 "Questions whose answers were thumbed down, paraphrases grouped together, largest group first ("
-                (first) " to " (last) ", UTC; the latest " (MAX_ROWS) " thumbs-down at most). "
+                (first) " to " (last) ", UTC; the latest " (thousands(MAX_ROWS)) " thumbs-down at most). "
                 "Write the answer a group should have had: it becomes a golden example."
             }
         }
@@ -162,4 +175,15 @@ pub async fn answer(
     answer_gap(&state, &scope, &gap_filter, &id, form.answer.as_deref().unwrap_or_default(), Timestamp::now()).await?;
     let to = query_string(&[("bot_id", bot), ("from", from), ("to", to), ("notice", Some("answered"))]);
     Ok(Redirect::to(&format!("/gaps{to}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(super::thousands(2_000), "2,000");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+        assert_eq!(super::thousands(-1_000), "-1,000");
+    }
 }
