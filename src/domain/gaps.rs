@@ -338,6 +338,13 @@ fn shared<T: Ord>(a: &[T], b: &[T]) -> usize {
 
 /// How alike two questions are, 0–1 (see the module's documentation).
 pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f64 {
+    similarity_above(a, b, 0.0)
+}
+
+/// [`similarity`], or 0 as soon as the token figures show it cannot reach
+/// `floor` whatever the trigrams say: grouping compares many pairs, and most
+/// are far apart.
+fn similarity_above(a: &Fingerprint, b: &Fingerprint, floor: f64) -> f64 {
     if a.tokens.is_empty() || b.tokens.is_empty() {
         return 0.0;
     }
@@ -348,14 +355,22 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f64 {
     let (la, lb) = (a.tokens.len() as f64, b.tokens.len() as f64);
     let jaccard = common / (la + lb - common);
     let overlap = if la.min(lb) >= 2.0 { common / la.min(lb) } else { jaccard };
+    if (jaccard + overlap + 1.0) / 3.0 < floor {
+        return 0.0;
+    }
     let grams = (a.trigrams.len() + b.trigrams.len()) as f64;
     let dice = if grams == 0.0 { 0.0 } else { 2.0 * shared(&a.trigrams, &b.trigrams) as f64 / grams };
     (jaccard + overlap + dice) / 3.0
 }
 
+/// Whether two fingerprints are paraphrases.
+fn alike_prints(a: &Fingerprint, b: &Fingerprint) -> bool {
+    similarity_above(a, b, SIMILARITY_THRESHOLD) >= SIMILARITY_THRESHOLD
+}
+
 /// Whether two questions are paraphrases of each other.
 pub fn alike(a: &str, b: &str) -> bool {
-    similarity(&Fingerprint::of(a), &Fingerprint::of(b)) >= SIMILARITY_THRESHOLD
+    alike_prints(&Fingerprint::of(a), &Fingerprint::of(b))
 }
 
 /// The id of a phrasing of a bot: 16 hex digits of a SHA-256.
@@ -404,6 +419,59 @@ impl Phrasing {
             .map(|(text, _)| text.to_owned())
             .unwrap_or_default()
     }
+}
+
+/// The answers already written, indexed for [`answered_by`]: by gap id, and
+/// by (bot, token) of their questions.
+struct AnswerBook<'a> {
+    by_id: HashMap<&'a str, usize>,
+    by_token: HashMap<(&'a str, String), Vec<usize>>,
+    prints: Vec<Fingerprint>,
+    bots: Vec<&'a str>,
+}
+
+impl<'a> AnswerBook<'a> {
+    /// `answers` newest first: where two could match, the newest wins.
+    fn new(answers: &'a [GapAnswer]) -> Self {
+        let prints: Vec<Fingerprint> = answers.iter().map(|a| Fingerprint::of(&a.question)).collect();
+        let mut by_id = HashMap::new();
+        let mut by_token: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+        for (i, a) in answers.iter().enumerate() {
+            by_id.entry(a.gap_id.as_str()).or_insert(i);
+            for token in prints[i].tokens() {
+                by_token.entry((a.bot_id.as_str(), token.clone())).or_default().push(i);
+            }
+        }
+        Self { by_id, by_token, prints, bots: answers.iter().map(|a| a.bot_id.as_str()).collect() }
+    }
+}
+
+/// The answer of a group, if it has one: one written for the group's id or
+/// one of its phrasings' ids, else one written for a question similar to one
+/// of its phrasings (a paraphrase does not reopen an answered gap).
+fn answered_by(
+    book: &AnswerBook<'_>,
+    bot: &str,
+    aliases: &[String],
+    members: &[usize],
+    phrasings: &[Phrasing],
+) -> Option<usize> {
+    if let Some(&i) = aliases.iter().find_map(|id| book.by_id.get(id.as_str())).filter(|&&i| book.bots[i] == bot) {
+        return Some(i);
+    }
+    let mut candidates: Vec<usize> = members
+        .iter()
+        .take(MAX_COMPARED_MEMBERS)
+        .flat_map(|&m| phrasings[m].fingerprint.tokens())
+        .filter_map(|t| book.by_token.get(&(bot, t.clone())))
+        .flatten()
+        .copied()
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    candidates.into_iter().find(|&i| {
+        members.iter().take(MAX_COMPARED_MEMBERS).any(|&m| alike_prints(&book.prints[i], &phrasings[m].fingerprint))
+    })
 }
 
 /// The representative of a group: its most frequent phrasing; among equally
@@ -498,7 +566,7 @@ pub fn group(rows: Vec<RatedQuestion>, answers: &[GapAnswer]) -> Vec<KnowledgeGa
                 let score = groups[g]
                     .iter()
                     .take(MAX_COMPARED_MEMBERS)
-                    .map(|&m| similarity(&p.fingerprint, &phrasings[m].fingerprint))
+                    .map(|&m| similarity_above(&p.fingerprint, &phrasings[m].fingerprint, SIMILARITY_THRESHOLD))
                     .fold(0.0, f64::max);
                 if score >= SIMILARITY_THRESHOLD && best.is_none_or(|(bg, bs)| score > bs || (score == bs && g < bg)) {
                     best = Some((g, score));
@@ -517,12 +585,14 @@ pub fn group(rows: Vec<RatedQuestion>, answers: &[GapAnswer]) -> Vec<KnowledgeGa
         };
         for token in p.fingerprint.tokens() {
             let list = index.entry((bot, token.as_str())).or_default();
-            if list.last() != Some(&g) && !list.contains(&g) {
+            // A repeat only costs a skipped candidate (`seen`), never a wrong answer.
+            if list.last() != Some(&g) {
                 list.push(g);
             }
         }
     }
 
+    let answer_book = AnswerBook::new(answers);
     let mut gaps: Vec<KnowledgeGap> = groups
         .iter()
         .map(|members| {
@@ -539,14 +609,9 @@ pub fn group(rows: Vec<RatedQuestion>, answers: &[GapAnswer]) -> Vec<KnowledgeGa
                     rated_at: a.newest,
                 })
                 .collect();
-            let answered = answers.iter().find(|ans| {
-                ans.bot_id == first.bot_id
-                    && (members.iter().any(|&m| gap_id(&first.bot_id, &phrasings[m].fingerprint.key) == ans.gap_id)
-                        || members.iter().take(MAX_COMPARED_MEMBERS).any(|&m| {
-                            similarity(&Fingerprint::of(&ans.question), &phrasings[m].fingerprint)
-                                >= SIMILARITY_THRESHOLD
-                        }))
-            });
+            let aliases: Vec<String> =
+                members.iter().map(|&m| gap_id(&first.bot_id, &phrasings[m].fingerprint.key)).collect();
+            let answered = answered_by(&answer_book, first.bot_id.as_str(), &aliases, members, &phrasings);
             KnowledgeGap {
                 id: gap_id(&first.bot_id, &first.fingerprint.key),
                 bot_id: first.bot_id.clone(),
@@ -557,8 +622,8 @@ pub fn group(rows: Vec<RatedQuestion>, answers: &[GapAnswer]) -> Vec<KnowledgeGa
                 first_seen: all.iter().map(|a| a.oldest).min().unwrap_or(Timestamp(0)),
                 last_seen: all.iter().map(|a| a.newest).max().unwrap_or(Timestamp(0)),
                 answered: answered.is_some(),
-                golden_example_id: answered.map(|a| a.golden_example_id.clone()),
-                aliases: members.iter().map(|&m| gap_id(&first.bot_id, &phrasings[m].fingerprint.key)).collect(),
+                golden_example_id: answered.map(|a| answers[a].golden_example_id.clone()),
+                aliases,
             }
         })
         .collect();
@@ -802,6 +867,28 @@ mod tests {
         assert!(parse_answer(&"x".repeat(MAX_ANSWER_CHARS + 1)).is_err());
         assert!(is_gap_id("0123456789abcdef"));
         assert!(!is_gap_id("0123456789ABCDEF") && !is_gap_id("short") && !is_gap_id("0123456789abcdeg"));
+    }
+
+    #[test]
+    fn many_distinct_questions_and_answers_stay_quick() {
+        // The worst case for the candidate index: every question shares "how"
+        // yet none is a paraphrase of another, and a thousand answers exist.
+        let word = |i: usize| format!("w{}x{}", i % 53, i / 53);
+        let rows: Vec<RatedQuestion> = (0..MAX_ROWS as usize)
+            .map(|i| row(&format!("m{i}"), "b1", &format!("how do I {} {}", word(i), word(i * 7 + 3)), i as i64))
+            .collect();
+        let answers: Vec<GapAnswer> = (0..1_000)
+            .map(|i| GapAnswer {
+                gap_id: format!("{i:016x}"),
+                bot_id: Uuid::from_db("b1".into()),
+                question: format!("how do I {}", word(i * 13)),
+                golden_example_id: Uuid::from_db(format!("g{i}")),
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let gaps = group(rows, &answers);
+        assert!(gaps.len() > 1_000, "{}", gaps.len());
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
     }
 
     #[test]
