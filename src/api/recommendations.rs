@@ -161,6 +161,20 @@ async fn list_recommendations(
     Ok(Json(page_of(gaps, page)?))
 }
 
+/// Where `POST /v1/recommendations/{id}/answer` looks for the group: the
+/// filters of the listing the id came from.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AnswerQuery {
+    pub bot_id: Option<String>,
+    /// As in the listing (default: 30 days before `to`).
+    pub from: Option<String>,
+    /// As in the listing (default: tomorrow's midnight in `tz`).
+    pub to: Option<String>,
+    /// IANA time zone of bare dates (default UTC).
+    pub tz: Option<String>,
+}
+
 /// Path of one knowledge gap.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct GapPath {
@@ -175,14 +189,14 @@ pub struct GapPath {
 /// `tz`; the same defaults). 400 for an empty answer, 404 for an id that
 /// names no group, 409 when the group already has an answer (delete that
 /// golden example to write another).
-#[utoipa::path(post, path = "/v1/recommendations/{id}/answer", tag = "knowledge gaps", params(GapPath, GapQuery),
+#[utoipa::path(post, path = "/v1/recommendations/{id}/answer", tag = "knowledge gaps", params(GapPath, AnswerQuery),
     request_body = AnswerBody,
     responses((status = 201, description = "The golden example made", body = GoldenExample), ErrorResponses))]
 async fn answer_recommendation(
     State(state): State<AppState>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<GapPath>,
-    ApiQuery(q): ApiQuery<GapQuery>,
+    ApiQuery(q): ApiQuery<AnswerQuery>,
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Result<(StatusCode, Json<GoldenExample>), ApiError> {
     principal.require(Role::Admin)?;
