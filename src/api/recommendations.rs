@@ -25,6 +25,7 @@ use crate::{
     store::{GapAnswerInput, StoreError},
 };
 
+/// The knowledge-gap routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_recommendations)).routes(routes!(answer_recommendation))
 }
