@@ -20,6 +20,7 @@ pub mod keys;
 pub mod metrics;
 pub mod ops;
 pub mod rating;
+pub mod recommendations;
 pub mod votes;
 
 use std::sync::Arc;
@@ -122,6 +123,7 @@ mod tests {
         (name = "rating", description = "Rating configuration, prompt copy, CSAT and feedback tokens"),
         (name = "compatibility", description = "Routes shaped like other platforms' APIs"),
         (name = "analytics", description = "Figures, comparisons and reasons"),
+        (name = "knowledge gaps", description = "Thumbed-down questions, grouped, and their answers"),
         (name = "exports", description = "Whole conversations, streamed"),
         (name = "operations", description = "Health and readiness"),
     )
@@ -186,6 +188,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(rating::private_router())
         .merge(golden::router())
         .merge(analytics::router())
+        .merge(recommendations::router())
         .merge(exports::router())
         .merge(crate::compat::request_feedback::router())
         .merge(votes::router())

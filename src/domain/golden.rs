@@ -25,13 +25,17 @@ pub struct GoldenExample {
     /// The rated answer.
     pub message_id: String,
     pub feedback_type: FeedbackType,
-    /// `auto_approved` or `reviewed`.
+    /// `auto_approved`, `reviewed`, or `knowledge_gap` (an admin's answer to a
+    /// group of thumbed-down questions, see `/v1/recommendations`).
     pub origin: String,
     /// The conversation before the rated answer.
     pub messages: Vec<Turn>,
     /// The answer to learn: the rated answer, or the reviewer's correction.
     pub ideal_response: String,
     pub created_at: Timestamp,
+    /// The knowledge gap it answers (`knowledge_gap` examples only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommendation_id: Option<String>,
 }
 
 /// How golden examples are exported.
@@ -133,6 +137,7 @@ mod tests {
             ],
             ideal_response: "It ships tomorrow,\nfrom Lyon.".into(),
             created_at: Timestamp(0),
+            recommendation_id: None,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod analytics;
 pub mod conversation;
 pub mod error;
 pub mod feedback;
+pub mod gaps;
 pub mod golden;
 pub mod ids;
 pub mod page;

@@ -27,6 +27,7 @@ use crate::domain::{
     feedback::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackType, ReviewBody,
     },
+    gaps::GapFacts,
     golden::GoldenExample,
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
@@ -86,6 +87,21 @@ pub struct CsatInput {
     pub negative_reason: Option<String>,
     pub rater: Rater,
     pub created_at: Option<Timestamp>,
+}
+
+/// An answer written for a knowledge gap, to keep as a golden example.
+#[derive(Debug, Clone)]
+pub struct GapAnswerInput {
+    /// The group's id.
+    pub gap_id: String,
+    pub bot_id: Uuid,
+    /// The group's representative question: the example's prompt.
+    pub question: String,
+    /// The ideal response.
+    pub answer: String,
+    /// The group's newest thumbed-down answer, which the example points to.
+    pub conversation_id: String,
+    pub message_id: String,
 }
 
 /// One write, as sent by a single endpoint or as one event of a batch.
@@ -308,6 +324,26 @@ pub trait Store: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<GoldenExample>, StoreError>;
     async fn delete_golden(&self, scope: &Scope, id: &Uuid) -> Result<(), StoreError>;
+
+    /// For knowledge gaps, in one read: the most recent current thumbs-down of
+    /// `[from, to)` (at most `limit`, newest first), each with the user
+    /// question before the rated answer, and the gaps already answered.
+    async fn knowledge_gap_facts(
+        &self,
+        scope: &Scope,
+        bot: Option<&Uuid>,
+        from: Timestamp,
+        to: Timestamp,
+        limit: i64,
+    ) -> Result<GapFacts, StoreError>;
+    /// Keeps the answer to a knowledge gap as a golden example (origin
+    /// `knowledge_gap`); a gap already answered is a conflict.
+    async fn answer_knowledge_gap(
+        &self,
+        scope: &Scope,
+        answer: GapAnswerInput,
+        now: Timestamp,
+    ) -> Result<GoldenExample, StoreError>;
 
     /// The secret that signs feedback tokens, made on first use and shared by every instance.
     async fn signing_secret(&self) -> Result<String, StoreError>;

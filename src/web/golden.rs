@@ -66,7 +66,7 @@ pub async fn page(
             }
         }
         @if examples.items.is_empty() {
-            p.empty data-testid="golden-empty" { "No golden examples yet. Approve feedback in the review queue to make some." }
+            p.empty data-testid="golden-empty" { "No golden examples yet. Approve feedback in the review queue, or answer a knowledge gap, to make some." }
         } @else {
             div.table-wrap {
                 table.list #golden-table data-testid="golden-table" {
@@ -88,7 +88,9 @@ pub async fn page(
                                 td data-label="Question" { (question.unwrap_or("—")) }
                                 td data-label="Ideal answer" { (e.ideal_response) }
                                 td data-label="From" {
-                                    @if e.feedback_type == FeedbackType::Positive { span.badge.good { "thumbs up" } } @else { span.badge.bad { "correction" } }
+                                    @if e.origin == "knowledge_gap" {
+                                        a.badge href="/gaps" data-testid="golden-from-gap" { "knowledge gap" }
+                                    } @else if e.feedback_type == FeedbackType::Positive { span.badge.good { "thumbs up" } } @else { span.badge.bad { "correction" } }
                                     " " a.small href={ "/inbox/" (enc(&e.conversation_id)) } { "conversation" }
                                 }
                                 td data-label="Bot" { (bot_name(&bots, e.bot_id.as_str())) }

@@ -12,14 +12,16 @@ pub enum Section {
     Overview,
     Inbox,
     Review,
+    Gaps,
     Golden,
     Settings,
 }
 
-const NAV: [(Section, &str, &str); 5] = [
+const NAV: [(Section, &str, &str); 6] = [
     (Section::Overview, "/", "Overview"),
     (Section::Inbox, "/inbox", "Inbox"),
     (Section::Review, "/review", "Review"),
+    (Section::Gaps, "/gaps", "Knowledge gaps"),
     (Section::Golden, "/golden", "Golden examples"),
     (Section::Settings, "/settings", "Settings"),
 ];

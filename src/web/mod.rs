@@ -15,6 +15,7 @@
 mod chart;
 pub mod demo;
 mod error;
+mod gaps;
 mod golden;
 mod inbox;
 mod layout;
@@ -56,6 +57,8 @@ fn pages() -> Router<AppState> {
         .route("/inbox/{id}", get(inbox::transcript))
         .route("/review", get(review::page))
         .route("/review/{id}", get(back_to("/review")).post(review::decide))
+        .route("/gaps", get(gaps::page))
+        .route("/gaps/{id}/answer", get(back_to("/gaps")).post(gaps::answer))
         .route("/golden", get(golden::page))
         .route("/golden/export", get(golden::export))
         .route("/golden/{id}/delete", get(back_to("/golden")).post(golden::delete))

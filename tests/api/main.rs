@@ -13,6 +13,7 @@ mod compat;
 mod conversations;
 mod errors;
 mod feedback;
+mod gaps;
 mod inbox;
 mod ingest;
 mod keys;

@@ -50,6 +50,7 @@ const scenes = {
     },
   },
   review: { path: '/review', signIn: true },
+  gaps: { path: '/gaps', signIn: true },
   golden: { path: '/golden', signIn: true },
   settings: { path: '/settings', signIn: true },
   login: { path: '/login' },

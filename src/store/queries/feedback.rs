@@ -184,10 +184,10 @@ async fn withdraw_golden(c: &mut impl Conn, f: &Feedback) -> Result<(), StoreErr
     Ok(())
 }
 
-const GOLDEN_COLUMNS: &str = "id, bot_id, feedback_id, conversation_id, message_id, feedback_type, origin, prompt, \
-     ideal_response, created_at, seq";
+pub(super) const GOLDEN_COLUMNS: &str = "id, bot_id, feedback_id, conversation_id, message_id, feedback_type, origin, \
+     prompt, ideal_response, created_at, seq, gap_id";
 
-fn golden_from(row: &Row) -> Result<GoldenExample, StoreError> {
+pub(super) fn golden_from(row: &Row) -> Result<GoldenExample, StoreError> {
     let t: String = row.get(5)?;
     let prompt: String = row.get(7)?;
     Ok(GoldenExample {
@@ -201,6 +201,7 @@ fn golden_from(row: &Row) -> Result<GoldenExample, StoreError> {
         messages: serde_json::from_str(&prompt).unwrap_or_default(),
         ideal_response: row.get(8)?,
         created_at: row.get(9)?,
+        recommendation_id: row.get(11)?,
     })
 }
 

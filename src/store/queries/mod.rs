@@ -8,6 +8,7 @@
 mod analytics;
 mod conversations;
 mod feedback;
+mod gaps;
 mod ratings;
 mod rollups;
 mod settings;
@@ -17,7 +18,7 @@ use conversations::*;
 use tenancy::*;
 
 use super::{
-    Applied, Command, ConversationRow, MessageInContext, Store, StoreError, Transcript,
+    Applied, Command, ConversationRow, GapAnswerInput, MessageInContext, Store, StoreError, Transcript,
     sql::{Conn, Engine, Work},
 };
 use crate::{
@@ -31,6 +32,7 @@ use crate::{
             BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackType,
             ReviewBody,
         },
+        gaps::GapFacts,
         golden::GoldenExample,
         ids::{ClientId, Uuid},
         page::{Cursor, Page, PageRequest},
@@ -491,6 +493,30 @@ impl<E: Engine> Store for SqlStore<E> {
     async fn delete_golden(&self, scope: &Scope, id: &Uuid) -> Result<(), StoreError> {
         let (scope, id) = (scope.clone(), id.clone());
         self.write(move |c| Box::pin(async move { feedback::delete_golden(c, &scope, &id).await })).await
+    }
+
+    async fn knowledge_gap_facts(
+        &self,
+        scope: &Scope,
+        bot: Option<&Uuid>,
+        from: Timestamp,
+        to: Timestamp,
+        limit: i64,
+    ) -> Result<GapFacts, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.cloned());
+        self.engine
+            .read(move |c| Box::pin(async move { gaps::gap_facts(c, &scope, bot.as_ref(), from, to, limit).await }))
+            .await
+    }
+
+    async fn answer_knowledge_gap(
+        &self,
+        scope: &Scope,
+        answer: GapAnswerInput,
+        now: Timestamp,
+    ) -> Result<GoldenExample, StoreError> {
+        let scope = scope.clone();
+        self.write(move |c| Box::pin(async move { gaps::answer_gap(c, &scope, &answer, now).await })).await
     }
 
     async fn signing_secret(&self) -> Result<String, StoreError> {

@@ -17,12 +17,13 @@ use crate::{
         account::{Bot, DEFAULT_ACCOUNT_ID},
         conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
         feedback::{BotSettingsPatch, FeedbackFilter, FeedbackStatus, FeedbackType, ReviewAction, ReviewBody, Source},
+        gaps,
         ids::{ClientId, Uuid},
         page::PageRequest,
         rating::{PromptCopy, QuestionCode, RatingConfigPatch},
         vote::Direction,
     },
-    store::{Command, CsatInput, FeedbackInput, Store, StoreError, VoteInput},
+    store::{Command, CsatInput, FeedbackInput, GapAnswerInput, Store, StoreError, VoteInput},
 };
 
 /// How much to generate.
@@ -73,13 +74,30 @@ const SHOP_CODES: [&str; 2] = ["HELPFUL_THUMBS", "SATISFACTION_STARS"];
 const VARIANT_B_LIFT: f64 = 0.14;
 
 /// Questions no entry answers: they get the fallback answer, and thumbs down.
+/// Each is asked in several ways, so the knowledge gaps page groups the
+/// paraphrases (one draw picks a phrasing, as it once picked a question).
 const UNANSWERED: &[&str] = &[
     "Do you sell gift cards?",
+    "Can I buy a gift card?",
+    "do you have gift cards",
     "Can I pick up my order in your Lyon store?",
+    "Can I collect my order from the Lyon store?",
+    "Can I pick up my order from your store in Lyon?",
     "Is the Alpine parka waterproof enough for skiing?",
+    "is the alpine parka waterproof?",
     "Do you have a loyalty programme?",
+    "Is there a loyalty programme?",
     "Can I change the colour of an order that already shipped?",
+    "My order already shipped, can I still change the colour?",
 ];
+
+/// The answer the demo's admin already wrote for one knowledge gap, so the
+/// page shows an answered group next to the open ones.
+const GAP_ANSWER: (&str, &str) = (
+    "Do you sell gift cards?",
+    "Yes: gift cards from €20 to €200 are on the Gift cards page and arrive by email within minutes. They are \
+     valid for two years, online and in our stores.",
+);
 
 async fn key(store: &Arc<dyn Store>, role: Role, name: &str, bot: Option<&Uuid>) -> Result<String, StoreError> {
     let now = Timestamp::now();
@@ -126,6 +144,7 @@ pub async fn generate(store: &Arc<dyn Store>, options: &DemoOptions, now: Timest
         }
     }
     let reviewed = review(store, &scope, &bots[0].bot.id, &mut rng, now).await?;
+    answer_a_gap(store, &scope, &bots[0].bot.id, now).await?;
 
     let first = bots[0].bot.id.clone();
     Ok(DemoData {
@@ -418,6 +437,27 @@ async fn review(
     Ok(reviewed)
 }
 
+/// Answers the knowledge gap of [`GAP_ANSWER`]'s question, as an admin would
+/// from the page, if the generated data has it among the last 30 days' gaps.
+async fn answer_a_gap(store: &Arc<dyn Store>, scope: &Scope, bot: &Uuid, now: Timestamp) -> Result<(), StoreError> {
+    let from = Timestamp(now.0 - 30 * 86_400_000);
+    let facts = store.knowledge_gap_facts(scope, Some(bot), from, Timestamp(now.0 + 1), gaps::MAX_ROWS).await?;
+    let (question, answer) = GAP_ANSWER;
+    let found = gaps::group(facts.questions, &facts.answers).into_iter().find(|g| gaps::alike(&g.question, question));
+    let Some(gap) = found else { return Ok(()) };
+    let Some(newest) = gap.examples.first() else { return Ok(()) };
+    let input = GapAnswerInput {
+        gap_id: gap.id.clone(),
+        bot_id: gap.bot_id.clone(),
+        question: gap.question.clone(),
+        answer: answer.to_owned(),
+        conversation_id: newest.conversation_id.clone(),
+        message_id: newest.message_id.clone(),
+    };
+    store.answer_knowledge_gap(scope, input, now).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,6 +467,24 @@ mod tests {
         assert_eq!(lower_first("Can I pay with PayPal?"), "can I pay with PayPal?");
         assert_eq!(lower_first("I forgot my password."), "I forgot my password.");
         assert_eq!(lower_first("VPN says authentication failed."), "VPN says authentication failed.");
+    }
+
+    #[test]
+    fn unanswered_questions_come_in_paraphrases_the_gaps_group() {
+        // Three phrasings a topic, in order: alike within a topic, apart across.
+        for (i, a) in UNANSWERED.iter().enumerate() {
+            for (j, b) in UNANSWERED.iter().enumerate() {
+                let same_topic = topic_of(i) == topic_of(j);
+                assert_eq!(gaps::alike(a, b), same_topic, "{a} / {b}");
+            }
+        }
+        assert!(gaps::alike(GAP_ANSWER.0, UNANSWERED[0]));
+    }
+
+    /// The topic of the `i`-th unanswered question: phrasings come in threes
+    /// but the last two topics have two.
+    fn topic_of(i: usize) -> usize {
+        [0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 4, 4][i]
     }
 
     #[test]
