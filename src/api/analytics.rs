@@ -73,7 +73,15 @@ async fn get_overview(
     let (previous_from, _) = period.previous();
     let facts = state
         .store
-        .overview_facts(&principal.scope(), &filters, previous_from, period.from, period.to, period.grouping(), Counting::Rollups)
+        .overview_facts(
+            &principal.scope(),
+            &filters,
+            previous_from,
+            period.from,
+            period.to,
+            period.grouping(),
+            Counting::Rollups,
+        )
         .await?;
     Ok(Json(overview(&period, &facts)))
 }

@@ -848,7 +848,8 @@ mod tests {
         // The change to summer time on 31 March: days of 23 hours, so hours.
         let spring = Period::parse(Some("2024-03-30"), Some("2024-04-02"), Some("Europe/Paris"), Timestamp(0)).unwrap();
         assert_eq!(spring.grouping(), Grouping { size: 3_600_000, offset: 0 });
-        let kathmandu = Period::parse(Some("2024-06-01"), Some("2024-06-03"), Some("Asia/Kathmandu"), Timestamp(0)).unwrap();
+        let kathmandu =
+            Period::parse(Some("2024-06-01"), Some("2024-06-03"), Some("Asia/Kathmandu"), Timestamp(0)).unwrap();
         assert_eq!(kathmandu.grouping().size, 86_400_000, "a fixed +05:45 still cuts whole days");
         let odd = Period::parse(Some("2024-06-01T10:07:00Z"), Some("2024-06-03"), None, Timestamp(0)).unwrap();
         assert_eq!(odd.grouping(), Grouping::BUCKETS);

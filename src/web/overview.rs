@@ -61,7 +61,15 @@ pub async fn page(
     let (previous_from, _) = period.previous();
     let facts = state
         .store
-        .overview_facts(&session.principal.scope(), &filters, previous_from, period.from, period.to, period.grouping(), Counting::Rollups)
+        .overview_facts(
+            &session.principal.scope(),
+            &filters,
+            previous_from,
+            period.from,
+            period.to,
+            period.grouping(),
+            Counting::Rollups,
+        )
         .await?;
     let o = overview(&period, &facts);
     let bots = bots(&state, &session).await?;
