@@ -6,6 +6,7 @@
 #
 # Workloads: feedback upvote ingest overview inbox export (default: all).
 # DURATION (default 15s), CONNECTIONS (64) and THREADS (2) tune wrk;
+# EXPORT_DAYS=N limits the export workload to the last N days;
 # PLAUDIT_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
 # is the PostgreSQL server, used in a schema of its own.
 set -euo pipefail
@@ -65,11 +66,16 @@ echo "|---|---|---|---|---|"
 for w in $workloads; do
   reset_peak
   if [ "$w" = export ]; then
-    out=$(curl -s -o /dev/null -w '%{time_total} %{size_download}' -H "Authorization: Bearer $BENCH_KEY" \
-      "http://127.0.0.1:$port/v1/exports/conversations?format=jsonl")
-    secs=${out% *}
-    rate=$(awk -v n="$BENCH_CONVERSATIONS" -v s="$secs" 'BEGIN { printf "%.0f conversations/s", n / s }')
-    echo "| export ($BENCH_CONVERSATIONS conversations, ${out#* } bytes) | $rate | - | - | $(peak_mb) MB |"
+    # EXPORT_DAYS=N exports only the conversations of the last N days.
+    query="format=jsonl"
+    [ -n "${EXPORT_DAYS:-}" ] && query="$query&from=$(date -u -d "$EXPORT_DAYS days ago" +%Y-%m-%d)"
+    start=$(date +%s.%N)
+    stats=$(curl -s -H "Authorization: Bearer $BENCH_KEY" "http://127.0.0.1:$port/v1/exports/conversations?$query" \
+      | wc -lc)
+    secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    set -- $stats
+    rate=$(awk -v n="$1" -v s="$secs" 'BEGIN { printf "%.0f conversations/s", n / s }')
+    echo "| export ($1 conversations, $2 bytes, ${secs%.*} s) | $rate | - | - | $(peak_mb) MB |"
     continue
   fi
   result=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "bench/wrk/$w.lua" "http://127.0.0.1:$port")

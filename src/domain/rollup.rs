@@ -39,6 +39,28 @@ pub fn bucket_of(at: i64) -> i64 {
     at / BUCKET_MS * BUCKET_MS
 }
 
+/// An hour and a day (of UTC), the longer spans the coarse grains are also
+/// counted in.
+pub const HOUR_MS: i64 = 3_600_000;
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The spans every grain is counted in (the dimension grain in the first only).
+const SPANS: [i64; 3] = [BUCKET_MS, HOUR_MS, DAY_MS];
+
+/// The longest span a read of `[from, to)` summed by `grouping` can use: one
+/// that divides both bounds and the grouping's spans. Only the bot grain
+/// keeps the longer spans.
+pub fn span_for(grain: Grain, from: i64, to: i64, grouping: Option<super::analytics::Grouping>) -> i64 {
+    if grain == Grain::Dimensions {
+        return BUCKET_MS;
+    }
+    let fits = |span: i64| {
+        let on_edge = |t: i64| t == i64::MAX || t.rem_euclid(span) == 0;
+        on_edge(from) && on_edge(to) && grouping.is_none_or(|g| g.size % span == 0 && g.offset % span == 0)
+    };
+    SPANS.into_iter().rev().find(|s| fits(*s)).unwrap_or(BUCKET_MS)
+}
+
 /// Whether `[from, to)` is made of whole buckets, so that the rollups count
 /// it exactly.
 pub fn whole_buckets(from: i64, to: i64) -> bool {
@@ -143,6 +165,7 @@ pub struct ThumbKey {
     pub variant: String,
     pub topic: String,
     pub has_reason: i64,
+    pub span: i64,
     pub bucket: i64,
 }
 
@@ -153,6 +176,7 @@ pub struct SignalKey {
     pub bot_id: String,
     pub variant: String,
     pub question_code: String,
+    pub span: i64,
     pub bucket: i64,
 }
 
@@ -175,9 +199,14 @@ fn add<K: Ord, const N: usize>(map: &mut BTreeMap<K, [i64; N]>, key: K, amounts:
     }
 }
 
-/// The bot and variant parts of the three grains a signal adds to.
-fn grains(bot_id: &str, variant: Option<&str>) -> [(String, String); 3] {
-    [(ANY.into(), ANY.into()), (bot_id.into(), ANY.into()), (bot_id.into(), key_part(variant))]
+/// The bot and variant parts of the three grains a signal adds to, with the
+/// spans each is counted in.
+fn grains(bot_id: &str, variant: Option<&str>) -> [(String, String, &'static [i64]); 3] {
+    [
+        (ANY.into(), ANY.into(), &SPANS),
+        (bot_id.into(), ANY.into(), &SPANS),
+        (bot_id.into(), key_part(variant), &SPANS[..1]),
+    ]
 }
 
 impl Rows {
@@ -187,37 +216,44 @@ impl Rows {
         for t in &c.thumbs {
             let amounts = if t.positive { [1, 0] } else { [0, 1] };
             add(&mut rows.conversations, t.conversation_id.clone(), amounts, 1);
-            for (i, (bot_id, variant)) in grains(&t.bot_id, t.variant.as_deref()).into_iter().enumerate() {
+            for (i, (bot_id, variant, spans)) in grains(&t.bot_id, t.variant.as_deref()).into_iter().enumerate() {
                 let fine = i == 2;
-                let key = ThumbKey {
-                    bot_id,
-                    variant,
-                    topic: if fine { key_part(t.topic.as_deref()) } else { ANY.into() },
-                    has_reason: if fine { i64::from(t.has_reason) } else { ANY_REASON },
-                    bucket: bucket_of(t.at),
-                };
-                add(&mut rows.thumbs, key, amounts, 1);
+                for &span in spans {
+                    let key = ThumbKey {
+                        bot_id: bot_id.clone(),
+                        variant: variant.clone(),
+                        topic: if fine { key_part(t.topic.as_deref()) } else { ANY.into() },
+                        has_reason: if fine { i64::from(t.has_reason) } else { ANY_REASON },
+                        span,
+                        bucket: t.at / span * span,
+                    };
+                    add(&mut rows.thumbs, key, amounts, 1);
+                }
             }
         }
+        let signal = |bot_id: &String, variant: &String, code: &str, span: i64, at: i64| SignalKey {
+            bot_id: bot_id.clone(),
+            variant: variant.clone(),
+            question_code: code.to_owned(),
+            span,
+            bucket: at / span * span,
+        };
         for v in &c.votes {
             let amounts = if v.up { [1, 0, v.value] } else { [0, 1, v.value] };
-            for (bot_id, variant) in grains(&v.bot_id, v.variant.as_deref()) {
-                add(
-                    &mut rows.votes,
-                    SignalKey { bot_id, variant, question_code: String::new(), bucket: bucket_of(v.at) },
-                    amounts,
-                    1,
-                );
+            for (bot_id, variant, spans) in grains(&v.bot_id, v.variant.as_deref()) {
+                for &span in spans {
+                    add(&mut rows.votes, signal(&bot_id, &variant, "", span, v.at), amounts, 1);
+                }
             }
         }
         // Each answer counts for its question at its own time; each
         // conversation's answers count once together, at its latest answer.
         let mut ratings: BTreeMap<&str, (&AnswerFact, i64, i64, i64)> = BTreeMap::new();
         for a in &c.answers {
-            for (bot_id, variant) in grains(&a.bot_id, a.variant.as_deref()) {
-                let key =
-                    SignalKey { bot_id, variant, question_code: a.question_code.clone(), bucket: bucket_of(a.at) };
-                add(&mut rows.csat, key, [a.score, 1], 1);
+            for (bot_id, variant, spans) in grains(&a.bot_id, a.variant.as_deref()) {
+                for &span in spans {
+                    add(&mut rows.csat, signal(&bot_id, &variant, &a.question_code, span, a.at), [a.score, 1], 1);
+                }
             }
             let r = ratings.entry(&a.conversation_id).or_insert((a, 0, 0, i64::MIN));
             r.1 += a.score;
@@ -225,9 +261,10 @@ impl Rows {
             r.3 = r.3.max(a.at);
         }
         for (a, sum, n, latest) in ratings.into_values() {
-            for (bot_id, variant) in grains(&a.bot_id, a.variant.as_deref()) {
-                let key = SignalKey { bot_id, variant, question_code: String::new(), bucket: bucket_of(latest) };
-                add(&mut rows.csat, key, [rating_micros(sum, n), 1], 1);
+            for (bot_id, variant, spans) in grains(&a.bot_id, a.variant.as_deref()) {
+                for &span in spans {
+                    add(&mut rows.csat, signal(&bot_id, &variant, "", span, latest), [rating_micros(sum, n), 1], 1);
+                }
             }
         }
         rows
@@ -292,10 +329,16 @@ mod tests {
         let keys: Vec<_> = rows
             .thumbs
             .keys()
-            .map(|k| (k.bot_id.as_str(), k.variant.as_str(), k.topic.as_str(), k.has_reason))
+            .filter(|k| k.span == BUCKET_MS)
+            .map(|k| (k.bot_id.as_str(), k.variant.as_str(), k.topic.as_str(), k.has_reason, k.bucket))
             .collect();
-        assert_eq!(keys, [("*", "*", "*", -1), ("b", "*", "*", -1), ("b", "=A", "-", 0)]);
-        assert!(rows.thumbs.keys().all(|k| k.bucket == BUCKET_MS));
+        assert_eq!(
+            keys,
+            [("*", "*", "*", -1, BUCKET_MS), ("b", "*", "*", -1, BUCKET_MS), ("b", "=A", "-", 0, BUCKET_MS)]
+        );
+        // The two coarse grains are also counted by the hour and the day.
+        let longer: Vec<_> = rows.thumbs.keys().filter(|k| k.span != BUCKET_MS).map(|k| (k.span, k.bucket)).collect();
+        assert_eq!(longer, [(HOUR_MS, 0), (DAY_MS, 0), (HOUR_MS, 0), (DAY_MS, 0)]);
         assert!(rows.thumbs.values().all(|v| *v == [1, 0]));
     }
 
@@ -306,9 +349,15 @@ mod tests {
         let delta = after.minus(&before);
         // Same bucket: the coarse rows move one from up to down; the fine
         // rows differ by has_reason, so one loses and one gains.
-        assert_eq!(delta.thumbs.len(), 4);
-        let coarse = &delta.thumbs
-            [&ThumbKey { bot_id: "*".into(), variant: "*".into(), topic: "*".into(), has_reason: -1, bucket: 0 }];
+        assert_eq!(delta.thumbs.len(), 8, "two fine rows, and three spans of two coarse grains");
+        let coarse = &delta.thumbs[&ThumbKey {
+            bot_id: "*".into(),
+            variant: "*".into(),
+            topic: "*".into(),
+            has_reason: -1,
+            span: BUCKET_MS,
+            bucket: 0,
+        }];
         assert_eq!(*coarse, [-1, 1]);
         let same = Rows::of(&Contribution { thumbs: vec![thumb(true, 0)], ..Contribution::default() });
         assert!(same.minus(&before).is_empty());
@@ -332,11 +381,17 @@ mod tests {
             bot_id: "*".into(),
             variant: "*".into(),
             question_code: String::new(),
+            span: BUCKET_MS,
             bucket: 2 * BUCKET_MS,
         }];
         assert_eq!(*rating, [4_500_000, 1]);
-        let helpful = &rows.csat
-            [&SignalKey { bot_id: "b".into(), variant: "-".into(), question_code: "HELPFUL_THUMBS".into(), bucket: 0 }];
+        let helpful = &rows.csat[&SignalKey {
+            bot_id: "b".into(),
+            variant: "-".into(),
+            question_code: "HELPFUL_THUMBS".into(),
+            span: BUCKET_MS,
+            bucket: 0,
+        }];
         assert_eq!(*helpful, [5, 1]);
     }
 
@@ -353,6 +408,18 @@ mod tests {
         assert_eq!(key_part(Some("*")), "=*");
         assert_eq!(from_key_part("=*"), Some("*".into()));
         assert_eq!(from_key_part("-"), None);
+    }
+
+    #[test]
+    fn reads_take_the_longest_span_that_fits() {
+        use super::super::analytics::Grouping;
+        let day = Grouping { size: DAY_MS, offset: 0 };
+        assert_eq!(span_for(Grain::Bot, 0, 10 * DAY_MS, Some(day)), DAY_MS);
+        assert_eq!(span_for(Grain::Bot, 0, 10 * DAY_MS, Some(Grouping { size: DAY_MS, offset: 2 * HOUR_MS })), HOUR_MS);
+        assert_eq!(span_for(Grain::Bot, HOUR_MS, 10 * DAY_MS, Some(day)), HOUR_MS, "a bound inside a day");
+        assert_eq!(span_for(Grain::Bot, 0, DAY_MS, Some(Grouping::BUCKETS)), BUCKET_MS);
+        assert_eq!(span_for(Grain::Bot, 0, DAY_MS, None), DAY_MS);
+        assert_eq!(span_for(Grain::Dimensions, 0, DAY_MS, None), BUCKET_MS);
     }
 
     #[test]

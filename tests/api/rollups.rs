@@ -198,8 +198,14 @@ async fn check_rollups(app: &TestApp, bots: &[String]) {
     let mut thumbs_seen = 0;
     for scope in &scopes {
         for f in &filters {
-            // Buckets, and whole days in a zone two hours ahead of UTC.
-            for grouping in [Grouping::BUCKETS, Grouping { size: 86_400_000, offset: 7_200_000 }] {
+            // Buckets; days of UTC (read from the daily rows); days of a zone
+            // two hours ahead (read from the hourly rows).
+            let groupings = [
+                Grouping::BUCKETS,
+                Grouping { size: 86_400_000, offset: 0 },
+                Grouping { size: 86_400_000, offset: 7_200_000 },
+            ];
+            for grouping in groupings {
                 let count = |counting| app.store.overview_facts(scope, f, previous_from, from, to, grouping, counting);
                 let rolled = count(Counting::Rollups).await.unwrap().normalized();
                 let direct = count(Counting::Direct).await.unwrap().normalized();

@@ -14,7 +14,10 @@ use crate::{
         feedback::FeedbackType,
         page::{Cursor, Page, PageRequest},
         rating::QuestionCode,
-        rollup::{ANY, Counting, Grain, bucket_of, from_key_part, key_part, rating_micros, signal_grain, thumb_grain},
+        rollup::{
+            ANY, Counting, Grain, bucket_of, from_key_part, key_part, rating_micros, signal_grain, span_for,
+            thumb_grain,
+        },
     },
     params,
     store::{
@@ -131,6 +134,7 @@ fn rollup_bot(scope: &Scope, f: &Filters) -> Option<Option<String>> {
 /// rows of every bot (`per_bot`) or of the one bot or all together; at the
 /// dimension grain the finest rows, filtered. `thumbs` tables also have a
 /// topic and a reason dimension.
+#[allow(clippy::too_many_arguments)]
 fn rollup_where(
     bot: Option<String>,
     f: &Filters,
@@ -138,6 +142,7 @@ fn rollup_where(
     per_bot: bool,
     thumbs: bool,
     (from, to): (Timestamp, Timestamp),
+    grouping: Option<Grouping>,
     params: &mut Vec<Value>,
 ) -> String {
     let mut sql = String::from("account_id = $1");
@@ -175,6 +180,7 @@ fn rollup_where(
             }
         }
     }
+    push(&mut sql, "span =", span_for(grain, from.0, to.0, grouping).into());
     push(&mut sql, "bucket >=", from.into());
     push(&mut sql, "bucket <", to.into());
     sql
@@ -193,7 +199,7 @@ pub(super) async fn thumbs_by_bucket(
         (Counting::Rollups, Some(grain)) => {
             let Some(bot) = rollup_bot(scope, f) else { return Ok(Vec::new()) };
             let mut params = params![&scope.account_id].to_vec();
-            let w = rollup_where(bot, f, grain, false, true, (from, to), &mut params);
+            let w = rollup_where(bot, f, grain, false, true, (from, to), Some(grouping), &mut params);
             c.query(
                 &format!(
                     "SELECT {g}, CAST(SUM(up) AS BIGINT), CAST(SUM(down) AS BIGINT)
@@ -236,7 +242,7 @@ pub(super) async fn ratings(
     if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
         let Some(bot) = rollup_bot(scope, f) else { return Ok(Vec::new()) };
         let mut params = params![&scope.account_id].to_vec();
-        let w = rollup_where(bot, f, grain, false, false, (from, to), &mut params);
+        let w = rollup_where(bot, f, grain, false, false, (from, to), Some(grouping), &mut params);
         let rows = c
             .query(
                 &format!(
@@ -289,7 +295,7 @@ pub(super) async fn questions(
     let rows = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
         let Some(bot) = rollup_bot(scope, f) else { return Ok(Vec::new()) };
         let mut params = params![&scope.account_id].to_vec();
-        let w = rollup_where(bot, f, grain, false, false, (from, to), &mut params);
+        let w = rollup_where(bot, f, grain, false, false, (from, to), None, &mut params);
         c.query(
             &format!(
                 "SELECT question_code, CAST(SUM(total) AS BIGINT), CAST(SUM(count) AS BIGINT)
@@ -323,7 +329,7 @@ pub(super) async fn vote_totals(
     let row = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
         let Some(bot) = rollup_bot(scope, f) else { return Ok(VoteTotals::default()) };
         let mut params = params![&scope.account_id].to_vec();
-        let w = rollup_where(bot, f, grain, false, false, (from, to), &mut params);
+        let w = rollup_where(bot, f, grain, false, false, (from, to), None, &mut params);
         c.query_opt(
             &format!(
                 "SELECT CAST(COALESCE(SUM(up), 0) AS BIGINT), CAST(COALESCE(SUM(down), 0) AS BIGINT),
@@ -368,7 +374,7 @@ pub(super) async fn compare_groups(
             GroupBy::Topic => (Grain::Dimensions, "topic"),
         };
         let mut params = params![&scope.account_id].to_vec();
-        let w = rollup_where(bot, f, grain, true, true, (from, to), &mut params);
+        let w = rollup_where(bot, f, grain, true, true, (from, to), None, &mut params);
         let rows = c
             .query(
                 &format!(

@@ -160,13 +160,13 @@ pub(super) async fn add(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Res
         .thumbs
         .iter()
         .map(|(k, [up, down])| {
-            params![account_id, &k.bot_id, &k.variant, &k.topic, k.has_reason, k.bucket, *up, *down].to_vec()
+            params![account_id, &k.bot_id, &k.variant, &k.topic, k.has_reason, k.span, k.bucket, *up, *down].to_vec()
         })
         .collect();
     upsert(
         c,
-        "thumb_rollup (account_id, bot_id, variant, topic, has_reason, bucket, up, down)",
-        "(account_id, bot_id, variant, topic, has_reason, bucket)",
+        "thumb_rollup (account_id, bot_id, variant, topic, has_reason, span, bucket, up, down)",
+        "(account_id, bot_id, variant, topic, has_reason, span, bucket)",
         "up = thumb_rollup.up + excluded.up, down = thumb_rollup.down + excluded.down",
         thumbs,
     )
@@ -174,12 +174,14 @@ pub(super) async fn add(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Res
     let votes: Vec<Vec<Value>> = rows
         .votes
         .iter()
-        .map(|(k, [up, down, value])| params![account_id, &k.bot_id, &k.variant, k.bucket, *up, *down, *value].to_vec())
+        .map(|(k, [up, down, value])| {
+            params![account_id, &k.bot_id, &k.variant, k.span, k.bucket, *up, *down, *value].to_vec()
+        })
         .collect();
     upsert(
         c,
-        "vote_rollup (account_id, bot_id, variant, bucket, up, down, value_sum)",
-        "(account_id, bot_id, variant, bucket)",
+        "vote_rollup (account_id, bot_id, variant, span, bucket, up, down, value_sum)",
+        "(account_id, bot_id, variant, span, bucket)",
         "up = vote_rollup.up + excluded.up, down = vote_rollup.down + excluded.down,
          value_sum = vote_rollup.value_sum + excluded.value_sum",
         votes,
@@ -189,13 +191,13 @@ pub(super) async fn add(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Res
         .csat
         .iter()
         .map(|(k, [total, count])| {
-            params![account_id, &k.bot_id, &k.variant, &k.question_code, k.bucket, *total, *count].to_vec()
+            params![account_id, &k.bot_id, &k.variant, &k.question_code, k.span, k.bucket, *total, *count].to_vec()
         })
         .collect();
     upsert(
         c,
-        "csat_rollup (account_id, bot_id, variant, question_code, bucket, total, count)",
-        "(account_id, bot_id, variant, question_code, bucket)",
+        "csat_rollup (account_id, bot_id, variant, question_code, span, bucket, total, count)",
+        "(account_id, bot_id, variant, question_code, span, bucket)",
         "total = csat_rollup.total + excluded.total, count = csat_rollup.count + excluded.count",
         csat,
     )
