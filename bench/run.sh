@@ -6,7 +6,7 @@
 #
 # Workloads: feedback upvote ingest overview inbox export (default: all).
 # DURATION (default 15s), CONNECTIONS (64) and THREADS (2) tune wrk;
-# EXPORT_DAYS=N limits the export workload to the last N days;
+# EXPORT_DAYS=N limits the export workload to the N days before today;
 # PLAUDIT_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
 # is the PostgreSQL server, used in a schema of its own.
 set -euo pipefail
@@ -66,9 +66,10 @@ echo "|---|---|---|---|---|"
 for w in $workloads; do
   reset_peak
   if [ "$w" = export ]; then
-    # EXPORT_DAYS=N exports only the conversations of the last N days.
+    # EXPORT_DAYS=N exports only the conversations of the N days before
+    # today (today's hold those the ingest workload wrote, 500 events each).
     query="format=jsonl"
-    [ -n "${EXPORT_DAYS:-}" ] && query="$query&from=$(date -u -d "$EXPORT_DAYS days ago" +%Y-%m-%d)"
+    [ -n "${EXPORT_DAYS:-}" ] && query="$query&from=$(date -u -d "$EXPORT_DAYS days ago" +%Y-%m-%d)&to=$(date -u +%Y-%m-%d)"
     start=$(date +%s.%N)
     stats=$(curl -s -H "Authorization: Bearer $BENCH_KEY" "http://127.0.0.1:$port/v1/exports/conversations?$query" \
       | wc -lc)

@@ -8,12 +8,17 @@
 //! report rule violations without writing anything (see `Engine::write`),
 //! and a unit that truly fails rolls its whole group back. Readers use a
 //! small pool of their own connections; in WAL mode they never wait on the
-//! writer.
+//! writer. Checkpoints (copying the WAL back into the database file, with its
+//! own `fsync`) run on a thread and connection of their own, so that a large
+//! database's checkpoint never stalls the commits queued behind it.
 
 use std::{
     panic::AssertUnwindSafe,
     path::PathBuf,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -172,6 +177,8 @@ type Job = Box<dyn FnOnce(Option<&mut SqliteConn>) -> (bool, Reply) + Send>;
 /// The SQLite engine: a writer thread and a pool of readers.
 pub struct SqliteEngine {
     jobs: mpsc::UnboundedSender<Job>,
+    /// Tells the checkpoint thread to stop.
+    closing: Arc<AtomicBool>,
     readers: Arc<Mutex<Vec<SqliteConn>>>,
     permits: Arc<Semaphore>,
     opts: SqliteOptions,
@@ -181,17 +188,57 @@ impl SqliteEngine {
     /// Opens the file (creating it), switches it to WAL and starts the writer.
     pub fn open(opts: SqliteOptions) -> Result<Self, StoreError> {
         let writer = SqliteConn::open(&opts, false)?;
+        // The writer never checkpoints; the checkpoint thread does.
+        writer.conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_err)?;
+        let checkpointer = SqliteConn::open(&opts, false)?;
         let (jobs, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("plaudit-sqlite-writer".into())
             .spawn(move || writer_loop(writer, rx))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
+        let closing = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&closing);
+        std::thread::Builder::new()
+            .name("plaudit-sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(&checkpointer, &stop))
+            .map_err(|e| StoreError::Other(format!("cannot start the SQLite checkpointer: {e}")))?;
         Ok(Self {
             jobs,
+            closing,
             readers: Arc::new(Mutex::new(Vec::new())),
             permits: Arc::new(Semaphore::new(opts.readers.max(1))),
             opts,
         })
+    }
+}
+
+impl Drop for SqliteEngine {
+    fn drop(&mut self) {
+        self.closing.store(true, Ordering::Relaxed);
+    }
+}
+
+/// WAL frames (pages) past which a checkpoint also waits for the writer and
+/// readers to let go, so that the WAL cannot grow without end: about 64 MB.
+const WAL_FRAMES_BOUND: i64 = 16_000;
+
+/// Copies committed pages from the WAL into the database file a few times a
+/// second without blocking anyone (`PASSIVE`); when the WAL has grown past
+/// [`WAL_FRAMES_BOUND`] it also restarts it (`RESTART`, which waits for the
+/// current transaction, within the busy timeout).
+fn checkpoint_loop(conn: &SqliteConn, closing: &AtomicBool) {
+    while !closing.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(200));
+        let frames =
+            conn.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "a WAL checkpoint failed; the next one will retry");
+                0
+            });
+        if frames > WAL_FRAMES_BOUND
+            && let Err(e) = conn.conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
+        {
+            tracing::warn!(error = %e, "restarting the WAL failed; the next checkpoint will retry");
+        }
     }
 }
 
@@ -305,6 +352,36 @@ mod tests {
         })
         .await
         .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn committed_pages_reach_the_database_file_through_the_checkpoint_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        let file = dir.path().join("t.db");
+        let size = || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        let before = size();
+        e.write(|c| {
+            Box::pin(async move {
+                c.batch("CREATE TABLE t (v INTEGER NOT NULL, pad TEXT NOT NULL)").await?;
+                for v in 0..2_000 {
+                    c.execute("INSERT INTO t (v, pad) VALUES ($1, $2)", params![v, "x".repeat(200)]).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+        // The writer never checkpoints: only the checkpoint thread can grow the file.
+        let mut grown = false;
+        for _ in 0..50 {
+            if size() > before + 100_000 {
+                grown = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(grown, "the database file stayed at {} bytes", size());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

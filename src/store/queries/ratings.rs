@@ -151,12 +151,15 @@ fn vote_from(row: &Row) -> Result<Vote, StoreError> {
     })
 }
 
-/// Some conversations' votes, oldest first (for transcripts).
+/// Some conversations' votes, each conversation's oldest first (for
+/// transcripts). Ordered by conversation first, so that SQLite walks the
+/// per-conversation index rather than every vote of the account by time.
 pub(super) async fn votes_of(c: &mut impl Conn, account_id: &str, ids: &[String]) -> Result<Vec<Vote>, StoreError> {
     let rows = c
         .query(
             &format!(
-                "SELECT {VOTE_COLUMNS} FROM votes WHERE account_id = $1 AND conversation_id IN ({}) ORDER BY created_at, seq",
+                "SELECT {VOTE_COLUMNS} FROM votes WHERE account_id = $1 AND conversation_id IN ({})
+                 ORDER BY conversation_id, created_at, seq",
                 placeholders(2, ids.len())
             ),
             &account_and(account_id, ids),
@@ -212,7 +215,8 @@ fn csat_from(row: &Row) -> Result<CsatAnswer, StoreError> {
     })
 }
 
-/// Some conversations' CSAT answers, in the order they were given.
+/// Some conversations' CSAT answers, each conversation's in the order they
+/// were given (by conversation first, for the same reason as [`votes_of`]).
 pub(super) async fn csat_of(
     c: &mut impl Conn,
     account_id: &str,
@@ -221,7 +225,8 @@ pub(super) async fn csat_of(
     let rows = c
         .query(
             &format!(
-                "SELECT {CSAT_COLUMNS} FROM csat_answers WHERE account_id = $1 AND conversation_id IN ({}) ORDER BY answered_at, seq",
+                "SELECT {CSAT_COLUMNS} FROM csat_answers WHERE account_id = $1 AND conversation_id IN ({})
+                 ORDER BY conversation_id, answered_at, seq",
                 placeholders(2, ids.len())
             ),
             &account_and(account_id, ids),
