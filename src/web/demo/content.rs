@@ -157,7 +157,7 @@ pub const SHOP: Persona = Persona {
     negative_reasons: &[
         "Too generic, didn't answer my question",
         "too generic.",
-        "Wrong information about the refund delay",
+        "Wrong information",
         "I already tried that and it doesn't work",
         "Didn't answer my question",
         "The link in the answer is broken",
@@ -241,9 +241,9 @@ pub const HELPDESK: Persona = Persona {
         },
     ],
     negative_reasons: &[
-        "I already restarted, still slow",
+        "I already tried that, still broken",
         "Not what I asked",
-        "The portal link does not exist",
+        "The link in the answer does not work",
         "Too generic",
         "Needs a ticket, not a chatbot",
     ],
