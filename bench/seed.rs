@@ -223,7 +223,13 @@ async fn main() {
         other => panic!("unknown scale {other}: S, M or L"),
     };
     std::fs::create_dir_all("bench/out").expect("bench/out");
-    let settings = Settings { sqlite_synchronous: plaudit::config::SqliteSynchronous::Normal, ..Settings::default() };
+    // A connection for every batch in flight, so that none waits for the pool.
+    let defaults = Settings::default();
+    let settings = Settings {
+        sqlite_synchronous: plaudit::config::SqliteSynchronous::Normal,
+        postgres_max_connections: defaults.postgres_max_connections.max(a.parallel),
+        ..defaults
+    };
     let store = store::connect(&a.database_url, &settings.connect_options()).await.expect("open the database");
     let now = Timestamp::now();
     let mut bots = Vec::new();
