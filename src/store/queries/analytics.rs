@@ -120,45 +120,48 @@ fn signal_from(table: &str, at: &str, reason: &str, f: &Filters, timed: bool) ->
     sql
 }
 
-/// The bot a rollup reads: `None` when the key's bot and the filter's
-/// differ, so that nothing can match.
-fn rollup_bot(scope: &Scope, f: &Filters) -> Option<Option<String>> {
-    match (&scope.bot_id, &f.bot_id) {
-        (Some(a), Some(b)) if a != b => None,
-        (Some(b), _) | (None, Some(b)) => Some(Some(b.as_str().to_owned())),
-        (None, None) => Some(None),
-    }
-}
-
-/// The `WHERE` of a rollup read and its parameters. At the bot grain the
-/// rows of every bot (`per_bot`) or of the one bot or all together; at the
-/// dimension grain the finest rows, filtered. `thumbs` tables also have a
-/// topic and a reason dimension.
-#[allow(clippy::too_many_arguments)]
-fn rollup_where(
-    bot: Option<String>,
-    f: &Filters,
+/// What a rollup read takes: the grain, whether it wants the rows of every
+/// bot apart (`per_bot`, for grouping by bot), whether the table is
+/// `thumb_rollup` (with topic and reason dimensions), and the grouping its
+/// buckets are summed by, if any.
+#[derive(Clone, Copy)]
+struct RollupRead {
     grain: Grain,
     per_bot: bool,
     thumbs: bool,
-    (from, to): (Timestamp, Timestamp),
     grouping: Option<Grouping>,
-    params: &mut Vec<Value>,
-) -> String {
+}
+
+/// The `WHERE` of a rollup read and its parameters, or `None` when the
+/// key's bot and the filter's differ, so that nothing can match. At the bot
+/// grain the rows of every bot (`per_bot`) or of the one bot or all together;
+/// at the dimension grain the finest rows, filtered.
+fn rollup_where(
+    scope: &Scope,
+    f: &Filters,
+    read: RollupRead,
+    (from, to): (Timestamp, Timestamp),
+) -> Option<(String, Vec<Value>)> {
+    let bot = match (&scope.bot_id, &f.bot_id) {
+        (Some(a), Some(b)) if a != b => return None,
+        (Some(b), _) | (None, Some(b)) => Some(b.as_str().to_owned()),
+        (None, None) => None,
+    };
+    let mut params = params![&scope.account_id].to_vec();
     let mut sql = String::from("account_id = $1");
     let mut push = |sql: &mut String, clause: &str, value: Value| {
         params.push(value);
         sql.push_str(&format!(" AND {clause} ${}", params.len()));
     };
-    match grain {
+    match read.grain {
         Grain::Bot => {
             sql.push_str(" AND variant = '*'");
-            if thumbs {
+            if read.thumbs {
                 sql.push_str(" AND topic = '*' AND has_reason = -1");
             }
             match bot {
                 Some(b) => push(&mut sql, "bot_id =", b.into()),
-                None if per_bot => sql.push_str(" AND bot_id <> '*'"),
+                None if read.per_bot => sql.push_str(" AND bot_id <> '*'"),
                 None => push(&mut sql, "bot_id =", ANY.into()),
             }
         }
@@ -170,7 +173,7 @@ fn rollup_where(
             if let Some(v) = &f.variant {
                 push(&mut sql, "variant =", key_part(Some(v)).into());
             }
-            if thumbs {
+            if read.thumbs {
                 if let Some(t) = &f.topic {
                     push(&mut sql, "topic =", key_part(Some(t)).into());
                 }
@@ -180,10 +183,10 @@ fn rollup_where(
             }
         }
     }
-    push(&mut sql, "span =", span_for(grain, from.0, to.0, grouping).into());
+    push(&mut sql, "span =", span_for(read.grain, from.0, to.0, read.grouping).into());
     push(&mut sql, "bucket >=", from.into());
     push(&mut sql, "bucket <", to.into());
-    sql
+    Some((sql, params))
 }
 
 /// Thumbs per span of `grouping`.
@@ -197,9 +200,8 @@ pub(super) async fn thumbs_by_bucket(
 ) -> Result<Vec<ThumbBucket>, StoreError> {
     let rows = match (counting, thumb_grain(f, from.0, to.0)) {
         (Counting::Rollups, Some(grain)) => {
-            let Some(bot) = rollup_bot(scope, f) else { return Ok(Vec::new()) };
-            let mut params = params![&scope.account_id].to_vec();
-            let w = rollup_where(bot, f, grain, false, true, (from, to), Some(grouping), &mut params);
+            let read = RollupRead { grain, per_bot: false, thumbs: true, grouping: Some(grouping) };
+            let Some((w, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
             c.query(
                 &format!(
                     "SELECT {g}, CAST(SUM(up) AS BIGINT), CAST(SUM(down) AS BIGINT)
@@ -240,9 +242,8 @@ pub(super) async fn ratings(
     counting: Counting,
 ) -> Result<Vec<RatingBucket>, StoreError> {
     if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
-        let Some(bot) = rollup_bot(scope, f) else { return Ok(Vec::new()) };
-        let mut params = params![&scope.account_id].to_vec();
-        let w = rollup_where(bot, f, grain, false, false, (from, to), Some(grouping), &mut params);
+        let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: Some(grouping) };
+        let Some((w, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
         let rows = c
             .query(
                 &format!(
@@ -293,9 +294,8 @@ pub(super) async fn questions(
     counting: Counting,
 ) -> Result<Vec<QuestionTotal>, StoreError> {
     let rows = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
-        let Some(bot) = rollup_bot(scope, f) else { return Ok(Vec::new()) };
-        let mut params = params![&scope.account_id].to_vec();
-        let w = rollup_where(bot, f, grain, false, false, (from, to), None, &mut params);
+        let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: None };
+        let Some((w, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
         c.query(
             &format!(
                 "SELECT question_code, CAST(SUM(total) AS BIGINT), CAST(SUM(count) AS BIGINT)
@@ -327,9 +327,8 @@ pub(super) async fn vote_totals(
     counting: Counting,
 ) -> Result<VoteTotals, StoreError> {
     let row = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
-        let Some(bot) = rollup_bot(scope, f) else { return Ok(VoteTotals::default()) };
-        let mut params = params![&scope.account_id].to_vec();
-        let w = rollup_where(bot, f, grain, false, false, (from, to), None, &mut params);
+        let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: None };
+        let Some((w, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(VoteTotals::default()) };
         c.query_opt(
             &format!(
                 "SELECT CAST(COALESCE(SUM(up), 0) AS BIGINT), CAST(COALESCE(SUM(down), 0) AS BIGINT),
@@ -366,15 +365,14 @@ pub(super) async fn compare_groups(
     counting: Counting,
 ) -> Result<Vec<(Option<String>, i64, i64)>, StoreError> {
     if let (Counting::Rollups, Some(grain)) = (counting, thumb_grain(f, from.0, to.0)) {
-        let Some(bot) = rollup_bot(scope, f) else { return Ok(Vec::new()) };
         // Variants and topics are only at the finest grain.
         let (grain, key) = match group_by {
             GroupBy::Bot => (grain, "bot_id"),
             GroupBy::Variant => (Grain::Dimensions, "variant"),
             GroupBy::Topic => (Grain::Dimensions, "topic"),
         };
-        let mut params = params![&scope.account_id].to_vec();
-        let w = rollup_where(bot, f, grain, true, true, (from, to), None, &mut params);
+        let read = RollupRead { grain, per_bot: true, thumbs: true, grouping: None };
+        let Some((w, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
         let rows = c
             .query(
                 &format!(
