@@ -426,8 +426,8 @@ impl<E: Engine> Store for SqlStore<E> {
                 let target = rollups::Target::Message(message.as_str().to_owned());
                 let before = rollups::contribution(c, &scope.account_id, &target).await?;
                 let retracted = feedback::retract_feedback(c, &scope, &message, &rater, now).await?;
-                let after = rollups::contribution(c, &scope.account_id, &target).await?;
-                rollups::add(c, &scope.account_id, &Rows::of(&after).minus(&Rows::of(&before))).await?;
+                let change = rollups::change_since(c, &scope.account_id, &target, &before).await?;
+                rollups::add(c, &scope.account_id, &change).await?;
                 Ok(retracted)
             })
         })

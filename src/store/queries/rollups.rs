@@ -244,7 +244,18 @@ pub(super) async fn counted(
     if edits_only && before == Contribution::default() {
         return Ok(applied);
     }
-    let after = contribution(c, &scope.account_id, &target).await?;
-    pending.absorb(Rows::of(&after).minus(&Rows::of(&before)));
+    pending.absorb(change_since(c, &scope.account_id, &target, &before).await?);
     Ok(applied)
+}
+
+/// What `target` now counts for beyond `before` (read before a write): the
+/// rows to add to the rollups.
+pub(super) async fn change_since(
+    c: &mut impl Conn,
+    account_id: &str,
+    target: &Target,
+    before: &Contribution,
+) -> Result<Rows, StoreError> {
+    let after = contribution(c, account_id, target).await?;
+    Ok(Rows::of(&after).minus(&Rows::of(before)))
 }
