@@ -8,11 +8,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{ApiError, ApiQuery, AppState, Auth, ErrorResponses};
 use crate::domain::{
     DomainError, Timestamp,
-    access::Role,
+    access::{Role, Scope},
     analytics::{Comparison, Filters, GroupBy, Overview, Period, ReasonCount, compare, group_reasons, overview},
     feedback::FeedbackType,
     rollup::Counting,
 };
+use crate::store::StoreError;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_overview)).routes(routes!(get_compare)).routes(routes!(get_reasons))
@@ -70,20 +71,23 @@ async fn get_overview(
 ) -> Result<Json<Overview>, ApiError> {
     principal.require(Role::Server)?;
     let (filters, period) = q.parse()?;
+    Ok(Json(overview_of(&state, &principal.scope(), &filters, &period).await?))
+}
+
+/// The overview of `period` under `filters`, from the rollups where they
+/// answer; the dashboard's overview page shows this same computation.
+pub async fn overview_of(
+    state: &AppState,
+    scope: &Scope,
+    filters: &Filters,
+    period: &Period,
+) -> Result<Overview, StoreError> {
     let (previous_from, _) = period.previous();
     let facts = state
         .store
-        .overview_facts(
-            &principal.scope(),
-            &filters,
-            previous_from,
-            period.from,
-            period.to,
-            period.grouping(),
-            Counting::Rollups,
-        )
+        .overview_facts(scope, filters, previous_from, period.from, period.to, period.grouping(), Counting::Rollups)
         .await?;
-    Ok(Json(overview(&period, &facts)))
+    Ok(overview(period, &facts))
 }
 
 /// Message-thumbs satisfaction per variant, bot or topic, with 95% Wilson

@@ -14,8 +14,7 @@ use crate::{
     api::AppState,
     domain::{
         Timestamp,
-        analytics::{Filters, Period, ThumbFigure, overview},
-        rollup::Counting,
+        analytics::{Filters, Period, ThumbFigure},
     },
 };
 
@@ -58,20 +57,7 @@ pub async fn page(
     let (from, to) = date_range(q.from.as_deref(), q.to.as_deref())?;
     let filters = Filters::parse(bot, topic, None, None, variant, None)?;
     let period = Period::parse(from.as_deref(), to.as_deref(), None, Timestamp::now())?;
-    let (previous_from, _) = period.previous();
-    let facts = state
-        .store
-        .overview_facts(
-            &session.principal.scope(),
-            &filters,
-            previous_from,
-            period.from,
-            period.to,
-            period.grouping(),
-            Counting::Rollups,
-        )
-        .await?;
-    let o = overview(&period, &facts);
+    let o = crate::api::analytics::overview_of(&state, &session.principal.scope(), &filters, &period).await?;
     let bots = bots(&state, &session).await?;
     let first = period.days.first().map(|d| d.date.clone()).unwrap_or_default();
     let last = period.days.last().map(|d| d.date.clone()).unwrap_or_default();
