@@ -190,9 +190,11 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     let mut page = PageRequest::parse(Some(EXPORT_PAGE), None)?;
     loop {
         let batch = store.export_page(&scope, &filter, page).await?;
+        let mut chunk = Vec::new();
         for transcript in &batch.items {
-            out.write_all(format.line(transcript).as_bytes())?;
+            format.write(transcript, &mut chunk);
         }
+        out.write_all(&chunk)?;
         progress.inc(batch.items.len() as u64);
         match batch.next_cursor {
             Some(cursor) => page = PageRequest::parse(Some(EXPORT_PAGE), Some(&cursor))?,

@@ -51,10 +51,19 @@ impl ConversationFormat {
         }
     }
 
-    /// One conversation, as a line with its newline.
-    pub fn line(self, t: &Transcript) -> String {
+    /// Appends one conversation to `out`, as a line with its newline.
+    pub fn write(self, t: &Transcript, out: &mut Vec<u8>) {
         match self {
-            Self::Jsonl => format!("{}\n", serde_json::to_string(t).unwrap_or_default()),
+            Self::Jsonl => {
+                // Writing into memory fails only on a value JSON cannot hold,
+                // which a transcript never is; the line is then left out.
+                let mark = out.len();
+                if serde_json::to_writer(&mut *out, t).is_err() {
+                    out.truncate(mark);
+                    return;
+                }
+                out.push(b'\n');
+            }
             Self::Csv => {
                 let c = &t.conversation;
                 let (up, down) = t
@@ -91,50 +100,61 @@ impl ConversationFormat {
                     serde_json::to_string(&messages).unwrap_or_default(),
                 ];
                 let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-                format!("{}\n", row.join(","))
+                out.extend_from_slice(row.join(",").as_bytes());
+                out.push(b'\n');
             }
         }
     }
 }
 
-/// A paged listing as a stream of text chunks: `header`, then each page's
-/// items as lines, fetching the next page only when the previous one has been
-/// sent, so memory stays flat whatever the size. A failure mid-way cuts the
-/// body short, which is how a streamed answer reports one.
+/// A paged listing as a stream of byte chunks: `header`, then each page's
+/// items written by `write`, one chunk a page. The next page is read while
+/// the current one is being written out (one page ahead, never more), so
+/// reading and writing overlap and memory stays flat whatever the size. A
+/// failure mid-way cuts the body short, which is how a streamed answer
+/// reports one.
 pub fn paged<T, F, Fut>(
     header: &'static str,
     first: Page<T>,
     fetch: F,
-    line: impl Fn(&T) -> String + Send + Clone + 'static,
-) -> impl futures_util::Stream<Item = Result<String, std::io::Error>>
+    write: impl Fn(&T, &mut Vec<u8>) + Send + Clone + 'static,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>>
 where
     T: Send + 'static,
     F: Fn(String) -> Fut + Send + Clone + 'static,
-    Fut: std::future::Future<Output = Result<Page<T>, StoreError>> + Send,
+    Fut: std::future::Future<Output = Result<Page<T>, StoreError>> + Send + 'static,
 {
     enum Next<T> {
         Header(Page<T>),
         Page(Page<T>),
-        Fetch(String),
+        Ahead(tokio::task::JoinHandle<Result<Page<T>, StoreError>>),
         Done,
     }
     futures_util::stream::unfold(Next::Header(first), move |next| {
-        let (fetch, line) = (fetch.clone(), line.clone());
+        let (fetch, write) = (fetch.clone(), write.clone());
         async move {
             let page = match next {
                 Next::Done => return None,
-                Next::Header(page) => return Some((Ok(header.to_owned()), Next::Page(page))),
+                Next::Header(page) => return Some((Ok(header.as_bytes().to_vec()), Next::Page(page))),
                 Next::Page(page) => page,
-                Next::Fetch(cursor) => match fetch(cursor).await {
-                    Ok(p) => p,
+                Next::Ahead(handle) => match handle.await {
+                    Ok(Ok(page)) => page,
+                    Ok(Err(e)) => return Some((Err(std::io::Error::other(e.to_string())), Next::Done)),
                     Err(e) => return Some((Err(std::io::Error::other(e.to_string())), Next::Done)),
                 },
             };
-            let chunk: String = page.items.iter().map(&line).collect();
-            Some((Ok(chunk), page.next_cursor.map_or(Next::Done, Next::Fetch)))
+            let next = page.next_cursor.map_or(Next::Done, |cursor| Next::Ahead(tokio::spawn(fetch(cursor))));
+            let mut chunk = Vec::with_capacity(CHUNK_CAPACITY);
+            for item in &page.items {
+                write(item, &mut chunk);
+            }
+            Some((Ok(chunk), next))
         }
     })
 }
+
+/// Room a page's chunk starts with (a page of transcripts is about a megabyte).
+const CHUNK_CAPACITY: usize = 1 << 20;
 
 /// The conversation export of `filter` as a stream, starting from its first page.
 pub fn stream(
@@ -143,7 +163,7 @@ pub fn stream(
     filter: InboxFilter,
     format: ConversationFormat,
     first: Page<Transcript>,
-) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     let fetch = move |cursor: String| {
         let (store, scope, filter) = (store.clone(), scope.clone(), filter.clone());
         async move {
@@ -151,5 +171,5 @@ pub fn stream(
             store.export_page(&scope, &filter, request).await
         }
     };
-    paged(format.header(), first, fetch, move |t| format.line(t))
+    paged(format.header(), first, fetch, move |t, out| format.write(t, out))
 }

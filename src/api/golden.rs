@@ -115,7 +115,9 @@ pub async fn download(
             store.list_golden(&scope, bot.as_ref(), request).await
         }
     };
-    let stream = crate::export::paged(format.header(), first, fetch, move |e| format.line(e));
+    let stream = crate::export::paged(format.header(), first, fetch, move |e, out| {
+        out.extend_from_slice(format.line(e).as_bytes())
+    });
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));

@@ -129,6 +129,22 @@ pub struct ThumbFact {
     pub at: i64,
 }
 
+impl ThumbFact {
+    /// What a feedback record counts for, on an answer of `topic` in a
+    /// conversation of `variant`: nothing once retracted.
+    pub fn of(f: &super::feedback::Feedback, variant: Option<&str>, topic: Option<&str>) -> Option<Self> {
+        f.retracted_at.is_none().then(|| Self {
+            conversation_id: f.conversation_id.clone(),
+            bot_id: f.bot_id.to_string(),
+            variant: variant.map(str::to_owned),
+            topic: topic.map(str::to_owned),
+            has_reason: f.reason.is_some(),
+            positive: f.feedback_type == super::feedback::FeedbackType::Positive,
+            at: f.submitted_at.0,
+        })
+    }
+}
+
 /// One vote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoteFact {
@@ -268,6 +284,12 @@ impl Rows {
             }
         }
         rows
+    }
+
+    /// The change when one record's contribution goes from `before` to
+    /// `after` (for a write that has both in hand).
+    pub fn change(before: &Contribution, after: &Contribution) -> Self {
+        Self::of(after).minus(&Self::of(before))
     }
 
     /// What turns `before` into `self`: the amounts to add, rows that do

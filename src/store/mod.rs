@@ -195,11 +195,14 @@ pub struct ConversationRow {
     pub thumbs_down: i64,
 }
 
-/// A stored message with the bot of its conversation.
+/// A stored message with the bot and variant of its conversation, and its
+/// topic (what its thumbs are counted under).
 #[derive(Debug, Clone)]
 pub struct MessageInContext {
     pub message: Message,
     pub bot_id: Uuid,
+    pub variant: Option<String>,
+    pub topic: Option<String>,
 }
 
 /// Everything the product keeps. Implemented once by [`SqlStore`] over both engines.

@@ -194,6 +194,14 @@ pub trait Conn: Send {
     /// Runs one or more statements without parameters (DDL, savepoints).
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Rollup rows (per account) to add just before this connection's
+    /// transaction commits, where the engine commits many units together and
+    /// so can add each row once for all of them; `None` where each unit adds
+    /// its own.
+    fn deferred_rollups(&mut self) -> Option<&mut Deferred> {
+        None
+    }
+
     /// The first row, if any.
     fn query_opt(
         &mut self,
@@ -203,6 +211,9 @@ pub trait Conn: Send {
         async move { Ok(self.query(sql, params).await?.into_iter().next()) }
     }
 }
+
+/// Rollup rows gathered for a commit, per account.
+pub type Deferred = std::collections::BTreeMap<String, crate::domain::rollup::Rows>;
 
 /// A unit of work on a connection: a closure returning a boxed future that
 /// borrows the connection.

@@ -28,7 +28,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::{
     StoreError,
-    sql::{Conn, Dialect, Engine, Row, Value, Work},
+    sql::{Conn, Deferred, Dialect, Engine, Row, Value, Work},
 };
 
 /// Most units of work committed in one transaction.
@@ -54,6 +54,8 @@ pub fn path_from_url(url: &str) -> Option<PathBuf> {
 /// A SQLite connection speaking the shared SQL.
 pub struct SqliteConn {
     conn: rusqlite::Connection,
+    /// The writer's rollup rows for the group being committed.
+    deferred: Option<Deferred>,
 }
 
 impl ToSql for Value {
@@ -109,7 +111,7 @@ impl SqliteConn {
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;"
         ))
         .map_err(map_err)?;
-        Ok(Self { conn })
+        Ok(Self { conn, deferred: None })
     }
 
     fn run_query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
@@ -156,6 +158,10 @@ impl Conn for SqliteConn {
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
         std::future::ready(self.conn.execute_batch(sql).map_err(map_err))
     }
+
+    fn deferred_rollups(&mut self) -> Option<&mut Deferred> {
+        self.deferred.as_mut()
+    }
 }
 
 /// Runs work on a SQLite connection. Its futures never wait (SQLite calls are
@@ -187,7 +193,9 @@ pub struct SqliteEngine {
 impl SqliteEngine {
     /// Opens the file (creating it), switches it to WAL and starts the writer.
     pub fn open(opts: SqliteOptions) -> Result<Self, StoreError> {
-        let writer = SqliteConn::open(&opts, false)?;
+        let mut writer = SqliteConn::open(&opts, false)?;
+        // The units of a group commit add to the rollups once, together.
+        writer.deferred = Some(Deferred::new());
         // The writer never checkpoints; the checkpoint thread does.
         writer.conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_err)?;
         let checkpointer = SqliteConn::open(&opts, false)?;
@@ -268,9 +276,21 @@ fn writer_loop(mut conn: SqliteConn, mut rx: mpsc::UnboundedReceiver<Job>) {
             aborted |= !ok;
             replies.push(reply);
         }
+        // The group's rollup rows, each added once for all its units.
+        let flushed = if aborted {
+            conn.deferred = Some(Deferred::new());
+            Ok(())
+        } else {
+            run_now(&mut conn, |c| Box::pin(super::queries::flush_rollups(c)))
+        };
         let committed = if aborted {
             let _ = conn.conn.execute_batch("ROLLBACK");
             Err(StoreError::Unavailable("another write of the same commit failed; retry".into()))
+        } else if let Err(e) = flushed {
+            tracing::error!(error = %e, "adding a commit's rollup rows failed; its writes are rolled back");
+            conn.deferred = Some(Deferred::new());
+            let _ = conn.conn.execute_batch("ROLLBACK");
+            Err(StoreError::Unavailable(format!("the commit could not be completed; retry ({e})")))
         } else {
             let c = conn.conn.execute_batch("COMMIT").map_err(map_err);
             if c.is_err() {

@@ -12,6 +12,7 @@ both_backends!(
     the_inbox_filters_by_bot_dates_and_text,
     inbox_pages_stay_stable_while_conversations_arrive,
     exports_stream_every_matching_conversation,
+    a_long_export_reads_every_page_once_in_order,
 );
 
 /// c1 upvoted, c2 downvoted with a reason (and mentions a refund), c3 no
@@ -145,4 +146,37 @@ async fn exports_stream_every_matching_conversation(backend: Backend) {
     assert!(rows.next().unwrap().starts_with("id,bot_id,contact_id,locale,variant,status,created_at"));
     assert_eq!(csv.matches("\nc").count(), 4, "{csv}");
     app.get("/v1/exports/conversations?format=xml", &app.admin).await.assert_invalid("format");
+}
+
+/// More conversations than several export pages hold: each comes once, with
+/// its message, newest first, across the pages read ahead of the writing.
+async fn a_long_export_reads_every_page_once_in_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("A").await;
+    let total = 530;
+    let mut events = Vec::new();
+    for i in 0..total {
+        let id = format!("long-{i:04}");
+        let at = format!("2024-03-{:02}T{:02}:{:02}:00Z", 1 + i / 60, (i / 3) % 24, i % 60);
+        events.push(json!({"type": "conversation", "id": id, "bot_id": bot, "created_at": at}));
+        events.push(json!({"type": "message", "conversation_id": id, "id": format!("{id}-m"), "role": "user",
+                           "content": format!("question {i}"), "created_at": at}));
+    }
+    for batch in events.chunks(500) {
+        app.post("/v1/ingest", &app.admin, json!({ "events": batch })).await.assert_status(200);
+    }
+    let url = format!("{}/v1/exports/conversations?format=jsonl", app.address);
+    let text = app.client.get(url).bearer_auth(&app.admin).send().await.unwrap().text().await.unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), total);
+    let started: Vec<&str> = lines.iter().map(|l| l["created_at"].as_str().unwrap()).collect();
+    assert!(started.windows(2).all(|w| w[0] >= w[1]), "newest first across pages");
+    let mut ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    for l in &lines {
+        let i: usize = l["id"].as_str().unwrap()[5..].parse().unwrap();
+        assert_eq!(l["messages"][0]["content"], format!("question {i}"));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "no conversation twice");
 }

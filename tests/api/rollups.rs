@@ -139,6 +139,7 @@ async fn random_history(app: &TestApp, seed: u64) -> Vec<String> {
             events.push(event);
         }
         ingest(app, events).await;
+        concurrent_singles(app, &mut rng, &messages, &conversations).await;
         for _ in 0..5 {
             let path = format!("/v1/messages/{}/feedback?user_id={}", rng.pick(&messages), rng.pick(&users));
             let status = app.delete(&path, &app.admin).await.status;
@@ -146,6 +147,39 @@ async fn random_history(app: &TestApp, seed: u64) -> Vec<String> {
         }
     }
     bots
+}
+
+/// Thumbs, switches, retractions and votes sent one a request, all at once:
+/// on SQLite they share group commits, whose rollup rows are added together.
+async fn concurrent_singles(app: &TestApp, rng: &mut Random, messages: &[String], conversations: &[String]) {
+    let users = ["u1", "u2", "u3", "u4", "u5"];
+    let mut requests = Vec::new();
+    for _ in 0..40 {
+        let (message, user) = (rng.pick(messages).clone(), *rng.pick(&users));
+        let request = match rng.below(4) {
+            0 => (format!("/v1/messages/{message}/feedback?user_id={user}"), None),
+            1 => (
+                format!("/v1/conversations/{}/{}", rng.pick(conversations), rng.pick(&["upvote", "downvote"])),
+                Some(json!({"user_id": user, "reason": rng.pick(&REASONS)})),
+            ),
+            _ => (
+                "/v1/feedback".to_owned(),
+                Some(json!({"message_id": message, "user_id": user, "reason": rng.pick(&REASONS),
+                            "feedback_type": rng.pick(&["positive", "negative"]), "created_at": rng.instant()})),
+            ),
+        };
+        requests.push(request);
+    }
+    let answers = futures_util::future::join_all(requests.iter().map(|(path, body)| async move {
+        match body {
+            Some(body) => app.post(path, &app.admin, body.clone()).await.status,
+            None => app.delete(path, &app.admin).await.status,
+        }
+    }))
+    .await;
+    for status in answers {
+        assert!([200, 201, 202, 404].contains(&status), "a concurrent write answered {status}");
+    }
 }
 
 async fn rollups_equal_direct_counts_on_random_data(backend: Backend) {

@@ -247,14 +247,17 @@ pub(super) async fn find_message_in_context(
     let row = c
         .query_opt(
             &format!(
-                "SELECT {MESSAGE_COLUMNS}, v.bot_id FROM messages m
+                "SELECT {MESSAGE_COLUMNS}, v.bot_id, v.variant, m.topic FROM messages m
                  JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id
                  WHERE m.account_id = $1 AND {column} = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
             ),
             params![&scope.account_id, value, scope.bot_id.as_ref()],
         )
         .await?;
-    row.map(|r| Ok(MessageInContext { message: message_from(&r)?, bot_id: r.get(10)? })).transpose()
+    row.map(|r| {
+        Ok(MessageInContext { message: message_from(&r)?, bot_id: r.get(10)?, variant: r.get(11)?, topic: r.get(12)? })
+    })
+    .transpose()
 }
 
 pub(super) async fn append_message(
@@ -386,19 +389,23 @@ pub(super) async fn update_message(
     Ok(Applied::Message { message, created: false })
 }
 
+/// Runs one command. Thumbs and votes add their change to the rollups to
+/// `pending` themselves; the other commands' changes are found by
+/// [`rollups::counted`].
 pub(super) async fn apply_one(
     c: &mut impl Conn,
     scope: &Scope,
     command: Command,
     now: Timestamp,
+    pending: &mut Rows,
 ) -> Result<Applied, StoreError> {
     match command {
         Command::UpsertConversation(input) => upsert_conversation(c, scope, input, now).await,
         Command::AppendMessage(input) => append_message(c, scope, input, now).await,
         Command::UpdateMessage(update) => update_message(c, scope, update, now).await,
         Command::EndConversation(id) => end_conversation(c, scope, &id, now).await,
-        Command::Vote(input) => record_vote(c, scope, input, now).await,
-        Command::Feedback(input) => submit_feedback(c, scope, input, now).await,
+        Command::Vote(input) => record_vote(c, scope, input, now, pending).await,
+        Command::Feedback(input) => submit_feedback(c, scope, input, now, pending).await,
         Command::Csat(input) => record_csat(c, scope, input, now).await,
     }
 }
@@ -439,7 +446,7 @@ pub(super) async fn apply_all(
         }
         results.push(result);
     }
-    rollups::add(c, &scope.account_id, &rollup).await?;
+    rollups::add(c, &scope.account_id, rollup).await?;
     Ok(results)
 }
 

@@ -19,11 +19,12 @@ use crate::{
         golden::{GoldenExample, Turn},
         ids::{ClientId, Uuid},
         page::{Cursor, Page, PageRequest},
+        rollup::{Contribution, Rows, ThumbFact},
     },
     params,
     store::{
         Applied, FeedbackInput, StoreError,
-        sql::{Conn, Row, account_and, placeholders},
+        sql::{Conn, Row, Value, account_and, placeholders},
     },
 };
 
@@ -93,6 +94,20 @@ async fn record_by_id(c: &mut impl Conn, scope: &Scope, id: &Uuid, lock: bool) -
     feedback_from(&row)
 }
 
+/// The clause that has a write hand back the record it leaves.
+fn returning_record() -> String {
+    format!(" RETURNING {}", FEEDBACK_COLUMNS.replace("f.", ""))
+}
+
+/// Runs an `UPDATE message_feedback … WHERE id = $1` and returns the record it left.
+async fn update_record(c: &mut impl Conn, set: &str, params: &[Value]) -> Result<Feedback, StoreError> {
+    let row = c
+        .query_opt(&format!("UPDATE message_feedback SET {set} WHERE id = $1{}", returning_record()), params)
+        .await?
+        .ok_or(StoreError::NotFound("feedback"))?;
+    feedback_from(&row)
+}
+
 async fn reload(c: &mut impl Conn, account_id: &str, id: &Uuid) -> Result<Feedback, StoreError> {
     let row = c
         .query_opt(
@@ -104,9 +119,10 @@ async fn reload(c: &mut impl Conn, account_id: &str, id: &Uuid) -> Result<Feedba
     feedback_from(&row)
 }
 
-/// Appends the record's present state to its history.
+/// Appends the record's present state (`f`, as the write left it) to its history.
 async fn log_event(
     c: &mut impl Conn,
+    account_id: &str,
     f: &Feedback,
     event: &str,
     actor: &str,
@@ -115,8 +131,18 @@ async fn log_event(
 ) -> Result<(), StoreError> {
     c.execute(
         "INSERT INTO feedback_history (account_id, feedback_id, event, feedback_type, reason, status, source, actor, at)
-         SELECT account_id, id, $2, feedback_type, reason, status, $3, $4, $5 FROM message_feedback WHERE id = $1",
-        params![&f.id, event, source.as_str(), actor, at],
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        params![
+            account_id,
+            &f.id,
+            event,
+            f.feedback_type.as_str(),
+            f.reason.as_deref(),
+            f.status.as_str(),
+            source.as_str(),
+            actor,
+            at
+        ],
     )
     .await?;
     Ok(())
@@ -248,11 +274,14 @@ pub(super) async fn delete_golden(c: &mut impl Conn, scope: &Scope, id: &Uuid) -
 
 /// A thumb on an answer: create, keep, update the reason, or switch, as the
 /// lifecycle decides.
+/// Records a thumb as [`decide_submission`] says, and adds what it changes
+/// in the rollups to `pending`.
 pub(super) async fn submit_feedback(
     c: &mut impl Conn,
     scope: &Scope,
     input: FeedbackInput,
     now: Timestamp,
+    pending: &mut Rows,
 ) -> Result<Applied, StoreError> {
     let target = find_message_in_context(c, scope, MessageKey::Id, input.message_id.as_str())
         .await?
@@ -270,17 +299,19 @@ pub(super) async fn submit_feedback(
             input.reason.as_deref(),
             &settings,
         )?;
-        let id = match (&decision, &existing) {
+        let feedback = match (&decision, &existing) {
             (Submission::Create { status }, None) => {
-                let id = Uuid::new();
                 let inserted = c
                     .query_opt(
-                        "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
-                             feedback_type, reason, status, source, created_at, updated_at, submitted_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)
-                         ON CONFLICT (account_id, message_id, user_id) DO NOTHING RETURNING id",
+                        &format!(
+                            "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
+                                 feedback_type, reason, status, source, created_at, updated_at, submitted_at)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)
+                             ON CONFLICT (account_id, message_id, user_id) DO NOTHING{}",
+                            returning_record()
+                        ),
                         params![
-                            &id,
+                            &Uuid::new(),
                             &scope.account_id,
                             &input.message_id,
                             target.message.conversation_id.as_str(),
@@ -295,27 +326,22 @@ pub(super) async fn submit_feedback(
                         ],
                     )
                     .await?;
-                if inserted.is_none() {
-                    continue;
+                match inserted {
+                    Some(row) => feedback_from(&row)?,
+                    None => continue,
                 }
-                id
             }
             (Submission::Unchanged, Some(f)) => return Ok(Applied::Feedback { feedback: f.clone(), created: false }),
             (Submission::UpdateReason, Some(f)) => {
-                c.execute(
-                    "UPDATE message_feedback SET reason = $2, updated_at = $3 WHERE id = $1",
-                    params![&f.id, input.reason.as_deref(), now],
-                )
-                .await?;
-                f.id.clone()
+                update_record(c, "reason = $2, updated_at = $3", params![&f.id, input.reason.as_deref(), now]).await?
             }
             (Submission::Switch { status } | Submission::Restore { status }, Some(f)) => {
                 withdraw_golden(c, f).await?;
-                c.execute(
-                    "UPDATE message_feedback SET feedback_type = $2, reason = $3, status = $4, source = $5,
-                        reviewed_by = NULL, reviewed_at = NULL, corrected_response = NULL, review_note = NULL,
-                        retracted_at = NULL, submitted_at = $6, updated_at = $7
-                     WHERE id = $1",
+                update_record(
+                    c,
+                    "feedback_type = $2, reason = $3, status = $4, source = $5,
+                     reviewed_by = NULL, reviewed_at = NULL, corrected_response = NULL, review_note = NULL,
+                     retracted_at = NULL, submitted_at = $6, updated_at = $7",
                     params![
                         &f.id,
                         input.feedback_type.as_str(),
@@ -326,14 +352,17 @@ pub(super) async fn submit_feedback(
                         now
                     ],
                 )
-                .await?;
-                f.id.clone()
+                .await?
             }
             _ => return Err(StoreError::Other(format!("inconsistent feedback decision {decision:?}"))),
         };
-        let feedback = reload(c, &scope.account_id, &id).await?;
+        let fact = |f: &Feedback| ThumbFact::of(f, target.variant.as_deref(), target.topic.as_deref());
+        let before =
+            Contribution { thumbs: existing.as_ref().and_then(fact).into_iter().collect(), ..Default::default() };
+        let after = Contribution { thumbs: fact(&feedback).into_iter().collect(), ..Default::default() };
+        pending.absorb(Rows::change(&before, &after));
         if let Some(event) = decision.event() {
-            log_event(c, &feedback, event, &rater.user_id, rater.source, now).await?;
+            log_event(c, &scope.account_id, &feedback, event, &rater.user_id, rater.source, now).await?;
         }
         if decision.new_status().is_some() && golden_on_arrival(feedback.status, feedback.feedback_type) {
             make_golden(c, &scope.account_id, &feedback, "auto_approved", None, now).await?;
@@ -367,30 +396,34 @@ pub(super) async fn user_feedback(
 
 /// The user takes the thumb back. An auto-approved golden example goes with
 /// it; one a reviewer approved stays (it is the reviewer's judgement now).
+/// Takes a user's thumb back, and returns the change to the rollups with it.
 pub(super) async fn retract_feedback(
     c: &mut impl Conn,
     scope: &Scope,
     message: &ClientId,
     rater: &Rater,
     now: Timestamp,
-) -> Result<Feedback, StoreError> {
-    find_message_in_context(c, scope, MessageKey::Id, message.as_str())
+) -> Result<(Feedback, Rows), StoreError> {
+    let target = find_message_in_context(c, scope, MessageKey::Id, message.as_str())
         .await?
         .ok_or(StoreError::NotFound("message"))?;
     let f = record_of(c, &scope.account_id, message.as_str(), &rater.user_id)
         .await?
         .ok_or(StoreError::NotFound("feedback"))?;
     if f.retracted_at.is_some() {
-        return Ok(f);
+        return Ok((f, Rows::default()));
     }
     if f.status == FeedbackStatus::AutoApproved {
         withdraw_golden(c, &f).await?;
     }
-    c.execute("UPDATE message_feedback SET retracted_at = $2, updated_at = $2 WHERE id = $1", params![&f.id, now])
-        .await?;
-    let f = reload(c, &scope.account_id, &f.id).await?;
-    log_event(c, &f, "retracted", &rater.user_id, rater.source, now).await?;
-    Ok(f)
+    let before = ThumbFact::of(&f, target.variant.as_deref(), target.topic.as_deref());
+    let f = update_record(c, "retracted_at = $2, updated_at = $2", params![&f.id, now]).await?;
+    log_event(c, &scope.account_id, &f, "retracted", &rater.user_id, rater.source, now).await?;
+    let change = Rows::change(
+        &Contribution { thumbs: before.into_iter().collect(), ..Default::default() },
+        &Contribution::default(),
+    );
+    Ok((f, change))
 }
 
 // ---- review -----------------------------------------------------------------
@@ -423,7 +456,7 @@ pub(super) async fn review_feedback(
     if status == FeedbackStatus::Reviewed {
         make_golden(c, &scope.account_id, &f, "reviewed", corrected.as_deref(), now).await?;
     }
-    log_event(c, &f, event, reviewer, Source::Reviewer, now).await?;
+    log_event(c, &scope.account_id, &f, event, reviewer, Source::Reviewer, now).await?;
     Ok(f)
 }
 

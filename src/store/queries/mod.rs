@@ -14,6 +14,8 @@ mod rollups;
 mod settings;
 mod tenancy;
 
+pub(super) use rollups::flush as flush_rollups;
+
 use conversations::*;
 use tenancy::*;
 
@@ -282,7 +284,7 @@ impl<E: Engine> Store for SqlStore<E> {
                     Box::pin(async move {
                         let mut rollup = Rows::default();
                         let applied = rollups::counted(c, &scope, command, now, &mut rollup).await?;
-                        rollups::add(c, &scope.account_id, &rollup).await?;
+                        rollups::add(c, &scope.account_id, rollup).await?;
                         Ok(applied)
                     })
                 })
@@ -423,11 +425,8 @@ impl<E: Engine> Store for SqlStore<E> {
         let (scope, message, rater) = (scope.clone(), message.clone(), rater.clone());
         self.write(move |c| {
             Box::pin(async move {
-                let target = rollups::Target::Message(message.as_str().to_owned());
-                let before = rollups::contribution(c, &scope.account_id, &target).await?;
-                let retracted = feedback::retract_feedback(c, &scope, &message, &rater, now).await?;
-                let change = rollups::change_since(c, &scope.account_id, &target, &before).await?;
-                rollups::add(c, &scope.account_id, &change).await?;
+                let (retracted, change) = feedback::retract_feedback(c, &scope, &message, &rater, now).await?;
+                rollups::add(c, &scope.account_id, change).await?;
                 Ok(retracted)
             })
         })

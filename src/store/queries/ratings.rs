@@ -10,6 +10,7 @@ use crate::{
         ids::{ClientId, Uuid},
         page::{Cursor, Page, PageRequest},
         rating::{CsatAnswer, QuestionCode, Satisfaction, SatisfactionValue, next_satisfaction, vote_score},
+        rollup::{Contribution, Rows, VoteFact},
         vote::{Direction, Vote, VoteAck, activity_text},
     },
     params,
@@ -19,7 +20,8 @@ use crate::{
     },
 };
 
-/// Folds a new signal into the conversation's satisfaction (a newer signal wins).
+/// Folds a new signal into the conversation's satisfaction (a newer signal
+/// wins); returns the conversation's variant.
 async fn record_signal(
     c: &mut impl Conn,
     account_id: &str,
@@ -27,11 +29,12 @@ async fn record_signal(
     score: f64,
     reason: Option<&str>,
     at: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<Option<String>, StoreError> {
     let row = c
         .query_opt(
             &format!(
-                "SELECT satisfaction, negative_reason, satisfaction_at FROM conversations WHERE account_id = $1 AND id = $2{}",
+                "SELECT satisfaction, negative_reason, satisfaction_at, variant FROM conversations
+                 WHERE account_id = $1 AND id = $2{}",
                 c.dialect().lock_rows()
             ),
             params![account_id, conversation_id],
@@ -49,7 +52,7 @@ async fn record_signal(
         )
         .await?;
     }
-    Ok(())
+    row.get(3)
 }
 
 // ---- votes ------------------------------------------------------------------
@@ -57,11 +60,13 @@ async fn record_signal(
 /// Records a vote unless the voter already voted on this conversation within
 /// the bot's window. The window is claimed with one atomic upsert on
 /// `vote_windows`, so racing requests and processes agree on a single winner.
+/// A recorded vote adds itself to the rollups in `pending`.
 pub(super) async fn record_vote(
     c: &mut impl Conn,
     scope: &Scope,
     input: VoteInput,
     now: Timestamp,
+    pending: &mut Rows,
 ) -> Result<Applied, StoreError> {
     let conversation = get_conversation(c, scope, input.conversation_id.as_str()).await?;
     let ack = VoteAck { conversation_id: conversation.id.clone(), vote: input.direction.vote_name().to_owned() };
@@ -126,7 +131,16 @@ pub(super) async fn record_vote(
     )
     .await?;
     let negative_reason = if input.value < 0 { input.reason.as_deref() } else { None };
-    record_signal(c, &scope.account_id, &conversation.id, vote_score(input.value), negative_reason, at).await?;
+    let variant =
+        record_signal(c, &scope.account_id, &conversation.id, vote_score(input.value), negative_reason, at).await?;
+    let vote = VoteFact {
+        bot_id: conversation.bot_id.to_string(),
+        variant,
+        up: input.direction == Direction::Up,
+        value: input.value,
+        at: at.0,
+    };
+    pending.absorb(Rows::of(&Contribution { votes: vec![vote], ..Default::default() }));
     Ok(Applied::Vote { ack, recorded: true })
 }
 

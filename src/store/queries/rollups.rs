@@ -38,20 +38,14 @@ impl Target {
             Command::UpdateMessage(update) => {
                 update.metadata.as_ref().map(|_| Self::Message(update.id.as_str().into()))
             }
-            Command::Feedback(input) => Some(Self::Message(input.message_id.as_str().to_owned())),
-            Command::Vote(input) => Some(Self::Conversation {
-                id: input.conversation_id.as_str().to_owned(),
-                thumbs: false,
-                votes: true,
-                answers: false,
-            }),
             Command::Csat(input) => Some(Self::Conversation {
                 id: input.conversation_id.as_str().to_owned(),
                 thumbs: false,
                 votes: false,
                 answers: true,
             }),
-            Command::AppendMessage(_) | Command::EndConversation(_) => None,
+            // Thumbs and votes know their change from the records in hand.
+            Command::Feedback(_) | Command::Vote(_) | Command::AppendMessage(_) | Command::EndConversation(_) => None,
         }
     }
 
@@ -146,8 +140,27 @@ pub(super) async fn contribution(
 /// Rows a statement: well under both engines' limits on parameters.
 const CHUNK: usize = 400;
 
-/// Adds `rows` to the rollup tables and the conversations' counts.
-pub(super) async fn add(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), StoreError> {
+/// Adds `rows` to the rollup tables and the conversations' counts: at once,
+/// or, where the engine gathers them (see [`Conn::deferred_rollups`]), just
+/// before the transaction commits, through [`flush`].
+pub(super) async fn add(c: &mut impl Conn, account_id: &str, rows: Rows) -> Result<(), StoreError> {
+    if let Some(deferred) = c.deferred_rollups() {
+        deferred.entry(account_id.to_owned()).or_default().absorb(rows);
+        return Ok(());
+    }
+    write(c, account_id, &rows).await
+}
+
+/// Writes the rollup rows a connection gathered for its commit.
+pub(in crate::store) async fn flush(c: &mut impl Conn) -> Result<(), StoreError> {
+    let Some(deferred) = c.deferred_rollups() else { return Ok(()) };
+    for (account_id, rows) in std::mem::take(deferred) {
+        write(c, &account_id, &rows).await?;
+    }
+    Ok(())
+}
+
+async fn write(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), StoreError> {
     for (id, [up, down]) in &rows.conversations {
         c.execute(
             "UPDATE conversations SET thumbs_up = thumbs_up + $3, thumbs_down = thumbs_down + $4
@@ -236,11 +249,11 @@ pub(super) async fn counted(
     pending: &mut Rows,
 ) -> Result<crate::store::Applied, StoreError> {
     let Some(target) = Target::of(&command) else {
-        return super::conversations::apply_one(c, scope, command, now).await;
+        return super::conversations::apply_one(c, scope, command, now, pending).await;
     };
     let edits_only = Target::edits_only(&command);
     let before = contribution(c, &scope.account_id, &target).await?;
-    let applied = super::conversations::apply_one(c, scope, command, now).await?;
+    let applied = super::conversations::apply_one(c, scope, command, now, pending).await?;
     if edits_only && before == Contribution::default() {
         return Ok(applied);
     }
