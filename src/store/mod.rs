@@ -432,6 +432,7 @@ pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>,
             busy_timeout: std::time::Duration::from_millis(opts.sqlite_busy_timeout_ms),
             synchronous_full: opts.sqlite_synchronous_full,
             readers: opts.sqlite_readers,
+            wal_frames_bound: sqlite::WAL_FRAMES_BOUND,
         })?;
         migrate::run(&engine).await?;
         Ok(Arc::new(SqlStore::new(engine)))

@@ -10,7 +10,10 @@
 //! small pool of their own connections; in WAL mode they never wait on the
 //! writer. Checkpoints (copying the WAL back into the database file, with its
 //! own `fsync`) run on a thread and connection of their own, so that a large
-//! database's checkpoint never stalls the commits queued behind it.
+//! database's checkpoint never stalls the commits queued behind it. Only
+//! when the WAL has outgrown its bound (the writer outpaced the copying) does
+//! the writer itself, between two commits, finish the copy and restart the
+//! WAL: a checkpoint from another connection never finds the writer idle.
 
 use std::{
     panic::AssertUnwindSafe,
@@ -42,7 +45,13 @@ pub struct SqliteOptions {
     /// `FULL` survives power loss, `NORMAL` only a crash of the process.
     pub synchronous_full: bool,
     pub readers: usize,
+    /// WAL frames (pages) past which the writer restarts the WAL between two
+    /// commits, so that it cannot grow without end under sustained writes.
+    pub wal_frames_bound: i64,
 }
+
+/// The default [`SqliteOptions::wal_frames_bound`]: about 64 MB of WAL.
+pub const WAL_FRAMES_BOUND: i64 = 16_000;
 
 /// Parses `sqlite://relative.db`, `sqlite:///absolute/path.db` or `sqlite:path.db`.
 pub fn path_from_url(url: &str) -> Option<PathBuf> {
@@ -200,15 +209,18 @@ impl SqliteEngine {
         writer.conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_err)?;
         let checkpointer = SqliteConn::open(&opts, false)?;
         let (jobs, rx) = mpsc::unbounded_channel();
+        let restart = Arc::new(AtomicBool::new(false));
+        let wanted = Arc::clone(&restart);
         std::thread::Builder::new()
             .name("plaudit-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, rx))
+            .spawn(move || writer_loop(writer, rx, &wanted))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
         let closing = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&closing);
+        let bound = opts.wal_frames_bound;
         std::thread::Builder::new()
             .name("plaudit-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(&checkpointer, &stop))
+            .spawn(move || checkpoint_loop(&checkpointer, &stop, bound, &restart))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite checkpointer: {e}")))?;
         Ok(Self {
             jobs,
@@ -226,15 +238,10 @@ impl Drop for SqliteEngine {
     }
 }
 
-/// WAL frames (pages) past which a checkpoint also waits for the writer and
-/// readers to let go, so that the WAL cannot grow without end: about 64 MB.
-const WAL_FRAMES_BOUND: i64 = 16_000;
-
 /// Copies committed pages from the WAL into the database file a few times a
-/// second without blocking anyone (`PASSIVE`); when the WAL has grown past
-/// [`WAL_FRAMES_BOUND`] it also restarts it (`RESTART`, which waits for the
-/// current transaction, within the busy timeout).
-fn checkpoint_loop(conn: &SqliteConn, closing: &AtomicBool) {
+/// second without blocking anyone (`PASSIVE`); when the WAL holds more than
+/// `bound` frames, asks the writer to restart it.
+fn checkpoint_loop(conn: &SqliteConn, closing: &AtomicBool, bound: i64, restart: &AtomicBool) {
     while !closing.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(200));
         let frames =
@@ -242,16 +249,28 @@ fn checkpoint_loop(conn: &SqliteConn, closing: &AtomicBool) {
                 tracing::warn!(error = %e, "a WAL checkpoint failed; the next one will retry");
                 0
             });
-        if frames > WAL_FRAMES_BOUND
-            && let Err(e) = conn.conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
-        {
-            tracing::warn!(error = %e, "restarting the WAL failed; the next checkpoint will retry");
+        if frames > bound {
+            restart.store(true, Ordering::Relaxed);
         }
     }
 }
 
-fn writer_loop(mut conn: SqliteConn, mut rx: mpsc::UnboundedReceiver<Job>) {
+/// Copies what is left of the WAL into the database and has the next commit
+/// write the WAL from its start (`RESTART`, which waits for readers still on
+/// older pages, within the busy timeout). Runs on the writer between commits.
+fn restart_wal(conn: &SqliteConn) {
+    match conn.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)) {
+        Ok(0) => {}
+        Ok(_) => tracing::info!("readers kept the WAL from restarting; the next bound check will retry"),
+        Err(e) => tracing::warn!(error = %e, "restarting the WAL failed; the next bound check will retry"),
+    }
+}
+
+fn writer_loop(mut conn: SqliteConn, mut rx: mpsc::UnboundedReceiver<Job>, restart: &AtomicBool) {
     while let Some(first) = rx.blocking_recv() {
+        if restart.swap(false, Ordering::Relaxed) {
+            restart_wal(&conn);
+        }
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
@@ -362,6 +381,7 @@ mod tests {
             busy_timeout: Duration::from_secs(5),
             synchronous_full: false,
             readers: 2,
+            wal_frames_bound: WAL_FRAMES_BOUND,
         })
         .unwrap()
     }
@@ -402,6 +422,74 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(grown, "the database file stayed at {} bytes", size());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_stays_bounded_while_the_writer_never_rests() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = Arc::new(
+            SqliteEngine::open(SqliteOptions {
+                path: dir.path().join("t.db"),
+                busy_timeout: Duration::from_secs(5),
+                synchronous_full: false,
+                readers: 2,
+                wal_frames_bound: 250,
+            })
+            .unwrap(),
+        );
+        e.write(|c| Box::pin(async move { c.batch("CREATE TABLE t (v INTEGER NOT NULL, pad TEXT NOT NULL)").await }))
+            .await
+            .unwrap();
+        // 64 writers, each committing 4 kB units back to back: about 150 MB
+        // in all, with the writer never idle for a checkpoint to slip in. The
+        // WAL may outgrow its bound by what the writer writes between two
+        // checks (a fifth of a second), never by the whole.
+        let wal = dir.path().join("t.db-wal");
+        let sampling = Arc::new(AtomicBool::new(true));
+        let sampler = {
+            let (wal, sampling) = (wal.clone(), Arc::clone(&sampling));
+            tokio::spawn(async move {
+                let mut largest = 0;
+                while sampling.load(Ordering::Relaxed) {
+                    largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                largest
+            })
+        };
+        let writers: Vec<_> = (0..64)
+            .map(|w| {
+                let e = Arc::clone(&e);
+                tokio::spawn(async move {
+                    for i in 0..600 {
+                        e.write(move |c| {
+                            Box::pin(async move {
+                                c.execute(
+                                    "INSERT INTO t (v, pad) VALUES ($1, $2)",
+                                    params![w * 1000 + i, "x".repeat(4_000)],
+                                )
+                                .await
+                            })
+                        })
+                        .await
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await.unwrap();
+        }
+        sampling.store(false, Ordering::Relaxed);
+        let largest = sampler.await.unwrap();
+        assert_eq!(count_all(&e).await, 64 * 600);
+        assert!(largest < 60_000_000, "the WAL grew to {largest} bytes for 150 MB written");
+    }
+
+    async fn count_all(e: &SqliteEngine) -> i64 {
+        e.read(|c| Box::pin(async move { c.query("SELECT COUNT(*) FROM t", &[]).await?[0].get::<i64>(0) }))
+            .await
+            .unwrap()
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
