@@ -35,8 +35,8 @@ start=$(date +%s)
 # Foreign keys are not checked while loading (the rows come from a database
 # that enforced them); rows the migrations inserted are replaced.
 export PGOPTIONS="-c session_replication_role=replica -c search_path=$schema"
+psql "$pg" -qc "TRUNCATE $(echo "$tables" | cut -d' ' -f1 | paste -sd,)"
 while read -r table columns; do
-  psql "$pg" -qc "TRUNCATE $table CASCADE"
   psql "$pg" -qc "\\copy $table ($columns) FROM PROGRAM 'sqlite3 -csv $db \"SELECT $columns FROM $table\"' WITH (FORMAT csv)"
   # Identity columns continue after the copied rows.
   if [[ ",$columns," == *",seq,"* ]]; then

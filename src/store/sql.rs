@@ -179,6 +179,16 @@ impl Dialect {
             Self::Sqlite => "",
         }
     }
+
+    /// Names the index a query on `table` must read, where the engine's
+    /// planner has no statistics to choose it (SQLite); PostgreSQL chooses
+    /// from its own.
+    pub fn use_index(self, index: &str) -> String {
+        match self {
+            Self::Sqlite => format!(" INDEXED BY {index}"),
+            Self::Postgres => String::new(),
+        }
+    }
 }
 
 /// A connection that runs portable SQL.

@@ -9,7 +9,8 @@ use crate::{
         Timestamp,
         access::Scope,
         analytics::{
-            BUCKET_MS, Filters, GroupBy, Grouping, InboxFilter, QuestionTotal, RatingBucket, ThumbBucket, VoteTotals,
+            BUCKET_MS, Filters, GroupBy, Grouping, InboxFilter, QuestionTotal, RatingBucket, SatisfactionFilter,
+            ThumbBucket, VoteTotals,
         },
         feedback::FeedbackType,
         page::{Cursor, Page, PageRequest},
@@ -436,6 +437,10 @@ pub(super) async fn reason_counts(
 }
 
 /// Conversations newest first, filtered, each with its counts (kept on the row).
+///
+/// Only the filters given become conditions, so that the planner sees plain
+/// equalities: a satisfaction filter reads the (satisfaction, created_at)
+/// index from the cursor on, instead of walking every newer conversation.
 pub(super) async fn inbox(
     c: &mut impl Conn,
     scope: &Scope,
@@ -443,41 +448,58 @@ pub(super) async fn inbox(
     page: PageRequest,
 ) -> Result<Page<ConversationRow>, StoreError> {
     let (at, seq) = super::page_start(&page);
+    let mut params: Vec<Value> = params![
+        &scope.account_id,
+        filter.from.map_or(i64::MIN, |t| t.0),
+        // The cursor's time is also an upper bound of the index range, so
+        // that a deep page seeks instead of walking past every row before it.
+        filter.to.map_or(i64::MAX, |t| t.0).min(at.saturating_add(1)),
+        at,
+        seq,
+        page.limit + 1
+    ]
+    .to_vec();
+    let mut bind = |value: Value| {
+        params.push(value);
+        format!("${}", params.len())
+    };
+    let mut conditions = String::new();
+    let bots: Vec<&crate::domain::ids::Uuid> = scope.bot_id.iter().chain(filter.bot_id.iter()).collect();
+    for bot in &bots {
+        conditions += &format!(" AND v.bot_id = {}", bind(bot.as_str().into()));
+    }
+    match filter.feedback {
+        None => {}
+        Some(SatisfactionFilter::Unknown) => conditions += " AND v.satisfaction IS NULL",
+        Some(f) => conditions += &format!(" AND v.satisfaction = {}", bind(f.satisfaction().into())),
+    }
+    if let Some(pattern) = filter.like_pattern() {
+        let p = bind(pattern.into());
+        conditions += &format!(
+            " AND (LOWER(v.id) LIKE {p} ESCAPE '\\'
+                   OR LOWER(COALESCE(v.contact_id, '')) LIKE {p} ESCAPE '\\'
+                   OR EXISTS (SELECT 1 FROM messages m
+                               WHERE m.account_id = v.account_id AND m.conversation_id = v.id
+                                 AND LOWER(m.content) LIKE {p} ESCAPE '\\'))"
+        );
+    }
+    let index = match (filter.feedback.is_some(), bots.is_empty()) {
+        (true, true) => c.dialect().use_index("conversations_by_satisfaction"),
+        (true, false) => c.dialect().use_index("conversations_by_bot_satisfaction"),
+        (false, _) => String::new(),
+    };
     let rows = c
         .query(
             &format!(
                 "SELECT {columns}, v.message_count, v.thumbs_up, v.thumbs_down
-                 FROM conversations v
-                 WHERE v.account_id = $1
-                   AND (CAST($2 AS TEXT) IS NULL OR v.bot_id = $2)
-                   AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)
-                   AND (CAST($4 AS TEXT) IS NULL OR v.satisfaction = $4 OR ($4 = 'unknown' AND v.satisfaction IS NULL))
-                   AND v.created_at >= $5 AND v.created_at < $6
-                   AND (CAST($7 AS TEXT) IS NULL
-                        OR LOWER(v.id) LIKE $7 ESCAPE '\\'
-                        OR LOWER(COALESCE(v.contact_id, '')) LIKE $7 ESCAPE '\\'
-                        OR EXISTS (SELECT 1 FROM messages m
-                                    WHERE m.account_id = v.account_id AND m.conversation_id = v.id
-                                      AND LOWER(m.content) LIKE $7 ESCAPE '\\'))
-                   AND (v.created_at < $8 OR (v.created_at = $8 AND v.seq < $9))
-                 ORDER BY v.created_at DESC, v.seq DESC LIMIT $10",
+                 FROM conversations v{index}
+                 WHERE v.account_id = $1{conditions}
+                   AND v.created_at >= $2 AND v.created_at < $3
+                   AND (v.created_at < $4 OR (v.created_at = $4 AND v.seq < $5))
+                 ORDER BY v.created_at DESC, v.seq DESC LIMIT $6",
                 columns = super::conversations::CONVERSATION_COLUMNS
             ),
-            params![
-                &scope.account_id,
-                scope.bot_id.as_ref(),
-                filter.bot_id.as_ref(),
-                filter.feedback.map(|f| f.satisfaction()),
-                filter.from.map_or(i64::MIN, |t| t.0),
-                // The cursor's time is also an upper bound of the index
-                // range, so that a deep page seeks instead of walking past
-                // every row before it.
-                filter.to.map_or(i64::MAX, |t| t.0).min(at.saturating_add(1)),
-                filter.like_pattern(),
-                at,
-                seq,
-                page.limit + 1
-            ],
+            &params,
         )
         .await?;
     let rows = rows
