@@ -137,11 +137,12 @@ where
                 Next::Done => return None,
                 Next::Header(page) => return Some((Ok(header.as_bytes().to_vec()), Next::Page(page))),
                 Next::Page(page) => page,
-                Next::Ahead(handle) => match handle.await {
-                    Ok(Ok(page)) => page,
-                    Ok(Err(e)) => return Some((Err(std::io::Error::other(e.to_string())), Next::Done)),
-                    Err(e) => return Some((Err(std::io::Error::other(e.to_string())), Next::Done)),
-                },
+                Next::Ahead(handle) => {
+                    match handle.await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+                        Ok(page) => page,
+                        Err(e) => return Some((Err(std::io::Error::other(e)), Next::Done)),
+                    }
+                }
             };
             let next = page.next_cursor.map_or(Next::Done, |cursor| Next::Ahead(tokio::spawn(fetch(cursor))));
             let mut chunk = Vec::with_capacity(CHUNK_CAPACITY);

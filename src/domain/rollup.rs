@@ -286,10 +286,13 @@ impl Rows {
         rows
     }
 
-    /// The change when one record's contribution goes from `before` to
-    /// `after` (for a write that has both in hand).
-    pub fn change(before: &Contribution, after: &Contribution) -> Self {
-        Self::of(after).minus(&Self::of(before))
+    /// The change when one thumb record goes from counting for `before` to
+    /// counting for `after` (either none), for a write that has both in hand.
+    pub fn thumb_change(before: Option<ThumbFact>, after: Option<ThumbFact>) -> Self {
+        let counts = |fact: Option<ThumbFact>| {
+            Self::of(&Contribution { thumbs: fact.into_iter().collect(), ..Default::default() })
+        };
+        counts(after).minus(&counts(before))
     }
 
     /// What turns `before` into `self`: the amounts to add, rows that do

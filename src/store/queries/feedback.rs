@@ -19,7 +19,7 @@ use crate::{
         golden::{GoldenExample, Turn},
         ids::{ClientId, Uuid},
         page::{Cursor, Page, PageRequest},
-        rollup::{Contribution, Rows, ThumbFact},
+        rollup::{Rows, ThumbFact},
     },
     params,
     store::{
@@ -103,17 +103,6 @@ fn returning_record() -> String {
 async fn update_record(c: &mut impl Conn, set: &str, params: &[Value]) -> Result<Feedback, StoreError> {
     let row = c
         .query_opt(&format!("UPDATE message_feedback SET {set} WHERE id = $1{}", returning_record()), params)
-        .await?
-        .ok_or(StoreError::NotFound("feedback"))?;
-    feedback_from(&row)
-}
-
-async fn reload(c: &mut impl Conn, account_id: &str, id: &Uuid) -> Result<Feedback, StoreError> {
-    let row = c
-        .query_opt(
-            &format!("SELECT {FEEDBACK_COLUMNS} FROM message_feedback f WHERE f.id = $1 AND f.account_id = $2"),
-            params![id, account_id],
-        )
         .await?
         .ok_or(StoreError::NotFound("feedback"))?;
     feedback_from(&row)
@@ -273,9 +262,8 @@ pub(super) async fn delete_golden(c: &mut impl Conn, scope: &Scope, id: &Uuid) -
 // ---- submission -------------------------------------------------------------
 
 /// A thumb on an answer: create, keep, update the reason, or switch, as the
-/// lifecycle decides.
-/// Records a thumb as [`decide_submission`] says, and adds what it changes
-/// in the rollups to `pending`.
+/// lifecycle decides ([`decide_submission`]); what it changes in the rollups
+/// is added to `pending`.
 pub(super) async fn submit_feedback(
     c: &mut impl Conn,
     scope: &Scope,
@@ -357,10 +345,7 @@ pub(super) async fn submit_feedback(
             _ => return Err(StoreError::Other(format!("inconsistent feedback decision {decision:?}"))),
         };
         let fact = |f: &Feedback| ThumbFact::of(f, target.variant.as_deref(), target.topic.as_deref());
-        let before =
-            Contribution { thumbs: existing.as_ref().and_then(fact).into_iter().collect(), ..Default::default() };
-        let after = Contribution { thumbs: fact(&feedback).into_iter().collect(), ..Default::default() };
-        pending.absorb(Rows::change(&before, &after));
+        pending.absorb(Rows::thumb_change(existing.as_ref().and_then(fact), fact(&feedback)));
         if let Some(event) = decision.event() {
             log_event(c, &scope.account_id, &feedback, event, &rater.user_id, rater.source, now).await?;
         }
@@ -396,7 +381,7 @@ pub(super) async fn user_feedback(
 
 /// The user takes the thumb back. An auto-approved golden example goes with
 /// it; one a reviewer approved stays (it is the reviewer's judgement now).
-/// Takes a user's thumb back, and returns the change to the rollups with it.
+/// Returns the record and the change it makes to the rollups.
 pub(super) async fn retract_feedback(
     c: &mut impl Conn,
     scope: &Scope,
@@ -419,11 +404,7 @@ pub(super) async fn retract_feedback(
     let before = ThumbFact::of(&f, target.variant.as_deref(), target.topic.as_deref());
     let f = update_record(c, "retracted_at = $2, updated_at = $2", params![&f.id, now]).await?;
     log_event(c, &scope.account_id, &f, "retracted", &rater.user_id, rater.source, now).await?;
-    let change = Rows::change(
-        &Contribution { thumbs: before.into_iter().collect(), ..Default::default() },
-        &Contribution::default(),
-    );
-    Ok((f, change))
+    Ok((f, Rows::thumb_change(before, None)))
 }
 
 // ---- review -----------------------------------------------------------------
@@ -445,14 +426,12 @@ pub(super) async fn review_feedback(
         Review::Dismiss { note } => (FeedbackStatus::Dismissed, None, note, "dismissed"),
     };
     withdraw_golden(c, &f).await?;
-    c.execute(
-        "UPDATE message_feedback SET status = $2, reviewed_by = $3, reviewed_at = $4, corrected_response = $5,
-            review_note = $6, updated_at = $4
-         WHERE id = $1",
+    let f = update_record(
+        c,
+        "status = $2, reviewed_by = $3, reviewed_at = $4, corrected_response = $5, review_note = $6, updated_at = $4",
         params![&f.id, status.as_str(), reviewer, now, corrected.as_deref(), note.as_deref()],
     )
     .await?;
-    let f = reload(c, &scope.account_id, &f.id).await?;
     if status == FeedbackStatus::Reviewed {
         make_golden(c, &scope.account_id, &f, "reviewed", corrected.as_deref(), now).await?;
     }
