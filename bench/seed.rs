@@ -231,6 +231,8 @@ async fn main() {
         ..defaults
     };
     let store = store::connect(&a.database_url, &settings.connect_options()).await.expect("open the database");
+    // As a server would, so that the rollups' pending changes stay few.
+    store::keep_folding(&store, std::time::Duration::from_secs(1));
     let now = Timestamp::now();
     let mut bots = Vec::new();
     for b in 0..10 {
@@ -274,6 +276,7 @@ async fn main() {
             );
         }
     }
+    store.fold_rollups().await.expect("fold the last pending rollup changes");
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "seeded {conversations} conversations ({events} events) in {secs:.1} s ({:.0} events/s)",

@@ -61,6 +61,9 @@ pub struct Settings {
     pub postgres_max_connections: usize,
     /// Whether the dashboard is served over https: its session cookie is then `Secure`.
     pub secure_cookies: bool,
+    /// How often the server adds the rollups' pending changes to the rollup
+    /// rows, in milliseconds (0: never; figures stay exact either way).
+    pub rollup_fold_interval_ms: u64,
 }
 
 impl Default for Settings {
@@ -79,6 +82,7 @@ impl Default for Settings {
             sqlite_readers: 4,
             postgres_max_connections: 16,
             secure_cookies: false,
+            rollup_fold_interval_ms: 1_000,
         }
     }
 }
@@ -159,6 +163,7 @@ impl fmt::Debug for Settings {
             .field("sqlite_readers", &self.sqlite_readers)
             .field("postgres_max_connections", &self.postgres_max_connections)
             .field("secure_cookies", &self.secure_cookies)
+            .field("rollup_fold_interval_ms", &self.rollup_fold_interval_ms)
             .finish()
     }
 }

@@ -69,6 +69,9 @@ impl Application {
         settings: &Settings,
         demo: Option<Arc<DemoSite>>,
     ) -> anyhow::Result<Self> {
+        if settings.rollup_fold_interval_ms > 0 {
+            store::keep_folding(&store, Duration::from_millis(settings.rollup_fold_interval_ms));
+        }
         let token_secret =
             store.signing_secret().await.map_err(|e| anyhow::anyhow!("cannot read the signing secret: {e}"))?;
         let state = AppState {

@@ -211,6 +211,11 @@ pub trait Store: Send + Sync {
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Adds the rollups' pending changes to the rollup rows, in one
+    /// transaction; figures read the same before and after. Returns the
+    /// pending rows folded. Servers call it every second ([`keep_folding`]).
+    async fn fold_rollups(&self) -> Result<u64, StoreError>;
+
     async fn create_account(&self, name: String, api_access: bool, now: Timestamp) -> Result<Account, StoreError>;
     async fn get_account(&self, id: &str) -> Result<Account, StoreError>;
 
@@ -417,6 +422,23 @@ impl Default for ConnectOptions {
             postgres_max_connections: 16,
         }
     }
+}
+
+/// Folds `store`'s pending rollup changes every `every` until the store is
+/// dropped, so that reads find few of them to add up.
+pub fn keep_folding(store: &Arc<dyn Store>, every: std::time::Duration) {
+    let store = Arc::downgrade(store);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(store) = store.upgrade() else { return };
+            if let Err(e) = store.fold_rollups().await {
+                tracing::warn!(error = %e, "folding the pending rollup changes failed; the next fold retries");
+            }
+        }
+    });
 }
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and

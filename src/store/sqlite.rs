@@ -205,8 +205,10 @@ impl SqliteEngine {
         let mut writer = SqliteConn::open(&opts, false)?;
         // The units of a group commit add to the rollups once, together.
         writer.deferred = Some(Deferred::new());
-        // The writer never checkpoints; the checkpoint thread does.
+        // The writer never checkpoints; the checkpoint thread does. A WAL that
+        // outgrew its bound is cut back to it when it restarts.
         writer.conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_err)?;
+        writer.conn.pragma_update(None, "journal_size_limit", opts.wal_frames_bound * 4096).map_err(map_err)?;
         let checkpointer = SqliteConn::open(&opts, false)?;
         let (jobs, rx) = mpsc::unbounded_channel();
         let restart = Arc::new(AtomicBool::new(false));
@@ -238,28 +240,47 @@ impl Drop for SqliteEngine {
     }
 }
 
-/// Copies committed pages from the WAL into the database file a few times a
-/// second without blocking anyone (`PASSIVE`); when the WAL holds more than
-/// `bound` frames, asks the writer to restart it.
+/// Copies committed pages from the WAL into the database file without
+/// blocking anyone (`PASSIVE`): a few times a second when the database is
+/// quiet, and every few milliseconds for a while after the writer last added
+/// pages, so that little is left to copy when the WAL restarts. When the WAL
+/// holds more than `bound` frames, asks the writer to restart it.
 fn checkpoint_loop(conn: &SqliteConn, closing: &AtomicBool, bound: i64, restart: &AtomicBool) {
+    let mut busy_until = std::time::Instant::now() + BUSY_FOR;
     while !closing.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(200));
+        let now = std::time::Instant::now();
+        std::thread::sleep(if now < busy_until { BUSY_PAUSE } else { IDLE_PAUSE });
+        if restart.load(Ordering::Relaxed) {
+            // The writer's restart takes the checkpoint lock: stay out of its way.
+            continue;
+        }
         let frames =
             conn.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)).unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "a WAL checkpoint failed; the next one will retry");
                 0
             });
+        if frames > 0 {
+            busy_until = std::time::Instant::now() + BUSY_FOR;
+        }
         if frames > bound {
             restart.store(true, Ordering::Relaxed);
         }
     }
 }
 
-/// Copies what is left of the WAL into the database and has the next commit
-/// write the WAL from its start (`RESTART`, which waits for readers still on
-/// older pages, within the busy timeout). Runs on the writer between commits.
+/// The checkpoint thread's pause while the database is quiet, its pause while
+/// the writer is busy, and how long it stays busy after the last pages.
+const IDLE_PAUSE: Duration = Duration::from_millis(200);
+const BUSY_PAUSE: Duration = Duration::from_millis(20);
+const BUSY_FOR: Duration = Duration::from_secs(2);
+
+/// Has the next commit write the WAL from its start (`RESTART`: copies what
+/// the checkpoint thread has not, then waits, within the busy timeout, for
+/// readers still on older pages). The file keeps its blocks, which the next
+/// commits overwrite: cheaper than truncating it and growing it again.
+/// Runs on the writer between commits.
 fn restart_wal(conn: &SqliteConn) {
-    match conn.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)) {
+    match conn.conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0)) {
         Ok(0) => {}
         Ok(_) => tracing::info!("readers kept the WAL from restarting; the next bound check will retry"),
         Err(e) => tracing::warn!(error = %e, "restarting the WAL failed; the next bound check will retry"),
@@ -268,8 +289,9 @@ fn restart_wal(conn: &SqliteConn) {
 
 fn writer_loop(mut conn: SqliteConn, mut rx: mpsc::UnboundedReceiver<Job>, restart: &AtomicBool) {
     while let Some(first) = rx.blocking_recv() {
-        if restart.swap(false, Ordering::Relaxed) {
+        if restart.load(Ordering::Relaxed) {
             restart_wal(&conn);
+            restart.store(false, Ordering::Relaxed);
         }
         let mut group = vec![first];
         while group.len() < MAX_GROUP {

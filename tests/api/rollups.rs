@@ -2,22 +2,25 @@
 //! thumbs given, switched and retracted, votes, CSAT answers changed,
 //! conversations moved to another variant and answers to another topic.
 
-use plaudit::domain::{
-    Timestamp,
-    access::Scope,
-    account::DEFAULT_ACCOUNT_ID,
-    analytics::{Filters, GroupBy, Grouping},
-    ids::Uuid,
-    rollup::Counting,
+use plaudit::{
+    config::Settings,
+    domain::{
+        Timestamp,
+        access::Scope,
+        account::DEFAULT_ACCOUNT_ID,
+        analytics::{Filters, GroupBy, Grouping},
+        ids::Uuid,
+        rollup::Counting,
+    },
 };
 use serde_json::{Value, json};
 
 use crate::{
     both_backends,
-    helpers::{Backend, TestApp, spawn_app},
+    helpers::{Backend, TestApp, spawn_app_with, test_settings},
 };
 
-both_backends!(rollups_equal_direct_counts_on_random_data);
+both_backends!(rollups_equal_direct_counts_on_random_data, the_server_folds_pending_changes_on_its_own);
 
 /// Empties the rollups and counts them again with the statements by which
 /// the migration fills them on a database that already holds signals.
@@ -27,7 +30,10 @@ async fn recount_as_the_migration_does(app: &TestApp, backend: &Backend) {
         Backend::Postgres(_) => include_str!("../../migrations/postgres/0004_rollups.sql"),
     };
     let fill = &migration[migration.find("INSERT INTO").expect("the migration fills the rollups")..];
-    let sql = format!("DELETE FROM thumb_rollup; DELETE FROM vote_rollup; DELETE FROM csat_rollup; {fill}");
+    let sql = format!(
+        "DELETE FROM thumb_rollup; DELETE FROM vote_rollup; DELETE FROM csat_rollup;
+         DELETE FROM thumb_rollup_pending; DELETE FROM vote_rollup_pending; DELETE FROM csat_rollup_pending; {fill}"
+    );
     match backend {
         Backend::Sqlite => {
             let path = app.database_url().trim_start_matches("sqlite://").to_owned();
@@ -114,7 +120,11 @@ async fn random_history(app: &TestApp, seed: u64) -> Vec<String> {
     }
     ingest(app, events).await;
     let users = ["u1", "u2", "u3", "u4"];
-    for _ in 0..8 {
+    for round in 0..8 {
+        if round == 4 {
+            // Half of the history folded into the rollup rows, the rest left pending.
+            assert!(fold(app).await > 0, "the first rounds left changes pending");
+        }
         let mut events = Vec::new();
         for _ in 0..50 {
             let event = match rng.below(10) {
@@ -182,10 +192,71 @@ async fn concurrent_singles(app: &TestApp, rng: &mut Random, messages: &[String]
     }
 }
 
+/// A running server adds pending changes to the rollup rows by itself.
+async fn the_server_folds_pending_changes_on_its_own(backend: Backend) {
+    let app = spawn_app_with(backend.clone(), Settings { rollup_fold_interval_ms: 100, ..test_settings() }).await;
+    let bot = app.bot("A").await;
+    let mut events = vec![json!({"type": "conversation", "id": "c", "bot_id": bot})];
+    for i in 0..5 {
+        events.push(json!({"type": "message", "conversation_id": "c", "id": format!("a{i}"), "role": "assistant",
+                           "content": "An answer"}));
+        events.push(
+            json!({"type": "feedback", "message_id": format!("a{i}"), "user_id": "u", "feedback_type": "negative"}),
+        );
+    }
+    ingest(&app, events).await;
+    let mut counts = (0, 0);
+    for _ in 0..50 {
+        let pending_rows = count(&app, &backend, "SELECT COUNT(*) FROM thumb_rollup_pending").await;
+        counts = (pending_rows, count(&app, &backend, "SELECT COUNT(*) FROM thumb_rollup").await);
+        if counts.0 == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(counts.0, 0, "the server left changes pending");
+    assert!(counts.1 > 0, "the changes reached the rollup rows");
+    let year: i32 = Timestamp::now().to_rfc3339()[..4].parse().unwrap();
+    let period = format!("from={}-01-01&to={}-01-01", year - 1, year + 1);
+    let overview = app.get(&format!("/v1/analytics/overview?bot_id={bot}&{period}"), &app.admin).await;
+    assert_eq!(overview.assert_status(200)["message_feedback"]["thumbs_down"]["count"], 5, "{}", overview.body);
+}
+
+/// The one number `sql` selects, read straight from the database.
+async fn count(app: &TestApp, backend: &Backend, sql: &str) -> i64 {
+    let sql = sql.to_owned();
+    match backend {
+        Backend::Sqlite => {
+            let path = app.database_url().trim_start_matches("sqlite://").to_owned();
+            tokio::task::spawn_blocking(move || {
+                rusqlite::Connection::open(path).expect("open the database").query_row(&sql, [], |r| r.get(0)).unwrap()
+            })
+            .await
+            .unwrap()
+        }
+        Backend::Postgres(_) => {
+            let (client, conn) =
+                tokio_postgres::connect(app.database_url(), tokio_postgres::NoTls).await.expect("connect");
+            tokio::spawn(conn);
+            client.query_one(&sql, &[]).await.expect("count").get(0)
+        }
+    }
+}
+
+/// Folds the pending rollup changes; returns how many there were.
+async fn fold(app: &TestApp) -> u64 {
+    app.store.fold_rollups().await.expect("fold the pending rollup changes")
+}
+
 async fn rollups_equal_direct_counts_on_random_data(backend: Backend) {
-    let app = spawn_app(backend.clone()).await;
+    // The test folds, not a timer: figures are checked with changes folded
+    // and pending, then all folded.
+    let app = spawn_app_with(backend.clone(), Settings { rollup_fold_interval_ms: 0, ..test_settings() }).await;
     let bots = random_history(&app, 0x5eed_1234_abcd_0001).await;
     check_rollups(&app, &bots).await;
+    assert!(fold(&app).await > 0, "the last rounds left changes pending");
+    check_rollups(&app, &bots).await;
+    assert_eq!(fold(&app).await, 0, "a fold leaves nothing pending");
     check_inbox_counts(&app).await;
     recount_as_the_migration_does(&app, &backend).await;
     check_rollups(&app, &bots).await;

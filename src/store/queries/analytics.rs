@@ -123,7 +123,8 @@ fn signal_from(table: &str, at: &str, reason: &str, f: &Filters, timed: bool) ->
 
 /// What a rollup read takes: the grain, whether it wants the rows of every
 /// bot apart (`per_bot`, for grouping by bot), whether the table is
-/// `thumb_rollup` (with topic and reason dimensions), and the grouping its
+/// `thumb_rollup` (with topic and reason dimensions; read with its pending
+/// changes through `thumb_rollup_all`), and the grouping its
 /// buckets are summed by, if any.
 #[derive(Clone, Copy)]
 struct RollupRead {
@@ -206,7 +207,7 @@ pub(super) async fn thumbs_by_bucket(
             c.query(
                 &format!(
                     "SELECT {g}, CAST(SUM(up) AS BIGINT), CAST(SUM(down) AS BIGINT)
-                     FROM thumb_rollup WHERE {w} GROUP BY {g}",
+                     FROM thumb_rollup_all WHERE {w} GROUP BY {g}",
                     g = grouping.sql("bucket")
                 ),
                 &params,
@@ -249,7 +250,7 @@ pub(super) async fn ratings(
             .query(
                 &format!(
                     "SELECT {g}, CAST(SUM(total) AS BIGINT), CAST(SUM(count) AS BIGINT)
-                     FROM csat_rollup WHERE {w} AND question_code = '' GROUP BY {g}",
+                     FROM csat_rollup_all WHERE {w} AND question_code = '' GROUP BY {g}",
                     g = grouping.sql("bucket")
                 ),
                 &params,
@@ -300,7 +301,7 @@ pub(super) async fn questions(
         c.query(
             &format!(
                 "SELECT question_code, CAST(SUM(total) AS BIGINT), CAST(SUM(count) AS BIGINT)
-                 FROM csat_rollup WHERE {w} AND question_code IN ({codes}) GROUP BY question_code",
+                 FROM csat_rollup_all WHERE {w} AND question_code IN ({codes}) GROUP BY question_code",
                 codes = QuestionCode::ALL.map(|q| format!("'{}'", q.as_str())).join(", ")
             ),
             &params,
@@ -334,7 +335,7 @@ pub(super) async fn vote_totals(
             &format!(
                 "SELECT CAST(COALESCE(SUM(up), 0) AS BIGINT), CAST(COALESCE(SUM(down), 0) AS BIGINT),
                         CAST(COALESCE(SUM(value_sum), 0) AS BIGINT)
-                 FROM vote_rollup WHERE {w}"
+                 FROM vote_rollup_all WHERE {w}"
             ),
             &params,
         )
@@ -378,7 +379,7 @@ pub(super) async fn compare_groups(
             .query(
                 &format!(
                     "SELECT {key}, CAST(SUM(up + down) AS BIGINT), CAST(SUM(up) AS BIGINT)
-                     FROM thumb_rollup WHERE {w} GROUP BY {key}"
+                     FROM thumb_rollup_all WHERE {w} GROUP BY {key}"
                 ),
                 &params,
             )

@@ -83,6 +83,10 @@ impl<E: Engine> Store for SqlStore<E> {
         self.engine.read(|c| Box::pin(async move { c.query("SELECT 1", &[]).await.map(drop) })).await
     }
 
+    async fn fold_rollups(&self) -> Result<u64, StoreError> {
+        self.write(|c| Box::pin(rollups::fold(c))).await
+    }
+
     async fn create_account(&self, name: String, api_access: bool, now: Timestamp) -> Result<Account, StoreError> {
         let id = Uuid::new().to_string();
         let plan = if api_access { PLAN_STANDARD } else { PLAN_NO_API };

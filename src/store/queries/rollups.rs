@@ -1,11 +1,14 @@
 //! Keeping the rollups (see [`crate::domain::rollup`]) in step with the
 //! signals, inside the transaction that changes them.
 //!
-//! A write that can change what a message or a conversation counts for reads
-//! that contribution before and after itself; the difference is added to
-//! the rollup tables once, at the end of the unit of work, in key order, so
-//! that concurrent transactions take the rollup rows' locks last and in the
-//! same order.
+//! A write that can change what a message or a conversation counts for knows
+//! its change from the records in hand, or reads that contribution before and
+//! after itself. The difference is appended to the rollups' pending rows once,
+//! at the end of the unit of work (on SQLite, of the whole group commit); a
+//! fold, about once a second, adds the pending rows to the rollup rows. A
+//! write so never waits on, nor rewrites, the few rows of the current bucket
+//! that every other write of the moment also changes. Reads count both,
+//! through the `*_all` views.
 
 use crate::{
     domain::{
@@ -15,7 +18,7 @@ use crate::{
     params,
     store::{
         Command, StoreError,
-        sql::{Conn, Value, placeholders},
+        sql::{Conn, Dialect, Value, placeholders},
     },
 };
 
@@ -169,75 +172,130 @@ async fn write(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), S
         )
         .await?;
     }
-    let thumbs: Vec<Vec<Value>> = rows
-        .thumbs
-        .iter()
-        .map(|(k, [up, down])| {
-            params![account_id, &k.bot_id, &k.variant, &k.topic, k.has_reason, k.span, k.bucket, *up, *down].to_vec()
-        })
-        .collect();
-    upsert(
+    let [thumbs, votes, csat] = &TABLES;
+    append(
         c,
-        "thumb_rollup (account_id, bot_id, variant, topic, has_reason, span, bucket, up, down)",
-        "(account_id, bot_id, variant, topic, has_reason, span, bucket)",
-        "up = thumb_rollup.up + excluded.up, down = thumb_rollup.down + excluded.down",
         thumbs,
+        rows.thumbs.iter().map(|(k, [up, down])| {
+            params![account_id, &k.bot_id, &k.variant, &k.topic, k.has_reason, k.span, k.bucket, *up, *down].to_vec()
+        }),
     )
     .await?;
-    let votes: Vec<Vec<Value>> = rows
-        .votes
-        .iter()
-        .map(|(k, [up, down, value])| {
-            params![account_id, &k.bot_id, &k.variant, k.span, k.bucket, *up, *down, *value].to_vec()
-        })
-        .collect();
-    upsert(
+    append(
         c,
-        "vote_rollup (account_id, bot_id, variant, span, bucket, up, down, value_sum)",
-        "(account_id, bot_id, variant, span, bucket)",
-        "up = vote_rollup.up + excluded.up, down = vote_rollup.down + excluded.down,
-         value_sum = vote_rollup.value_sum + excluded.value_sum",
         votes,
+        rows.votes.iter().map(|(k, [up, down, value])| {
+            params![account_id, &k.bot_id, &k.variant, k.span, k.bucket, *up, *down, *value].to_vec()
+        }),
     )
     .await?;
-    let csat: Vec<Vec<Value>> = rows
-        .csat
-        .iter()
-        .map(|(k, [total, count])| {
-            params![account_id, &k.bot_id, &k.variant, &k.question_code, k.span, k.bucket, *total, *count].to_vec()
-        })
-        .collect();
-    upsert(
+    append(
         c,
-        "csat_rollup (account_id, bot_id, variant, question_code, span, bucket, total, count)",
-        "(account_id, bot_id, variant, question_code, span, bucket)",
-        "total = csat_rollup.total + excluded.total, count = csat_rollup.count + excluded.count",
         csat,
+        rows.csat.iter().map(|(k, [total, count])| {
+            params![account_id, &k.bot_id, &k.variant, &k.question_code, k.span, k.bucket, *total, *count].to_vec()
+        }),
     )
     .await
 }
 
-/// One multi-row `INSERT … ON CONFLICT … DO UPDATE` a chunk. The rows come
-/// from a map, so no key repeats within a statement (PostgreSQL refuses that).
-async fn upsert(
-    c: &mut impl Conn,
-    into: &str,
-    key: &str,
-    update: &str,
-    rows: Vec<Vec<Value>>,
-) -> Result<(), StoreError> {
+/// A rollup table: its name, its key, and the amounts summed per key. Its
+/// pending changes are in `{name}_pending`, and `{name}_all` reads both.
+pub(super) struct Table {
+    pub name: &'static str,
+    pub key: &'static str,
+    pub amounts: &'static [&'static str],
+}
+
+pub(super) const TABLES: [Table; 3] = [
+    Table {
+        name: "thumb_rollup",
+        key: "account_id, bot_id, variant, topic, has_reason, span, bucket",
+        amounts: &["up", "down"],
+    },
+    Table {
+        name: "vote_rollup",
+        key: "account_id, bot_id, variant, span, bucket",
+        amounts: &["up", "down", "value_sum"],
+    },
+    Table {
+        name: "csat_rollup",
+        key: "account_id, bot_id, variant, question_code, span, bucket",
+        amounts: &["total", "count"],
+    },
+];
+
+/// Appends changes to a table's pending rows, in multi-row `INSERT`s: an
+/// append touches the table's last page, where adding to the rollup rows
+/// themselves touched a page per key, and locked each row until commit.
+async fn append(c: &mut impl Conn, table: &Table, rows: impl Iterator<Item = Vec<Value>>) -> Result<(), StoreError> {
+    let rows: Vec<Vec<Value>> = rows.collect();
     for chunk in rows.chunks(CHUNK) {
         let width = chunk[0].len();
         let values: Vec<String> =
             (0..chunk.len()).map(|i| format!("({})", placeholders(1 + i * width, width))).collect();
         let params: Vec<Value> = chunk.iter().flatten().cloned().collect();
         c.execute(
-            &format!("INSERT INTO {into} VALUES {} ON CONFLICT {key} DO UPDATE SET {update}", values.join(", ")),
+            &format!(
+                "INSERT INTO {}_pending ({}, {}) VALUES {}",
+                table.name,
+                table.key,
+                table.amounts.join(", "),
+                values.join(", ")
+            ),
             &params,
         )
         .await?;
     }
     Ok(())
+}
+
+/// Adds every pending change to the rollup rows and deletes it, in key order
+/// (so that concurrent folds lock rollup rows in the same order). Readers see
+/// the same sums before and after: the `*_all` views count both tables, and
+/// the fold commits as one transaction. Returns the pending rows folded.
+pub(in crate::store) async fn fold(c: &mut impl Conn) -> Result<u64, StoreError> {
+    let mut folded = 0;
+    for t in &TABLES {
+        let (name, key) = (t.name, t.key);
+        let columns = format!("{key}, {}", t.amounts.join(", "));
+        let sums: Vec<String> = t.amounts.iter().map(|a| format!("CAST(SUM({a}) AS BIGINT)")).collect();
+        let sums = sums.join(", ");
+        let add: Vec<String> = t.amounts.iter().map(|a| format!("{a} = {name}.{a} + excluded.{a}")).collect();
+        let add = add.join(", ");
+        folded += match c.dialect() {
+            // Deletes exactly the rows it sums: a change committed meanwhile
+            // stays pending for the next fold.
+            Dialect::Postgres => c
+                .query(
+                    &format!(
+                        "WITH moved AS (DELETE FROM {name}_pending RETURNING {columns}),
+                              summed AS (INSERT INTO {name} ({columns})
+                                         SELECT {key}, {sums} FROM moved GROUP BY {key} ORDER BY {key}
+                                         ON CONFLICT ({key}) DO UPDATE SET {add})
+                         SELECT COUNT(*) FROM moved"
+                    ),
+                    &[],
+                )
+                .await?[0]
+                .get::<i64>(0)?
+                .unsigned_abs(),
+            // One writer: nothing can be added between the two statements.
+            Dialect::Sqlite => {
+                c.execute(
+                    &format!(
+                        "INSERT INTO {name} ({columns})
+                         SELECT {key}, {sums} FROM {name}_pending WHERE true GROUP BY {key} ORDER BY {key}
+                         ON CONFLICT ({key}) DO UPDATE SET {add}"
+                    ),
+                    &[],
+                )
+                .await?;
+                c.execute(&format!("DELETE FROM {name}_pending"), &[]).await?
+            }
+        };
+    }
+    Ok(folded)
 }
 
 /// Runs `command`, adding the change it makes to the rollups to `pending`.
