@@ -30,6 +30,8 @@ tables=$(psql "$pg" -AtF' ' -c "
   SELECT table_name, string_agg(column_name, ',' ORDER BY ordinal_position)
   FROM information_schema.columns
   WHERE table_schema = '$schema' AND table_name <> 'plaudit_migrations'
+    AND table_name IN (SELECT table_name FROM information_schema.tables
+                       WHERE table_schema = '$schema' AND table_type = 'BASE TABLE')
   GROUP BY table_name ORDER BY table_name")
 start=$(date +%s)
 # Foreign keys are not checked while loading (the rows come from a database
