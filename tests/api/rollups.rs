@@ -160,7 +160,7 @@ async fn random_history(app: &TestApp, seed: u64) -> Vec<String> {
 }
 
 /// Thumbs, switches, retractions and votes sent one a request, all at once:
-/// on SQLite they share group commits, whose rollup rows are added together.
+/// on SQLite they share group commits, whose rollup changes are appended together.
 async fn concurrent_singles(app: &TestApp, rng: &mut Random, messages: &[String], conversations: &[String]) {
     let users = ["u1", "u2", "u3", "u4", "u5"];
     let mut requests = Vec::new();

@@ -143,8 +143,8 @@ pub(super) async fn contribution(
 /// Rows a statement: well under both engines' limits on parameters.
 const CHUNK: usize = 400;
 
-/// Adds `rows` to the rollup tables and the conversations' counts: at once,
-/// or, where the engine gathers them (see [`Conn::deferred_rollups`]), just
+/// Adds `rows` to the conversations' counts and appends them to the rollups'
+/// pending rows: at once, or, where the engine gathers them (see [`Conn::deferred_rollups`]), just
 /// before the transaction commits, through [`flush`].
 pub(super) async fn add(c: &mut impl Conn, account_id: &str, rows: Rows) -> Result<(), StoreError> {
     if let Some(deferred) = c.deferred_rollups() {
@@ -154,7 +154,7 @@ pub(super) async fn add(c: &mut impl Conn, account_id: &str, rows: Rows) -> Resu
     write(c, account_id, &rows).await
 }
 
-/// Writes the rollup rows a connection gathered for its commit.
+/// Writes the rollup changes a connection gathered for its commit.
 pub(in crate::store) async fn flush(c: &mut impl Conn) -> Result<(), StoreError> {
     let Some(deferred) = c.deferred_rollups() else { return Ok(()) };
     for (account_id, rows) in std::mem::take(deferred) {
