@@ -208,7 +208,8 @@ impl SqliteEngine {
         // The writer never checkpoints; the checkpoint thread does. A WAL that
         // outgrew its bound is cut back to it when it restarts.
         writer.conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_err)?;
-        writer.conn.pragma_update(None, "journal_size_limit", opts.wal_frames_bound * 4096).map_err(map_err)?;
+        let page_size: i64 = writer.conn.pragma_query_value(None, "page_size", |r| r.get(0)).map_err(map_err)?;
+        writer.conn.pragma_update(None, "journal_size_limit", opts.wal_frames_bound * page_size).map_err(map_err)?;
         let checkpointer = SqliteConn::open(&opts, false)?;
         let (jobs, rx) = mpsc::unbounded_channel();
         let restart = Arc::new(AtomicBool::new(false));
@@ -489,7 +490,7 @@ mod tests {
                             Box::pin(async move {
                                 c.execute(
                                     "INSERT INTO t (v, pad) VALUES ($1, $2)",
-                                    params![w * 1000 + i, "x".repeat(4_000)],
+                                    params![w * 10_000 + i, "x".repeat(4_000)],
                                 )
                                 .await
                             })

@@ -34,22 +34,8 @@ async fn recount_as_the_migration_does(app: &TestApp, backend: &Backend) {
         "DELETE FROM thumb_rollup; DELETE FROM vote_rollup; DELETE FROM csat_rollup;
          DELETE FROM thumb_rollup_pending; DELETE FROM vote_rollup_pending; DELETE FROM csat_rollup_pending; {fill}"
     );
-    match backend {
-        Backend::Sqlite => {
-            let path = app.database_url().trim_start_matches("sqlite://").to_owned();
-            tokio::task::spawn_blocking(move || {
-                rusqlite::Connection::open(path).expect("open the database").execute_batch(&sql).expect("recount")
-            })
-            .await
-            .unwrap();
-        }
-        Backend::Postgres(_) => {
-            let (client, conn) =
-                tokio_postgres::connect(app.database_url(), tokio_postgres::NoTls).await.expect("connect");
-            tokio::spawn(conn);
-            client.batch_execute(&sql).await.expect("recount");
-        }
-    }
+    let filled = on_database(app, backend, &sql, "SELECT COUNT(*) FROM thumb_rollup").await;
+    assert!(filled > 0, "the recount filled no rollup rows");
 }
 
 /// A small reproducible generator (xorshift64*), so that a failure can be replayed.
@@ -207,8 +193,8 @@ async fn the_server_folds_pending_changes_on_its_own(backend: Backend) {
     ingest(&app, events).await;
     let mut counts = (0, 0);
     for _ in 0..50 {
-        let pending_rows = count(&app, &backend, "SELECT COUNT(*) FROM thumb_rollup_pending").await;
-        counts = (pending_rows, count(&app, &backend, "SELECT COUNT(*) FROM thumb_rollup").await);
+        let pending_rows = on_database(&app, &backend, "", "SELECT COUNT(*) FROM thumb_rollup_pending").await;
+        counts = (pending_rows, on_database(&app, &backend, "", "SELECT COUNT(*) FROM thumb_rollup").await);
         if counts.0 == 0 {
             break;
         }
@@ -222,14 +208,17 @@ async fn the_server_folds_pending_changes_on_its_own(backend: Backend) {
     assert_eq!(overview.assert_status(200)["message_feedback"]["thumbs_down"]["count"], 5, "{}", overview.body);
 }
 
-/// The one number `sql` selects, read straight from the database.
-async fn count(app: &TestApp, backend: &Backend, sql: &str) -> i64 {
-    let sql = sql.to_owned();
+/// Runs `statements`, then `query`, straight on the app's database (not
+/// through the store); returns the number `query` selects.
+async fn on_database(app: &TestApp, backend: &Backend, statements: &str, query: &str) -> i64 {
+    let (statements, query) = (statements.to_owned(), query.to_owned());
     match backend {
         Backend::Sqlite => {
             let path = app.database_url().trim_start_matches("sqlite://").to_owned();
             tokio::task::spawn_blocking(move || {
-                rusqlite::Connection::open(path).expect("open the database").query_row(&sql, [], |r| r.get(0)).unwrap()
+                let db = rusqlite::Connection::open(path).expect("open the database");
+                db.execute_batch(&statements).expect("run the statements");
+                db.query_row(&query, [], |r| r.get(0)).expect("query")
             })
             .await
             .unwrap()
@@ -238,7 +227,8 @@ async fn count(app: &TestApp, backend: &Backend, sql: &str) -> i64 {
             let (client, conn) =
                 tokio_postgres::connect(app.database_url(), tokio_postgres::NoTls).await.expect("connect");
             tokio::spawn(conn);
-            client.query_one(&sql, &[]).await.expect("count").get(0)
+            client.batch_execute(&statements).await.expect("run the statements");
+            client.query_one(&query, &[]).await.expect("query").get(0)
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::{
 
 /// What a write can change the contribution of.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Target {
+enum Target {
     /// The thumbs on one message.
     Message(String),
     /// The signals of a conversation, of the kinds named.
@@ -34,7 +34,7 @@ pub(super) enum Target {
 impl Target {
     /// The contribution a command can change, if any. Conversation and
     /// message updates matter only when they bring metadata (variant, topic).
-    pub(super) fn of(command: &Command) -> Option<Self> {
+    fn of(command: &Command) -> Option<Self> {
         let all = |id: &str| Self::Conversation { id: id.to_owned(), thumbs: true, votes: true, answers: true };
         match command {
             Command::UpsertConversation(input) => input.metadata.as_ref().map(|_| all(input.id.as_str())),
@@ -54,17 +54,13 @@ impl Target {
 
     /// Whether a command that only edits (never adds signals) can skip the
     /// second read when the first found nothing.
-    pub(super) fn edits_only(command: &Command) -> bool {
+    fn edits_only(command: &Command) -> bool {
         matches!(command, Command::UpsertConversation(_) | Command::UpdateMessage(_))
     }
 }
 
 /// What `target` counts for now.
-pub(super) async fn contribution(
-    c: &mut impl Conn,
-    account_id: &str,
-    target: &Target,
-) -> Result<Contribution, StoreError> {
+async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> Result<Contribution, StoreError> {
     let mut out = Contribution::default();
     let (column, id, thumbs, votes, answers) = match target {
         Target::Message(id) => ("message_id", id, true, false, false),
@@ -201,13 +197,13 @@ async fn write(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), S
 
 /// A rollup table: its name, its key, and the amounts summed per key. Its
 /// pending changes are in `{name}_pending`, and `{name}_all` reads both.
-pub(super) struct Table {
-    pub name: &'static str,
-    pub key: &'static str,
-    pub amounts: &'static [&'static str],
+struct Table {
+    name: &'static str,
+    key: &'static str,
+    amounts: &'static [&'static str],
 }
 
-pub(super) const TABLES: [Table; 3] = [
+const TABLES: [Table; 3] = [
     Table {
         name: "thumb_rollup",
         key: "account_id, bot_id, variant, topic, has_reason, span, bucket",
@@ -315,18 +311,7 @@ pub(super) async fn counted(
     if edits_only && before == Contribution::default() {
         return Ok(applied);
     }
-    pending.absorb(change_since(c, &scope.account_id, &target, &before).await?);
+    let after = contribution(c, &scope.account_id, &target).await?;
+    pending.absorb(Rows::of(&after).minus(&Rows::of(&before)));
     Ok(applied)
-}
-
-/// What `target` now counts for beyond `before` (read before a write): the
-/// rows to add to the rollups.
-pub(super) async fn change_since(
-    c: &mut impl Conn,
-    account_id: &str,
-    target: &Target,
-    before: &Contribution,
-) -> Result<Rows, StoreError> {
-    let after = contribution(c, account_id, target).await?;
-    Ok(Rows::of(&after).minus(&Rows::of(before)))
 }
