@@ -18,7 +18,7 @@ use crate::{
         ids::Uuid,
         page::PageRequest,
     },
-    export::{ConversationFormat, EXPORT_PAGE},
+    export::{self, ConversationFormat, EXPORT_PAGE},
     startup::{Application, shutdown_signal},
     store::{self, Store},
     web::demo::seed::DemoOptions,
@@ -186,20 +186,11 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         indicatif::ProgressStyle::with_template("{spinner} {human_pos} conversations exported ({per_sec}, {elapsed})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
-    out.write_all(format.header().as_bytes())?;
-    let mut page = PageRequest::parse(Some(EXPORT_PAGE), None)?;
-    loop {
-        let batch = store.export_page(&scope, &filter, page).await?;
-        let mut chunk = Vec::new();
-        for transcript in &batch.items {
-            format.write(transcript, &mut chunk);
-        }
+    let first = store.inbox(&scope, &filter, PageRequest::parse(Some(EXPORT_PAGE), None)?).await?;
+    let mut chunks = std::pin::pin!(export::stream(store, scope, filter, format, first));
+    while let Some((chunk, conversations)) = futures_util::TryStreamExt::try_next(&mut chunks).await? {
         out.write_all(&chunk)?;
-        progress.inc(batch.items.len() as u64);
-        match batch.next_cursor {
-            Some(cursor) => page = PageRequest::parse(Some(EXPORT_PAGE), Some(&cursor))?,
-            None => break,
-        }
+        progress.inc(conversations as u64);
     }
     out.flush()?;
     progress.finish_and_clear();

@@ -9,7 +9,7 @@ use crate::{
         golden::csv_field,
         page::{Page, PageRequest},
     },
-    store::{Store, StoreError, Transcript},
+    store::{ConversationRow, Store, StoreError, Transcript},
 };
 
 /// Conversations fetched per page of an export.
@@ -108,69 +108,92 @@ impl ConversationFormat {
 }
 
 /// A paged listing as a stream of byte chunks: `header`, then each page's
-/// items written by `write`, one chunk a page. The next page is read while
-/// the current one is being written out (one page ahead, never more), so
-/// reading and writing overlap and memory stays flat whatever the size. A
-/// failure mid-way cuts the body short, which is how a streamed answer
-/// reports one.
-pub fn paged<T, F, Fut>(
+/// items written by `write`, one chunk a page. Pages are fetched one after
+/// the other (each starts at the last one's cursor), and each page's items
+/// are then completed by `load` (a transcript's messages, say) in a task of
+/// its own, [`AHEAD`] pages at a time: so reading overlaps writing, the
+/// engines' readers work side by side, and memory stays flat whatever the
+/// size. A failure mid-way cuts the body short, which is how a streamed
+/// answer reports one.
+pub fn paged<T, U, F, Fut, L, LFut>(
     header: &'static str,
     first: Page<T>,
     fetch: F,
-    write: impl Fn(&T, &mut Vec<u8>) + Send + Clone + 'static,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>>
+    load: L,
+    write: impl Fn(&U, &mut Vec<u8>) + Send + 'static,
+) -> impl futures_util::Stream<Item = Result<(Vec<u8>, usize), std::io::Error>>
 where
     T: Send + 'static,
+    U: Send + 'static,
     F: Fn(String) -> Fut + Send + Clone + 'static,
-    Fut: std::future::Future<Output = Result<Page<T>, StoreError>> + Send + 'static,
+    Fut: Future<Output = Result<Page<T>, StoreError>> + Send + 'static,
+    L: Fn(Vec<T>) -> LFut + Send + 'static,
+    LFut: Future<Output = Result<Vec<U>, StoreError>> + Send + 'static,
 {
+    use futures_util::{StreamExt, TryStreamExt, stream};
+
     enum Next<T> {
-        Header(Page<T>),
         Page(Page<T>),
-        Ahead(tokio::task::JoinHandle<Result<Page<T>, StoreError>>),
+        Cursor(String),
         Done,
     }
-    futures_util::stream::unfold(Next::Header(first), move |next| {
-        let (fetch, write) = (fetch.clone(), write.clone());
+    let pages = stream::try_unfold(Next::Page(first), move |next| {
+        let fetch = fetch.clone();
         async move {
             let page = match next {
-                Next::Done => return None,
-                Next::Header(page) => return Some((Ok(header.as_bytes().to_vec()), Next::Page(page))),
+                Next::Done => return Ok(None),
                 Next::Page(page) => page,
-                Next::Ahead(handle) => {
-                    match handle.await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
-                        Ok(page) => page,
-                        Err(e) => return Some((Err(std::io::Error::other(e)), Next::Done)),
-                    }
-                }
+                Next::Cursor(cursor) => fetch(cursor).await?,
             };
-            let next = page.next_cursor.map_or(Next::Done, |cursor| Next::Ahead(tokio::spawn(fetch(cursor))));
+            let next = page.next_cursor.map_or(Next::Done, Next::Cursor);
+            Ok(Some((page.items, next)))
+        }
+    });
+    let loaded = pages
+        .map_ok(move |items| {
+            let task = tokio::spawn(load(items));
+            async move { task.await.map_err(|e| StoreError::Other(format!("an export task failed: {e}")))? }
+        })
+        .try_buffered(AHEAD);
+    let body = loaded
+        .map_ok(move |items| {
             let mut chunk = Vec::with_capacity(CHUNK_CAPACITY);
-            for item in &page.items {
+            for item in &items {
                 write(item, &mut chunk);
             }
-            Some((Ok(chunk), next))
-        }
-    })
+            (chunk, items.len())
+        })
+        .map_err(|e| std::io::Error::other(e.to_string()));
+    stream::once(std::future::ready(Ok((header.as_bytes().to_vec(), 0)))).chain(body)
 }
+
+/// Pages loaded at once, ahead of the one being written: two keep both
+/// cores of a small machine busy, and bound what an export holds in memory.
+const AHEAD: usize = 2;
 
 /// Room a page's chunk starts with (a page of transcripts is about a megabyte).
 const CHUNK_CAPACITY: usize = 1 << 20;
 
-/// The conversation export of `filter` as a stream, starting from its first page.
+/// The conversation export of `filter` as a stream of chunks, each with the
+/// number of conversations it holds, starting from the first page of the inbox.
 pub fn stream(
     store: std::sync::Arc<dyn Store>,
     scope: Scope,
     filter: InboxFilter,
     format: ConversationFormat,
-    first: Page<Transcript>,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    first: Page<ConversationRow>,
+) -> impl futures_util::Stream<Item = Result<(Vec<u8>, usize), std::io::Error>> {
+    let (fetch_store, fetch_scope) = (store.clone(), scope.clone());
     let fetch = move |cursor: String| {
-        let (store, scope, filter) = (store.clone(), scope.clone(), filter.clone());
+        let (store, scope, filter) = (fetch_store.clone(), fetch_scope.clone(), filter.clone());
         async move {
             let request = PageRequest::parse(Some(EXPORT_PAGE), Some(&cursor))?;
-            store.export_page(&scope, &filter, request).await
+            store.inbox(&scope, &filter, request).await
         }
     };
-    paged(format.header(), first, fetch, move |t, out| format.write(t, out))
+    let load = move |rows: Vec<ConversationRow>| {
+        let (store, scope) = (store.clone(), scope.clone());
+        async move { store.transcripts(&scope, rows.into_iter().map(|r| r.conversation).collect()).await }
+    };
+    paged(format.header(), first, fetch, load, move |t, out| format.write(t, out))
 }

@@ -58,8 +58,10 @@ async fn export_conversations(
     }
     .filter()?;
     let scope = principal.scope();
-    let first = state.store.export_page(&scope, &filter, PageRequest::parse(Some(EXPORT_PAGE), None)?).await?;
-    let body = Body::from_stream(stream(state.store.clone(), scope, filter, format, first));
+    // The first page is read before answering: errors cannot follow a 200.
+    let first = state.store.inbox(&scope, &filter, PageRequest::parse(Some(EXPORT_PAGE), None)?).await?;
+    let chunks = stream(state.store.clone(), scope, filter, format, first);
+    let body = Body::from_stream(futures_util::TryStreamExt::map_ok(chunks, |(chunk, _)| chunk));
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));

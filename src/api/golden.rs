@@ -115,10 +115,12 @@ pub async fn download(
             store.list_golden(&scope, bot.as_ref(), request).await
         }
     };
-    let stream = crate::export::paged(format.header(), first, fetch, move |e, out| {
-        out.extend_from_slice(format.line(e).as_bytes())
+    let load = |examples| std::future::ready(Ok(examples));
+    let stream = crate::export::paged(format.header(), first, fetch, load, move |e, out| {
+        out.extend_from_slice(format.line(e).as_bytes());
     });
-    let mut response = Body::from_stream(stream).into_response();
+    let mut response =
+        Body::from_stream(futures_util::TryStreamExt::map_ok(stream, |(chunk, _)| chunk)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"golden-examples.{}\"", format.extension())) {

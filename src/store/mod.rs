@@ -214,6 +214,8 @@ pub trait Store: Send + Sync {
     /// Adds the rollups' pending changes to the rollup rows, in one
     /// transaction; figures read the same before and after. Returns the
     /// pending rows folded. Servers call it every second ([`keep_folding`]).
+    /// On PostgreSQL it then vacuums the pending tables, whose every row a
+    /// fold deletes.
     async fn fold_rollups(&self) -> Result<u64, StoreError>;
 
     async fn create_account(&self, name: String, api_access: bool, now: Timestamp) -> Result<Account, StoreError>;
@@ -363,13 +365,10 @@ pub trait Store: Send + Sync {
         filter: &InboxFilter,
         page: PageRequest,
     ) -> Result<Page<ConversationRow>, StoreError>;
-    /// Transcripts of a page of the inbox, for exports.
-    async fn export_page(
-        &self,
-        scope: &Scope,
-        filter: &InboxFilter,
-        page: PageRequest,
-    ) -> Result<Page<Transcript>, StoreError>;
+    /// The transcripts of some conversations (a page of the inbox, for
+    /// exports), in the same order.
+    async fn transcripts(&self, scope: &Scope, conversations: Vec<Conversation>)
+    -> Result<Vec<Transcript>, StoreError>;
     /// The counts of `[from, to)` and of `[previous_from, from)`, summed per
     /// span of `grouping`.
     #[allow(clippy::too_many_arguments)]

@@ -62,6 +62,13 @@ fn read_value(row: &tokio_postgres::Row, i: usize) -> Result<Value, tokio_postgr
     })
 }
 
+fn rows_from(rows: &[tokio_postgres::Row]) -> Result<Vec<Row>, StoreError> {
+    rows.iter()
+        .map(|r| (0..r.len()).map(|i| read_value(r, i)).collect::<Result<Vec<_>, _>>().map(Row))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(map_err)
+}
+
 fn map_err(e: tokio_postgres::Error) -> StoreError {
     match e.code() {
         Some(c) if *c == SqlState::UNIQUE_VIOLATION => StoreError::Conflict(e.to_string()),
@@ -88,19 +95,60 @@ fn map_pool_err(e: deadpool_postgres::PoolError) -> StoreError {
 pub struct PgConn {
     client: Option<Object>,
     in_transaction: bool,
+    /// Statements held back (see [`Conn::execute_later`]), sent in order
+    /// ahead of the next statement, in the same pipeline.
+    later: Vec<Later>,
+}
+
+/// A statement held back by [`PgConn`].
+enum Later {
+    /// Statements without parameters, in the simple protocol (`BEGIN`).
+    Batch(&'static str),
+    Statement(tokio_postgres::Statement, Vec<Value>),
+}
+
+fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
 impl PgConn {
     fn client(&self) -> &Object {
         self.client.as_ref().expect("a PgConn holds its client until dropped")
     }
-}
 
-impl PgConn {
+    /// The client, and the statements held back until the next one.
+    fn client_and_later(&mut self) -> (&Object, Vec<Later>) {
+        let later = std::mem::take(&mut self.later);
+        (self.client(), later)
+    }
+
     /// Marks whether a transaction is open, for [`Drop`] to judge the connection.
     fn set_in_transaction(&mut self, open: bool) {
         self.in_transaction = open;
     }
+}
+
+/// Runs `current` after the held-back statements `later`, all sent at once:
+/// tokio-postgres writes each request when its future is first polled, and
+/// `join` polls them in order, so the server runs them in order and the whole
+/// batch costs one round trip. The first failure is the answer.
+async fn pipelined<T>(
+    client: &tokio_postgres::Client,
+    later: Vec<Later>,
+    current: impl Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, StoreError> {
+    if later.is_empty() {
+        return current.await.map_err(map_err);
+    }
+    let earlier = futures_util::future::join_all(later.iter().map(|l| async move {
+        match l {
+            Later::Batch(sql) => client.batch_execute(sql).await,
+            Later::Statement(stmt, params) => client.execute(stmt, &refs(params)).await.map(drop),
+        }
+    }));
+    let (earlier, result) = futures_util::future::join(earlier, current).await;
+    earlier.into_iter().collect::<Result<(), _>>().map_err(map_err)?;
+    result.map_err(map_err)
 }
 
 impl Drop for PgConn {
@@ -121,25 +169,49 @@ impl Conn for PgConn {
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        let client = self.client();
+        let (client, later) = self.client_and_later();
         let stmt = client.prepare_cached(sql).await.map_err(map_err)?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let rows = client.query(&stmt, &refs).await.map_err(map_err)?;
-        rows.iter()
-            .map(|r| (0..r.len()).map(|i| read_value(r, i)).collect::<Result<Vec<_>, _>>().map(Row))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(map_err)
+        let rows = pipelined(client, later, client.query(&stmt, &refs(params))).await?;
+        rows_from(&rows)
+    }
+
+    async fn query_pair(
+        &mut self,
+        first: (&str, &[Value]),
+        second: (&str, &[Value]),
+    ) -> Result<(Vec<Row>, Vec<Row>), StoreError> {
+        let (client, later) = self.client_and_later();
+        let (a, b) = (client.prepare_cached(first.0), client.prepare_cached(second.0));
+        let (a, b) = futures_util::future::try_join(a, b).await.map_err(map_err)?;
+        let (a, b) = pipelined(
+            client,
+            later,
+            futures_util::future::try_join(client.query(&a, &refs(first.1)), client.query(&b, &refs(second.1))),
+        )
+        .await?;
+        Ok((rows_from(&a)?, rows_from(&b)?))
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        let client = self.client();
+        let (client, later) = self.client_and_later();
         let stmt = client.prepare_cached(sql).await.map_err(map_err)?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        client.execute(&stmt, &refs).await.map_err(map_err)
+        pipelined(client, later, client.execute(&stmt, &refs(params))).await
     }
 
     async fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
-        self.client().batch_execute(sql).await.map_err(map_err)
+        let (client, later) = self.client_and_later();
+        pipelined(client, later, client.batch_execute(sql)).await
+    }
+
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        let (client, later) = self.client_and_later();
+        pipelined(client, later, std::future::ready(Ok(()))).await
+    }
+
+    async fn execute_later(&mut self, sql: &str, params: &[Value]) -> Result<(), StoreError> {
+        let stmt = self.client().prepare_cached(sql).await.map_err(map_err)?;
+        self.later.push(Later::Statement(stmt, params.to_vec()));
+        Ok(())
     }
 }
 
@@ -168,7 +240,7 @@ impl PgEngine {
 
     async fn conn(&self) -> Result<PgConn, StoreError> {
         let client = self.pool.get().await.map_err(map_pool_err)?;
-        Ok(PgConn { client: Some(client), in_transaction: false })
+        Ok(PgConn { client: Some(client), in_transaction: false, later: Vec::new() })
     }
 }
 
@@ -177,7 +249,10 @@ impl Engine for PgEngine {
 
     async fn read<T: Send + 'static>(&self, work: impl Work<PgConn, T>) -> Result<T, StoreError> {
         let mut conn = self.conn().await?;
-        work(&mut conn).await
+        let result = work(&mut conn).await;
+        // A read holds nothing back; should one, it is not lost.
+        conn.flush().await?;
+        result
     }
 
     async fn write<T: Send + 'static>(&self, work: impl Work<PgConn, T>) -> Result<T, StoreError> {
@@ -185,7 +260,8 @@ impl Engine for PgEngine {
         // The transaction runs in its own task, so a client that hangs up
         // cannot cut it off half-way.
         tokio::spawn(async move {
-            conn.batch("BEGIN").await?;
+            // BEGIN goes out with the work's first statement.
+            conn.later.push(Later::Batch("BEGIN"));
             conn.set_in_transaction(true);
             let result = work(&mut conn).await;
             let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };

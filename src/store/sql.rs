@@ -204,6 +204,32 @@ pub trait Conn: Send {
     /// Runs one or more statements without parameters (DDL, savepoints).
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Runs a statement whose outcome the work does not read (a history row,
+    /// a counter, an append). An engine whose every statement is a round trip
+    /// may hold it and send it together with the next statement or the
+    /// commit, in one pipeline; a failure then fails that statement (and so
+    /// the transaction) instead. The default runs it at once.
+    fn execute_later(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move { self.execute(sql, params).await.map(drop) }
+    }
+
+    /// Runs two statements that do not depend on each other and returns the
+    /// rows of each. An engine whose every statement is a round trip may send
+    /// them together; the default runs one after the other.
+    fn query_pair(
+        &mut self,
+        first: (&str, &[Value]),
+        second: (&str, &[Value]),
+    ) -> impl Future<Output = Result<(Vec<Row>, Vec<Row>), StoreError>> + Send {
+        async move { Ok((self.query(first.0, first.1).await?, self.query(second.0, second.1).await?)) }
+    }
+
+    /// Runs the statements held back by [`Conn::execute_later`] now, so that
+    /// their failure is known here.
+    fn flush(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        std::future::ready(Ok(()))
+    }
+
     /// Rollup rows (per account) to add just before this connection's
     /// transaction commits, where the engine commits many units together and
     /// so can add each row once for all of them; `None` where each unit adds

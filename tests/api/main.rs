@@ -11,6 +11,7 @@ mod bots;
 mod cli;
 mod compat;
 mod conversations;
+mod engine;
 mod errors;
 mod feedback;
 mod gaps;

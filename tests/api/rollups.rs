@@ -233,6 +233,53 @@ async fn on_database(app: &TestApp, backend: &Backend, statements: &str, query: 
     }
 }
 
+/// PostgreSQL keeps a deleted row in its table until a vacuum, and a fold
+/// reads its pending table whole; so a fold reclaims the rows it deleted,
+/// rather than leave them to an autovacuum that may run a minute later, or
+/// never (it can be turned off). The table then stays the size of one fold's
+/// changes instead of growing with every fold. The test has a database of
+/// its own: a vacuum keeps every row that a transaction open elsewhere in
+/// its database might still see, such as those of the tests running beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folds_leave_no_dead_pending_rows_behind_on_postgres() {
+    let Some(Backend::Postgres(server)) = Backend::postgres() else { return };
+    let (admin, conn) = tokio_postgres::connect(&server, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(conn);
+    let name = format!("plaudit_fold_{}", uuid::Uuid::new_v4().simple());
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create a database");
+    let (base, query) = server.split_once('?').map_or((server.as_str(), ""), |(b, q)| (b, q));
+    let own = format!(
+        "{}/{name}{}",
+        &base[..base.rfind('/').expect("a database in the URL")],
+        if query.is_empty() { String::new() } else { format!("?{query}") }
+    );
+    let backend = Backend::Postgres(own);
+    let app = spawn_app_with(backend.clone(), Settings { rollup_fold_interval_ms: 0, ..test_settings() }).await;
+    let pages = "SELECT pg_relation_size('thumb_rollup_pending') / 8192";
+    let mut sizes = Vec::new();
+    for _ in 0..6 {
+        let one_fold = on_database(
+            &app,
+            &backend,
+            "INSERT INTO thumb_rollup_pending
+             SELECT 'account', 'bot', 'A', 'topic', 0, 3600000, g, 1, 0 FROM generate_series(1, 5000) g",
+            pages,
+        )
+        .await;
+        assert_eq!(fold(&app).await, 5000);
+        sizes.push((one_fold, on_database(&app, &backend, "", pages).await));
+    }
+    let (one_fold, _) = sizes[0];
+    assert!(one_fold > 20, "5,000 pending rows fill more than 20 pages: {sizes:?}");
+    assert!(sizes.iter().all(|&(during, after)| during <= one_fold + 2 && after <= one_fold), "{sizes:?}");
+    let folded =
+        on_database(&app, &backend, "", "SELECT COUNT(*) FROM thumb_rollup WHERE account_id = 'account' AND up = 6")
+            .await;
+    assert_eq!(folded, 5000, "every fold reached the rollups");
+    drop(app);
+    admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop the database");
+}
+
 /// Folds the pending rollup changes; returns how many there were.
 async fn fold(app: &TestApp) -> u64 {
     app.store.fold_rollups().await.expect("fold the pending rollup changes")

@@ -59,16 +59,33 @@ pub(super) async fn find_conversation(
     scope: &Scope,
     id: &str,
 ) -> Result<Option<Conversation>, StoreError> {
-    let row = c
-        .query_opt(
-            &format!(
-                "SELECT {CONVERSATION_COLUMNS} FROM conversations v
-                 WHERE v.account_id = $1 AND v.id = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
-            ),
-            params![&scope.account_id, id, scope.bot_id.as_ref()],
-        )
-        .await?;
+    let row = c.query_opt(&conversation_sql(""), params![&scope.account_id, id, scope.bot_id.as_ref()]).await?;
     row.as_ref().map(conversation_from).transpose()
+}
+
+/// The query of [`find_conversation`], with its parameters (account, id,
+/// scoped bot); `settings` adds the bot's settings columns
+/// ([`super::settings::SETTINGS_COLUMNS`], from column
+/// [`CONVERSATION_WIDTH`] on) in the same read.
+pub(super) fn conversation_sql(settings: &str) -> String {
+    let (settings, join) = with_settings(settings);
+    format!(
+        "SELECT {CONVERSATION_COLUMNS}{settings} FROM conversations v{join}
+         WHERE v.account_id = $1 AND v.id = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
+    )
+}
+
+/// Columns of a [`conversation_sql`] row before the settings.
+pub(super) const CONVERSATION_WIDTH: usize = 12;
+
+/// The extra columns and join that add a bot's settings to a read of its
+/// conversation `v` (none for `""`).
+fn with_settings(settings: &str) -> (String, &'static str) {
+    if settings.is_empty() {
+        (String::new(), "")
+    } else {
+        (format!(", {settings}"), " JOIN bot_settings s ON s.bot_id = v.bot_id")
+    }
 }
 
 pub(super) async fn get_conversation(c: &mut impl Conn, scope: &Scope, id: &str) -> Result<Conversation, StoreError> {
@@ -240,24 +257,33 @@ pub(super) async fn find_message_in_context(
     key: MessageKey,
     value: &str,
 ) -> Result<Option<MessageInContext>, StoreError> {
+    let row =
+        c.query_opt(&message_in_context_sql(key, ""), params![&scope.account_id, value, scope.bot_id.as_ref()]).await?;
+    row.map(|r| message_in_context_from(&r)).transpose()
+}
+
+/// The query of [`find_message_in_context`], with its parameters
+/// (account, key, scoped bot); `settings` adds the bot's settings columns
+/// ([`super::settings::SETTINGS_COLUMNS`], from column
+/// [`MESSAGE_IN_CONTEXT_WIDTH`] on) in the same read.
+pub(super) fn message_in_context_sql(key: MessageKey, settings: &str) -> String {
     let column = match key {
         MessageKey::Id => "m.id",
         MessageKey::RequestId => "m.request_id",
     };
-    let row = c
-        .query_opt(
-            &format!(
-                "SELECT {MESSAGE_COLUMNS}, v.bot_id, v.variant, m.topic FROM messages m
-                 JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id
-                 WHERE m.account_id = $1 AND {column} = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
-            ),
-            params![&scope.account_id, value, scope.bot_id.as_ref()],
-        )
-        .await?;
-    row.map(|r| {
-        Ok(MessageInContext { message: message_from(&r)?, bot_id: r.get(10)?, variant: r.get(11)?, topic: r.get(12)? })
-    })
-    .transpose()
+    let (settings, join) = with_settings(settings);
+    format!(
+        "SELECT {MESSAGE_COLUMNS}, v.bot_id, v.variant, m.topic{settings} FROM messages m
+         JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id{join}
+         WHERE m.account_id = $1 AND {column} = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
+    )
+}
+
+/// Columns of a [`message_in_context_sql`] row before the settings.
+pub(super) const MESSAGE_IN_CONTEXT_WIDTH: usize = 13;
+
+pub(super) fn message_in_context_from(r: &Row) -> Result<MessageInContext, StoreError> {
+    Ok(MessageInContext { message: message_from(r)?, bot_id: r.get(10)?, variant: r.get(11)?, topic: r.get(12)? })
 }
 
 pub(super) async fn append_message(
@@ -434,7 +460,11 @@ pub(super) async fn apply_all(
         }
         c.batch("SAVEPOINT event").await?;
         let mut own = Rows::default();
-        let result = rollups::counted(c, scope, command, now, &mut own).await;
+        let result = match rollups::counted(c, scope, command, now, &mut own).await {
+            // What the event held back must fail inside its savepoint too.
+            Ok(applied) => c.flush().await.map(|()| applied),
+            Err(e) => Err(e),
+        };
         if result.is_err() {
             c.batch("ROLLBACK TO SAVEPOINT event").await?;
         } else {

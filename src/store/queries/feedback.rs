@@ -3,8 +3,10 @@
 //! examples are made and withdrawn in the same transaction as the change.
 
 use super::{
-    conversations::{MessageKey, find_message_in_context},
-    settings::settings_of,
+    conversations::{
+        MESSAGE_IN_CONTEXT_WIDTH, MessageKey, find_message_in_context, message_in_context_from, message_in_context_sql,
+    },
+    settings::{SETTINGS_COLUMNS, settings_from},
     tenancy::get_bot,
 };
 use crate::{
@@ -24,7 +26,7 @@ use crate::{
     params,
     store::{
         Applied, FeedbackInput, StoreError,
-        sql::{Conn, Row, Value, account_and, placeholders},
+        sql::{Conn, Dialect, Row, Value, account_and, placeholders},
     },
 };
 
@@ -64,17 +66,17 @@ async fn record_of(
     message_id: &str,
     user_id: &str,
 ) -> Result<Option<Feedback>, StoreError> {
-    let row = c
-        .query_opt(
-            &format!(
-                "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
-                 WHERE f.account_id = $1 AND f.message_id = $2 AND f.user_id = $3{}",
-                c.dialect().lock_rows()
-            ),
-            params![account_id, message_id, user_id],
-        )
-        .await?;
+    let row = c.query_opt(&record_sql(c.dialect()), params![account_id, message_id, user_id]).await?;
     row.as_ref().map(feedback_from).transpose()
+}
+
+/// The query of [`record_of`], with its parameters (account, message, user).
+fn record_sql(dialect: Dialect) -> String {
+    format!(
+        "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
+         WHERE f.account_id = $1 AND f.message_id = $2 AND f.user_id = $3{}",
+        dialect.lock_rows()
+    )
 }
 
 /// A record by id in scope; `lock` holds it for the rest of the transaction
@@ -118,7 +120,7 @@ async fn log_event(
     source: Source,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    c.execute(
+    c.execute_later(
         "INSERT INTO feedback_history (account_id, feedback_id, event, feedback_type, reason, status, source, actor, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         params![
@@ -271,16 +273,28 @@ pub(super) async fn submit_feedback(
     now: Timestamp,
     pending: &mut Rows,
 ) -> Result<Applied, StoreError> {
-    let target = find_message_in_context(c, scope, MessageKey::Id, input.message_id.as_str())
-        .await?
-        .ok_or(StoreError::NotFound("message"))?;
-    check_rateable(target.message.role, target.message.status)?;
-    let (settings, _) = settings_of(c, &target.bot_id).await?;
-    let at = input.created_at.unwrap_or(now);
     let rater = &input.rater;
+    // The message, its bot's settings and the rater's record, read together.
+    let (target, record) = c
+        .query_pair(
+            (
+                &message_in_context_sql(MessageKey::Id, SETTINGS_COLUMNS),
+                params![&scope.account_id, &input.message_id, scope.bot_id.as_ref()],
+            ),
+            (&record_sql(c.dialect()), params![&scope.account_id, &input.message_id, rater.user_id.as_str()]),
+        )
+        .await?;
+    let target = target.first().ok_or(StoreError::NotFound("message"))?;
+    let (settings, _) = settings_from(target, MESSAGE_IN_CONTEXT_WIDTH)?;
+    let target = message_in_context_from(target)?;
+    check_rateable(target.message.role, target.message.status)?;
+    let at = input.created_at.unwrap_or(now);
+    let mut existing = record.first().map(feedback_from).transpose()?;
     // Two attempts: a concurrent first submission may win the insert.
-    for _ in 0..2 {
-        let existing = record_of(c, &scope.account_id, input.message_id.as_str(), &rater.user_id).await?;
+    for attempt in 0..2 {
+        if attempt > 0 {
+            existing = record_of(c, &scope.account_id, input.message_id.as_str(), &rater.user_id).await?;
+        }
         let decision = decide_submission(
             existing.as_ref().map(Feedback::current).as_ref(),
             input.feedback_type,

@@ -84,7 +84,12 @@ impl<E: Engine> Store for SqlStore<E> {
     }
 
     async fn fold_rollups(&self) -> Result<u64, StoreError> {
-        self.write(|c| Box::pin(rollups::fold(c))).await
+        let folded = self.write(|c| Box::pin(rollups::fold(c))).await?;
+        if folded > 0 {
+            // A read connection: outside any transaction, as a vacuum must be.
+            self.engine.read(|c| Box::pin(rollups::tidy(c))).await?;
+        }
+        Ok(folded)
     }
 
     async fn create_account(&self, name: String, api_access: bool, now: Timestamp) -> Result<Account, StoreError> {
@@ -538,23 +543,13 @@ impl<E: Engine> Store for SqlStore<E> {
         self.engine.read(move |c| Box::pin(async move { analytics::inbox(c, &scope, &filter, page).await })).await
     }
 
-    async fn export_page(
+    async fn transcripts(
         &self,
         scope: &Scope,
-        filter: &InboxFilter,
-        page: PageRequest,
-    ) -> Result<Page<Transcript>, StoreError> {
-        let (scope, filter) = (scope.clone(), filter.clone());
-        self.engine
-            .read(move |c| {
-                Box::pin(async move {
-                    let rows = analytics::inbox(c, &scope, &filter, page).await?;
-                    let conversations = rows.items.into_iter().map(|r| r.conversation).collect();
-                    let items = transcripts(c, &scope.account_id, conversations).await?;
-                    Ok(Page { items, next_cursor: rows.next_cursor })
-                })
-            })
-            .await
+        conversations: Vec<Conversation>,
+    ) -> Result<Vec<Transcript>, StoreError> {
+        let account_id = scope.account_id.clone();
+        self.engine.read(move |c| Box::pin(async move { transcripts(c, &account_id, conversations).await })).await
     }
 
     async fn overview_facts(

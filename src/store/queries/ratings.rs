@@ -1,7 +1,10 @@
 //! Conversation-level signals: votes and CSAT answers, and the satisfaction
 //! they leave on the conversation.
 
-use super::{conversations::get_conversation, settings::settings_of};
+use super::{
+    conversations::{CONVERSATION_WIDTH, conversation_from, conversation_sql, get_conversation},
+    settings::{SETTINGS_COLUMNS, settings_from, settings_of},
+};
 use crate::{
     domain::{
         Timestamp,
@@ -45,7 +48,7 @@ async fn record_signal(
     let current = Satisfaction { value: SatisfactionValue::from_db(value.as_deref()), negative_reason: row.get(1)? };
     let since: Option<Timestamp> = row.get(2)?;
     if let Some(next) = next_satisfaction((&current, since), score, reason, at) {
-        c.execute(
+        c.execute_later(
             "UPDATE conversations SET satisfaction = $3, negative_reason = $4, satisfaction_at = $5
              WHERE account_id = $1 AND id = $2",
             params![account_id, conversation_id, next.value.as_str(), next.negative_reason, at],
@@ -68,9 +71,16 @@ pub(super) async fn record_vote(
     now: Timestamp,
     pending: &mut Rows,
 ) -> Result<Applied, StoreError> {
-    let conversation = get_conversation(c, scope, input.conversation_id.as_str()).await?;
+    // The conversation and its bot's settings, read together.
+    let row = c
+        .query_opt(
+            &conversation_sql(SETTINGS_COLUMNS),
+            params![&scope.account_id, &input.conversation_id, scope.bot_id.as_ref()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("conversation"))?;
+    let (conversation, (settings, _)) = (conversation_from(&row)?, settings_from(&row, CONVERSATION_WIDTH)?);
     let ack = VoteAck { conversation_id: conversation.id.clone(), vote: input.direction.vote_name().to_owned() };
-    let (settings, _) = settings_of(c, &conversation.bot_id).await?;
     let at = input.created_at.unwrap_or(now);
     let window_ms = settings.vote_window_seconds * 1000;
     let claimed = c
@@ -95,7 +105,7 @@ pub(super) async fn record_vote(
         "kind": kind, "value": input.value, "user_id": input.rater.user_id,
         "reason": input.reason, "vote_id": vote_id.as_str(),
     });
-    c.execute(
+    c.execute_later(
         "INSERT INTO messages (account_id, id, conversation_id, role, content, status, metadata, fingerprint, created_at, updated_at)
          VALUES ($1, $2, $3, 'activity', $4, 'completed', $5, $6, $7, $8)",
         params![
@@ -110,7 +120,7 @@ pub(super) async fn record_vote(
         ],
     )
     .await?;
-    c.execute(
+    c.execute_later(
         "INSERT INTO votes (id, account_id, conversation_id, bot_id, contact_id, user_id, direction, value, reason,
                             source, activity_message_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",

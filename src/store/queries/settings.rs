@@ -10,11 +10,35 @@ use crate::{
         rating::{PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy, locale_chain},
     },
     params,
-    store::{StoreError, sql::Conn},
+    store::{
+        StoreError,
+        sql::{Conn, Row},
+    },
 };
 
-const SETTINGS_COLUMNS: &str = "auto_approve_positive, auto_approve_negative, require_reason_positive, \
-     require_reason_negative, vote_window_seconds, conv_rating_active, conv_rating_popup_active, conv_rating_question_codes";
+/// The columns of a `bot_settings s` row, read by [`settings_from`].
+pub(super) const SETTINGS_COLUMNS: &str = "s.auto_approve_positive, s.auto_approve_negative, \
+     s.require_reason_positive, s.require_reason_negative, s.vote_window_seconds, s.conv_rating_active, \
+     s.conv_rating_popup_active, s.conv_rating_question_codes";
+
+/// Reads [`SETTINGS_COLUMNS`] from a row, starting at column `first`.
+pub(super) fn settings_from(row: &Row, first: usize) -> Result<(BotSettings, RatingConfig), StoreError> {
+    let codes: String = row.get(first + 7)?;
+    Ok((
+        BotSettings {
+            auto_approve_positive: row.get(first)?,
+            auto_approve_negative: row.get(first + 1)?,
+            require_reason_positive: row.get(first + 2)?,
+            require_reason_negative: row.get(first + 3)?,
+            vote_window_seconds: row.get(first + 4)?,
+        },
+        RatingConfig {
+            conv_rating_active: row.get(first + 5)?,
+            conv_rating_popup_active: row.get(first + 6)?,
+            conv_rating_question_codes: RatingConfig::codes_from_db(&codes),
+        },
+    ))
+}
 
 /// Every bot has its settings row from birth, in the same transaction.
 pub(super) async fn create_settings(
@@ -35,24 +59,10 @@ pub(super) async fn create_settings(
 /// check (callers have already found the bot through one).
 pub(super) async fn settings_of(c: &mut impl Conn, bot: &Uuid) -> Result<(BotSettings, RatingConfig), StoreError> {
     let row = c
-        .query_opt(&format!("SELECT {SETTINGS_COLUMNS} FROM bot_settings WHERE bot_id = $1"), params![bot])
+        .query_opt(&format!("SELECT {SETTINGS_COLUMNS} FROM bot_settings s WHERE s.bot_id = $1"), params![bot])
         .await?
         .ok_or(StoreError::NotFound("bot"))?;
-    let codes: String = row.get(7)?;
-    Ok((
-        BotSettings {
-            auto_approve_positive: row.get(0)?,
-            auto_approve_negative: row.get(1)?,
-            require_reason_positive: row.get(2)?,
-            require_reason_negative: row.get(3)?,
-            vote_window_seconds: row.get(4)?,
-        },
-        RatingConfig {
-            conv_rating_active: row.get(5)?,
-            conv_rating_popup_active: row.get(6)?,
-            conv_rating_question_codes: RatingConfig::codes_from_db(&codes),
-        },
-    ))
+    settings_from(&row, 0)
 }
 
 async fn save(

@@ -1,0 +1,168 @@
+//! The statement seam both engines implement: statements held back with
+//! `execute_later` and pairs of queries sent together must behave exactly
+//! as if every statement ran on its own, one after the other (PostgreSQL
+//! sends them in one pipeline; SQLite runs them at once).
+
+use plaudit::store::{
+    StoreError,
+    postgres::PgEngine,
+    sql::{Conn, Engine, Value},
+    sqlite::{SqliteEngine, SqliteOptions, WAL_FRAMES_BOUND},
+};
+
+use crate::{
+    both_backends,
+    helpers::{Backend, TestDatabase},
+};
+
+both_backends!(
+    held_back_statements_run_in_order_before_the_next_one,
+    a_failing_held_back_statement_undoes_its_transaction,
+    a_pair_of_queries_answers_each_in_turn,
+);
+
+/// Runs `check` on an engine of `backend` over a fresh database with a table `t (k, v)`.
+macro_rules! on_engine {
+    ($backend:expr, $check:ident) => {{
+        let db = TestDatabase::new(&$backend).await;
+        match &$backend {
+            Backend::Sqlite => {
+                let path = db.url.trim_start_matches("sqlite://").into();
+                let e = SqliteEngine::open(SqliteOptions {
+                    path,
+                    busy_timeout: std::time::Duration::from_secs(5),
+                    synchronous_full: false,
+                    readers: 2,
+                    wal_frames_bound: WAL_FRAMES_BOUND,
+                })
+                .expect("open SQLite");
+                $check(&e).await;
+            }
+            Backend::Postgres(_) => {
+                let e = PgEngine::connect(&db.url, 4).expect("connect to PostgreSQL");
+                $check(&e).await;
+            }
+        }
+    }};
+}
+
+async fn create_table<E: Engine>(e: &E) {
+    e.write(|c| Box::pin(async move { c.batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)").await }))
+        .await
+        .expect("create the table");
+}
+
+async fn insert_later(c: &mut impl Conn, k: i64, v: &str) -> Result<(), StoreError> {
+    c.execute_later("INSERT INTO t (k, v) VALUES ($1, $2)", &[Value::Int(k), Value::from(v)]).await
+}
+
+/// The table's rows as `k=v` pairs, in key order, read outside any write.
+async fn rows<E: Engine>(e: &E) -> Vec<String> {
+    e.read(|c| {
+        Box::pin(async move {
+            let rows = c.query("SELECT k, v FROM t ORDER BY k", &[]).await?;
+            rows.iter().map(|r| Ok(format!("{}={}", r.get::<i64>(0)?, r.get::<String>(1)?))).collect()
+        })
+    })
+    .await
+    .expect("read the table")
+}
+
+async fn held_back_statements_run_in_order_before_the_next_one(backend: Backend) {
+    async fn check<E: Engine>(e: &E) {
+        create_table(e).await;
+        let seen = e
+            .write(|c| {
+                Box::pin(async move {
+                    insert_later(c, 1, "a").await?;
+                    insert_later(c, 2, "b").await?;
+                    c.execute_later("UPDATE t SET v = v || '!' WHERE k = $1", &[Value::Int(1)]).await?;
+                    // A query sees every statement held back before it, in order.
+                    let n = c.query("SELECT COUNT(*), MIN(v) FROM t", &[]).await?;
+                    let seen = (n[0].get::<i64>(0)?, n[0].get::<String>(1)?);
+                    // Held back last: goes out with the commit.
+                    insert_later(c, 3, "c").await?;
+                    Ok(seen)
+                })
+            })
+            .await
+            .expect("the write commits");
+        assert_eq!(seen, (2, "a!".to_owned()));
+        assert_eq!(rows(e).await, ["1=a!", "2=b", "3=c"]);
+    }
+    on_engine!(backend, check);
+}
+
+async fn a_failing_held_back_statement_undoes_its_transaction(backend: Backend) {
+    async fn check<E: Engine>(e: &E) {
+        create_table(e).await;
+        e.write(|c| Box::pin(async move { insert_later(c, 1, "kept").await })).await.expect("first write");
+
+        // Fails before a later statement of the work: that statement reports it.
+        let failed = e
+            .write(|c| {
+                Box::pin(async move {
+                    c.execute("INSERT INTO t (k, v) VALUES (2, 'undone')", &[]).await?;
+                    insert_later(c, 1, "duplicate").await?;
+                    c.query("SELECT COUNT(*) FROM t", &[]).await?;
+                    Ok(())
+                })
+            })
+            .await;
+        assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
+
+        // Fails when nothing follows but the commit: the commit reports it.
+        let failed = e
+            .write(|c| {
+                Box::pin(async move {
+                    c.execute("INSERT INTO t (k, v) VALUES (3, 'undone')", &[]).await?;
+                    insert_later(c, 1, "duplicate").await
+                })
+            })
+            .await;
+        assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
+        assert_eq!(rows(e).await, ["1=kept"], "nothing of a failed write is kept");
+
+        // The engine goes on serving writes.
+        e.write(|c| Box::pin(async move { insert_later(c, 4, "after").await })).await.expect("a later write");
+        assert_eq!(rows(e).await, ["1=kept", "4=after"]);
+    }
+    on_engine!(backend, check);
+}
+
+async fn a_pair_of_queries_answers_each_in_turn(backend: Backend) {
+    async fn check<E: Engine>(e: &E) {
+        create_table(e).await;
+        let (first, second) = e
+            .write(|c| {
+                Box::pin(async move {
+                    insert_later(c, 1, "a").await?;
+                    insert_later(c, 2, "b").await?;
+                    let (first, second) = c
+                        .query_pair(
+                            ("SELECT v FROM t WHERE k = $1", &[Value::Int(2)]),
+                            ("SELECT k FROM t WHERE v = $1 OR k = $2 ORDER BY k", &[Value::from("a"), Value::Int(2)]),
+                        )
+                        .await?;
+                    let first: Vec<String> = first.iter().map(|r| r.get(0)).collect::<Result<_, _>>()?;
+                    let second: Vec<i64> = second.iter().map(|r| r.get(0)).collect::<Result<_, _>>()?;
+                    Ok((first, second))
+                })
+            })
+            .await
+            .expect("the write commits");
+        assert_eq!(first, ["b"]);
+        assert_eq!(second, [1, 2]);
+        // A failing query of the pair fails the pair.
+        let failed = e
+            .write(|c| {
+                Box::pin(async move {
+                    c.query_pair(("SELECT v FROM t", &[]), ("SELECT no_such_column FROM t", &[])).await.map(drop)
+                })
+            })
+            .await;
+        assert!(failed.is_err(), "{failed:?}");
+        assert_eq!(rows(e).await, ["1=a", "2=b"]);
+    }
+    on_engine!(backend, check);
+}
