@@ -563,4 +563,72 @@ mod tests {
         e.write(|c| Box::pin(async move { c.execute("INSERT INTO t (v) VALUES (-1)", &[]).await })).await.unwrap();
         assert_eq!(count(&e, -1).await, 1);
     }
+
+    /// Every CHECK constraint of a table the write paths insert into is
+    /// checked in place: none builds a temporary index of its list (see
+    /// migration 0008), and each still refuses what it refused before.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hot_tables_check_their_lists_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        crate::store::migrate::run(&e).await.unwrap();
+        // Each insert with its two checked values: allowed ones, then
+        // pairs each refused by a constraint.
+        type Case = (&'static str, [&'static str; 2], &'static [[&'static str; 2]]);
+        let cases: [Case; 4] = [
+            (
+                "INSERT INTO messages (account_id, id, conversation_id, role, content, status, fingerprint,
+                     created_at, updated_at) VALUES ('a', 'm', 'c', $1, '', $2, '', 0, 0)",
+                ["activity", "failed"],
+                &[["robot", "failed"], ["user", "done"]],
+            ),
+            (
+                "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
+                     feedback_type, status, source, created_at, updated_at, submitted_at)
+                 VALUES ('f', 'a', 'm', 'c', 'b', 'u', 'positive', $1, $2, 0, 0, 0)",
+                ["dismissed", "api"],
+                &[["lost", "api"], ["pending", "robot"]],
+            ),
+            (
+                "INSERT INTO votes (id, account_id, conversation_id, bot_id, user_id, direction, value, source,
+                     activity_message_id, created_at) VALUES ('v', 'a', 'c', 'b', 'u', 'up', 1, $1, $2, 0)",
+                ["reviewer", "m"],
+                &[["robot", "m"]],
+            ),
+            (
+                "INSERT INTO csat_answers (id, account_id, conversation_id, bot_id, question_code, user_id, value,
+                     score, source, created_at, answered_at) VALUES ('s', 'a', 'c', 'b', $2, 'u', '5', 5, $1, 0, 0)",
+                ["end_user", "q"],
+                &[["robot", "q"]],
+            ),
+        ];
+        for (sql, allowed, refused) in cases {
+            // Explained on the writer: a read-only connection leaves the
+            // checks out of an insert's program.
+            let explain = format!("EXPLAIN {sql}");
+            let opcodes: Vec<String> = e
+                .write(move |c| {
+                    Box::pin(async move {
+                        let rows = c.query(&explain, params![allowed[0], allowed[1]]).await?;
+                        rows.iter().map(|r| r.get::<String>(1)).collect()
+                    })
+                })
+                .await
+                .unwrap();
+            assert!(!opcodes.iter().any(|o| o == "OpenEphemeral"), "a temporary index in {sql}: {opcodes:?}");
+            let attempt = |[first, second]: [&'static str; 2]| {
+                e.write(move |c| Box::pin(async move { c.execute(sql, params![first, second]).await }))
+            };
+            // Allowed values pass the constraints and fail later, on the
+            // foreign keys (no parent rows are inserted).
+            let error = attempt(allowed).await.unwrap_err().to_string();
+            assert!(error.contains("FOREIGN KEY"), "{sql}: {error}");
+            for &values in refused {
+                let error = attempt(values).await.unwrap_err().to_string();
+                assert!(error.contains("CHECK"), "{values:?} in {sql}: {error}");
+            }
+        }
+        let check = e.read(|c| Box::pin(async move { c.query("PRAGMA integrity_check", &[]).await })).await.unwrap();
+        assert_eq!(check[0].get::<String>(0).unwrap(), "ok");
+    }
 }

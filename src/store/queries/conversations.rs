@@ -294,22 +294,27 @@ pub(super) async fn append_message(
 ) -> Result<Applied, StoreError> {
     // Counts the message on its (visible) conversation first, which also
     // checks that it exists; a message that turns out to be there already is
-    // taken off again below. Activity messages are never appended here.
-    c.query_opt(
-        "UPDATE conversations SET message_count = message_count + 1
-         WHERE account_id = $1 AND id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3) RETURNING seq",
-        params![&scope.account_id, &input.conversation_id, scope.bot_id.as_ref()],
-    )
-    .await?
-    .ok_or(StoreError::NotFound("conversation"))?;
+    // taken off again below. Activity messages are never appended here. Both
+    // statements tell what they did by the rows they changed, not with
+    // `RETURNING`, which SQLite gathers in a temporary table per execution.
+    let counted = c
+        .execute(
+            "UPDATE conversations SET message_count = message_count + 1
+             WHERE account_id = $1 AND id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)",
+            params![&scope.account_id, &input.conversation_id, scope.bot_id.as_ref()],
+        )
+        .await?;
+    if counted == 0 {
+        return Err(StoreError::NotFound("conversation"));
+    }
     let created_at = input.created_at.unwrap_or(now);
     let fingerprint = input.fingerprint();
     let inserted = c
-        .query_opt(
+        .execute(
             "INSERT INTO messages (account_id, id, conversation_id, role, content, request_id, status, metadata,
                                    topic, confidence, fingerprint, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-             ON CONFLICT DO NOTHING RETURNING seq",
+             ON CONFLICT DO NOTHING",
             params![
                 &scope.account_id,
                 &input.id,
@@ -327,7 +332,7 @@ pub(super) async fn append_message(
             ],
         )
         .await?;
-    if inserted.is_some() {
+    if inserted == 1 {
         // Just written: answer it as stored, without reading it back.
         let message = Message {
             id: input.id.into_string(),

@@ -303,35 +303,53 @@ pub(super) async fn submit_feedback(
         )?;
         let feedback = match (&decision, &existing) {
             (Submission::Create { status }, None) => {
+                // Built here and written as is, rather than read back with
+                // `RETURNING` (which SQLite gathers in a temporary table).
+                let created = Feedback {
+                    id: Uuid::new(),
+                    message_id: input.message_id.as_str().to_owned(),
+                    conversation_id: target.message.conversation_id.clone(),
+                    bot_id: target.bot_id.clone(),
+                    user_id: rater.user_id.clone(),
+                    feedback_type: input.feedback_type,
+                    reason: input.reason.clone(),
+                    status: *status,
+                    source: rater.source,
+                    reviewed_by: None,
+                    reviewed_at: None,
+                    corrected_response: None,
+                    review_note: None,
+                    created_at: at,
+                    updated_at: now,
+                    submitted_at: at,
+                    retracted_at: None,
+                };
                 let inserted = c
-                    .query_opt(
-                        &format!(
-                            "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
-                                 feedback_type, reason, status, source, created_at, updated_at, submitted_at)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)
-                             ON CONFLICT (account_id, message_id, user_id) DO NOTHING{}",
-                            returning_record()
-                        ),
+                    .execute(
+                        "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
+                             feedback_type, reason, status, source, created_at, updated_at, submitted_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)
+                         ON CONFLICT (account_id, message_id, user_id) DO NOTHING",
                         params![
-                            &Uuid::new(),
+                            &created.id,
                             &scope.account_id,
-                            &input.message_id,
-                            target.message.conversation_id.as_str(),
-                            &target.bot_id,
-                            rater.user_id.as_str(),
-                            input.feedback_type.as_str(),
-                            input.reason.as_deref(),
-                            status.as_str(),
-                            rater.source.as_str(),
+                            created.message_id.as_str(),
+                            created.conversation_id.as_str(),
+                            &created.bot_id,
+                            created.user_id.as_str(),
+                            created.feedback_type.as_str(),
+                            created.reason.as_deref(),
+                            created.status.as_str(),
+                            created.source.as_str(),
                             at,
                             now
                         ],
                     )
                     .await?;
-                match inserted {
-                    Some(row) => feedback_from(&row)?,
-                    None => continue,
+                if inserted == 0 {
+                    continue;
                 }
+                created
             }
             (Submission::Unchanged, Some(f)) => return Ok(Applied::Feedback { feedback: f.clone(), created: false }),
             (Submission::UpdateReason, Some(f)) => {

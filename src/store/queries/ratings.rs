@@ -83,19 +83,20 @@ pub(super) async fn record_vote(
     let ack = VoteAck { conversation_id: conversation.id.clone(), vote: input.direction.vote_name().to_owned() };
     let at = input.created_at.unwrap_or(now);
     let window_ms = settings.vote_window_seconds * 1000;
+    // Changes one row when the claim wins (an insert, or an update outside
+    // the window), none otherwise.
     let claimed = c
-        .query_opt(
+        .execute(
             "INSERT INTO vote_windows (account_id, conversation_id, user_id, last_vote_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (account_id, conversation_id, user_id) DO UPDATE SET last_vote_at =
                  CASE WHEN excluded.last_vote_at > vote_windows.last_vote_at
                       THEN excluded.last_vote_at ELSE vote_windows.last_vote_at END
              WHERE vote_windows.last_vote_at <= excluded.last_vote_at - $5
-                OR vote_windows.last_vote_at >= excluded.last_vote_at + $5
-             RETURNING last_vote_at",
+                OR vote_windows.last_vote_at >= excluded.last_vote_at + $5",
             params![&scope.account_id, &input.conversation_id, input.rater.user_id.as_str(), at, window_ms],
         )
         .await?;
-    if claimed.is_none() {
+    if claimed == 0 {
         return Ok(Applied::Vote { ack, recorded: false });
     }
     let vote_id = Uuid::new();
