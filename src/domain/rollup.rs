@@ -199,10 +199,11 @@ pub struct SignalKey {
 /// Rollup rows with the amounts to add: thumbs `[up, down]`, votes
 /// `[up, down, value_sum]`, CSAT `[total, count]` (a conversation rating's
 /// total in millionths, a question's total in points), and each
-/// conversation's own thumb counts `[up, down]` (shown by the inbox).
+/// conversation's own counts `[thumbs up, thumbs down, messages]` (shown by
+/// the inbox).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rows {
-    pub conversations: BTreeMap<String, [i64; 2]>,
+    pub conversations: BTreeMap<String, [i64; 3]>,
     pub thumbs: BTreeMap<ThumbKey, [i64; 2]>,
     pub votes: BTreeMap<SignalKey, [i64; 3]>,
     pub csat: BTreeMap<SignalKey, [i64; 2]>,
@@ -231,7 +232,7 @@ impl Rows {
         let mut rows = Self::default();
         for t in &c.thumbs {
             let amounts = if t.positive { [1, 0] } else { [0, 1] };
-            add(&mut rows.conversations, t.conversation_id.clone(), amounts, 1);
+            add(&mut rows.conversations, t.conversation_id.clone(), [amounts[0], amounts[1], 0], 1);
             for (i, (bot_id, variant, spans)) in grains(&t.bot_id, t.variant.as_deref()).into_iter().enumerate() {
                 let fine = i == 2;
                 for &span in spans {
@@ -325,6 +326,11 @@ impl Rows {
         for (k, v) in other.csat {
             add(&mut self.csat, k, v, 1);
         }
+    }
+
+    /// Counts a message appended to a conversation.
+    pub fn count_message(&mut self, conversation_id: &str) {
+        add(&mut self.conversations, conversation_id.to_owned(), [0, 0, 1], 1);
     }
 
     pub fn is_empty(&self) -> bool {

@@ -15,6 +15,7 @@ both_backends!(
     a_batch_has_at_most_a_thousand_events,
     a_full_batch_of_a_thousand_events_applies,
     concurrent_batches_with_the_same_ids_store_each_once,
+    each_stored_message_is_counted_once_on_its_conversation,
 );
 
 fn results(body: &Value) -> Vec<(bool, u64)> {
@@ -171,4 +172,53 @@ async fn concurrent_batches_with_the_same_ids_store_each_once(backend: Backend) 
     assert_eq!(created, 3, "each object is created exactly once");
     let t = app.get("/v1/conversations/shared", &app.admin).await;
     assert_eq!(t.assert_status(200)["messages"].as_array().unwrap().len(), 2);
+}
+
+/// A batch adds its messages to each conversation's count once, at its end:
+/// a message is counted when it is stored, never when it was there already,
+/// was refused, or is an activity message; whatever path it came by.
+async fn each_stored_message_is_counted_once_on_its_conversation(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let message = |conversation: &str, id: &str, content: &str| json!({"type": "message", "conversation_id": conversation, "id": id, "role": "user", "content": content});
+    let batch = json!({"events": [
+        {"type": "conversation", "id": "c1", "bot_id": bot},
+        message("c1", "m1", "one"),
+        {"type": "conversation", "id": "c2", "bot_id": bot},
+        message("c2", "m2", "two"),
+        message("c1", "m3", "three"),
+        message("c1", "m1", "one"),
+        message("c1", "m2", "a different message under a taken id"),
+        message("missing", "m5", "nowhere"),
+        message("c2", "m4", "four"),
+    ]});
+    let first = app.post("/v1/ingest", &app.admin, batch.clone()).await;
+    assert_eq!(
+        results(first.assert_status(200)),
+        [
+            (true, 201),
+            (true, 201),
+            (true, 201),
+            (true, 201),
+            (true, 201),
+            (true, 200),
+            (false, 409),
+            (false, 404),
+            (true, 201)
+        ]
+    );
+    let again = app.post("/v1/ingest", &app.admin, batch).await;
+    assert!(results(again.assert_status(200)).iter().all(|&(_, status)| status != 201), "{}", again.body);
+    app.post("/v1/conversations/c1/messages", &app.admin, json!({"id": "m6", "role": "assistant", "content": "six"}))
+        .await
+        .assert_status(201);
+    app.post("/v1/conversations/c2/upvote", &app.admin, json!({"user_id": "u1"})).await.assert_status(200);
+    let inbox = app.get("/v1/conversations", &app.admin).await;
+    let counts: Vec<(String, Value)> = inbox.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap().to_owned(), c["message_count"].clone()))
+        .collect();
+    assert_eq!(counts, [("c2".to_owned(), json!(2)), ("c1".to_owned(), json!(3))]);
 }

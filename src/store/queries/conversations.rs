@@ -286,25 +286,22 @@ pub(super) fn message_in_context_from(r: &Row) -> Result<MessageInContext, Store
     Ok(MessageInContext { message: message_from(r)?, bot_id: r.get(10)?, variant: r.get(11)?, topic: r.get(12)? })
 }
 
+/// Appends a message and counts it on its conversation through `pending`,
+/// which adds a batch's counts to each conversation once, at its end.
 pub(super) async fn append_message(
     c: &mut impl Conn,
     scope: &Scope,
     input: MessageInput,
     now: Timestamp,
+    pending: &mut Rows,
 ) -> Result<Applied, StoreError> {
-    // Counts the message on its (visible) conversation first, which also
-    // checks that it exists; a message that turns out to be there already is
-    // taken off again below. Activity messages are never appended here. Both
-    // statements tell what they did by the rows they changed, not with
-    // `RETURNING`, which SQLite gathers in a temporary table per execution.
-    let counted = c
-        .execute(
-            "UPDATE conversations SET message_count = message_count + 1
-             WHERE account_id = $1 AND id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)",
-            params![&scope.account_id, &input.conversation_id, scope.bot_id.as_ref()],
-        )
-        .await?;
-    if counted == 0 {
+    // The conversation must be visible; one an earlier event of the batch
+    // counted on is. Activity messages are never appended here. The insert
+    // tells what it did by the rows it changed, not with `RETURNING`, which
+    // SQLite gathers in a temporary table per execution.
+    if !pending.conversations.contains_key(input.conversation_id.as_str())
+        && find_conversation(c, scope, input.conversation_id.as_str()).await?.is_none()
+    {
         return Err(StoreError::NotFound("conversation"));
     }
     let created_at = input.created_at.unwrap_or(now);
@@ -345,14 +342,10 @@ pub(super) async fn append_message(
             created_at,
             updated_at: now,
         };
+        pending.count_message(&message.conversation_id);
         return Ok(Applied::Message { message, created: true });
     }
     // Nothing was written: the id or the request id is taken.
-    c.execute(
-        "UPDATE conversations SET message_count = message_count - 1 WHERE account_id = $1 AND id = $2",
-        params![&scope.account_id, &input.conversation_id],
-    )
-    .await?;
     match find_message(c, scope, input.id.as_str()).await? {
         Some((message, stored)) if stored == fingerprint => Ok(Applied::Message { message, created: false }),
         Some(_) => Err(DomainError::conflict(
@@ -432,7 +425,7 @@ pub(super) async fn apply_one(
 ) -> Result<Applied, StoreError> {
     match command {
         Command::UpsertConversation(input) => upsert_conversation(c, scope, input, now).await,
-        Command::AppendMessage(input) => append_message(c, scope, input, now).await,
+        Command::AppendMessage(input) => append_message(c, scope, input, now, pending).await,
         Command::UpdateMessage(update) => update_message(c, scope, update, now).await,
         Command::EndConversation(id) => end_conversation(c, scope, &id, now).await,
         Command::Vote(input) => record_vote(c, scope, input, now, pending).await,

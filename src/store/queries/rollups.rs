@@ -160,11 +160,12 @@ pub(in crate::store) async fn flush(c: &mut impl Conn) -> Result<(), StoreError>
 }
 
 async fn write(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), StoreError> {
-    for (id, [up, down]) in &rows.conversations {
+    for (id, [up, down, messages]) in &rows.conversations {
         c.execute_later(
-            "UPDATE conversations SET thumbs_up = thumbs_up + $3, thumbs_down = thumbs_down + $4
+            "UPDATE conversations SET thumbs_up = thumbs_up + $3, thumbs_down = thumbs_down + $4,
+                 message_count = message_count + $5
              WHERE account_id = $1 AND id = $2",
-            params![account_id, id, *up, *down],
+            params![account_id, id, *up, *down, *messages],
         )
         .await?;
     }
