@@ -6,6 +6,7 @@ use super::{
     feedback::{feedback_of_conversations, submit_feedback},
     ratings::{csat_of, record_csat, record_vote, votes_of},
     rollups,
+    settings::{SETTINGS_COLUMNS, settings_from},
     tenancy::get_bot,
 };
 use crate::{
@@ -16,9 +17,9 @@ use crate::{
             Conversation, ConversationInput, ConversationStatus, Message, MessageInput, MessageRole, MessageStatus,
             MessageUpdate, Metadata,
         },
-        feedback::FeedbackType,
+        feedback::{BotSettings, FeedbackType},
         ids::ClientId,
-        rating::{Satisfaction, SatisfactionValue},
+        rating::{RatingConfig, Satisfaction, SatisfactionValue},
         rollup::Rows,
     },
     params,
@@ -63,11 +64,26 @@ pub(super) async fn find_conversation(
     row.as_ref().map(conversation_from).transpose()
 }
 
+/// A conversation in the caller's scope with its bot's settings and rating
+/// configuration, in one read (what votes and CSAT answers decide by).
+pub(super) async fn conversation_with_settings(
+    c: &mut impl Conn,
+    scope: &Scope,
+    id: &str,
+) -> Result<(Conversation, BotSettings, RatingConfig), StoreError> {
+    let row = c
+        .query_opt(&conversation_sql(SETTINGS_COLUMNS), params![&scope.account_id, id, scope.bot_id.as_ref()])
+        .await?
+        .ok_or(StoreError::NotFound("conversation"))?;
+    let (settings, rating) = settings_from(&row, CONVERSATION_WIDTH)?;
+    Ok((conversation_from(&row)?, settings, rating))
+}
+
 /// The query of [`find_conversation`], with its parameters (account, id,
 /// scoped bot); `settings` adds the bot's settings columns
-/// ([`super::settings::SETTINGS_COLUMNS`], from column
-/// [`CONVERSATION_WIDTH`] on) in the same read.
-pub(super) fn conversation_sql(settings: &str) -> String {
+/// ([`SETTINGS_COLUMNS`], from column [`CONVERSATION_WIDTH`] on) in the
+/// same read.
+fn conversation_sql(settings: &str) -> String {
     let (settings, join) = with_settings(settings);
     format!(
         "SELECT {CONVERSATION_COLUMNS}{settings} FROM conversations v{join}
@@ -76,7 +92,7 @@ pub(super) fn conversation_sql(settings: &str) -> String {
 }
 
 /// Columns of a [`conversation_sql`] row before the settings.
-pub(super) const CONVERSATION_WIDTH: usize = 12;
+const CONVERSATION_WIDTH: usize = 12;
 
 /// The extra columns and join that add a bot's settings to a read of its
 /// conversation `v` (none for `""`).

@@ -1,10 +1,7 @@
 //! Conversation-level signals: votes and CSAT answers, and the satisfaction
 //! they leave on the conversation.
 
-use super::{
-    conversations::{CONVERSATION_WIDTH, conversation_from, conversation_sql, get_conversation},
-    settings::{SETTINGS_COLUMNS, settings_from, settings_of},
-};
+use super::conversations::{conversation_with_settings, get_conversation};
 use crate::{
     domain::{
         Timestamp,
@@ -71,15 +68,7 @@ pub(super) async fn record_vote(
     now: Timestamp,
     pending: &mut Rows,
 ) -> Result<Applied, StoreError> {
-    // The conversation and its bot's settings, read together.
-    let row = c
-        .query_opt(
-            &conversation_sql(SETTINGS_COLUMNS),
-            params![&scope.account_id, &input.conversation_id, scope.bot_id.as_ref()],
-        )
-        .await?
-        .ok_or(StoreError::NotFound("conversation"))?;
-    let (conversation, (settings, _)) = (conversation_from(&row)?, settings_from(&row, CONVERSATION_WIDTH)?);
+    let (conversation, settings, _) = conversation_with_settings(c, scope, input.conversation_id.as_str()).await?;
     let ack = VoteAck { conversation_id: conversation.id.clone(), vote: input.direction.vote_name().to_owned() };
     let at = input.created_at.unwrap_or(now);
     let window_ms = settings.vote_window_seconds * 1000;
@@ -268,8 +257,7 @@ pub(super) async fn record_csat(
     input: CsatInput,
     now: Timestamp,
 ) -> Result<Applied, StoreError> {
-    let conversation = get_conversation(c, scope, input.conversation_id.as_str()).await?;
-    let (_, config) = settings_of(c, &conversation.bot_id).await?;
+    let (conversation, _, config) = conversation_with_settings(c, scope, input.conversation_id.as_str()).await?;
     config.accepts(input.question_code)?;
     let existing = c
         .query_opt(
