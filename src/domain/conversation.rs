@@ -282,6 +282,8 @@ pub struct MessageInput {
     pub status: MessageStatus,
     pub metadata: Metadata,
     pub created_at: Option<Timestamp>,
+    /// See [`MessageInput::fingerprint`]; computed once, when parsed.
+    fingerprint: String,
 }
 
 impl MessageInput {
@@ -296,7 +298,7 @@ impl MessageInput {
         if request_id.is_some() && body.role != MessageRole::Assistant {
             return Err(DomainError::invalid("request_id", "is only for assistant messages"));
         }
-        Ok(Self {
+        let mut input = Self {
             id: ClientId::parse("id", &body.id)?,
             conversation_id: ClientId::parse("conversation_id", conversation_id)?,
             role: body.role,
@@ -309,12 +311,21 @@ impl MessageInput {
                 .as_deref()
                 .map(|t| Timestamp::parse_backfill("created_at", t, now))
                 .transpose()?,
-        })
+            fingerprint: String::new(),
+        };
+        // Here, on the request's own thread, not in the write that stores it.
+        input.fingerprint = input.digest();
+        Ok(input)
     }
 
-    /// A fingerprint of the message as first sent. Re-sending the same body
-    /// is an idempotent repeat; a different body under a taken id is a conflict.
-    pub fn fingerprint(&self) -> String {
+    /// A fingerprint of the message as first sent (a SHA-256 of its fields,
+    /// in hex). Re-sending the same body is an idempotent repeat; a different
+    /// body under a taken id is a conflict.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    fn digest(&self) -> String {
         let canonical = serde_json::json!([
             self.conversation_id.as_str(),
             self.role.as_str(),
@@ -324,7 +335,13 @@ impl MessageInput {
             self.metadata.object,
             self.created_at.map(Timestamp::millis),
         ]);
-        Sha256::digest(canonical.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = String::with_capacity(64);
+        for b in Sha256::digest(canonical.to_string().as_bytes()) {
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        hex
     }
 }
 
@@ -451,6 +468,14 @@ mod tests {
         let mut with_request = body(MessageRole::User);
         with_request.request_id = Some("r1".into());
         assert!(MessageInput::parse("c1", with_request, Timestamp(0)).is_err());
+    }
+
+    #[test]
+    fn a_fingerprint_is_the_hex_sha256_of_the_fields_as_json() {
+        // Stored fingerprints are compared with new ones: the form must not change.
+        let m = MessageInput::parse("c1", body(MessageRole::User), Timestamp(0)).unwrap();
+        // sha256 of `["c1","user","hi",null,"completed",{},null]`
+        assert_eq!(m.fingerprint(), "51062c52fbee8ac9aa51842a4eb05b8f1f7c093ab6bedfc9a227bb0bb53d0932");
     }
 
     #[test]

@@ -16,6 +16,7 @@ both_backends!(
     a_full_batch_of_a_thousand_events_applies,
     concurrent_batches_with_the_same_ids_store_each_once,
     each_stored_message_is_counted_once_on_its_conversation,
+    a_long_run_of_messages_is_answered_as_one_by_one,
 );
 
 fn results(body: &Value) -> Vec<(bool, u64)> {
@@ -221,4 +222,106 @@ async fn each_stored_message_is_counted_once_on_its_conversation(backend: Backen
         .map(|c| (c["id"].as_str().unwrap().to_owned(), c["message_count"].clone()))
         .collect();
     assert_eq!(counts, [("c2".to_owned(), json!(2)), ("c1".to_owned(), json!(3))]);
+}
+
+/// Consecutive messages are stored together in multi-row inserts; every
+/// answer must still be the one the message would get on its own, in order,
+/// across the inserts' chunk boundaries.
+async fn a_long_run_of_messages_is_answered_as_one_by_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let other = app.bot("Sales").await;
+    app.post(
+        "/v1/ingest",
+        &app.admin,
+        json!({"events": [
+            {"type": "conversation", "id": "c1", "bot_id": bot},
+            {"type": "conversation", "id": "theirs", "bot_id": other},
+            {"type": "message", "conversation_id": "c1", "id": "old", "role": "user", "content": "stored before"},
+            {"type": "message", "conversation_id": "c1", "id": "old-a", "role": "assistant", "content": "yes", "request_id": "r-old"},
+        ]}),
+    )
+    .await
+    .assert_status(200);
+    // A key bound to `bot` sees neither the other bot's conversation nor an unknown one.
+    let key = app.key("server", Some(&bot)).await;
+    let message = |conversation: &str, id: &str, content: &str| json!({"type": "message", "conversation_id": conversation, "id": id, "role": "user", "content": content});
+    let answer = |id: &str, request: &str| json!({"type": "message", "conversation_id": "c1", "id": id, "role": "assistant", "content": "an answer", "request_id": request});
+    let mut events = vec![json!({"type": "conversation", "id": "c2", "bot_id": bot})];
+    let mut expected = vec![(true, 201)];
+    for i in 0..300 {
+        let (event, outcome) = match i {
+            // A replay of a stored message, and one under its id with other content.
+            10 => (message("c1", "old", "stored before"), (true, 200)),
+            11 => (message("c1", "old", "something else"), (false, 409)),
+            // Another bot's conversation and an unknown one.
+            40 => (message("theirs", "t1", "not mine"), (false, 404)),
+            41 => (message("nowhere", "n1", "lost"), (false, 404)),
+            // A request id stored before, and one taken earlier in the run.
+            127 => (answer("a1", "r-old"), (false, 409)),
+            128 => (answer("a2", "r-new"), (true, 201)),
+            129 => (answer("a3", "r-new"), (false, 409)),
+            // An id taken earlier in the run: the same message, then another.
+            160 => (message("c2", "m-5", "message 5"), (true, 200)),
+            161 => (message("c2", "m-6", "not message 6"), (false, 409)),
+            i => {
+                (message(if i % 3 == 0 { "c1" } else { "c2" }, &format!("m-{i}"), &format!("message {i}")), (true, 201))
+            }
+        };
+        events.push(event);
+        expected.push(outcome);
+    }
+    let reply = app.post("/v1/ingest", &key, json!({"events": events.clone()})).await;
+    let body = reply.assert_status(200).clone();
+    assert_eq!(results(&body), expected);
+    let items = body["results"].as_array().unwrap();
+    assert_eq!(items[128]["error"], "conflict", "{}", items[128]);
+    assert!(items[130]["message"].as_str().unwrap().contains("r-new"), "{}", items[130]);
+    assert!(items[162]["message"].as_str().unwrap().contains("m-6"), "{}", items[162]);
+    // What was stored, in order, with its counts on each conversation.
+    let stored = |id: &str| {
+        let id = id.to_owned();
+        let app = &app;
+        async move {
+            let transcript = app.get(&format!("/v1/conversations/{id}"), &app.admin).await;
+            let body = transcript.assert_status(200).clone();
+            let ids: Vec<String> =
+                body["messages"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_owned()).collect();
+            ids
+        }
+    };
+    let mut c1 = vec!["old".to_owned(), "old-a".to_owned()];
+    let mut c2 = Vec::new();
+    for (i, outcome) in expected.iter().enumerate().skip(1) {
+        let event = &events[i];
+        if *outcome == (true, 201) {
+            let id = event["id"].as_str().unwrap().to_owned();
+            if event["conversation_id"] == "c1" { c1.push(id) } else { c2.push(id) }
+        }
+    }
+    assert_eq!(c1.len() + c2.len(), 2 + 300 - 8);
+    let (mut got1, mut got2) = (stored("c1").await, stored("c2").await);
+    // Same creation time within the batch: compare as sets of ids, then counts.
+    got1.sort();
+    got2.sort();
+    c1.sort();
+    c2.sort();
+    assert_eq!(got1, c1);
+    assert_eq!(got2, c2);
+    let inbox = app.get("/v1/conversations", &app.admin).await;
+    let counts: Vec<(String, Value)> = inbox.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap().to_owned(), c["message_count"].clone()))
+        .collect();
+    assert!(counts.contains(&("c1".to_owned(), json!(c1.len()))), "{counts:?}");
+    assert!(counts.contains(&("c2".to_owned(), json!(c2.len()))), "{counts:?}");
+    // Sent again, nothing is created and every stored message is a replay.
+    let again = app.post("/v1/ingest", &key, json!({"events": events})).await;
+    let again = results(again.assert_status(200));
+    for (i, (first, second)) in expected.iter().zip(&again).enumerate() {
+        let want = if *first == (true, 201) { (true, 200) } else { *first };
+        assert_eq!(*second, want, "event {i}");
+    }
 }

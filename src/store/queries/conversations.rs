@@ -1,6 +1,6 @@
 //! Conversations, messages, the commands that write them, and the transcript.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{
     feedback::{feedback_of_conversations, submit_feedback},
@@ -25,7 +25,7 @@ use crate::{
     params,
     store::{
         Applied, Command, FeedbackBadges, MessageInContext, StoreError, Transcript, TranscriptMessage,
-        sql::{Conn, Row, account_and, placeholders},
+        sql::{Conn, Row, Value, account_and, placeholders},
     },
 };
 
@@ -320,50 +320,166 @@ pub(super) async fn append_message(
     {
         return Err(StoreError::NotFound("conversation"));
     }
-    let created_at = input.created_at.unwrap_or(now);
-    let fingerprint = input.fingerprint();
-    let inserted = c
-        .execute(
-            "INSERT INTO messages (account_id, id, conversation_id, role, content, request_id, status, metadata,
-                                   topic, confidence, fingerprint, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-             ON CONFLICT DO NOTHING",
-            params![
-                &scope.account_id,
-                &input.id,
-                &input.conversation_id,
-                input.role.as_str(),
-                input.content.as_str(),
-                input.request_id.as_deref(),
-                input.status.as_str(),
-                input.metadata.to_json(),
-                input.metadata.topic(),
-                input.metadata.confidence_value(),
-                fingerprint.as_str(),
-                created_at,
-                now
-            ],
-        )
-        .await?;
+    let inserted = c.execute(&insert_messages_sql(1, ""), &message_params(scope, &input, now)).await?;
     if inserted == 1 {
-        // Just written: answer it as stored, without reading it back.
-        let message = Message {
-            id: input.id.into_string(),
-            conversation_id: input.conversation_id.into_string(),
-            role: input.role,
-            content: input.content,
-            request_id: input.request_id,
-            status: input.status,
-            metadata: serde_json::Value::Object(input.metadata.object),
-            created_at,
-            updated_at: now,
-        };
-        pending.count_message(&message.conversation_id);
-        return Ok(Applied::Message { message, created: true });
+        return Ok(appended(input, now, pending));
     }
-    // Nothing was written: the id or the request id is taken.
+    explain_skipped(c, scope, input).await
+}
+
+/// Appends a run of messages, answering each as [`append_message`] would one
+/// by one, in far fewer statements: one read checks the run's conversations,
+/// and the new messages go in multi-row inserts (a batch of 500 events is a
+/// dozen statements instead of 500, which on PostgreSQL are as many round
+/// trips). The answers are in the run's order. A message the insert skipped
+/// (its id or request id taken, also by an earlier message of the run) is
+/// explained afterwards, when everything before it in the run is stored, as it
+/// would have been one by one.
+pub(super) async fn append_messages(
+    c: &mut impl Conn,
+    scope: &Scope,
+    inputs: Vec<MessageInput>,
+    now: Timestamp,
+    pending: &mut Rows,
+) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
+    let mut unknown: Vec<String> = inputs
+        .iter()
+        .map(|m| m.conversation_id.as_str())
+        .filter(|id| !pending.conversations.contains_key(*id))
+        .map(str::to_owned)
+        .collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    let visible = visible_conversations(c, scope, &unknown).await?;
+    let mut answers: Vec<Option<Result<Applied, StoreError>>> = Vec::with_capacity(inputs.len());
+    let mut rows: Vec<MessageInput> = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let id = input.conversation_id.as_str();
+        if pending.conversations.contains_key(id) || visible.contains(id) {
+            rows.push(input);
+            answers.push(None);
+        } else {
+            answers.push(Some(Err(StoreError::NotFound("conversation"))));
+        }
+    }
+    let mut inserted: HashSet<String> = HashSet::with_capacity(rows.len());
+    let mut rest = &rows[..];
+    while !rest.is_empty() {
+        let (n, sql) = INSERTS.iter().find(|(n, _)| *n <= rest.len()).unwrap_or(&INSERTS[INSERTS.len() - 1]);
+        let (chunk, after) = rest.split_at(*n);
+        let params: Vec<Value> = chunk.iter().flat_map(|input| message_params(scope, input, now)).collect();
+        for row in c.query(sql, &params).await? {
+            inserted.insert(row.get(0)?);
+        }
+        rest = after;
+    }
+    let mut rows = rows.into_iter();
+    for answer in &mut answers {
+        if answer.is_some() {
+            continue;
+        }
+        let Some(input) = rows.next() else { break };
+        // `remove`: of two messages of the run with one id, only the first was stored.
+        *answer = Some(if inserted.remove(input.id.as_str()) {
+            Ok(appended(input, now, pending))
+        } else {
+            explain_skipped(c, scope, input).await
+        });
+    }
+    Ok(answers.into_iter().flatten().collect())
+}
+
+/// The multi-row inserts of [`append_messages`] with their number of rows,
+/// largest first: a run is cut into these, so that only four statement texts
+/// are ever prepared (and built), whatever its length.
+static INSERTS: std::sync::LazyLock<[(usize, String); 4]> =
+    std::sync::LazyLock::new(|| [128, 32, 8, 1].map(|n| (n, insert_messages_sql(n, " RETURNING id"))));
+
+/// Columns of a row of [`insert_messages_sql`].
+const INSERT_WIDTH: usize = 13;
+
+/// Inserts `n` messages, skipping any whose id or request id is taken.
+fn insert_messages_sql(n: usize, returning: &str) -> String {
+    let values: Vec<String> =
+        (0..n).map(|r| format!("({})", placeholders(1 + r * INSERT_WIDTH, INSERT_WIDTH))).collect();
+    format!(
+        "INSERT INTO messages (account_id, id, conversation_id, role, content, request_id, status, metadata,
+                               topic, confidence, fingerprint, created_at, updated_at)
+         VALUES {} ON CONFLICT DO NOTHING{returning}",
+        values.join(", ")
+    )
+}
+
+/// The values of a message's row in [`insert_messages_sql`].
+fn message_params(scope: &Scope, input: &MessageInput, now: Timestamp) -> [Value; INSERT_WIDTH] {
+    [
+        scope.account_id.as_str().into(),
+        input.id.as_str().into(),
+        input.conversation_id.as_str().into(),
+        input.role.as_str().into(),
+        input.content.as_str().into(),
+        input.request_id.as_deref().into(),
+        input.status.as_str().into(),
+        input.metadata.to_json().into(),
+        input.metadata.topic().into(),
+        input.metadata.confidence_value().into(),
+        input.fingerprint().into(),
+        input.created_at.unwrap_or(now).into(),
+        now.into(),
+    ]
+}
+
+/// The ids among `ids` of conversations in the caller's scope.
+async fn visible_conversations(
+    c: &mut impl Conn,
+    scope: &Scope,
+    ids: &[String],
+) -> Result<HashSet<String>, StoreError> {
+    let mut visible = HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::domain::page::MAX_LIMIT as usize) {
+        let mut params = account_and(&scope.account_id, chunk);
+        params.push(scope.bot_id.as_ref().into());
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT v.id FROM conversations v
+                     WHERE v.account_id = $1 AND v.id IN ({}) AND (CAST(${n} AS TEXT) IS NULL OR v.bot_id = ${n})",
+                    placeholders(2, chunk.len()),
+                    n = chunk.len() + 2
+                ),
+                &params,
+            )
+            .await?;
+        for row in rows {
+            visible.insert(row.get(0)?);
+        }
+    }
+    Ok(visible)
+}
+
+/// A message just inserted, answered as stored without reading it back, and
+/// counted on its conversation.
+fn appended(input: MessageInput, now: Timestamp, pending: &mut Rows) -> Applied {
+    let message = Message {
+        id: input.id.into_string(),
+        conversation_id: input.conversation_id.into_string(),
+        role: input.role,
+        content: input.content,
+        request_id: input.request_id,
+        status: input.status,
+        metadata: serde_json::Value::Object(input.metadata.object),
+        created_at: input.created_at.unwrap_or(now),
+        updated_at: now,
+    };
+    pending.count_message(&message.conversation_id);
+    Applied::Message { message, created: true }
+}
+
+/// Why an insert skipped a message: the same message stored before (a
+/// replay, answered with the stored one), or its id or request id taken.
+async fn explain_skipped(c: &mut impl Conn, scope: &Scope, input: MessageInput) -> Result<Applied, StoreError> {
     match find_message(c, scope, input.id.as_str()).await? {
-        Some((message, stored)) if stored == fingerprint => Ok(Applied::Message { message, created: false }),
+        Some((message, stored)) if stored == input.fingerprint() => Ok(Applied::Message { message, created: false }),
         Some(_) => Err(DomainError::conflict(
             "conflict",
             format!(
@@ -453,7 +569,8 @@ pub(super) async fn apply_one(
 /// Runs commands in order. Refused events wrote nothing and become results;
 /// any other failure aborts the batch, unless `careful`, where each event runs
 /// in a savepoint and fails alone (savepoints are costly inside a large
-/// transaction, so this is the fallback, not the rule).
+/// transaction, so this is the fallback, not the rule). Outside the careful
+/// mode, consecutive messages are appended together ([`append_messages`]).
 pub(super) async fn apply_all(
     c: &mut impl Conn,
     scope: &Scope,
@@ -463,12 +580,27 @@ pub(super) async fn apply_all(
 ) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
     let mut results = Vec::with_capacity(commands.len());
     let mut rollup = Rows::default();
-    for command in commands {
+    let mut commands = commands.into_iter().peekable();
+    while let Some(command) = commands.next() {
         if !careful {
-            match rollups::counted(c, scope, command, now, &mut rollup).await {
-                Err(e @ (StoreError::NotFound(_) | StoreError::Rule(_))) => results.push(Err(e)),
-                Err(e) => return Err(e),
-                Ok(applied) => results.push(Ok(applied)),
+            let outcomes = match command {
+                Command::AppendMessage(first) => {
+                    let mut run = vec![first];
+                    while let Some(Command::AppendMessage(next)) =
+                        commands.next_if(|next| matches!(next, Command::AppendMessage(_)))
+                    {
+                        run.push(next);
+                    }
+                    append_messages(c, scope, run, now, &mut rollup).await?
+                }
+                command => vec![rollups::counted(c, scope, command, now, &mut rollup).await],
+            };
+            for outcome in outcomes {
+                match outcome {
+                    Err(e @ (StoreError::NotFound(_) | StoreError::Rule(_))) => results.push(Err(e)),
+                    Err(e) => return Err(e),
+                    Ok(applied) => results.push(Ok(applied)),
+                }
             }
             continue;
         }
