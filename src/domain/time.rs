@@ -13,6 +13,9 @@ use super::DomainError;
 /// counts as "in the future" (clocks drift; a minute is forgiving enough).
 pub const FUTURE_TOLERANCE_MS: i64 = 60_000;
 
+/// How an instant outside jiff's range (never stored) is shown.
+const EPOCH: &str = "1970-01-01T00:00:00Z";
+
 /// A UTC instant with millisecond precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
@@ -62,7 +65,7 @@ impl Timestamp {
     pub fn to_rfc3339(self) -> String {
         match jiff::Timestamp::from_millisecond(self.0) {
             Ok(t) => t.to_string(),
-            Err(_) => String::from("1970-01-01T00:00:00Z"),
+            Err(_) => String::from(EPOCH),
         }
     }
 }
@@ -74,8 +77,13 @@ impl fmt::Display for Timestamp {
 }
 
 impl Serialize for Timestamp {
+    /// As [`Timestamp::to_rfc3339`], written straight into the output
+    /// instead of through a string of its own (an export writes millions).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_rfc3339())
+        match jiff::Timestamp::from_millisecond(self.0) {
+            Ok(t) => s.collect_str(&t),
+            Err(_) => s.serialize_str(EPOCH),
+        }
     }
 }
 
@@ -106,6 +114,15 @@ mod tests {
     fn renders_utc_with_z() {
         assert_eq!(Timestamp(0).to_rfc3339(), "1970-01-01T00:00:00Z");
         assert_eq!(Timestamp(1_718_289_165_123).to_rfc3339(), "2024-06-13T14:32:45.123Z");
+    }
+
+    #[test]
+    fn serializes_as_it_renders() {
+        for ms in [0, 1_718_289_165_123, 1_718_289_165_500, 1_718_289_165_000, -86_400_001, i64::MAX] {
+            let t = Timestamp(ms);
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{}\"", t.to_rfc3339()), "{ms}");
+        }
+        assert_eq!(serde_json::to_string(&Timestamp(i64::MAX)).unwrap(), "\"1970-01-01T00:00:00Z\"");
     }
 
     #[test]
