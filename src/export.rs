@@ -108,17 +108,19 @@ impl ConversationFormat {
 }
 
 /// A paged listing as a stream of byte chunks: `header`, then each page's
-/// items written by `write`, one chunk a page. Pages are fetched one after
-/// the other (each starts at the last one's cursor), and each page's items
-/// are then completed by `load` (a transcript's messages, say) in a task of
-/// its own, [`AHEAD`] pages at a time: so reading overlaps writing, the
-/// engines' readers work side by side, and memory stays flat whatever the
-/// size. A failure mid-way cuts the body short, which is how a streamed
+/// items written by `write`, one chunk a group. Pages are fetched one after
+/// the other (each starts at the last one's cursor), `split` cuts each into
+/// groups (the whole page, or fewer items where each is large), and each
+/// group is then completed by `load` (a transcript's messages, say) in a
+/// task of its own, [`AHEAD`] groups at a time: so reading overlaps writing,
+/// the engines' readers work side by side, and memory stays flat whatever
+/// the size. A failure mid-way cuts the body short, which is how a streamed
 /// answer reports one.
 pub fn paged<T, U, F, Fut, L, LFut>(
     header: &'static str,
     first: Page<T>,
     fetch: F,
+    split: impl Fn(Vec<T>) -> Vec<Vec<T>> + Send + 'static,
     load: L,
     write: impl Fn(&U, &mut Vec<u8>) + Send + 'static,
 ) -> impl futures_util::Stream<Item = Result<(Vec<u8>, usize), std::io::Error>>
@@ -141,7 +143,7 @@ where
         let fetch = fetch.clone();
         async move {
             let page = match next {
-                Next::Done => return Ok(None),
+                Next::Done => return Ok::<_, StoreError>(None),
                 Next::Page(page) => page,
                 Next::Cursor(cursor) => fetch(cursor).await?,
             };
@@ -149,7 +151,9 @@ where
             Ok(Some((page.items, next)))
         }
     });
-    let loaded = pages
+    let groups =
+        pages.map_ok(move |items| stream::iter(split(items).into_iter().map(Ok::<_, StoreError>))).try_flatten();
+    let loaded = groups
         .map_ok(move |items| {
             let task = tokio::spawn(load(items));
             async move { task.await.map_err(|e| StoreError::Other(format!("an export task failed: {e}")))? }
@@ -167,7 +171,7 @@ where
     stream::once(std::future::ready(Ok((header.as_bytes().to_vec(), 0)))).chain(body)
 }
 
-/// Pages loaded at once, ahead of the one being written: two keep both
+/// Groups loaded at once, ahead of the one being written: two keep both
 /// cores of a small machine busy, and bound what an export holds in memory.
 const AHEAD: usize = 2;
 
@@ -195,5 +199,57 @@ pub fn stream(
         let (store, scope) = (store.clone(), scope.clone());
         async move { store.transcripts(&scope, rows.into_iter().map(|r| r.conversation).collect()).await }
     };
-    paged(format.header(), first, fetch, load, move |t, out| format.write(t, out))
+    paged(format.header(), first, fetch, by_messages, load, move |t, out| format.write(t, out))
+}
+
+/// Messages an export loads at once, at most, unless one conversation alone
+/// has more: a page of ordinary conversations is one group, while a page of
+/// conversations of hundreds of messages each is loaded a few at a time.
+pub const GROUP_MESSAGES: i64 = 5_000;
+
+/// Cuts a page of conversations, in order, into groups of at most
+/// [`GROUP_MESSAGES`] messages (a longer conversation makes a group alone),
+/// so that what an export holds follows the number of messages, not of
+/// conversations.
+pub fn by_messages(rows: Vec<ConversationRow>) -> Vec<Vec<ConversationRow>> {
+    groups(rows, |row| row.message_count, GROUP_MESSAGES)
+}
+
+/// Cuts `items`, in order, into groups whose sizes add up to at most
+/// `budget`; an item larger than that makes a group alone, and every item
+/// counts as at least one.
+fn groups<T>(items: Vec<T>, size: impl Fn(&T) -> i64, budget: i64) -> Vec<Vec<T>> {
+    let mut groups: Vec<Vec<T>> = Vec::new();
+    let mut total = 0;
+    for item in items {
+        let n = size(&item).max(1);
+        match groups.last_mut() {
+            Some(group) if total + n <= budget => {
+                total += n;
+                group.push(item);
+            }
+            _ => {
+                total = n;
+                groups.push(vec![item]);
+            }
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::groups;
+
+    #[test]
+    fn groups_keep_the_order_and_stay_within_the_budget() {
+        let cut = |items: Vec<i64>| groups(items, |n| *n, 10);
+        assert_eq!(cut(vec![]), Vec::<Vec<i64>>::new());
+        // Ordinary items: one group.
+        assert_eq!(cut(vec![1, 2, 3, 4]), [vec![1, 2, 3, 4]]);
+        // Cut where the next would pass the budget; a large item alone.
+        assert_eq!(cut(vec![6, 4, 1, 25, 9, 2]), [vec![6, 4], vec![1], vec![25], vec![9], vec![2]]);
+        // Empty items count as one each, so a group is never unbounded.
+        assert_eq!(cut(vec![0; 12]), [vec![0; 10], vec![0; 2]]);
+    }
 }

@@ -116,7 +116,8 @@ pub async fn download(
         }
     };
     let load = |examples| std::future::ready(Ok(examples));
-    let stream = crate::export::paged(format.header(), first, fetch, load, move |e, out| {
+    let whole = |examples| vec![examples];
+    let stream = crate::export::paged(format.header(), first, fetch, whole, load, move |e, out| {
         out.extend_from_slice(format.line(e).as_bytes());
     });
     let mut response =

@@ -13,6 +13,7 @@ both_backends!(
     inbox_pages_stay_stable_while_conversations_arrive,
     exports_stream_every_matching_conversation,
     a_long_export_reads_every_page_once_in_order,
+    long_conversations_are_exported_whole_across_groups,
 );
 
 /// c1 upvoted, c2 downvoted with a reason (and mentions a refund), c3 no
@@ -179,4 +180,59 @@ async fn a_long_export_reads_every_page_once_in_order(backend: Backend) {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), total, "no conversation twice");
+}
+
+/// Conversations whose messages add up to more than an export loads at once
+/// are loaded in several groups of a page; each still comes once, whole, in
+/// its place.
+async fn long_conversations_are_exported_whole_across_groups(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("A").await;
+    // 2,600 messages each: two make a group of 5,200 > 5,000, so a page of
+    // them is cut into groups of one, between short conversations.
+    let (long, per) = (["long-a", "long-b", "long-c"], 2_600);
+    for (day, id) in long.iter().enumerate() {
+        let at = format!("2024-05-0{}T10:00:00Z", 2 * day + 2);
+        app.post(
+            "/v1/ingest",
+            &app.admin,
+            json!({"events": [{"type": "conversation", "id": id, "bot_id": bot, "created_at": at}]}),
+        )
+        .await
+        .assert_status(200);
+        let messages: Vec<Value> = (0..per)
+            .map(|i| json!({"type": "message", "conversation_id": id, "id": format!("{id}-{i:04}"), "role": "user", "content": format!("{id} {i}"), "created_at": at}))
+            .collect();
+        for batch in messages.chunks(1000) {
+            app.post("/v1/ingest", &app.admin, json!({ "events": batch })).await.assert_status(200);
+        }
+        let short = format!("short-{day}");
+        let at = format!("2024-05-0{}T10:00:00Z", 2 * day + 1);
+        app.post(
+            "/v1/ingest",
+            &app.admin,
+            json!({"events": [
+                {"type": "conversation", "id": short, "bot_id": bot, "created_at": at},
+                {"type": "message", "conversation_id": short, "id": format!("{short}-m"), "role": "user", "content": "hi", "created_at": at},
+            ]}),
+        )
+        .await
+        .assert_status(200);
+    }
+    let url = format!("{}/v1/exports/conversations?format=jsonl", app.address);
+    let text = app.client.get(url).bearer_auth(&app.admin).send().await.unwrap().text().await.unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["long-c", "short-2", "long-b", "short-1", "long-a", "short-0"]);
+    for line in &lines {
+        let id = line["id"].as_str().unwrap();
+        let messages = line["messages"].as_array().unwrap();
+        if id.starts_with("long") {
+            assert_eq!(messages.len(), per, "{id}");
+            assert!(messages.iter().all(|m| m["conversation_id"] == id), "{id}");
+            assert_eq!(messages[per - 1]["content"], format!("{id} {}", per - 1));
+        } else {
+            assert_eq!(messages.len(), 1, "{id}");
+        }
+    }
 }

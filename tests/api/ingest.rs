@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::{
     both_backends,
-    helpers::{Backend, spawn_app},
+    helpers::{Backend, TestApp, spawn_app},
 };
 
 both_backends!(
@@ -25,6 +25,17 @@ fn results(body: &Value) -> Vec<(bool, u64)> {
         .unwrap()
         .iter()
         .map(|r| (r["ok"].as_bool().unwrap(), r["status"].as_u64().unwrap()))
+        .collect()
+}
+
+/// Each conversation of the inbox's first page with its message count, newest first.
+async fn message_counts(app: &TestApp) -> Vec<(String, Value)> {
+    let inbox = app.get("/v1/conversations", &app.admin).await;
+    inbox.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap().to_owned(), c["message_count"].clone()))
         .collect()
 }
 
@@ -214,13 +225,7 @@ async fn each_stored_message_is_counted_once_on_its_conversation(backend: Backen
         .await
         .assert_status(201);
     app.post("/v1/conversations/c2/upvote", &app.admin, json!({"user_id": "u1"})).await.assert_status(200);
-    let inbox = app.get("/v1/conversations", &app.admin).await;
-    let counts: Vec<(String, Value)> = inbox.assert_status(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["id"].as_str().unwrap().to_owned(), c["message_count"].clone()))
-        .collect();
+    let counts = message_counts(&app).await;
     assert_eq!(counts, [("c2".to_owned(), json!(2)), ("c1".to_owned(), json!(3))]);
 }
 
@@ -308,13 +313,7 @@ async fn a_long_run_of_messages_is_answered_as_one_by_one(backend: Backend) {
     c2.sort();
     assert_eq!(got1, c1);
     assert_eq!(got2, c2);
-    let inbox = app.get("/v1/conversations", &app.admin).await;
-    let counts: Vec<(String, Value)> = inbox.assert_status(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (c["id"].as_str().unwrap().to_owned(), c["message_count"].clone()))
-        .collect();
+    let counts = message_counts(&app).await;
     assert!(counts.contains(&("c1".to_owned(), json!(c1.len()))), "{counts:?}");
     assert!(counts.contains(&("c2".to_owned(), json!(c2.len()))), "{counts:?}");
     // Sent again, nothing is created and every stored message is a replay.
