@@ -5,7 +5,8 @@
 #   bench/run.sh [sqlite|postgres] [S|M|L] [workload ...]
 #
 # Workloads: feedback upvote ingest overview inbox export (default: all).
-# DURATION (default 15s), CONNECTIONS (64) and THREADS (2) tune wrk;
+# DURATION (default 15s), CONNECTIONS (64), THREADS (2) and TIMEOUT (10s: a
+# slower answer counts as timed out, not in the latencies) tune wrk;
 # EXPORT_DAYS=N limits the export workload to the N days before today;
 # PLAUDIT_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
 # is the PostgreSQL server, used in a schema of its own.
@@ -79,13 +80,15 @@ for w in $workloads; do
     echo "| export ($1 conversations, $2 bytes, ${secs%.*} s) | $rate | - | - | $(peak_mb) MB |"
     continue
   fi
-  result=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "bench/wrk/$w.lua" "http://127.0.0.1:$port")
+  result=$(wrk -t"$threads" -c"$connections" -d"$duration" --timeout "${TIMEOUT:-10s}" --latency -s "bench/wrk/$w.lua" "http://127.0.0.1:$port")
   rps=$(echo "$result" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$result" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$result" | awk '$1 == "99%" {print $2}')
   errors=$(echo "$result" | awk '/Non-2xx/ {print $5}')
   note=""
   [ -n "$errors" ] && note=" ($errors non-2xx)"
+  timeouts=$(echo "$result" | awk '/Socket errors/ {print $NF}')
+  [ -n "$timeouts" ] && [ "$timeouts" != 0 ] && note="$note ($timeouts timed out)"
   [ "$w" = ingest ] && note="$note = $(awk -v r="$rps" 'BEGIN { printf "%.0f", r * 500 }') events/s"
   echo "| $w | $rps$note | $p50 | $p99 | $(peak_mb) MB |"
 done
