@@ -320,7 +320,7 @@ pub(super) async fn append_message(
     {
         return Err(StoreError::NotFound("conversation"));
     }
-    let inserted = c.execute(&insert_messages_sql(1, ""), &message_params(scope, &input, now)).await?;
+    let inserted = c.execute(&INSERT_ONE, &message_params(scope, &input, now)).await?;
     if inserted == 1 {
         return Ok(appended(input, now, pending));
     }
@@ -394,6 +394,10 @@ pub(super) async fn append_messages(
 /// are ever prepared (and built), whatever its length.
 static INSERTS: std::sync::LazyLock<[(usize, String); 4]> =
     std::sync::LazyLock::new(|| [128, 32, 8, 1].map(|n| (n, insert_messages_sql(n, " RETURNING id"))));
+
+/// The insert of [`append_message`], which tells what it did by the rows it
+/// changed.
+static INSERT_ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_messages_sql(1, ""));
 
 /// Columns of a row of [`insert_messages_sql`].
 const INSERT_WIDTH: usize = 13;
