@@ -61,29 +61,27 @@ impl Timestamp {
             .map_err(|_| DomainError::invalid(field, "must be an RFC 3339 time or a date such as 2024-06-13"))
     }
 
-    /// RFC 3339 in UTC with a `Z`, milliseconds shown only when non-zero.
+    /// RFC 3339 in UTC with a `Z`, milliseconds shown only when non-zero
+    /// (the [`Display`](fmt::Display) form).
     pub fn to_rfc3339(self) -> String {
-        match jiff::Timestamp::from_millisecond(self.0) {
-            Ok(t) => t.to_string(),
-            Err(_) => String::from(EPOCH),
-        }
+        self.to_string()
     }
 }
 
 impl fmt::Display for Timestamp {
+    /// Written straight into the formatter, without a string of its own (an
+    /// export writes millions, through [`Serialize`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_rfc3339())
+        match jiff::Timestamp::from_millisecond(self.0) {
+            Ok(t) => fmt::Display::fmt(&t, f),
+            Err(_) => f.write_str(EPOCH),
+        }
     }
 }
 
 impl Serialize for Timestamp {
-    /// As [`Timestamp::to_rfc3339`], written straight into the output
-    /// instead of through a string of its own (an export writes millions).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match jiff::Timestamp::from_millisecond(self.0) {
-            Ok(t) => s.collect_str(&t),
-            Err(_) => s.serialize_str(EPOCH),
-        }
+        s.collect_str(self)
     }
 }
 
