@@ -279,4 +279,15 @@ pub trait Engine: Send + Sync + 'static {
         &self,
         work: impl Work<Self::Conn, T>,
     ) -> impl Future<Output = Result<T, StoreError>> + Send;
+
+    /// Whether a hot single write should first read, on a reader
+    /// connection, the rows and index pages it will need. Where writes go
+    /// through one writer that reads the file synchronously (SQLite), a page
+    /// that is in neither its cache nor the operating system's stalls every
+    /// write queued behind it; readers fetch such pages side by side, ahead
+    /// of the write. Where each write has its own connection (PostgreSQL),
+    /// they already read in parallel.
+    fn prefetches(&self) -> bool {
+        false
+    }
 }

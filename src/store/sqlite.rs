@@ -391,6 +391,10 @@ impl Engine for SqliteEngine {
         self.jobs.send(job).map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
         rx.await.map_err(|_| StoreError::Unavailable("the SQLite writer dropped a write".into()))?
     }
+
+    fn prefetches(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

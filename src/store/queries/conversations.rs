@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{
-    feedback::{feedback_of_conversations, submit_feedback},
-    ratings::{csat_of, record_csat, record_vote, votes_of},
+    feedback::{feedback_of_conversations, prefetch_feedback, submit_feedback},
+    ratings::{csat_of, prefetch_vote, record_csat, record_vote, votes_of},
     rollups,
     settings::{SETTINGS_COLUMNS, settings_from},
     tenancy::get_bot,
@@ -567,6 +567,22 @@ pub(super) async fn apply_one(
         Command::Vote(input) => record_vote(c, scope, input, now, pending).await,
         Command::Feedback(input) => submit_feedback(c, scope, input, now, pending).await,
         Command::Csat(input) => record_csat(c, scope, input, now).await,
+    }
+}
+
+/// Whether [`prefetch`] reads anything ahead of `command`.
+pub(super) fn has_prefetch(command: &Command) -> bool {
+    matches!(command, Command::Feedback(_) | Command::Vote(_))
+}
+
+/// Reads, ahead of a write and on a reader connection, what the hot
+/// single-command writes (a thumb, a vote) will read and change, so that the
+/// write finds it in memory (see [`Engine::prefetches`](crate::store::sql::Engine::prefetches)).
+pub(super) async fn prefetch(c: &mut impl Conn, scope: &Scope, command: &Command) -> Result<(), StoreError> {
+    match command {
+        Command::Feedback(input) => prefetch_feedback(c, scope, input).await,
+        Command::Vote(input) => prefetch_vote(c, scope, input).await,
+        _ => Ok(()),
     }
 }
 

@@ -274,16 +274,7 @@ pub(super) async fn submit_feedback(
     pending: &mut Rows,
 ) -> Result<Applied, StoreError> {
     let rater = &input.rater;
-    // The message, its bot's settings and the rater's record, read together.
-    let (target, record) = c
-        .query_pair(
-            (
-                &message_in_context_sql(MessageKey::Id, SETTINGS_COLUMNS),
-                params![&scope.account_id, &input.message_id, scope.bot_id.as_ref()],
-            ),
-            (&record_sql(c.dialect()), params![&scope.account_id, &input.message_id, rater.user_id.as_str()]),
-        )
-        .await?;
+    let (target, record) = read_target(c, scope, &input).await?;
     let target = target.first().ok_or(StoreError::NotFound("message"))?;
     let (settings, _) = settings_from(target, MESSAGE_IN_CONTEXT_WIDTH)?;
     let target = message_in_context_from(target)?;
@@ -388,6 +379,44 @@ pub(super) async fn submit_feedback(
         return Ok(Applied::Feedback { feedback, created });
     }
     Err(StoreError::Unavailable("feedback kept changing under a concurrent writer; retry".into()))
+}
+
+/// The rated message with its bot's settings, and the rater's record, read
+/// together.
+async fn read_target(
+    c: &mut impl Conn,
+    scope: &Scope,
+    input: &FeedbackInput,
+) -> Result<(Vec<Row>, Vec<Row>), StoreError> {
+    c.query_pair(
+        (
+            &message_in_context_sql(MessageKey::Id, SETTINGS_COLUMNS),
+            params![&scope.account_id, &input.message_id, scope.bot_id.as_ref()],
+        ),
+        (&record_sql(c.dialect()), params![&scope.account_id, &input.message_id, input.rater.user_id.as_str()]),
+    )
+    .await
+}
+
+/// Reads what a thumb's write will read and change (see
+/// [`Engine::prefetches`](crate::store::sql::Engine::prefetches)): the message
+/// with its conversation and bot, the rater's record, and the place of the
+/// message's conversation among the records. The rows found are dropped.
+pub(super) async fn prefetch_feedback(
+    c: &mut impl Conn,
+    scope: &Scope,
+    input: &FeedbackInput,
+) -> Result<(), StoreError> {
+    let (target, _) = read_target(c, scope, input).await?;
+    if let Some(target) = target.first() {
+        let conversation_id = message_in_context_from(target)?.message.conversation_id;
+        c.query(
+            "SELECT 1 FROM message_feedback WHERE account_id = $1 AND conversation_id = $2 LIMIT 1",
+            params![&scope.account_id, &conversation_id],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub(super) async fn user_feedback(

@@ -57,6 +57,59 @@ async fn record_signal(
 
 // ---- votes ------------------------------------------------------------------
 
+/// Reads what a vote's write will read and change (see
+/// [`Engine::prefetches`](crate::store::sql::Engine::prefetches)): the
+/// conversation with its bot's settings, the voter's window, the newest of the
+/// conversation's votes and messages (where the new ones go), and the
+/// conversation's entries in the satisfaction indexes, before and after. The
+/// rows found are dropped.
+pub(super) async fn prefetch_vote(c: &mut impl Conn, scope: &Scope, input: &VoteInput) -> Result<(), StoreError> {
+    let conversation = match conversation_with_settings(c, scope, input.conversation_id.as_str()).await {
+        Ok((conversation, _, _)) => conversation,
+        Err(StoreError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let (account, id) = (&scope.account_id, conversation.id.as_str());
+    c.query(
+        "SELECT last_vote_at FROM vote_windows WHERE account_id = $1 AND conversation_id = $2 AND user_id = $3",
+        params![account, id, input.rater.user_id.as_str()],
+    )
+    .await?;
+    for table in ["votes", "messages"] {
+        c.query(
+            &format!(
+                "SELECT 1 FROM {table} WHERE account_id = $1 AND conversation_id = $2
+                 ORDER BY created_at DESC, seq DESC LIMIT 1"
+            ),
+            params![account, id],
+        )
+        .await?;
+    }
+    let before = conversation.satisfaction.value;
+    let after = SatisfactionValue::from_score(vote_score(input.value));
+    let values = if before == after { vec![before] } else { vec![before, after] };
+    let dialect = c.dialect();
+    for value in values {
+        // Unknown is stored as NULL.
+        let stored = (value != SatisfactionValue::Unknown).then(|| value.as_str());
+        let key = params![account, stored, conversation.created_at, &conversation.bot_id];
+        for (index, bot, width) in
+            [("conversations_by_satisfaction", "", 3), ("conversations_by_bot_satisfaction", " AND bot_id = $4", 4)]
+        {
+            c.query(
+                &format!(
+                    "SELECT 1 FROM conversations{} WHERE account_id = $1 AND satisfaction IS NOT DISTINCT FROM $2
+                     AND created_at = $3{bot} LIMIT 1",
+                    dialect.use_index(index)
+                ),
+                &key[..width],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Records a vote unless the voter already voted on this conversation within
 /// the bot's window. The window is claimed with one atomic upsert on
 /// `vote_windows`, so racing requests and processes agree on a single winner.
