@@ -19,6 +19,7 @@ both_backends!(
     a_pending_answer_completes_once,
     ending_a_conversation_is_idempotent,
     backfilled_times_are_kept,
+    a_long_transcript_shows_every_answers_feedback,
 );
 
 async fn put_creates_then_updates_a_conversation(backend: Backend) {
@@ -215,4 +216,58 @@ async fn backfilled_times_are_kept(backend: Backend) {
         )
         .await;
     assert_eq!(m.assert_status(201)["created_at"], "2023-05-01T06:31:00.25Z");
+}
+
+/// A transcript reads its answers' feedback a chunk of 500 answers at a time:
+/// badges on answers on both sides of the cuts, and none for a retracted
+/// thumb or on questions.
+async fn a_long_transcript_shows_every_answers_feedback(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let mut events = vec![json!({"type": "conversation", "id": "long", "bot_id": bot})];
+    for i in 0..1_100 {
+        events.push(json!({"type": "message", "conversation_id": "long", "id": format!("q{i}"), "role": "user", "content": "Why?"}));
+        events.push(json!({"type": "message", "conversation_id": "long", "id": format!("a{i}"), "role": "assistant", "content": "Because."}));
+    }
+    for chunk in events.chunks(1_000) {
+        let reply = app.post("/v1/ingest", &app.admin, json!({"events": chunk})).await;
+        let results = reply.assert_status(200)["results"].as_array().unwrap().clone();
+        assert_eq!(results.len(), chunk.len());
+        assert!(results.iter().all(|r| r["ok"] == true), "{results:?}");
+    }
+    let thumbs = [
+        ("a0", "u1", "positive"),
+        ("a499", "u1", "negative"),
+        ("a500", "u1", "positive"),
+        ("a500", "u2", "positive"),
+        ("a1000", "u1", "negative"),
+        ("a1099", "u1", "positive"),
+        ("a7", "u1", "positive"),
+    ];
+    for (message, user, kind) in thumbs {
+        app.post("/v1/feedback", &app.admin, json!({"message_id": message, "feedback_type": kind, "user_id": user}))
+            .await
+            .assert_status(201);
+    }
+    app.delete("/v1/messages/a7/feedback?user_id=u1", &app.admin).await.assert_status(200);
+    let transcript = app.get("/v1/conversations/long", &app.admin).await;
+    let messages = transcript.assert_status(200)["messages"].as_array().unwrap().clone();
+    assert_eq!(messages.len(), 2_200);
+    let badges: Vec<(String, i64, i64, usize)> = messages
+        .iter()
+        .filter(|m| m["feedback"]["up"].as_i64().unwrap_or(0) + m["feedback"]["down"].as_i64().unwrap_or(0) > 0)
+        .map(|m| {
+            let f = &m["feedback"];
+            (
+                m["id"].as_str().unwrap().to_owned(),
+                f["up"].as_i64().unwrap(),
+                f["down"].as_i64().unwrap(),
+                f["records"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    let expected = [("a0", 1, 0, 1), ("a499", 0, 1, 1), ("a500", 2, 0, 2), ("a1000", 0, 1, 1), ("a1099", 1, 0, 1)];
+    assert_eq!(badges, expected.map(|(id, up, down, n)| (id.to_owned(), up, down, n)));
+    assert!(messages.iter().filter(|m| m["role"] == "user").all(|m| m.get("feedback").is_none_or(|f| f.is_null())));
+    assert!(messages.iter().filter(|m| m["role"] == "assistant").all(|m| m["feedback"].is_object()));
 }

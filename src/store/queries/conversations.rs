@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{
-    feedback::{feedback_of_conversations, prefetch_feedback, submit_feedback},
+    feedback::{feedback_of_messages, prefetch_feedback, submit_feedback},
     ratings::{csat_of, prefetch_vote, record_csat, record_vote, votes_of},
     rollups,
     settings::{SETTINGS_COLUMNS, settings_from},
@@ -673,8 +673,15 @@ pub(super) async fn transcripts(
             &account_and(account_id, &ids),
         )
         .await?;
+    // Only answers can be rated: their records, through the key on messages.
+    let mut answers = Vec::new();
+    for r in &rows {
+        if r.get::<String>(2)? == MessageRole::Assistant.as_str() {
+            answers.push(r.get::<String>(0)?);
+        }
+    }
     let mut badges: HashMap<String, FeedbackBadges> = HashMap::new();
-    for f in feedback_of_conversations(c, account_id, &ids).await? {
+    for f in feedback_of_messages(c, account_id, &answers).await? {
         let b = badges.entry(f.message_id.clone()).or_default();
         match f.feedback_type {
             FeedbackType::Positive => b.up += 1,

@@ -20,7 +20,7 @@ use crate::{
         },
         golden::{GoldenExample, Turn},
         ids::{ClientId, Uuid},
-        page::{Cursor, Page, PageRequest},
+        page::{Cursor, MAX_LIMIT, Page, PageRequest},
         rollup::{Rows, ThumbFact},
     },
     params,
@@ -400,23 +400,14 @@ async fn read_target(
 
 /// Reads what a thumb's write will read and change (see
 /// [`Engine::prefetches`](crate::store::sql::Engine::prefetches)): the message
-/// with its conversation and bot, the rater's record, and the place of the
-/// message's conversation among the records. The rows found are dropped.
+/// with its conversation and bot, and the rater's record (the key a new
+/// record goes into). The rows found are dropped.
 pub(super) async fn prefetch_feedback(
     c: &mut impl Conn,
     scope: &Scope,
     input: &FeedbackInput,
 ) -> Result<(), StoreError> {
-    let (target, _) = read_target(c, scope, input).await?;
-    if let Some(target) = target.first() {
-        let conversation_id = message_in_context_from(target)?.message.conversation_id;
-        c.query(
-            "SELECT 1 FROM message_feedback WHERE account_id = $1 AND conversation_id = $2 LIMIT 1",
-            params![&scope.account_id, &conversation_id],
-        )
-        .await?;
-    }
-    Ok(())
+    read_target(c, scope, input).await.map(drop)
 }
 
 pub(super) async fn user_feedback(
@@ -583,21 +574,29 @@ pub(super) async fn list_feedback(
     Ok(Page::from_rows(rows, page.limit))
 }
 
-/// The current records of some conversations, for their transcripts' badges.
-pub(super) async fn feedback_of_conversations(
+/// The current records of some answers, for their transcripts' badges,
+/// oldest first for each answer: read through the (account, message, user)
+/// key, [`MAX_LIMIT`] answers a statement.
+pub(super) async fn feedback_of_messages(
     c: &mut impl Conn,
     account_id: &str,
     ids: &[String],
 ) -> Result<Vec<Feedback>, StoreError> {
-    let rows = c
-        .query(
-            &format!(
-                "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
-                 WHERE f.account_id = $1 AND f.conversation_id IN ({}) AND f.retracted_at IS NULL ORDER BY f.seq",
-                placeholders(2, ids.len())
-            ),
-            &account_and(account_id, ids),
-        )
-        .await?;
-    rows.iter().map(feedback_from).collect()
+    let mut out = Vec::new();
+    for chunk in ids.chunks(MAX_LIMIT as usize) {
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
+                     WHERE f.account_id = $1 AND f.message_id IN ({}) AND f.retracted_at IS NULL ORDER BY f.seq",
+                    placeholders(2, chunk.len())
+                ),
+                &account_and(account_id, chunk),
+            )
+            .await?;
+        for r in &rows {
+            out.push(feedback_from(r)?);
+        }
+    }
+    Ok(out)
 }
