@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Seeds a dataset, starts the release server on it, drives each workload with
-# wrk over loopback, and prints req/s, p50, p99 and the server's peak RSS.
+# wrk over loopback, and prints req/s, p50, p99, the server's peak RSS, and the
+# machine's CPU busy and iowait shares during the workload.
 #
 #   bench/run.sh [sqlite|postgres] [S|M|L] [workload ...]
 #
@@ -59,13 +60,24 @@ trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 
 peak_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$server/status"; }
+# The machine's CPU time (all cores, server and wrk alike) since the last
+# mark: busy and waiting on the disk, in percent. A run whose iowait is high
+# was bound by the disk (pages not in memory), not by the CPU.
+cpu_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $6, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+mark_cpu() { read -r busy0 wait0 total0 < <(cpu_ticks); }
+cpu_use() {
+  read -r busy1 wait1 total1 < <(cpu_ticks)
+  awk -v b=$((busy1 - busy0)) -v w=$((wait1 - wait0)) -v t=$((total1 - total0)) \
+    'BEGIN { if (t == 0) t = 1; printf "%.0f%% / %.0f%%", 100 * b / t, 100 * w / t }'
+}
 reset_peak() { echo 5 > "/proc/$server/clear_refs" 2>/dev/null || true; }
 
 echo
-echo "| workload ($engine, $scale) | req/s | p50 | p99 | peak RSS |"
-echo "|---|---|---|---|---|"
+echo "| workload ($engine, $scale) | req/s | p50 | p99 | peak RSS | CPU busy / iowait |"
+echo "|---|---|---|---|---|---|"
 for w in $workloads; do
   reset_peak
+  mark_cpu
   if [ "$w" = export ]; then
     # EXPORT_DAYS=N exports only the conversations of the N days before
     # today (today's hold those the ingest workload wrote, 500 events each).
@@ -77,7 +89,7 @@ for w in $workloads; do
     secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     set -- $stats
     rate=$(awk -v n="$1" -v s="$secs" 'BEGIN { printf "%.0f conversations/s", n / s }')
-    echo "| export ($1 conversations, $2 bytes, ${secs%.*} s) | $rate | - | - | $(peak_mb) MB |"
+    echo "| export ($1 conversations, $2 bytes, ${secs%.*} s) | $rate | - | - | $(peak_mb) MB | $(cpu_use) |"
     continue
   fi
   result=$(wrk -t"$threads" -c"$connections" -d"$duration" --timeout "${TIMEOUT:-10s}" --latency -s "bench/wrk/$w.lua" "http://127.0.0.1:$port")
@@ -90,5 +102,5 @@ for w in $workloads; do
   timeouts=$(echo "$result" | awk '/Socket errors/ {print $NF}')
   [ -n "$timeouts" ] && [ "$timeouts" != 0 ] && note="$note ($timeouts timed out)"
   [ "$w" = ingest ] && note="$note = $(awk -v r="$rps" 'BEGIN { printf "%.0f", r * 500 }') events/s"
-  echo "| $w | $rps$note | $p50 | $p99 | $(peak_mb) MB |"
+  echo "| $w | $rps$note | $p50 | $p99 | $(peak_mb) MB | $(cpu_use) |"
 done
