@@ -616,11 +616,7 @@ pub(super) async fn apply_all(
                 command => vec![rollups::counted(c, scope, command, now, &mut rollup).await],
             };
             for outcome in outcomes {
-                match outcome {
-                    Err(e @ (StoreError::NotFound(_) | StoreError::Rule(_))) => results.push(Err(e)),
-                    Err(e) => return Err(e),
-                    Ok(applied) => results.push(Ok(applied)),
-                }
+                results.push(super::settle(outcome)?);
             }
             continue;
         }
@@ -673,13 +669,10 @@ pub(super) async fn transcripts(
             &account_and(account_id, &ids),
         )
         .await?;
+    let stored: Vec<Message> = rows.iter().map(message_from).collect::<Result<_, _>>()?;
     // Only answers can be rated: their records, through the key on messages.
-    let mut answers = Vec::new();
-    for r in &rows {
-        if r.get::<String>(2)? == MessageRole::Assistant.as_str() {
-            answers.push(r.get::<String>(0)?);
-        }
-    }
+    let answers: Vec<String> =
+        stored.iter().filter(|m| m.role == MessageRole::Assistant).map(|m| m.id.clone()).collect();
     let mut badges: HashMap<String, FeedbackBadges> = HashMap::new();
     for f in feedback_of_messages(c, account_id, &answers).await? {
         let b = badges.entry(f.message_id.clone()).or_default();
@@ -690,8 +683,7 @@ pub(super) async fn transcripts(
         b.records.push(f);
     }
     let mut messages: HashMap<String, Vec<TranscriptMessage>> = HashMap::new();
-    for r in &rows {
-        let message = message_from(r)?;
+    for message in stored {
         let feedback = (message.role == MessageRole::Assistant).then(|| badges.remove(&message.id).unwrap_or_default());
         messages.entry(message.conversation_id.clone()).or_default().push(TranscriptMessage { message, feedback });
     }
