@@ -27,7 +27,7 @@ use std::{
 
 use futures_util::FutureExt;
 use rusqlite::{OpenFlags, ToSql, types::ToSqlOutput};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{
     StoreError,
@@ -189,14 +189,16 @@ type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// its answer.
 type Job = Box<dyn FnOnce(Option<&mut SqliteConn>) -> (bool, Reply) + Send>;
 
-/// The SQLite engine: a writer thread and a pool of readers.
+/// A queued read: runs on a reader's connection, or answers why there is none.
+type ReadJob = Box<dyn FnOnce(Result<&mut SqliteConn, StoreError>) + Send>;
+
+/// The SQLite engine: a writer thread and reader threads.
 pub struct SqliteEngine {
     jobs: mpsc::UnboundedSender<Job>,
+    /// Reads, taken in turn by the reader threads; they stop when it closes.
+    reads: std::sync::mpsc::Sender<ReadJob>,
     /// Tells the checkpoint thread to stop.
     closing: Arc<AtomicBool>,
-    readers: Arc<Mutex<Vec<SqliteConn>>>,
-    permits: Arc<Semaphore>,
-    opts: SqliteOptions,
 }
 
 impl SqliteEngine {
@@ -225,13 +227,48 @@ impl SqliteEngine {
             .name("plaudit-sqlite-checkpoint".into())
             .spawn(move || checkpoint_loop(&checkpointer, &stop, bound, &restart))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite checkpointer: {e}")))?;
-        Ok(Self {
-            jobs,
-            closing,
-            readers: Arc::new(Mutex::new(Vec::new())),
-            permits: Arc::new(Semaphore::new(opts.readers.max(1))),
-            opts,
-        })
+        let (reads, queue) = std::sync::mpsc::channel::<ReadJob>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..opts.readers.max(1) {
+            let (queue, opts) = (Arc::clone(&queue), opts.clone());
+            std::thread::Builder::new()
+                .name(format!("plaudit-sqlite-reader-{n}"))
+                .spawn(move || reader_loop(&opts, &queue))
+                .map_err(|e| StoreError::Other(format!("cannot start a SQLite reader: {e}")))?;
+        }
+        Ok(Self { jobs, reads, closing })
+    }
+}
+
+/// A reader thread: takes reads from the shared queue one at a time and runs
+/// them on its own connection, opened at its first read (and again after a
+/// failed open). A fixed set of threads, each keeping its connection, means
+/// a connection's page cache and the rows it reads are allocated by one
+/// thread, not by whichever blocking thread of the runtime was free: after
+/// busy traffic the latter spread them over many allocator arenas, and a long
+/// export then held about twice the memory.
+fn reader_loop(opts: &SqliteOptions, queue: &Mutex<std::sync::mpsc::Receiver<ReadJob>>) {
+    let mut conn: Option<SqliteConn> = None;
+    loop {
+        // The lock is held only while waiting for the next read.
+        let next = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = next else { return };
+        if conn.is_none() {
+            match SqliteConn::open(opts, true) {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    job(Err(e));
+                    continue;
+                }
+            }
+        }
+        if let Some(c) = conn.as_mut() {
+            // `run_now` turns a panicking read into its error.
+            job(Ok(c));
+        }
     }
 }
 
@@ -350,27 +387,12 @@ impl Engine for SqliteEngine {
     type Conn = SqliteConn;
 
     async fn read<T: Send + 'static>(&self, work: impl Work<SqliteConn, T>) -> Result<T, StoreError> {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| StoreError::Unavailable("the reader pool is closed".into()))?;
-        let readers = Arc::clone(&self.readers);
-        let opts = self.opts.clone();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let pooled = readers.lock().map(|mut r| r.pop()).unwrap_or(None);
-            let mut conn = match pooled {
-                Some(c) => c,
-                None => SqliteConn::open(&opts, true)?,
-            };
-            let result = run_now(&mut conn, work);
-            if let Ok(mut r) = readers.lock() {
-                r.push(conn);
-            }
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Other(format!("a SQLite reader failed: {e}")))?
+        let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
+        let job: ReadJob = Box::new(move |conn: Result<&mut SqliteConn, StoreError>| {
+            let _ = tx.send(conn.and_then(|c| run_now(c, work)));
+        });
+        self.reads.send(job).map_err(|_| StoreError::Unavailable("the SQLite readers have stopped".into()))?;
+        rx.await.map_err(|_| StoreError::Unavailable("a SQLite reader dropped a read".into()))?
     }
 
     async fn write<T: Send + 'static>(&self, work: impl Work<SqliteConn, T>) -> Result<T, StoreError> {
@@ -566,6 +588,51 @@ mod tests {
         // The writer survives all of it.
         e.write(|c| Box::pin(async move { c.execute("INSERT INTO t (v) VALUES (-1)", &[]).await })).await.unwrap();
         assert_eq!(count(&e, -1).await, 1);
+    }
+
+    /// Reads run on the engine's own reader threads, never more than
+    /// `readers` of them whatever the number of reads at once, and a read
+    /// that panics loses only its own answer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_share_a_fixed_set_of_reader_threads_that_outlive_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = Arc::new(engine(&dir));
+        e.write(|c| Box::pin(async move { c.batch("CREATE TABLE t (v INTEGER NOT NULL)").await })).await.unwrap();
+        e.write(|c| Box::pin(async move { c.execute("INSERT INTO t (v) VALUES (7)", &[]).await })).await.unwrap();
+        let threads = Arc::new(Mutex::new(std::collections::HashSet::new()));
+        let reads: Vec<_> = (0..64)
+            .map(|_| {
+                let (e, threads) = (Arc::clone(&e), Arc::clone(&threads));
+                tokio::spawn(async move {
+                    let name = std::thread::current().name().unwrap_or_default().to_owned();
+                    threads.lock().unwrap().insert(name);
+                    e.read(|c| {
+                        Box::pin(async move {
+                            let name = std::thread::current().name().unwrap_or_default().to_owned();
+                            Ok((name, c.query("SELECT COUNT(*) FROM t", &[]).await?[0].get::<i64>(0)?))
+                        })
+                    })
+                    .await
+                })
+            })
+            .collect();
+        let mut readers = std::collections::HashSet::new();
+        for read in reads {
+            let (thread, n) = read.await.unwrap().unwrap();
+            assert_eq!(n, 1);
+            readers.insert(thread);
+        }
+        assert!(!readers.is_empty() && readers.len() <= 2, "reads ran on {readers:?}");
+        assert!(readers.iter().all(|t| t.starts_with("plaudit-sqlite-reader-")), "reads ran on {readers:?}");
+        for _ in 0..3 {
+            let panicked =
+                e.read(|_c| -> futures_util::future::BoxFuture<'_, Result<(), StoreError>> { panic!("a bug") }).await;
+            assert!(matches!(panicked, Err(StoreError::Other(_))), "{panicked:?}");
+        }
+        // Both readers are still there, with working connections.
+        for _ in 0..8 {
+            assert_eq!(count(&e, 7).await, 1);
+        }
     }
 
     /// Every CHECK constraint of a table the write paths insert into is
