@@ -256,19 +256,18 @@ fn reader_loop(opts: &SqliteOptions, queue: &Mutex<std::sync::mpsc::Receiver<Rea
             Err(_) => return,
         };
         let Ok(job) = next else { return };
-        if conn.is_none() {
-            match SqliteConn::open(opts, true) {
-                Ok(c) => conn = Some(c),
+        let c = match conn {
+            Some(ref mut c) => c,
+            None => match SqliteConn::open(opts, true) {
+                Ok(c) => conn.insert(c),
                 Err(e) => {
                     job(Err(e));
                     continue;
                 }
-            }
-        }
-        if let Some(c) = conn.as_mut() {
-            // `run_now` turns a panicking read into its error.
-            job(Ok(c));
-        }
+            },
+        };
+        // `run_now` turns a panicking read into its error.
+        job(Ok(c));
     }
 }
 
@@ -599,13 +598,10 @@ mod tests {
         let e = Arc::new(engine(&dir));
         e.write(|c| Box::pin(async move { c.batch("CREATE TABLE t (v INTEGER NOT NULL)").await })).await.unwrap();
         e.write(|c| Box::pin(async move { c.execute("INSERT INTO t (v) VALUES (7)", &[]).await })).await.unwrap();
-        let threads = Arc::new(Mutex::new(std::collections::HashSet::new()));
         let reads: Vec<_> = (0..64)
             .map(|_| {
-                let (e, threads) = (Arc::clone(&e), Arc::clone(&threads));
+                let e = Arc::clone(&e);
                 tokio::spawn(async move {
-                    let name = std::thread::current().name().unwrap_or_default().to_owned();
-                    threads.lock().unwrap().insert(name);
                     e.read(|c| {
                         Box::pin(async move {
                             let name = std::thread::current().name().unwrap_or_default().to_owned();

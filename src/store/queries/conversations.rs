@@ -439,26 +439,14 @@ async fn visible_conversations(
     scope: &Scope,
     ids: &[String],
 ) -> Result<HashSet<String>, StoreError> {
-    let mut visible = HashSet::with_capacity(ids.len());
-    for chunk in ids.chunks(crate::domain::page::MAX_LIMIT as usize) {
-        let mut params = account_and(&scope.account_id, chunk);
-        params.push(scope.bot_id.as_ref().into());
-        let rows = c
-            .query(
-                &format!(
-                    "SELECT v.id FROM conversations v
-                     WHERE v.account_id = $1 AND v.id IN ({}) AND (CAST(${n} AS TEXT) IS NULL OR v.bot_id = ${n})",
-                    placeholders(2, chunk.len()),
-                    n = chunk.len() + 2
-                ),
-                &params,
-            )
-            .await?;
-        for row in rows {
-            visible.insert(row.get(0)?);
-        }
-    }
-    Ok(visible)
+    let rows = super::rows_by_ids(c, &scope.account_id, ids, &[scope.bot_id.as_ref().into()], |list, n| {
+        format!(
+            "SELECT v.id FROM conversations v
+             WHERE v.account_id = $1 AND v.id IN ({list}) AND (CAST(${n} AS TEXT) IS NULL OR v.bot_id = ${n})"
+        )
+    })
+    .await?;
+    rows.iter().map(|row| row.get(0)).collect()
 }
 
 /// A message just inserted, answered as stored without reading it back, and

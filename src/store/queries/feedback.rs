@@ -20,13 +20,13 @@ use crate::{
         },
         golden::{GoldenExample, Turn},
         ids::{ClientId, Uuid},
-        page::{Cursor, MAX_LIMIT, Page, PageRequest},
+        page::{Cursor, Page, PageRequest},
         rollup::{Rows, ThumbFact},
     },
     params,
     store::{
         Applied, FeedbackInput, StoreError,
-        sql::{Conn, Dialect, Row, Value, account_and, placeholders},
+        sql::{Conn, Dialect, Row, Value},
     },
 };
 
@@ -576,27 +576,18 @@ pub(super) async fn list_feedback(
 
 /// The current records of some answers, for their transcripts' badges,
 /// oldest first for each answer: read through the (account, message, user)
-/// key, [`MAX_LIMIT`] answers a statement.
+/// key, [`MAX_LIMIT`](crate::domain::page::MAX_LIMIT) answers a statement.
 pub(super) async fn feedback_of_messages(
     c: &mut impl Conn,
     account_id: &str,
     ids: &[String],
 ) -> Result<Vec<Feedback>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(MAX_LIMIT as usize) {
-        let rows = c
-            .query(
-                &format!(
-                    "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
-                     WHERE f.account_id = $1 AND f.message_id IN ({}) AND f.retracted_at IS NULL ORDER BY f.seq",
-                    placeholders(2, chunk.len())
-                ),
-                &account_and(account_id, chunk),
-            )
-            .await?;
-        for r in &rows {
-            out.push(feedback_from(r)?);
-        }
-    }
-    Ok(out)
+    let rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
+        format!(
+            "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
+             WHERE f.account_id = $1 AND f.message_id IN ({list}) AND f.retracted_at IS NULL ORDER BY f.seq"
+        )
+    })
+    .await?;
+    rows.iter().map(feedback_from).collect()
 }

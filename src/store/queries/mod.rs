@@ -21,7 +21,7 @@ use tenancy::*;
 
 use super::{
     Applied, Command, ConversationRow, GapAnswerInput, MessageInContext, Store, StoreError, Transcript,
-    sql::{Conn, Engine, Work},
+    sql::{Conn, Engine, Row, Value, Work, account_and, placeholders},
 };
 use crate::{
     domain::{
@@ -37,7 +37,7 @@ use crate::{
         gaps::GapFacts,
         golden::GoldenExample,
         ids::{ClientId, Uuid},
-        page::{Cursor, Page, PageRequest},
+        page::{Cursor, MAX_LIMIT, Page, PageRequest},
         rating::{PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
         rollup::{Counting, Rows},
         vote::Vote,
@@ -75,6 +75,26 @@ fn settle<T>(result: Result<T, StoreError>) -> Result<Result<T, StoreError>, Sto
         Err(e) => Err(e),
         Ok(v) => Ok(Ok(v)),
     }
+}
+
+/// The rows of a query `WHERE account_id = $1 AND … IN (…)` over `ids`,
+/// [`MAX_LIMIT`] ids a statement, in order. `sql` is given the list's
+/// placeholders (`$2, $3, …`) and the number of the first parameter after
+/// them, where `after`'s values go.
+async fn rows_by_ids(
+    c: &mut impl Conn,
+    account_id: &str,
+    ids: &[String],
+    after: &[Value],
+    sql: impl Fn(&str, usize) -> String,
+) -> Result<Vec<Row>, StoreError> {
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(MAX_LIMIT as usize) {
+        let mut params = account_and(account_id, chunk);
+        params.extend_from_slice(after);
+        rows.extend(c.query(&sql(&placeholders(2, chunk.len()), chunk.len() + 2), &params).await?);
+    }
+    Ok(rows)
 }
 
 #[async_trait::async_trait]
