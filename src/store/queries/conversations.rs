@@ -647,11 +647,14 @@ pub(super) async fn transcripts(
         return Ok(Vec::new());
     }
     let ids: Vec<String> = conversations.iter().map(|v| v.id.clone()).collect();
+    // In the order of the key on (account, conversation, time), so that no
+    // sort is needed; each conversation's messages still come in time order.
     let rows = c
         .query(
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages m
-                 WHERE m.account_id = $1 AND m.conversation_id IN ({}) ORDER BY m.created_at, m.seq",
+                 WHERE m.account_id = $1 AND m.conversation_id IN ({})
+                 ORDER BY m.conversation_id, m.created_at, m.seq",
                 placeholders(2, ids.len())
             ),
             &account_and(account_id, &ids),
