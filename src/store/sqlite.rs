@@ -8,12 +8,13 @@
 //! report rule violations without writing anything (see `Engine::write`),
 //! and a unit that truly fails rolls its whole group back. Readers are a
 //! few threads, each with a connection of its own; in WAL mode they never
-//! wait on the writer. Checkpoints (copying the WAL back into the database file, with its
-//! own `fsync`) run on a thread and connection of their own, so that a large
-//! database's checkpoint never stalls the commits queued behind it. Only
-//! when the WAL has outgrown its bound (the writer outpaced the copying) does
-//! the writer itself, between two commits, finish the copy and restart the
-//! WAL: a checkpoint from another connection never finds the writer idle.
+//! wait on the writer. Checkpoints (copying the WAL back into the database
+//! file, with its own `fsync`) run on a thread and connection of their own,
+//! so that a large database's checkpoint never stalls the commits queued
+//! behind it. Only when the WAL has outgrown its bound (the writer outpaced
+//! the copying) does the writer itself, between two commits, finish the copy
+//! and restart the WAL: a checkpoint from another connection never finds the
+//! writer idle.
 
 use std::{
     panic::AssertUnwindSafe,
@@ -37,8 +38,9 @@ use super::{
 /// Most units of work committed in one transaction.
 const MAX_GROUP: usize = 512;
 
-/// The writer connection's page cache, in KiB: its writes keep the upper
-/// pages of every index they touch in memory.
+/// The page cache of the read-write connections, in KiB: the writer's
+/// keeps the upper pages of every index it writes to in memory (the
+/// checkpointer's, which copies WAL frames, barely fills its own).
 const WRITER_CACHE_KIB: i64 = 16_000;
 
 /// Each reader connection's page cache, in KiB. Reads at scale land on
@@ -451,6 +453,19 @@ mod tests {
         })
         .await
         .unwrap()
+    }
+
+    /// `.cargo/config.toml` builds the bundled SQLite without the options
+    /// that put every connection behind process-wide locks.
+    #[tokio::test]
+    async fn sqlite_is_built_without_its_process_wide_locks() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        let rows = e.read(|c| Box::pin(async move { c.query("PRAGMA compile_options", &[]).await })).await.unwrap();
+        let options: Vec<String> = rows.iter().map(|r| r.get::<String>(0).unwrap()).collect();
+        assert!(options.iter().any(|o| o == "THREADSAFE=1"), "{options:?}");
+        assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+        assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
