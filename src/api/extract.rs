@@ -38,6 +38,23 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let JsonObject(bytes) = JsonObject::from_request(req, state).await?;
+        parse_json(&bytes).map(Self)
+    }
+}
+
+/// The bytes of a body that [`ApiJson`] would accept, read but not yet
+/// parsed: for a handler that decides when to parse.
+#[derive(Debug, Clone, Default)]
+pub struct JsonObject(pub Bytes);
+
+impl<S> FromRequest<S> for JsonObject
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json_content_type(&req) {
             return Err(ApiError::UnsupportedMediaType);
         }
@@ -55,7 +72,7 @@ where
                 field: None,
             });
         }
-        parse_json(&bytes).map(Self)
+        Ok(Self(bytes))
     }
 }
 

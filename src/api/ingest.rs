@@ -10,8 +10,13 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    ApiError, ApiJson, AppState, Auth, Caller, ErrorResponses, conversations::conversation_command,
-    feedback::feedback_command, invalid_field, rating::csat_command, votes::vote_command,
+    ApiError, AppState, Auth, Caller, ErrorResponses,
+    conversations::conversation_command,
+    extract::{JsonObject, parse_json},
+    feedback::feedback_command,
+    invalid_field,
+    rating::csat_command,
+    votes::vote_command,
 };
 use crate::{
     domain::{
@@ -26,6 +31,14 @@ use crate::{
 
 /// Most events in one batch.
 pub const MAX_EVENTS: usize = 1000;
+
+/// Batches parsed and applied at once by this process; a further batch
+/// waits, its body already read, until one of them is answered. All events
+/// go through one writer, so more batches in flight commit no more events a
+/// second; they only hold more parsed events in memory.
+pub const IN_FLIGHT: usize = 8;
+
+static APPLYING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(IN_FLIGHT);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(ingest))
@@ -156,9 +169,12 @@ fn failure(index: usize, error: ApiError) -> EventResult {
 async fn ingest(
     State(state): State<AppState>,
     Auth(principal): Auth,
-    ApiJson(batch): ApiJson<IngestBody>,
+    JsonObject(body): JsonObject,
 ) -> Result<Json<IngestResponse>, ApiError> {
     principal.require(Role::Server)?;
+    let _turn = APPLYING.acquire().await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let batch: IngestBody = parse_json(&body)?;
+    drop(body);
     if batch.events.len() > MAX_EVENTS {
         return Err(ApiError::bad_request("events", format!("events: at most {MAX_EVENTS} events a batch")));
     }

@@ -17,6 +17,7 @@ both_backends!(
     concurrent_batches_with_the_same_ids_store_each_once,
     each_stored_message_is_counted_once_on_its_conversation,
     a_long_run_of_messages_is_answered_as_one_by_one,
+    more_batches_than_are_applied_at_once_each_get_their_answer,
 );
 
 fn results(body: &Value) -> Vec<(bool, u64)> {
@@ -322,5 +323,28 @@ async fn a_long_run_of_messages_is_answered_as_one_by_one(backend: Backend) {
     for (i, (first, second)) in expected.iter().zip(&again).enumerate() {
         let want = if *first == (true, 201) { (true, 200) } else { *first };
         assert_eq!(*second, want, "event {i}");
+    }
+}
+
+/// Batches beyond those applied at once wait their turn, body read, and each
+/// still gets its own answer.
+async fn more_batches_than_are_applied_at_once_each_get_their_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let n = 3 * plaudit::api::ingest::IN_FLIGHT;
+    let sends = (0..n).map(|i| {
+        let batch = json!({"events": [
+            {"type": "conversation", "id": format!("queued-{i}"), "bot_id": bot},
+            {"type": "message", "conversation_id": format!("queued-{i}"), "id": format!("q{i}"), "role": "user", "content": "hi"},
+        ]});
+        app.post("/v1/ingest", &app.admin, batch)
+    });
+    let replies = futures_util::future::join_all(sends).await;
+    for r in &replies {
+        assert_eq!(results(r.assert_status(200)), [(true, 201), (true, 201)], "{}", r.body);
+    }
+    for i in [0, n - 1] {
+        let t = app.get(&format!("/v1/conversations/queued-{i}"), &app.admin).await;
+        assert_eq!(t.assert_status(200)["messages"].as_array().unwrap().len(), 1);
     }
 }
