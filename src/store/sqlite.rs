@@ -221,7 +221,8 @@ impl SqliteEngine {
         // The units of a group commit add to the rollups once, together.
         writer.deferred = Some(Deferred::new());
         // The writer never checkpoints; the checkpoint thread does. A WAL that
-        // outgrew its bound is cut back to it when it restarts.
+        // outgrew its bound is cut back to it when the writer restarts it,
+        // which the hook's report of each commit's WAL size tells it to do.
         writer.conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_err)?;
         writer.conn.wal_hook(Some(note_wal_pages));
         let page_size: i64 = writer.conn.pragma_query_value(None, "page_size", |r| r.get(0)).map_err(map_err)?;
@@ -331,6 +332,7 @@ const BUSY_FOR: Duration = Duration::from_secs(2);
 /// readers still on older pages). The file keeps its blocks, which the next
 /// commits overwrite: cheaper than truncating it and growing it again.
 /// Runs on the writer between commits.
+///
 /// A copy the checkpoint thread had already begun holds the checkpoint lock,
 /// which a restart does not wait for on its own: it retries for up to
 /// [`RESTART_PATIENCE`] (the thread starts no new copy meanwhile).
