@@ -229,19 +229,17 @@ impl SqliteEngine {
         writer.conn.pragma_update(None, "journal_size_limit", opts.wal_frames_bound * page_size).map_err(map_err)?;
         let checkpointer = SqliteConn::open(&opts, false)?;
         let (jobs, rx) = mpsc::unbounded_channel();
-        let restart = Arc::new(AtomicBool::new(false));
-        let wanted = Arc::clone(&restart);
-        let opts_bound = opts.wal_frames_bound;
+        let restarting = Arc::new(AtomicBool::new(false));
+        let (flag, bound) = (Arc::clone(&restarting), opts.wal_frames_bound);
         std::thread::Builder::new()
             .name("plaudit-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, rx, opts_bound, &wanted))
+            .spawn(move || writer_loop(writer, rx, bound, &flag))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
         let closing = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&closing);
-        let bound = opts.wal_frames_bound;
         std::thread::Builder::new()
             .name("plaudit-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(&checkpointer, &stop, bound, &restart))
+            .spawn(move || checkpoint_loop(&checkpointer, &stop, &restarting))
             .map_err(|e| StoreError::Other(format!("cannot start the SQLite checkpointer: {e}")))?;
         let (reads, queue) = std::sync::mpsc::channel::<ReadJob>();
         let queue = Arc::new(Mutex::new(queue));
@@ -296,14 +294,14 @@ impl Drop for SqliteEngine {
 /// Copies committed pages from the WAL into the database file without
 /// blocking anyone (`PASSIVE`): a few times a second when the database is
 /// quiet, and every few milliseconds for a while after the writer last added
-/// pages, so that little is left to copy when the WAL restarts. When the WAL
-/// holds more than `bound` frames, asks the writer to restart it.
-fn checkpoint_loop(conn: &SqliteConn, closing: &AtomicBool, bound: i64, restart: &AtomicBool) {
+/// pages, so that little is left to copy when the WAL restarts. Starts no
+/// copy while the writer is `restarting` the WAL.
+fn checkpoint_loop(conn: &SqliteConn, closing: &AtomicBool, restarting: &AtomicBool) {
     let mut busy_until = std::time::Instant::now() + BUSY_FOR;
     while !closing.load(Ordering::Relaxed) {
         let now = std::time::Instant::now();
         std::thread::sleep(if now < busy_until { BUSY_PAUSE } else { IDLE_PAUSE });
-        if restart.load(Ordering::Relaxed) {
+        if restarting.load(Ordering::Relaxed) {
             // The writer's restart takes the checkpoint lock: stay out of its way.
             continue;
         }
@@ -314,9 +312,6 @@ fn checkpoint_loop(conn: &SqliteConn, closing: &AtomicBool, bound: i64, restart:
             });
         if frames > 0 {
             busy_until = std::time::Instant::now() + BUSY_FOR;
-        }
-        if frames > bound {
-            restart.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -369,15 +364,14 @@ fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::ffi::c_int) -> rusqlite:
 /// Commits queued work in groups. Before a group, restarts the WAL if its
 /// last commit left it past `bound` pages (the commit's own report, so the
 /// WAL outgrows its bound by at most one group however busy the machine),
-/// or if the checkpoint thread asked.
-fn writer_loop(mut conn: SqliteConn, mut rx: mpsc::UnboundedReceiver<Job>, bound: i64, restart: &AtomicBool) {
+/// with `restarting` set meanwhile.
+fn writer_loop(mut conn: SqliteConn, mut rx: mpsc::UnboundedReceiver<Job>, bound: i64, restarting: &AtomicBool) {
     while let Some(first) = rx.blocking_recv() {
-        if WAL_PAGES.get() > bound || restart.load(Ordering::Relaxed) {
-            // Keeps the checkpoint thread out of the restart's way.
-            restart.store(true, Ordering::Relaxed);
+        if WAL_PAGES.get() > bound {
+            restarting.store(true, Ordering::Relaxed);
             restart_wal(&conn);
             WAL_PAGES.set(0);
-            restart.store(false, Ordering::Relaxed);
+            restarting.store(false, Ordering::Relaxed);
         }
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
