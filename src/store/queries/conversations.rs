@@ -25,7 +25,7 @@ use crate::{
     params,
     store::{
         Applied, Command, FeedbackBadges, MessageInContext, StoreError, Transcript, TranscriptMessage,
-        sql::{Conn, Row, Value, account_and, placeholders},
+        sql::{Conn, Row, Value, placeholders},
     },
 };
 
@@ -636,8 +636,9 @@ pub(super) async fn transcript(c: &mut impl Conn, scope: &Scope, id: &ClientId) 
     all.pop().ok_or(StoreError::NotFound("conversation"))
 }
 
-/// The transcripts of some conversations, with one query per table whatever
-/// their number (exports read a page of them at a time).
+/// The transcripts of some conversations, with one query per table for each
+/// [`MAX_LIMIT`](crate::domain::page::MAX_LIMIT) of them, in the statements of
+/// `rows_by_ids` (exports read a page of them at a time).
 pub(super) async fn transcripts(
     c: &mut impl Conn,
     account_id: &str,
@@ -649,17 +650,14 @@ pub(super) async fn transcripts(
     let ids: Vec<String> = conversations.iter().map(|v| v.id.clone()).collect();
     // In the order of the key on (account, conversation, time), so that no
     // sort is needed; each conversation's messages still come in time order.
-    let rows = c
-        .query(
-            &format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages m
-                 WHERE m.account_id = $1 AND m.conversation_id IN ({})
-                 ORDER BY m.conversation_id, m.created_at, m.seq",
-                placeholders(2, ids.len())
-            ),
-            &account_and(account_id, &ids),
+    let rows = super::rows_by_ids(c, account_id, &ids, &[], |list, _| {
+        format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m
+             WHERE m.account_id = $1 AND m.conversation_id IN ({list})
+             ORDER BY m.conversation_id, m.created_at, m.seq"
         )
-        .await?;
+    })
+    .await?;
     let stored: Vec<Message> = rows.iter().map(message_from).collect::<Result<_, _>>()?;
     // Only answers can be rated: their records, through the key on messages.
     let answers: Vec<String> =

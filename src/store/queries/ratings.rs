@@ -16,7 +16,7 @@ use crate::{
     params,
     store::{
         Applied, CsatInput, StoreError, VoteInput,
-        sql::{Conn, Row, account_and, placeholders},
+        sql::{Conn, Row},
     },
 };
 
@@ -222,16 +222,13 @@ fn vote_from(row: &Row) -> Result<Vote, StoreError> {
 /// transcripts). Ordered by conversation first, so that SQLite walks the
 /// per-conversation index rather than every vote of the account by time.
 pub(super) async fn votes_of(c: &mut impl Conn, account_id: &str, ids: &[String]) -> Result<Vec<Vote>, StoreError> {
-    let rows = c
-        .query(
-            &format!(
-                "SELECT {VOTE_COLUMNS} FROM votes WHERE account_id = $1 AND conversation_id IN ({})
-                 ORDER BY conversation_id, created_at, seq",
-                placeholders(2, ids.len())
-            ),
-            &account_and(account_id, ids),
+    let rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
+        format!(
+            "SELECT {VOTE_COLUMNS} FROM votes WHERE account_id = $1 AND conversation_id IN ({list})
+             ORDER BY conversation_id, created_at, seq"
         )
-        .await?;
+    })
+    .await?;
     rows.iter().map(vote_from).collect()
 }
 
@@ -289,16 +286,13 @@ pub(super) async fn csat_of(
     account_id: &str,
     ids: &[String],
 ) -> Result<Vec<CsatAnswer>, StoreError> {
-    let rows = c
-        .query(
-            &format!(
-                "SELECT {CSAT_COLUMNS} FROM csat_answers WHERE account_id = $1 AND conversation_id IN ({})
-                 ORDER BY conversation_id, answered_at, seq",
-                placeholders(2, ids.len())
-            ),
-            &account_and(account_id, ids),
+    let rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
+        format!(
+            "SELECT {CSAT_COLUMNS} FROM csat_answers WHERE account_id = $1 AND conversation_id IN ({list})
+             ORDER BY conversation_id, answered_at, seq"
         )
-        .await?;
+    })
+    .await?;
     rows.iter().map(csat_from).collect()
 }
 
