@@ -346,10 +346,10 @@ pub struct ThumbBucket {
     pub down: i64,
 }
 
-/// How bucket counts are summed before they leave the database: into spans
-/// of `size` milliseconds starting at multiples of `size` minus `offset`.
-/// A period's grouping never lets a span straddle two of its days, so the
-/// figures are the same as from 15-minute buckets, from far fewer rows.
+/// How bucket counts are summed: into spans of `size` milliseconds starting
+/// at multiples of `size` minus `offset`. A period's grouping never lets a
+/// span straddle two of its days, so the figures are the same as from
+/// 15-minute buckets, from far fewer rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grouping {
     pub size: i64,
@@ -379,6 +379,17 @@ impl Grouping {
     /// The first millisecond of the span holding `bucket`.
     pub fn group(self, bucket: i64) -> i64 {
         (bucket + self.offset).div_euclid(self.size) * self.size - self.offset
+    }
+
+    /// Pairs of counts per bucket, summed per span, in time order.
+    pub fn sum(self, counts: impl IntoIterator<Item = (i64, [i64; 2])>) -> Vec<(i64, [i64; 2])> {
+        let mut spans: std::collections::BTreeMap<i64, [i64; 2]> = std::collections::BTreeMap::new();
+        for (bucket, [a, b]) in counts {
+            let e = spans.entry(self.group(bucket)).or_default();
+            e[0] += a;
+            e[1] += b;
+        }
+        spans.into_iter().collect()
     }
 
     /// [`Self::group`] as SQL over the integer expression `bucket`.
@@ -858,6 +869,27 @@ mod tests {
         for b in (paris.from.0..paris.to.0).step_by(usize::try_from(BUCKET_MS).unwrap()) {
             assert_eq!(paris.day_of(g.group(b).max(paris.from.0)), paris.day_of(b));
         }
+    }
+
+    #[test]
+    fn bucket_counts_sum_into_the_spans_of_a_grouping() {
+        let paris = Period::parse(Some("2024-06-01"), Some("2024-06-03"), Some("Europe/Paris"), Timestamp(0)).unwrap();
+        let at = |s: &str| Timestamp::parse_rfc3339("t", s).unwrap().0;
+        // Hours of two Paris days (which start at 22:00 UTC), out of order,
+        // one of them twice (a folded row and a pending change).
+        let counts = [
+            (at("2024-06-02T21:00:00Z"), [1, 0]),
+            (at("2024-05-31T22:00:00Z"), [2, 1]),
+            (at("2024-06-01T21:45:00Z"), [0, 3]),
+            (at("2024-06-01T22:00:00Z"), [5, 0]),
+            (at("2024-05-31T22:00:00Z"), [1, 1]),
+        ];
+        assert_eq!(
+            paris.grouping().sum(counts),
+            vec![(at("2024-05-31T22:00:00Z"), [3, 5]), (at("2024-06-01T22:00:00Z"), [6, 0])]
+        );
+        assert_eq!(Grouping::BUCKETS.sum([(900_000, [1, 2]), (0, [3, 4])]), vec![(0, [3, 4]), (900_000, [1, 2])]);
+        assert!(Grouping::BUCKETS.sum([]).is_empty());
     }
 
     #[test]

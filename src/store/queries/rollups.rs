@@ -7,8 +7,8 @@
 //! at the end of the unit of work (on SQLite, of the whole group commit); a
 //! fold, about once a second, adds the pending rows to the rollup rows. A
 //! write so never waits on, nor rewrites, the few rows of the current bucket
-//! that every other write of the moment also changes. Reads count both,
-//! through the `*_all` views.
+//! that every other write of the moment also changes. Reads count both, in
+//! one statement (see `analytics::rollup_rows`).
 
 use crate::{
     domain::{
@@ -249,8 +249,8 @@ async fn append(c: &mut impl Conn, table: &Table, rows: impl Iterator<Item = Vec
 
 /// Adds every pending change to the rollup rows and deletes it, in key order
 /// (so that concurrent folds lock rollup rows in the same order). Readers see
-/// the same sums before and after: the `*_all` views count both tables, and
-/// the fold commits as one transaction. Returns the pending rows folded.
+/// the same sums before and after: a read counts both tables in one
+/// statement, and the fold commits as one transaction. Returns the pending rows folded.
 pub(in crate::store) async fn fold(c: &mut impl Conn) -> Result<u64, StoreError> {
     let mut folded = 0;
     for t in &TABLES {
