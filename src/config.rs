@@ -64,6 +64,9 @@ pub struct Settings {
     /// How often the server adds the rollups' pending changes to the rollup
     /// rows, in milliseconds (0: never; figures stay exact either way).
     pub rollup_fold_interval_ms: u64,
+    /// How often `serve` hands freed memory back to the system, in
+    /// milliseconds (0: never; see [`crate::memory`]).
+    pub memory_trim_interval_ms: u64,
 }
 
 impl Default for Settings {
@@ -83,6 +86,7 @@ impl Default for Settings {
             postgres_max_connections: 16,
             secure_cookies: false,
             rollup_fold_interval_ms: 1_000,
+            memory_trim_interval_ms: 5_000,
         }
     }
 }
@@ -164,6 +168,7 @@ impl fmt::Debug for Settings {
             .field("postgres_max_connections", &self.postgres_max_connections)
             .field("secure_cookies", &self.secure_cookies)
             .field("rollup_fold_interval_ms", &self.rollup_fold_interval_ms)
+            .field("memory_trim_interval_ms", &self.memory_trim_interval_ms)
             .finish()
     }
 }
