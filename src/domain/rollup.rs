@@ -40,25 +40,69 @@ pub fn bucket_of(at: i64) -> i64 {
 }
 
 /// An hour and a day (of UTC), the longer spans the coarse grains are also
-/// counted in.
+/// counted in, and blocks of 8 and 64 days, which only totals use.
 pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 86_400_000;
+pub const BLOCK_MS: i64 = 8 * DAY_MS;
+pub const LONG_BLOCK_MS: i64 = 64 * DAY_MS;
 
 /// The spans every grain is counted in (the dimension grain in the first only).
-const SPANS: [i64; 3] = [BUCKET_MS, HOUR_MS, DAY_MS];
+const SPANS: [i64; 5] = [BUCKET_MS, HOUR_MS, DAY_MS, BLOCK_MS, LONG_BLOCK_MS];
 
-/// The longest span a read of `[from, to)` summed by `grouping` can use: one
-/// that divides both bounds and the grouping's spans. Only the bot grain
-/// keeps the longer spans.
-pub fn span_for(grain: Grain, from: i64, to: i64, grouping: Option<super::analytics::Grouping>) -> i64 {
-    if grain == Grain::Dimensions {
-        return BUCKET_MS;
+/// The rollup rows a read of `[from, to)` (on bucket edges) takes: each as a
+/// span and the range `[lo, hi)` of its buckets. Summed by `grouping`, rows
+/// of the one longest span that divides both bounds and the grouping's
+/// spans, so that each row falls in one of them. For totals (no grouping), a
+/// cover: the longest span's whole buckets inside the period, then shorter
+/// spans for what is left at either end, so that a year takes a few dozen
+/// rows instead of 365. Only the bot grain keeps the longer spans.
+pub fn ranges_for(
+    grain: Grain,
+    from: i64,
+    to: i64,
+    grouping: Option<super::analytics::Grouping>,
+) -> Vec<(i64, i64, i64)> {
+    let spans: &[i64] = if grain == Grain::Dimensions { &SPANS[..1] } else { &SPANS };
+    match grouping {
+        Some(g) => {
+            let fits = |span: i64| {
+                let on_edge = |t: i64| t == i64::MAX || t.rem_euclid(span) == 0;
+                on_edge(from) && on_edge(to) && g.size % span == 0 && g.offset % span == 0
+            };
+            let span = spans.iter().rev().copied().find(|s| fits(*s)).unwrap_or(BUCKET_MS);
+            vec![(span, from, to)]
+        }
+        None => {
+            let mut ranges = Vec::new();
+            cover(from, to, spans, &mut ranges);
+            if ranges.is_empty() {
+                // An empty period: a range that holds no row.
+                ranges.push((BUCKET_MS, from, to));
+            }
+            ranges
+        }
     }
-    let fits = |span: i64| {
-        let on_edge = |t: i64| t == i64::MAX || t.rem_euclid(span) == 0;
-        on_edge(from) && on_edge(to) && grouping.is_none_or(|g| g.size % span == 0 && g.offset % span == 0)
-    };
-    SPANS.into_iter().rev().find(|s| fits(*s)).unwrap_or(BUCKET_MS)
+}
+
+/// Adds to `ranges` the coarsest rows of `spans` (finest first) that count
+/// `[from, to)` exactly.
+fn cover(from: i64, to: i64, spans: &[i64], ranges: &mut Vec<(i64, i64, i64)>) {
+    let Some((&span, finer)) = spans.split_last() else { return };
+    if from >= to {
+        return;
+    }
+    if finer.is_empty() {
+        ranges.push((span, from, to));
+        return;
+    }
+    let lo = from + (span - from.rem_euclid(span)) % span;
+    let hi = if to == i64::MAX { to } else { to - to.rem_euclid(span) };
+    if lo >= hi {
+        return cover(from, to, finer, ranges);
+    }
+    ranges.push((span, lo, hi));
+    cover(from, lo, finer, ranges);
+    cover(hi, to, finer, ranges);
 }
 
 /// Whether `[from, to)` is made of whole buckets, so that the rollups count
@@ -367,9 +411,11 @@ mod tests {
             keys,
             [("*", "*", "*", -1, BUCKET_MS), ("b", "*", "*", -1, BUCKET_MS), ("b", "=A", "-", 0, BUCKET_MS)]
         );
-        // The two coarse grains are also counted by the hour and the day.
+        // The two coarse grains are also counted by the hour, the day and
+        // the blocks of 8 and 64 days.
         let longer: Vec<_> = rows.thumbs.keys().filter(|k| k.span != BUCKET_MS).map(|k| (k.span, k.bucket)).collect();
-        assert_eq!(longer, [(HOUR_MS, 0), (DAY_MS, 0), (HOUR_MS, 0), (DAY_MS, 0)]);
+        let spans = [(HOUR_MS, 0), (DAY_MS, 0), (BLOCK_MS, 0), (LONG_BLOCK_MS, 0)];
+        assert_eq!(longer, [spans, spans].concat());
         assert!(rows.thumbs.values().all(|v| *v == [1, 0]));
     }
 
@@ -380,7 +426,7 @@ mod tests {
         let delta = after.minus(&before);
         // Same bucket: the coarse rows move one from up to down; the fine
         // rows differ by has_reason, so one loses and one gains.
-        assert_eq!(delta.thumbs.len(), 8, "two fine rows, and three spans of two coarse grains");
+        assert_eq!(delta.thumbs.len(), 12, "two fine rows, and five spans of two coarse grains");
         let coarse = &delta.thumbs[&ThumbKey {
             bot_id: "*".into(),
             variant: "*".into(),
@@ -442,15 +488,44 @@ mod tests {
     }
 
     #[test]
-    fn reads_take_the_longest_span_that_fits() {
+    fn series_take_the_longest_span_that_fits() {
         use super::super::analytics::Grouping;
         let day = Grouping { size: DAY_MS, offset: 0 };
-        assert_eq!(span_for(Grain::Bot, 0, 10 * DAY_MS, Some(day)), DAY_MS);
-        assert_eq!(span_for(Grain::Bot, 0, 10 * DAY_MS, Some(Grouping { size: DAY_MS, offset: 2 * HOUR_MS })), HOUR_MS);
-        assert_eq!(span_for(Grain::Bot, HOUR_MS, 10 * DAY_MS, Some(day)), HOUR_MS, "a bound inside a day");
-        assert_eq!(span_for(Grain::Bot, 0, DAY_MS, Some(Grouping::BUCKETS)), BUCKET_MS);
-        assert_eq!(span_for(Grain::Bot, 0, DAY_MS, None), DAY_MS);
-        assert_eq!(span_for(Grain::Dimensions, 0, DAY_MS, None), BUCKET_MS);
+        let span = |grain, from, to, g| {
+            let ranges = ranges_for(grain, from, to, Some(g));
+            assert_eq!(ranges.len(), 1);
+            assert_eq!((ranges[0].1, ranges[0].2), (from, to));
+            ranges[0].0
+        };
+        assert_eq!(span(Grain::Bot, 0, 80 * DAY_MS, day), DAY_MS, "never a block: a day's rows stay apart");
+        assert_eq!(span(Grain::Bot, 0, 10 * DAY_MS, Grouping { size: DAY_MS, offset: 2 * HOUR_MS }), HOUR_MS);
+        assert_eq!(span(Grain::Bot, HOUR_MS, 10 * DAY_MS, day), HOUR_MS, "a bound inside a day");
+        assert_eq!(span(Grain::Bot, 0, DAY_MS, Grouping::BUCKETS), BUCKET_MS);
+        assert_eq!(span(Grain::Dimensions, 0, DAY_MS, day), BUCKET_MS);
+    }
+
+    #[test]
+    fn totals_take_a_cover_of_the_longest_spans() {
+        // 2024-01-01 to 2025-01-01 (366 days), from 10:15 to 07:45.
+        let (from, to) = (19_723 * DAY_MS + 10 * HOUR_MS + BUCKET_MS, 20_089 * DAY_MS + 7 * HOUR_MS + 3 * BUCKET_MS);
+        let ranges = ranges_for(Grain::Bot, from, to, None);
+        assert!(ranges.iter().all(|&(_, lo, hi)| lo < hi));
+        // The ranges tile the period exactly, each on its span's edges.
+        let mut tiles: Vec<(i64, i64)> = ranges.iter().map(|&(_, lo, hi)| (lo, hi)).collect();
+        tiles.sort_unstable();
+        assert_eq!(tiles.first().unwrap().0, from);
+        assert_eq!(tiles.last().unwrap().1, to);
+        assert!(tiles.windows(2).all(|w| w[0].1 == w[1].0), "{tiles:?}");
+        assert!(ranges.iter().all(|&(span, lo, hi)| lo < hi && lo % span == 0 && hi % span == 0));
+        let rows: i64 = ranges.iter().map(|&(span, lo, hi)| (hi - lo) / span).sum();
+        assert!(rows < 60, "{rows} rows for a year: {ranges:?}");
+        assert_eq!(ranges[0].0, LONG_BLOCK_MS, "the longest span first");
+        // A whole day is one row; the dimension grain has buckets only; an
+        // open end takes the longest span to the end.
+        assert_eq!(ranges_for(Grain::Bot, DAY_MS, 2 * DAY_MS, None), vec![(DAY_MS, DAY_MS, 2 * DAY_MS)]);
+        assert_eq!(ranges_for(Grain::Dimensions, 0, DAY_MS, None), vec![(BUCKET_MS, 0, DAY_MS)]);
+        assert_eq!(ranges_for(Grain::Bot, 0, i64::MAX, None), vec![(LONG_BLOCK_MS, 0, i64::MAX)]);
+        assert_eq!(ranges_for(Grain::Bot, DAY_MS, DAY_MS, None), vec![(BUCKET_MS, DAY_MS, DAY_MS)], "nothing to read");
     }
 
     #[test]

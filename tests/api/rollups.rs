@@ -23,13 +23,21 @@ use crate::{
 both_backends!(rollups_equal_direct_counts_on_random_data, the_server_folds_pending_changes_on_its_own);
 
 /// Empties the rollups and counts them again with the statements by which
-/// the migration fills them on a database that already holds signals.
+/// the migrations fill them on a database that already holds signals.
 async fn recount_as_the_migration_does(app: &TestApp, backend: &Backend) {
-    let migration = match backend {
-        Backend::Sqlite => include_str!("../../migrations/sqlite/0004_rollups.sql"),
-        Backend::Postgres(_) => include_str!("../../migrations/postgres/0004_rollups.sql"),
+    let (migration, blocks) = match backend {
+        Backend::Sqlite => (
+            include_str!("../../migrations/sqlite/0004_rollups.sql"),
+            include_str!("../../migrations/sqlite/0011_rollup_blocks.sql"),
+        ),
+        Backend::Postgres(_) => (
+            include_str!("../../migrations/postgres/0004_rollups.sql"),
+            include_str!("../../migrations/postgres/0011_rollup_blocks.sql"),
+        ),
     };
+    // 0004 counts the 15-minute, hour and day rows; 0011 adds the blocks.
     let fill = &migration[migration.find("INSERT INTO").expect("the migration fills the rollups")..];
+    let fill = format!("{fill}\n{blocks}");
     let sql = format!(
         "DELETE FROM thumb_rollup; DELETE FROM vote_rollup; DELETE FROM csat_rollup;
          DELETE FROM thumb_rollup_pending; DELETE FROM vote_rollup_pending; DELETE FROM csat_rollup_pending; {fill}"
@@ -324,8 +332,18 @@ async fn check_inbox_counts(app: &TestApp) {
 /// filters and scopes.
 async fn check_rollups(app: &TestApp, bots: &[String]) {
     let at = |s: &str| Timestamp::parse_rfc3339("t", s).unwrap();
-    let (previous_from, from, to) =
-        (at("2024-05-22T00:00:00Z"), at("2024-06-01T00:00:00Z"), at("2024-06-11T00:00:00Z"));
+    // Ten whole days; and eleven weeks between two odd quarter hours, whose
+    // totals read a block of 64 days, blocks of 8, days, hours and buckets.
+    let periods = [
+        (at("2024-05-22T00:00:00Z"), at("2024-06-01T00:00:00Z"), at("2024-06-11T00:00:00Z")),
+        (at("2024-02-01T00:00:00Z"), at("2024-04-20T10:15:00Z"), at("2024-07-05T07:45:00Z")),
+    ];
+    for (previous_from, from, to) in periods {
+        check_period(app, bots, previous_from, from, to).await;
+    }
+}
+
+async fn check_period(app: &TestApp, bots: &[String], previous_from: Timestamp, from: Timestamp, to: Timestamp) {
     let bot = |i: usize| Some(Uuid::parse("bot_id", &bots[i]).unwrap());
     let filters = [
         Filters::default(),

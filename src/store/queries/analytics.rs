@@ -16,7 +16,7 @@ use crate::{
         page::{Cursor, Page, PageRequest},
         rating::QuestionCode,
         rollup::{
-            ANY, Counting, Grain, bucket_of, from_key_part, key_part, rating_micros, signal_grain, span_for,
+            ANY, Counting, Grain, bucket_of, from_key_part, key_part, ranges_for, rating_micros, signal_grain,
             thumb_grain,
         },
     },
@@ -133,38 +133,47 @@ struct RollupRead {
     grouping: Option<Grouping>,
 }
 
-/// A rollup's rows that meet `condition`, with only `columns`, as a subquery
-/// (`r`): its folded rows and the changes still pending (see
-/// [`super::rollups`]). One statement reads both tables at one moment, so a
-/// fold in between can neither count a change twice nor miss it. Naming only
-/// the columns a read needs keeps the keys' text out of the union: through
-/// a view of every column the same reads took about three times as long.
-fn rollup_rows(table: &str, columns: &str, condition: &str) -> String {
+/// A rollup's rows that meet `condition` and are in `range` (one range of
+/// a series, see [`rollup_where`]), with only `columns`, as a subquery (`r`):
+/// its folded rows and the changes still pending (see [`super::rollups`]).
+/// One statement reads both tables at one moment, so a fold in between can
+/// neither count a change twice nor miss it. Naming only the columns a read
+/// needs keeps the keys' text out of the union: through a view of every
+/// column the same reads took about three times as long.
+fn rollup_rows(table: &str, columns: &str, condition: &str, range: &str) -> String {
     format!(
-        "(SELECT {columns} FROM {table} WHERE {condition}
-          UNION ALL SELECT {columns} FROM {table}_pending WHERE {condition}) r"
+        "(SELECT {columns} FROM {table} WHERE {condition} AND {range}
+          UNION ALL SELECT {columns} FROM {table}_pending WHERE {condition} AND {range}) r"
     )
 }
 
-/// The sums of a rollup's `columns` over its rows that meet `condition`,
-/// per value of `key` if any (the key first), like [`rollup_rows`]. Each
-/// table is summed on its own and the two sums added: a `GROUP BY` of the key
-/// then follows the rollup's index instead of sorting the union.
-fn rollup_sums(table: &str, key: Option<&str>, columns: &[&str], condition: &str) -> String {
+/// The sums of a rollup's `columns` over its rows that meet `condition` in
+/// any of `ranges`, per value of `key` if any (the key first), from both
+/// tables like [`rollup_rows`]. Each range of the folded rows is summed on
+/// its own (one index range each; an `OR` of them reads every span of the
+/// key) and the pending rows, which are read whole anyway, once; the sums
+/// are then added, so a `GROUP BY` of the key follows the index instead of
+/// sorting the union.
+fn rollup_sums(table: &str, key: Option<&str>, columns: &[&str], condition: &str, ranges: &[String]) -> String {
     let (select_key, group) =
         key.map_or((String::new(), String::new()), |k| (format!("{k}, "), format!(" GROUP BY {k}")));
     let sums = |wrap: &dyn Fn(&str) -> String| columns.iter().map(|c| wrap(c)).collect::<Vec<_>>().join(", ");
     let inner = sums(&|c| format!("SUM({c}) AS {c}"));
     let outer = sums(&|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)"));
-    format!(
-        "SELECT {select_key}{outer} FROM (
-           SELECT {select_key}{inner} FROM {table} WHERE {condition}{group}
-           UNION ALL SELECT {select_key}{inner} FROM {table}_pending WHERE {condition}{group}) r{group}"
-    )
+    let mut branches: Vec<String> = ranges
+        .iter()
+        .map(|range| format!("SELECT {select_key}{inner} FROM {table} WHERE {condition} AND {range}{group}"))
+        .collect();
+    let any_range = ranges.iter().map(|r| format!("({r})")).collect::<Vec<_>>().join(" OR ");
+    branches
+        .push(format!("SELECT {select_key}{inner} FROM {table}_pending WHERE {condition} AND ({any_range}){group}"));
+    format!("SELECT {select_key}{outer} FROM ({}) r{group}", branches.join(" UNION ALL "))
 }
 
-/// The `WHERE` of a rollup read and its parameters, or `None` when the
-/// key's bot and the filter's differ, so that nothing can match. At the bot
+/// The `WHERE` of a rollup read, the ranges of rows it reads (each a
+/// condition on span and bucket, see [`ranges_for`]) and their parameters, or
+/// `None` when the key's bot and the filter's differ, so that nothing can
+/// match. At the bot
 /// grain the rows of every bot (`per_bot`) or of the one bot or all together;
 /// at the dimension grain the finest rows, filtered.
 fn rollup_where(
@@ -172,7 +181,7 @@ fn rollup_where(
     f: &Filters,
     read: RollupRead,
     (from, to): (Timestamp, Timestamp),
-) -> Option<(String, Vec<Value>)> {
+) -> Option<(String, Vec<String>, Vec<Value>)> {
     let bot = match (&scope.bot_id, &f.bot_id) {
         (Some(a), Some(b)) if a != b => return None,
         (Some(b), _) | (None, Some(b)) => Some(b.as_str().to_owned()),
@@ -214,10 +223,16 @@ fn rollup_where(
             }
         }
     }
-    push(&mut sql, "span =", span_for(read.grain, from.0, to.0, read.grouping).into());
-    push(&mut sql, "bucket >=", from.into());
-    push(&mut sql, "bucket <", to.into());
-    Some((sql, params))
+    let ranges = ranges_for(read.grain, from.0, to.0, read.grouping);
+    let ranges = ranges
+        .into_iter()
+        .map(|(span, lo, hi)| {
+            params.extend([span.into(), lo.into(), hi.into()]);
+            let n = params.len();
+            format!("span = ${} AND bucket >= ${} AND bucket < ${n}", n - 2, n - 1)
+        })
+        .collect();
+    Some((sql, ranges, params))
 }
 
 /// Thumbs per span of `grouping`.
@@ -232,10 +247,13 @@ pub(super) async fn thumbs_by_bucket(
     let rows = match (counting, thumb_grain(f, from.0, to.0)) {
         (Counting::Rollups, Some(grain)) => {
             let read = RollupRead { grain, per_bot: false, thumbs: true, grouping: Some(grouping) };
-            let Some((w, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
+            let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
             let rows = c
                 .query(
-                    &format!("SELECT bucket, up, down FROM {}", rollup_rows("thumb_rollup", "bucket, up, down", &w)),
+                    &format!(
+                        "SELECT bucket, up, down FROM {}",
+                        rollup_rows("thumb_rollup", "bucket, up, down", &w, &ranges[0])
+                    ),
                     &params,
                 )
                 .await?;
@@ -278,12 +296,17 @@ pub(super) async fn ratings(
 ) -> Result<Vec<RatingBucket>, StoreError> {
     if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
         let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: Some(grouping) };
-        let Some((w, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
+        let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
         let rows = c
             .query(
                 &format!(
                     "SELECT bucket, total, count FROM {}",
-                    rollup_rows("csat_rollup", "bucket, total, count", &format!("{w} AND question_code = ''"))
+                    rollup_rows(
+                        "csat_rollup",
+                        "bucket, total, count",
+                        &format!("{w} AND question_code = ''"),
+                        &ranges[0]
+                    )
                 ),
                 &params,
             )
@@ -332,13 +355,14 @@ pub(super) async fn questions(
 ) -> Result<Vec<QuestionTotal>, StoreError> {
     let rows = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
         let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: None };
-        let Some((w, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
+        let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
         let codes = QuestionCode::ALL.map(|q| format!("'{}'", q.as_str())).join(", ");
         let sql = rollup_sums(
             "csat_rollup",
             Some("question_code"),
             &["total", "count"],
             &format!("{w} AND question_code IN ({codes})"),
+            &ranges,
         );
         c.query(&sql, &params).await?
     } else {
@@ -364,8 +388,10 @@ pub(super) async fn vote_totals(
 ) -> Result<VoteTotals, StoreError> {
     let row = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
         let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: None };
-        let Some((w, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(VoteTotals::default()) };
-        c.query_opt(&rollup_sums("vote_rollup", None, &["up", "down", "value_sum"], &w), &params).await?
+        let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else {
+            return Ok(VoteTotals::default());
+        };
+        c.query_opt(&rollup_sums("vote_rollup", None, &["up", "down", "value_sum"], &w, &ranges), &params).await?
     } else {
         c.query_opt(
             &format!(
@@ -400,8 +426,8 @@ pub(super) async fn compare_groups(
             GroupBy::Topic => (Grain::Dimensions, "topic"),
         };
         let read = RollupRead { grain, per_bot: true, thumbs: true, grouping: None };
-        let Some((w, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
-        let rows = c.query(&rollup_sums("thumb_rollup", Some(key), &["up", "down"], &w), &params).await?;
+        let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
+        let rows = c.query(&rollup_sums("thumb_rollup", Some(key), &["up", "down"], &w, &ranges), &params).await?;
         return rows
             .iter()
             .map(|r| {
