@@ -67,6 +67,11 @@ async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> R
         Target::Conversation { id, thumbs, votes, answers } => ("conversation_id", id, *thumbs, *votes, *answers),
     };
     if thumbs {
+        // Found through the messages (by id, or by conversation) and the
+        // feedback's key (account, message, user): feedback has no index by
+        // conversation, and both planners otherwise scanned all of the
+        // account's feedback for a conversation that exists.
+        let message_column = if column == "message_id" { "id" } else { "conversation_id" };
         let rows = c
             .query(
                 &format!(
@@ -75,7 +80,8 @@ async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> R
                      FROM message_feedback f
                      JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
                      JOIN conversations v ON v.account_id = f.account_id AND v.id = f.conversation_id
-                     WHERE f.account_id = $1 AND f.{column} = $2 AND f.retracted_at IS NULL"
+                     WHERE f.account_id = $1 AND f.retracted_at IS NULL
+                       AND f.message_id IN (SELECT id FROM messages WHERE account_id = $1 AND {message_column} = $2)"
                 ),
                 params![account_id, id],
             )
