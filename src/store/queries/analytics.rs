@@ -147,6 +147,26 @@ fn rollup_rows(table: &str, columns: &str, condition: &str, range: &str) -> Stri
     )
 }
 
+/// A rollup's two `amounts` over its rows that meet `condition` in `range`,
+/// summed per span of `grouping` (in Rust: the rows come in bucket order
+/// from each table, and a `GROUP BY` of the span would sort them).
+async fn rollup_series(
+    c: &mut impl Conn,
+    table: &str,
+    amounts: &str,
+    condition: &str,
+    range: &str,
+    params: &[Value],
+    grouping: Grouping,
+) -> Result<Vec<(i64, [i64; 2])>, StoreError> {
+    let columns = format!("bucket, {amounts}");
+    let rows =
+        c.query(&format!("SELECT {columns} FROM {}", rollup_rows(table, &columns, condition, range)), params).await?;
+    let counts =
+        rows.iter().map(|r| Ok((r.get(0)?, [r.get(1)?, r.get(2)?]))).collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(grouping.sum(counts))
+}
+
 /// The sums of a rollup's `columns` over its rows that meet `condition` in
 /// any of `ranges`, per value of `key` if any (the key first), from both
 /// tables like [`rollup_rows`]. Each range of the folded rows is summed on
@@ -248,22 +268,8 @@ pub(super) async fn thumbs_by_bucket(
         (Counting::Rollups, Some(grain)) => {
             let read = RollupRead { grain, per_bot: false, thumbs: true, grouping: Some(grouping) };
             let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
-            let rows = c
-                .query(
-                    &format!(
-                        "SELECT bucket, up, down FROM {}",
-                        rollup_rows("thumb_rollup", "bucket, up, down", &w, &ranges[0])
-                    ),
-                    &params,
-                )
-                .await?;
-            let counts =
-                rows.iter().map(|r| Ok((r.get(0)?, [r.get(1)?, r.get(2)?]))).collect::<Result<Vec<_>, StoreError>>()?;
-            return Ok(grouping
-                .sum(counts)
-                .into_iter()
-                .map(|(bucket, [up, down])| ThumbBucket { bucket, up, down })
-                .collect());
+            let spans = rollup_series(c, "thumb_rollup", "up, down", &w, &ranges[0], &params, grouping).await?;
+            return Ok(spans.into_iter().map(|(bucket, [up, down])| ThumbBucket { bucket, up, down }).collect());
         }
         _ => {
             c.query(
@@ -297,27 +303,9 @@ pub(super) async fn ratings(
     if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
         let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: Some(grouping) };
         let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
-        let rows = c
-            .query(
-                &format!(
-                    "SELECT bucket, total, count FROM {}",
-                    rollup_rows(
-                        "csat_rollup",
-                        "bucket, total, count",
-                        &format!("{w} AND question_code = ''"),
-                        &ranges[0]
-                    )
-                ),
-                &params,
-            )
-            .await?;
-        let counts =
-            rows.iter().map(|r| Ok((r.get(0)?, [r.get(1)?, r.get(2)?]))).collect::<Result<Vec<_>, StoreError>>()?;
-        return Ok(grouping
-            .sum(counts)
-            .into_iter()
-            .map(|(bucket, [micros, count])| RatingBucket { bucket, micros, count })
-            .collect());
+        let w = format!("{w} AND question_code = ''");
+        let spans = rollup_series(c, "csat_rollup", "total, count", &w, &ranges[0], &params, grouping).await?;
+        return Ok(spans.into_iter().map(|(bucket, [micros, count])| RatingBucket { bucket, micros, count }).collect());
     }
     // A conversation whose latest answer is in the period has an answer at
     // or after its start: that narrows the conversations to look at.
