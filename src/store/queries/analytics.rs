@@ -191,11 +191,10 @@ fn rollup_sums(table: &str, key: Option<&str>, columns: &[&str], condition: &str
 }
 
 /// The `WHERE` of a rollup read, the ranges of rows it reads (each a
-/// condition on span and bucket, see [`ranges_for`]) and their parameters, or
-/// `None` when the key's bot and the filter's differ, so that nothing can
-/// match. At the bot
-/// grain the rows of every bot (`per_bot`) or of the one bot or all together;
-/// at the dimension grain the finest rows, filtered.
+/// condition on span and bucket, see [`ranges_for`]) and their parameters,
+/// or `None` when the key's bot and the filter's differ, so that nothing can
+/// match. At the bot grain the rows of every bot (`per_bot`) or of the one
+/// bot or all together; at the dimension grain the finest rows, filtered.
 fn rollup_where(
     scope: &Scope,
     f: &Filters,
