@@ -62,8 +62,9 @@ impl Target {
 /// What `target` counts for now.
 async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> Result<Contribution, StoreError> {
     let mut out = Contribution::default();
-    let (column, id, thumbs, votes, answers) = match target {
-        Target::Message(id) => ("message_id", id, true, false, false),
+    // The column of `messages` that picks the target's messages.
+    let (message_column, id, thumbs, votes, answers) = match target {
+        Target::Message(id) => ("id", id, true, false, false),
         Target::Conversation { id, thumbs, votes, answers } => ("conversation_id", id, *thumbs, *votes, *answers),
     };
     if thumbs {
@@ -71,7 +72,6 @@ async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> R
         // feedback's key (account, message, user): feedback has no index by
         // conversation, and both planners otherwise scanned all of the
         // account's feedback for a conversation that exists.
-        let message_column = if column == "message_id" { "id" } else { "conversation_id" };
         let rows = c
             .query(
                 &format!(
@@ -256,7 +256,8 @@ async fn append(c: &mut impl Conn, table: &Table, rows: impl Iterator<Item = Vec
 /// Adds every pending change to the rollup rows and deletes it, in key order
 /// (so that concurrent folds lock rollup rows in the same order). Readers see
 /// the same sums before and after: a read counts both tables in one
-/// statement, and the fold commits as one transaction. Returns the pending rows folded.
+/// statement, and the fold commits as one transaction. Returns the pending
+/// rows folded.
 pub(in crate::store) async fn fold(c: &mut impl Conn) -> Result<u64, StoreError> {
     let mut folded = 0;
     for t in &TABLES {
