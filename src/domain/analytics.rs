@@ -383,13 +383,7 @@ impl Grouping {
 
     /// Pairs of counts per bucket, summed per span, in time order.
     pub fn sum(self, counts: impl IntoIterator<Item = (i64, [i64; 2])>) -> Vec<(i64, [i64; 2])> {
-        let mut spans: std::collections::BTreeMap<i64, [i64; 2]> = std::collections::BTreeMap::new();
-        for (bucket, [a, b]) in counts {
-            let e = spans.entry(self.group(bucket)).or_default();
-            e[0] += a;
-            e[1] += b;
-        }
-        spans.into_iter().collect()
+        sum_pairs(counts.into_iter().map(|(bucket, amounts)| (self.group(bucket), amounts)))
     }
 
     /// [`Self::group`] as SQL over the integer expression `bucket`.
@@ -442,31 +436,30 @@ impl OverviewFacts {
     }
 }
 
-fn merge_thumbs(buckets: Vec<ThumbBucket>) -> Vec<ThumbBucket> {
-    let mut merged: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
-    for b in buckets {
-        let e = merged.entry(b.bucket).or_default();
-        e.0 += b.up;
-        e.1 += b.down;
+/// Pairs of amounts summed per key, in key order.
+fn sum_pairs(counts: impl IntoIterator<Item = (i64, [i64; 2])>) -> Vec<(i64, [i64; 2])> {
+    let mut sums: std::collections::BTreeMap<i64, [i64; 2]> = std::collections::BTreeMap::new();
+    for (key, [a, b]) in counts {
+        let e = sums.entry(key).or_default();
+        e[0] += a;
+        e[1] += b;
     }
-    merged
+    sums.into_iter().collect()
+}
+
+fn merge_thumbs(buckets: Vec<ThumbBucket>) -> Vec<ThumbBucket> {
+    sum_pairs(buckets.into_iter().map(|b| (b.bucket, [b.up, b.down])))
         .into_iter()
-        .filter(|(_, (u, d))| *u != 0 || *d != 0)
-        .map(|(bucket, (up, down))| ThumbBucket { bucket, up, down })
+        .filter(|(_, [u, d])| *u != 0 || *d != 0)
+        .map(|(bucket, [up, down])| ThumbBucket { bucket, up, down })
         .collect()
 }
 
 fn merge_ratings(buckets: Vec<RatingBucket>) -> Vec<RatingBucket> {
-    let mut merged: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
-    for b in buckets {
-        let e = merged.entry(b.bucket).or_default();
-        e.0 += b.micros;
-        e.1 += b.count;
-    }
-    merged
+    sum_pairs(buckets.into_iter().map(|b| (b.bucket, [b.micros, b.count])))
         .into_iter()
-        .filter(|(_, (_, n))| *n != 0)
-        .map(|(bucket, (micros, count))| RatingBucket { bucket, micros, count })
+        .filter(|(_, [_, n])| *n != 0)
+        .map(|(bucket, [micros, count])| RatingBucket { bucket, micros, count })
         .collect()
 }
 
