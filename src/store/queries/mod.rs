@@ -104,7 +104,15 @@ impl<E: Engine> Store for SqlStore<E> {
     }
 
     async fn fold_rollups(&self) -> Result<u64, StoreError> {
-        let folded = self.write(|c| Box::pin(rollups::fold(c))).await?;
+        // Each step its own write, so that writes queued meanwhile go first.
+        let mut folded = 0;
+        loop {
+            let (rows, more) = self.write(|c| Box::pin(rollups::fold(c))).await?;
+            folded += rows;
+            if !more {
+                break;
+            }
+        }
         if folded > 0 {
             // A read connection: outside any transaction, as a vacuum must be.
             self.engine.read(|c| Box::pin(rollups::tidy(c))).await?;
@@ -738,5 +746,81 @@ mod tests {
         store.apply(&scope, vec![vote("c1", Direction::Up, 100)], now).await.unwrap().remove(0).unwrap();
         prefetch(vote("c1", Direction::Down, -100)).await.unwrap();
         assert!(!has_prefetch(&Command::EndConversation(ClientId::parse("conversation_id", "c1").unwrap())));
+    }
+
+    /// A fold on SQLite moves the oldest pending rows of each table, at most
+    /// `FOLD_CHUNK` of them in one transaction, and says when some may be
+    /// left; `fold_rollups` repeats it until none are, and the sums come out
+    /// whole.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_folds_in_steps_of_a_chunk_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = SqliteEngine::open(SqliteOptions {
+            path: dir.path().join("t.db"),
+            busy_timeout: std::time::Duration::from_secs(5),
+            synchronous_full: false,
+            readers: 2,
+            wal_frames_bound: WAL_FRAMES_BOUND,
+        })
+        .unwrap();
+        migrate::run(&engine).await.unwrap();
+        let store = SqlStore::new(engine);
+        let chunk = rollups::FOLD_CHUNK;
+        let rows = |n: i64| u64::try_from(n).unwrap();
+        // Two and a half chunks of thumbs, each bucket counted twice (up in
+        // the first half, down in the second), and a few votes.
+        let pending = 5 * chunk / 2;
+        store
+            .write(move |c| {
+                Box::pin(async move {
+                    c.batch(&format!(
+                        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {pending})
+                         INSERT INTO thumb_rollup_pending
+                             (account_id, bot_id, variant, topic, has_reason, span, bucket, up, down)
+                         SELECT 'a', 'b', 'A', 't', 0, 3600000, i % {half}, i < {half}, i >= {half} FROM n;
+                         INSERT INTO vote_rollup_pending (account_id, bot_id, variant, span, bucket, up, down, value_sum)
+                         VALUES ('a', 'b', 'A', 3600000, 7, 1, 0, 1), ('a', 'b', 'A', 3600000, 7, 0, 1, -1);",
+                        half = pending / 2
+                    ))
+                    .await
+                })
+            })
+            .await
+            .unwrap();
+        let left = |table: &'static str| {
+            store.engine.read(move |c| {
+                Box::pin(async move {
+                    let row = c.query(&format!("SELECT COUNT(*), MIN(rowid) FROM {table}_pending"), &[]).await?;
+                    Ok::<_, StoreError>((row[0].get::<i64>(0)?, row[0].get::<Option<i64>>(1)?))
+                })
+            })
+        };
+        let (_, first) = left("thumb_rollup").await.unwrap();
+        let first = first.unwrap();
+        let step = store.write(|c| Box::pin(rollups::fold(c))).await.unwrap();
+        assert_eq!(step, (rows(chunk + 2), true), "one chunk of thumbs and both votes");
+        assert_eq!(left("thumb_rollup").await.unwrap(), (pending - chunk, Some(first + chunk)), "the oldest went");
+        assert_eq!(left("vote_rollup").await.unwrap(), (0, None));
+        assert_eq!(store.fold_rollups().await.unwrap(), rows(pending - chunk));
+        assert_eq!(left("thumb_rollup").await.unwrap(), (0, None));
+        let sums = store
+            .engine
+            .read(|c| {
+                Box::pin(async move {
+                    let mut all = Vec::new();
+                    for sql in [
+                        "SELECT COUNT(*), SUM(up), SUM(down), MIN(up), MIN(down) FROM thumb_rollup",
+                        "SELECT COUNT(*), up, down, value_sum, 0 FROM vote_rollup",
+                    ] {
+                        let row = &c.query(sql, &[]).await?[0];
+                        all.push((0..5).map(|i| row.get::<i64>(i)).collect::<Result<Vec<_>, _>>()?);
+                    }
+                    Ok(all)
+                })
+            })
+            .await
+            .unwrap();
+        let half = pending / 2;
+        assert_eq!(sums, [vec![half, half, half, 1, 1], vec![1, 1, 1, 0, 0]]);
     }
 }

@@ -253,13 +253,20 @@ async fn append(c: &mut impl Conn, table: &Table, rows: impl Iterator<Item = Vec
     Ok(())
 }
 
-/// Adds every pending change to the rollup rows and deletes it, in key order
+/// Pending rows of each table that one fold on SQLite moves at most.
+pub(in crate::store) const FOLD_CHUNK: i64 = 2_000;
+
+/// Adds pending changes to the rollup rows and deletes them, in key order
 /// (so that concurrent folds lock rollup rows in the same order). Readers see
 /// the same sums before and after: a read counts both tables in one
-/// statement, and the fold commits as one transaction. Returns the pending
-/// rows folded.
-pub(in crate::store) async fn fold(c: &mut impl Conn) -> Result<u64, StoreError> {
-    let mut folded = 0;
+/// statement, and the fold commits as one transaction. On PostgreSQL a fold
+/// moves every pending row. On SQLite it moves the oldest [`FOLD_CHUNK`] of
+/// each table: a fold runs on the one writer, and every write queued behind
+/// it waits for it, so a second's changes are folded in a few short steps
+/// rather than one long one. Returns the pending rows folded, and whether
+/// some may be left.
+pub(in crate::store) async fn fold(c: &mut impl Conn) -> Result<(u64, bool), StoreError> {
+    let (mut folded, mut more) = (0, false);
     for t in &TABLES {
         let (name, key) = (t.name, t.key);
         let columns = format!("{key}, {}", t.amounts.join(", "));
@@ -284,22 +291,31 @@ pub(in crate::store) async fn fold(c: &mut impl Conn) -> Result<u64, StoreError>
                 .await?[0]
                 .get::<i64>(0)?
                 .unsigned_abs(),
-            // One writer: nothing can be added between the two statements.
+            // One writer: nothing can be added between the statements. Rows
+            // are appended in rowid order, so the oldest come first.
             Dialect::Sqlite => {
+                let last = c
+                    .query_opt(
+                        &format!("SELECT rowid FROM {name}_pending ORDER BY rowid LIMIT 1 OFFSET $1"),
+                        params![FOLD_CHUNK - 1],
+                    )
+                    .await?;
+                more |= last.is_some();
+                let last = last.map_or(Ok(i64::MAX), |r| r.get::<i64>(0))?;
                 c.execute(
                     &format!(
                         "INSERT INTO {name} ({columns})
-                         SELECT {key}, {sums} FROM {name}_pending WHERE true GROUP BY {key} ORDER BY {key}
+                         SELECT {key}, {sums} FROM {name}_pending WHERE rowid <= $1 GROUP BY {key} ORDER BY {key}
                          ON CONFLICT ({key}) DO UPDATE SET {add}"
                     ),
-                    &[],
+                    params![last],
                 )
                 .await?;
-                c.execute(&format!("DELETE FROM {name}_pending"), &[]).await?
+                c.execute(&format!("DELETE FROM {name}_pending WHERE rowid <= $1"), params![last]).await?
             }
         };
     }
-    Ok(folded)
+    Ok((folded, more))
 }
 
 /// Reclaims the space of the pending rows a fold deleted, outside any
