@@ -25,7 +25,7 @@ use crate::{
     params,
     store::{
         Applied, Command, FeedbackBadges, MessageInContext, StoreError, Transcript, TranscriptMessage,
-        sql::{Conn, Row, Value, placeholders},
+        sql::{Conn, Dialect, Row, Value, placeholders},
     },
 };
 
@@ -328,10 +328,9 @@ pub(super) async fn append_message(
 }
 
 /// Appends a run of messages, answering each as [`append_message`] would one
-/// by one, in far fewer statements: one read checks the run's conversations,
-/// and the new messages go in multi-row inserts (a batch of 500 events is a
-/// dozen statements instead of 500, which on PostgreSQL are as many round
-/// trips). The answers are in the run's order. A message the insert skipped
+/// by one: one read checks the run's conversations, and on PostgreSQL the new
+/// messages go in multi-row inserts (a batch of 500 events is a dozen
+/// statements instead of 500 round trips). The answers are in the run's order. A message the insert skipped
 /// (its id or request id taken, also by an earlier message of the run) is
 /// explained afterwards, when everything before it in the run is stored, as it
 /// would have been one by one.
@@ -363,15 +362,31 @@ pub(super) async fn append_messages(
         }
     }
     let mut inserted: HashSet<String> = HashSet::with_capacity(rows.len());
-    let mut rest = &rows[..];
-    while !rest.is_empty() {
-        let (n, sql) = INSERTS.iter().find(|(n, _)| *n <= rest.len()).unwrap_or(&INSERTS[INSERTS.len() - 1]);
-        let (chunk, after) = rest.split_at(*n);
-        let params: Vec<Value> = chunk.iter().flat_map(|input| message_params(scope, input, now)).collect();
-        for row in c.query(sql, &params).await? {
-            inserted.insert(row.get(0)?);
+    match c.dialect() {
+        // One row a statement. SQLite keeps a statement journal for an
+        // insert of several rows that may abort midway (a CHECK, NOT NULL or
+        // foreign key), and copies into it every page the statement changes
+        // for the first time: at scale, most of the pages of a run.
+        Dialect::Sqlite => {
+            for input in &rows {
+                if c.execute(&INSERT_ONE, &message_params(scope, input, now)).await? == 1 {
+                    inserted.insert(input.id.as_str().to_owned());
+                }
+            }
         }
-        rest = after;
+        // Few statements: each is a round trip to the server.
+        Dialect::Postgres => {
+            let mut rest = &rows[..];
+            while !rest.is_empty() {
+                let (n, sql) = INSERTS.iter().find(|(n, _)| *n <= rest.len()).unwrap_or(&INSERTS[INSERTS.len() - 1]);
+                let (chunk, after) = rest.split_at(*n);
+                let params: Vec<Value> = chunk.iter().flat_map(|input| message_params(scope, input, now)).collect();
+                for row in c.query(sql, &params).await? {
+                    inserted.insert(row.get(0)?);
+                }
+                rest = after;
+            }
+        }
     }
     let mut rows = rows.into_iter();
     for answer in &mut answers {
@@ -389,8 +404,8 @@ pub(super) async fn append_messages(
     Ok(answers.into_iter().flatten().collect())
 }
 
-/// The multi-row inserts of [`append_messages`] with their number of rows,
-/// largest first: a run is cut into these, so that only four statement texts
+/// The multi-row inserts of [`append_messages`] on PostgreSQL with their
+/// number of rows, largest first: a run is cut into these, so that only four statement texts
 /// are ever prepared (and built), whatever its length.
 static INSERTS: std::sync::LazyLock<[(usize, String); 4]> =
     std::sync::LazyLock::new(|| [128, 32, 8, 1].map(|n| (n, insert_messages_sql(n, " RETURNING id"))));
