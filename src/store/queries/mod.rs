@@ -667,13 +667,8 @@ mod tests {
         },
     };
 
-    /// A prefetch's failure is only logged (the write reads everything
-    /// again), so a broken one would go unseen but for this: each runs
-    /// cleanly on SQLite, for rows that exist and rows that do not, and for a
-    /// conversation with and without a satisfaction.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn prefetches_read_cleanly_whatever_they_find() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A SQLite engine on a new file in `dir`, migrated.
+    async fn migrated_sqlite(dir: &tempfile::TempDir) -> SqliteEngine {
         let engine = SqliteEngine::open(SqliteOptions {
             path: dir.path().join("t.db"),
             busy_timeout: std::time::Duration::from_secs(5),
@@ -683,6 +678,17 @@ mod tests {
         })
         .unwrap();
         migrate::run(&engine).await.unwrap();
+        engine
+    }
+
+    /// A prefetch's failure is only logged (the write reads everything
+    /// again), so a broken one would go unseen but for this: each runs
+    /// cleanly on SQLite, for rows that exist and rows that do not, and for a
+    /// conversation with and without a satisfaction.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn prefetches_read_cleanly_whatever_they_find() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = migrated_sqlite(&dir).await;
         assert!(engine.prefetches());
         let store = SqlStore::new(engine);
         let now = Timestamp::now();
@@ -755,15 +761,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_folds_in_steps_of_a_chunk_oldest_first() {
         let dir = tempfile::tempdir().unwrap();
-        let engine = SqliteEngine::open(SqliteOptions {
-            path: dir.path().join("t.db"),
-            busy_timeout: std::time::Duration::from_secs(5),
-            synchronous_full: false,
-            readers: 2,
-            wal_frames_bound: WAL_FRAMES_BOUND,
-        })
-        .unwrap();
-        migrate::run(&engine).await.unwrap();
+        let engine = migrated_sqlite(&dir).await;
         let store = SqlStore::new(engine);
         let chunk = rollups::FOLD_CHUNK;
         let rows = |n: i64| u64::try_from(n).unwrap();
