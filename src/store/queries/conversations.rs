@@ -330,10 +330,10 @@ pub(super) async fn append_message(
 /// Appends a run of messages, answering each as [`append_message`] would one
 /// by one: one read checks the run's conversations, and on PostgreSQL the new
 /// messages go in multi-row inserts (a batch of 500 events is a dozen
-/// statements instead of 500 round trips). The answers are in the run's order. A message the insert skipped
-/// (its id or request id taken, also by an earlier message of the run) is
-/// explained afterwards, when everything before it in the run is stored, as it
-/// would have been one by one.
+/// statements instead of 500 round trips). The answers are in the run's
+/// order. A message the insert skipped (its id or request id taken, also by
+/// an earlier message of the run) is explained afterwards, when everything
+/// before it in the run is stored, as it would have been one by one.
 pub(super) async fn append_messages(
     c: &mut impl Conn,
     scope: &Scope,
@@ -405,8 +405,8 @@ pub(super) async fn append_messages(
 }
 
 /// The multi-row inserts of [`append_messages`] on PostgreSQL with their
-/// number of rows, largest first: a run is cut into these, so that only four statement texts
-/// are ever prepared (and built), whatever its length.
+/// number of rows, largest first: a run is cut into these, so that only four
+/// statement texts are ever prepared (and built), whatever its length.
 static INSERTS: std::sync::LazyLock<[(usize, String); 4]> =
     std::sync::LazyLock::new(|| [128, 32, 8, 1].map(|n| (n, insert_messages_sql(n, " RETURNING id"))));
 
