@@ -9,7 +9,7 @@ use crate::{
         golden::csv_field,
         page::{Page, PageRequest},
     },
-    store::{ConversationRow, Store, StoreError, Transcript},
+    store::{ConversationRow, Store, StoreError, Transcript, TranscriptWriter},
 };
 
 /// Conversations fetched per page of an export.
@@ -107,30 +107,29 @@ impl ConversationFormat {
     }
 }
 
-/// A paged listing as a stream of byte chunks: `header`, then each page's
-/// items written by `write`, one chunk a group. Pages are fetched one after
-/// the other (each starts at the last one's cursor), `split` cuts each into
-/// groups (the whole page, or fewer items where each is large), and each
-/// group is then completed by `load` (a transcript's messages, say) in a
-/// task of its own, [`AHEAD`] groups at a time: so reading overlaps writing,
-/// the engines' readers work side by side, and memory stays flat whatever
-/// the size. A failure mid-way cuts the body short, which is how a streamed
-/// answer reports one.
-pub fn paged<T, U, F, Fut, L, LFut>(
+/// A paged listing as a stream of byte chunks: `header`, then one chunk a
+/// group of items. Pages are fetched one after the other (each starts at the
+/// last one's cursor), `split` cuts each into groups (the whole page, or
+/// fewer items where each is large), and `load` turns each group into its
+/// chunk (completing each item, a transcript's messages say, and writing it)
+/// in a task of its own, [`AHEAD`] groups at a time: so reading overlaps
+/// sending, the engines' readers work side by side, and memory stays flat
+/// whatever the size. Each chunk comes with the number of items it holds. A
+/// failure mid-way cuts the body short, which is how a streamed answer
+/// reports one.
+pub fn paged<T, F, Fut, L, LFut>(
     header: &'static str,
     first: Page<T>,
     fetch: F,
     split: impl Fn(Vec<T>) -> Vec<Vec<T>> + Send + 'static,
     load: L,
-    write: impl Fn(&U, &mut Vec<u8>) + Send + 'static,
 ) -> impl futures_util::Stream<Item = Result<(Vec<u8>, usize), std::io::Error>>
 where
     T: Send + 'static,
-    U: Send + 'static,
     F: Fn(String) -> Fut + Send + Clone + 'static,
     Fut: Future<Output = Result<Page<T>, StoreError>> + Send + 'static,
     L: Fn(Vec<T>) -> LFut + Send + 'static,
-    LFut: Future<Output = Result<Vec<U>, StoreError>> + Send + 'static,
+    LFut: Future<Output = Result<Vec<u8>, StoreError>> + Send + 'static,
 {
     use futures_util::{StreamExt, TryStreamExt, stream};
 
@@ -153,22 +152,27 @@ where
     });
     let groups =
         pages.map_ok(move |items| stream::iter(split(items).into_iter().map(Ok::<_, StoreError>))).try_flatten();
-    let loaded = groups
+    let body = groups
         .map_ok(move |items| {
+            let count = items.len();
             let task = tokio::spawn(load(items));
-            async move { task.await.map_err(|e| StoreError::Other(format!("an export task failed: {e}")))? }
-        })
-        .try_buffered(AHEAD);
-    let body = loaded
-        .map_ok(move |items| {
-            let mut chunk = Vec::with_capacity(CHUNK_CAPACITY);
-            for item in &items {
-                write(item, &mut chunk);
+            async move {
+                let chunk = task.await.map_err(|e| StoreError::Other(format!("an export task failed: {e}")))??;
+                Ok((chunk, count))
             }
-            (chunk, items.len())
         })
+        .try_buffered(AHEAD)
         .map_err(|e| std::io::Error::other(e.to_string()));
     stream::once(std::future::ready(Ok((header.as_bytes().to_vec(), 0)))).chain(body)
+}
+
+/// `items` written one after the other by `write`, as one chunk.
+pub fn chunk_of<T>(items: &[T], write: impl Fn(&T, &mut Vec<u8>)) -> Vec<u8> {
+    let mut chunk = Vec::with_capacity(CHUNK_CAPACITY);
+    for item in items {
+        write(item, &mut chunk);
+    }
+    chunk
 }
 
 /// Groups loaded at once, ahead of the one being written: two keep both
@@ -176,7 +180,7 @@ where
 const AHEAD: usize = 2;
 
 /// Room a page's chunk starts with (a page of transcripts is about a megabyte).
-const CHUNK_CAPACITY: usize = 1 << 20;
+pub const CHUNK_CAPACITY: usize = 1 << 20;
 
 /// The conversation export of `filter` as a stream of chunks, each with the
 /// number of conversations it holds, starting from the first page of the inbox.
@@ -195,11 +199,12 @@ pub fn stream(
             store.inbox(&scope, &filter, request).await
         }
     };
+    let write: TranscriptWriter = std::sync::Arc::new(move |t, out| format.write(t, out));
     let load = move |rows: Vec<ConversationRow>| {
-        let (store, scope) = (store.clone(), scope.clone());
-        async move { store.transcripts(&scope, rows.into_iter().map(|r| r.conversation).collect()).await }
+        let (store, scope, write) = (store.clone(), scope.clone(), write.clone());
+        async move { store.write_transcripts(&scope, rows, write).await }
     };
-    paged(format.header(), first, fetch, by_messages, load, move |t, out| format.write(t, out))
+    paged(format.header(), first, fetch, by_messages, load)
 }
 
 /// Messages an export loads at once, at most, unless one conversation alone

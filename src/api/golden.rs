@@ -115,11 +115,13 @@ pub async fn download(
             store.list_golden(&scope, bot.as_ref(), request).await
         }
     };
-    let load = |examples| std::future::ready(Ok(examples));
     let whole = |examples| vec![examples];
-    let stream = crate::export::paged(format.header(), first, fetch, whole, load, move |e, out| {
-        out.extend_from_slice(format.line(e).as_bytes());
-    });
+    let load = move |examples: Vec<_>| {
+        std::future::ready(Ok(crate::export::chunk_of(&examples, |e, out| {
+            out.extend_from_slice(format.line(e).as_bytes())
+        })))
+    };
+    let stream = crate::export::paged(format.header(), first, fetch, whole, load);
     let mut response =
         Body::from_stream(futures_util::TryStreamExt::map_ok(stream, |(chunk, _)| chunk)).into_response();
     let headers = response.headers_mut();

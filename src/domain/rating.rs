@@ -249,6 +249,14 @@ pub struct Satisfaction {
     pub negative_reason: Option<String>,
 }
 
+impl Satisfaction {
+    /// Whether the conversation has had a vote or a CSAT answer: the first
+    /// one sets its satisfaction, and nothing sets it back to unknown.
+    pub fn has_signal(&self) -> bool {
+        self.value != SatisfactionValue::Unknown
+    }
+}
+
 /// The satisfaction a new signal leaves, given what the conversation had.
 ///
 /// Only a signal at least as recent as the current one changes anything (a

@@ -123,6 +123,15 @@ async fn inbox_pages_stay_stable_while_conversations_arrive(backend: Backend) {
 async fn exports_stream_every_matching_conversation(backend: Backend) {
     let app = spawn_app(backend).await;
     seed(&app).await;
+    // c3: a thumb given and retracted, so none counted and none shown.
+    app.post("/v1/feedback", &app.admin, json!({"message_id": "c3-a", "feedback_type": "negative", "user_id": "u3"}))
+        .await
+        .assert_status(201);
+    app.delete("/v1/messages/c3-a/feedback?user_id=u3", &app.admin).await.assert_status(200);
+    // c2: a thumb down alone.
+    app.post("/v1/feedback", &app.admin, json!({"message_id": "c2-a", "feedback_type": "negative", "user_id": "u4"}))
+        .await
+        .assert_status(201);
     let get = |query: &str| {
         let url = format!("{}/v1/exports/conversations?{query}", app.address);
         app.client.get(url).bearer_auth(&app.admin).send()
@@ -138,6 +147,14 @@ async fn exports_stream_every_matching_conversation(backend: Backend) {
     assert!(c1["messages"].as_array().unwrap().iter().any(|m| m["feedback"]["up"] == 1));
     let c4 = lines.iter().find(|l| l["id"] == "c4").unwrap();
     assert_eq!(c4["csat"][0]["score"], 3);
+    // An export reads only what the listing says exists (thumbs where some
+    // are counted, votes and CSAT where a signal set the satisfaction): each
+    // line is still the conversation's whole transcript, as read alone.
+    for line in &lines {
+        let id = line["id"].as_str().unwrap();
+        let alone = app.get(&format!("/v1/conversations/{id}"), &app.admin).await;
+        assert_eq!(line, alone.assert_status(200), "{id}");
+    }
     let down = get("format=jsonl&feedback=downvote").await.unwrap().text().await.unwrap();
     assert_eq!(down.lines().count(), 1);
     let csv = get("format=csv").await.unwrap();

@@ -647,25 +647,34 @@ pub(super) async fn apply_all(
 
 pub(super) async fn transcript(c: &mut impl Conn, scope: &Scope, id: &ClientId) -> Result<Transcript, StoreError> {
     let conversation = get_conversation(c, scope, id.as_str()).await?;
-    let mut all = transcripts(c, &scope.account_id, vec![conversation]).await?;
+    let mut all = transcripts(c, &scope.account_id, vec![(conversation, true)]).await?;
     all.pop().ok_or(StoreError::NotFound("conversation"))
 }
 
-/// The transcripts of some conversations, with one query per table for each
-/// [`MAX_LIMIT`](crate::domain::page::MAX_LIMIT) of them, in the statements of
-/// `rows_by_ids` (exports read a page of them at a time).
+/// The transcripts of some conversations, in the same order, with one query
+/// per table for each [`MAX_LIMIT`](crate::domain::page::MAX_LIMIT) of them
+/// (exports read a page at a time). Each conversation comes with whether it
+/// may have thumbs (an inbox row's counts say, as of its listing), and only
+/// what may exist is looked up: the thumbs of those that may have some, the
+/// votes and CSAT answers of those whose satisfaction a signal set (half of
+/// them at L, whose every conversation has thumbs).
 pub(super) async fn transcripts(
     c: &mut impl Conn,
     account_id: &str,
-    conversations: Vec<Conversation>,
+    conversations: Vec<(Conversation, bool)>,
 ) -> Result<Vec<Transcript>, StoreError> {
     if conversations.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = conversations.iter().map(|v| v.id.clone()).collect();
+    let ids_where = |keep: &dyn Fn(&(Conversation, bool)) -> bool| -> Vec<String> {
+        conversations.iter().filter(|r| keep(r)).map(|(c, _)| c.id.clone()).collect()
+    };
+    let ids = ids_where(&|_| true);
+    let rated: HashSet<String> = ids_where(&|(_, thumbed)| *thumbed).into_iter().collect();
+    let signalled = ids_where(&|(c, _)| c.satisfaction.has_signal());
     // In the order of the key on (account, conversation, time), so that no
     // sort is needed; each conversation's messages still come in time order.
-    let rows = super::rows_by_ids(c, account_id, &ids, &[], |list, _| {
+    let rows_read = super::rows_by_ids(c, account_id, &ids, &[], |list, _| {
         format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m
              WHERE m.account_id = $1 AND m.conversation_id IN ({list})
@@ -673,10 +682,13 @@ pub(super) async fn transcripts(
         )
     })
     .await?;
-    let stored: Vec<Message> = rows.iter().map(message_from).collect::<Result<_, _>>()?;
+    let stored: Vec<Message> = rows_read.iter().map(message_from).collect::<Result<_, _>>()?;
     // Only answers can be rated: their records, through the key on messages.
-    let answers: Vec<String> =
-        stored.iter().filter(|m| m.role == MessageRole::Assistant).map(|m| m.id.clone()).collect();
+    let answers: Vec<String> = stored
+        .iter()
+        .filter(|m| m.role == MessageRole::Assistant && rated.contains(&m.conversation_id))
+        .map(|m| m.id.clone())
+        .collect();
     let mut badges: HashMap<String, FeedbackBadges> = HashMap::new();
     for f in feedback_of_messages(c, account_id, &answers).await? {
         let b = badges.entry(f.message_id.clone()).or_default();
@@ -692,16 +704,16 @@ pub(super) async fn transcripts(
         messages.entry(message.conversation_id.clone()).or_default().push(TranscriptMessage { message, feedback });
     }
     let mut votes: HashMap<String, Vec<_>> = HashMap::new();
-    for v in votes_of(c, account_id, &ids).await? {
+    for v in votes_of(c, account_id, &signalled).await? {
         votes.entry(v.conversation_id.clone()).or_default().push(v);
     }
     let mut csat: HashMap<String, Vec<_>> = HashMap::new();
-    for a in csat_of(c, account_id, &ids).await? {
+    for a in csat_of(c, account_id, &signalled).await? {
         csat.entry(a.conversation_id.clone()).or_default().push(a);
     }
     Ok(conversations
         .into_iter()
-        .map(|conversation| Transcript {
+        .map(|(conversation, _)| Transcript {
             messages: messages.remove(&conversation.id).unwrap_or_default(),
             votes: votes.remove(&conversation.id).unwrap_or_default(),
             csat: csat.remove(&conversation.id).unwrap_or_default(),

@@ -21,6 +21,7 @@ use tenancy::*;
 
 use super::{
     Applied, Command, ConversationRow, GapAnswerInput, MessageInContext, Store, StoreError, Transcript,
+    TranscriptWriter,
     sql::{Conn, Engine, Row, Value, Work, account_and, placeholders},
 };
 use crate::{
@@ -580,13 +581,26 @@ impl<E: Engine> Store for SqlStore<E> {
         self.engine.read(move |c| Box::pin(async move { analytics::inbox(c, &scope, &filter, page).await })).await
     }
 
-    async fn transcripts(
+    async fn write_transcripts(
         &self,
         scope: &Scope,
-        conversations: Vec<Conversation>,
-    ) -> Result<Vec<Transcript>, StoreError> {
+        conversations: Vec<ConversationRow>,
+        write: TranscriptWriter,
+    ) -> Result<Vec<u8>, StoreError> {
         let account_id = scope.account_id.clone();
-        self.engine.read(move |c| Box::pin(async move { transcripts(c, &account_id, conversations).await })).await
+        self.engine
+            .read(move |c| {
+                Box::pin(async move {
+                    let mut chunk = Vec::with_capacity(crate::export::CHUNK_CAPACITY);
+                    // A row without thumbs counted has no current records.
+                    let rows = conversations.into_iter().map(|r| (r.conversation, r.thumbs_up + r.thumbs_down > 0));
+                    for t in transcripts(c, &account_id, rows.collect()).await? {
+                        write(&t, &mut chunk);
+                    }
+                    Ok(chunk)
+                })
+            })
+            .await
     }
 
     async fn overview_facts(
