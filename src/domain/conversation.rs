@@ -169,6 +169,10 @@ impl Metadata {
 
     /// Reads stored metadata back; anything unreadable becomes `{}`.
     pub fn from_db(raw: &str) -> Value {
+        // Most rows hold no metadata: no parse for them.
+        if raw == "{}" {
+            return Value::Object(Map::new());
+        }
         match serde_json::from_str::<Value>(raw) {
             Ok(v @ Value::Object(_)) => v,
             _ => Value::Object(Map::new()),
