@@ -140,10 +140,20 @@ impl<T: FromValue> FromValue for Option<T> {
 impl Row {
     /// The value of column `i` as `T`; a type mismatch is a bug, reported as such.
     pub fn get<T: FromValue>(&self, i: usize) -> Result<T, StoreError> {
-        self.0
-            .get(i)
-            .and_then(T::from_value)
-            .ok_or_else(|| StoreError::Other(format!("column {i} has an unexpected type: {:?}", self.0.get(i))))
+        self.0.get(i).and_then(T::from_value).ok_or_else(|| self.mismatch(i))
+    }
+
+    /// The text of column `i`, borrowed: for a value only parsed (an enum's
+    /// name, a JSON document), which then costs no copy.
+    pub fn text(&self, i: usize) -> Result<&str, StoreError> {
+        match self.0.get(i) {
+            Some(Value::Text(s)) => Ok(s),
+            _ => Err(self.mismatch(i)),
+        }
+    }
+
+    fn mismatch(&self, i: usize) -> StoreError {
+        StoreError::Other(format!("column {i} has an unexpected type: {:?}", self.0.get(i)))
     }
 }
 

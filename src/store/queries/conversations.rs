@@ -35,15 +35,15 @@ pub(super) const CONVERSATION_COLUMNS: &str = "v.id, v.bot_id, v.contact_id, v.l
      v.updated_at, v.ended_at, v.seq, v.satisfaction, v.negative_reason";
 
 pub(super) fn conversation_from(row: &Row) -> Result<Conversation, StoreError> {
-    let metadata: String = row.get(4)?;
-    let status: String = row.get(5)?;
+    let metadata = row.text(4)?;
+    let status = row.text(5)?;
     Ok(Conversation {
         id: row.get(0)?,
         bot_id: row.get(1)?,
         contact_id: row.get(2)?,
         locale: row.get(3)?,
-        metadata: Metadata::from_db(&metadata),
-        status: ConversationStatus::from_db(&status),
+        metadata: Metadata::from_db(metadata),
+        status: ConversationStatus::from_db(status),
         satisfaction: Satisfaction {
             value: SatisfactionValue::from_db(row.get::<Option<String>>(10)?.as_deref()),
             negative_reason: row.get(11)?,
@@ -224,17 +224,17 @@ pub(super) async fn end_conversation(
 pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.role, m.content, m.request_id, m.status, m.metadata, m.created_at, m.updated_at, m.fingerprint";
 
 pub(super) fn message_from(row: &Row) -> Result<Message, StoreError> {
-    let role: String = row.get(2)?;
-    let status: String = row.get(5)?;
-    let metadata: String = row.get(6)?;
+    let role = row.text(2)?;
+    let status = row.text(5)?;
+    let metadata = row.text(6)?;
     Ok(Message {
         id: row.get(0)?,
         conversation_id: row.get(1)?,
-        role: MessageRole::from_db(&role),
+        role: MessageRole::from_db(role),
         content: row.get(3)?,
         request_id: row.get(4)?,
-        status: MessageStatus::from_db(&status),
-        metadata: Metadata::from_db(&metadata),
+        status: MessageStatus::from_db(status),
+        metadata: Metadata::from_db(metadata),
         created_at: row.get(7)?,
         updated_at: row.get(8)?,
     })

@@ -35,19 +35,19 @@ const FEEDBACK_COLUMNS: &str = "f.id, f.message_id, f.conversation_id, f.bot_id,
      f.submitted_at, f.retracted_at, f.seq";
 
 fn feedback_from(row: &Row) -> Result<Feedback, StoreError> {
-    let t: String = row.get(5)?;
-    let status: String = row.get(7)?;
-    let source: String = row.get(8)?;
+    let t = row.text(5)?;
+    let status = row.text(7)?;
+    let source = row.text(8)?;
     Ok(Feedback {
         id: row.get(0)?,
         message_id: row.get(1)?,
         conversation_id: row.get(2)?,
         bot_id: row.get(3)?,
         user_id: row.get(4)?,
-        feedback_type: FeedbackType::from_db(&t),
+        feedback_type: FeedbackType::from_db(t),
         reason: row.get(6)?,
-        status: FeedbackStatus::from_db(&status),
-        source: Source::from_db(&source),
+        status: FeedbackStatus::from_db(status),
+        source: Source::from_db(source),
         reviewed_by: row.get(9)?,
         reviewed_at: row.get(10)?,
         corrected_response: row.get(11)?,
@@ -205,7 +205,7 @@ pub(super) const GOLDEN_COLUMNS: &str = "id, bot_id, feedback_id, conversation_i
      prompt, ideal_response, created_at, seq, gap_id";
 
 pub(super) fn golden_from(row: &Row) -> Result<GoldenExample, StoreError> {
-    let t: String = row.get(5)?;
+    let t = row.text(5)?;
     let prompt: String = row.get(7)?;
     Ok(GoldenExample {
         id: row.get(0)?,
@@ -213,7 +213,7 @@ pub(super) fn golden_from(row: &Row) -> Result<GoldenExample, StoreError> {
         feedback_id: row.get(2)?,
         conversation_id: row.get(3)?,
         message_id: row.get(4)?,
-        feedback_type: FeedbackType::from_db(&t),
+        feedback_type: FeedbackType::from_db(t),
         origin: row.get(6)?,
         messages: serde_json::from_str(&prompt).unwrap_or_default(),
         ideal_response: row.get(8)?,

@@ -201,18 +201,18 @@ const VOTE_COLUMNS: &str = "id, conversation_id, bot_id, contact_id, user_id, di
      activity_message_id, created_at, seq";
 
 fn vote_from(row: &Row) -> Result<Vote, StoreError> {
-    let direction: String = row.get(5)?;
-    let source: String = row.get(8)?;
+    let direction = row.text(5)?;
+    let source = row.text(8)?;
     Ok(Vote {
         id: row.get(0)?,
         conversation_id: row.get(1)?,
         bot_id: row.get(2)?,
         contact_id: row.get(3)?,
         user_id: row.get(4)?,
-        direction: Direction::from_db(&direction),
+        direction: Direction::from_db(direction),
         value: row.get(6)?,
         reason: row.get(7)?,
-        source: Source::from_db(&source),
+        source: Source::from_db(source),
         activity_message_id: row.get(9)?,
         created_at: row.get(10)?,
     })
@@ -262,18 +262,18 @@ pub(super) async fn list_votes(
 const CSAT_COLUMNS: &str = "id, conversation_id, bot_id, question_code, value, score, negative_reason, user_id, source, created_at, answered_at";
 
 fn csat_from(row: &Row) -> Result<CsatAnswer, StoreError> {
-    let code: String = row.get(3)?;
-    let source: String = row.get(8)?;
+    let code = row.text(3)?;
+    let source = row.text(8)?;
     Ok(CsatAnswer {
         id: row.get(0)?,
         conversation_id: row.get(1)?,
         bot_id: row.get(2)?,
-        question_code: QuestionCode::parse("question_code", &code).map_err(|e| StoreError::Other(e.to_string()))?,
+        question_code: QuestionCode::parse("question_code", code).map_err(|e| StoreError::Other(e.to_string()))?,
         value: row.get(4)?,
         score: row.get(5)?,
         negative_reason: row.get(6)?,
         user_id: row.get(7)?,
-        source: Source::from_db(&source),
+        source: Source::from_db(source),
         created_at: row.get(9)?,
         answered_at: row.get(10)?,
     })
