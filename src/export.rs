@@ -202,7 +202,7 @@ pub fn stream(
     let write: TranscriptWriter = std::sync::Arc::new(move |t, out| format.write(t, out));
     let load = move |rows: Vec<ConversationRow>| {
         let (store, scope, write) = (store.clone(), scope.clone(), write.clone());
-        async move { store.write_transcripts(&scope, rows, write).await }
+        async move { store.write_transcripts(&scope, rows, write, Vec::with_capacity(CHUNK_CAPACITY)).await }
     };
     paged(format.header(), first, fetch, by_messages, load)
 }

@@ -370,15 +370,17 @@ pub trait Store: Send + Sync {
     ) -> Result<Page<ConversationRow>, StoreError>;
     /// The transcripts of some conversations (a group of an export), in the
     /// same order, each handed to `write` as soon as it is assembled and
-    /// dropped after: one chunk of the export. Written where the rows are
-    /// read, so that the thread which allocated a transcript also frees it
-    /// (freeing another thread's allocations cost an export a tenth of its
-    /// time).
+    /// dropped after, appended to `chunk`, which is returned. Written where
+    /// the rows are read, so that the thread which allocated a transcript
+    /// also frees it (freeing another thread's allocations cost an export a
+    /// tenth of its time). The caller gives the chunk, with the room it
+    /// expects a group to take.
     async fn write_transcripts(
         &self,
         scope: &Scope,
         conversations: Vec<ConversationRow>,
         write: TranscriptWriter,
+        chunk: Vec<u8>,
     ) -> Result<Vec<u8>, StoreError>;
     /// The counts of `[from, to)` and of `[previous_from, from)`, summed per
     /// span of `grouping`.

@@ -22,7 +22,7 @@ use tenancy::*;
 use super::{
     Applied, Command, ConversationRow, GapAnswerInput, MessageInContext, Store, StoreError, Transcript,
     TranscriptWriter,
-    sql::{Conn, Engine, Row, Value, Work, account_and, placeholders},
+    sql::{Conn, Engine, Row, Value, Work, account_and, list_len, placeholders},
 };
 use crate::{
     domain::{
@@ -81,7 +81,9 @@ fn settle<T>(result: Result<T, StoreError>) -> Result<Result<T, StoreError>, Sto
 /// The rows of a query `WHERE account_id = $1 AND … IN (…)` over `ids`,
 /// [`MAX_LIMIT`] ids a statement, in order. `sql` is given the list's
 /// placeholders (`$2, $3, …`) and the number of the first parameter after
-/// them, where `after`'s values go.
+/// them, where `after`'s values go. The list is padded to one of a few
+/// lengths ([`list_len`]) by repeating its last id, which selects nothing
+/// more.
 async fn rows_by_ids(
     c: &mut impl Conn,
     account_id: &str,
@@ -91,9 +93,13 @@ async fn rows_by_ids(
 ) -> Result<Vec<Row>, StoreError> {
     let mut rows = Vec::new();
     for chunk in ids.chunks(MAX_LIMIT as usize) {
+        let n = list_len(chunk.len(), MAX_LIMIT as usize);
         let mut params = account_and(account_id, chunk);
+        if let Some(last) = params.last().cloned() {
+            params.resize(n + 1, last);
+        }
         params.extend_from_slice(after);
-        rows.extend(c.query(&sql(&placeholders(2, chunk.len()), chunk.len() + 2), &params).await?);
+        rows.extend(c.query(&sql(&placeholders(2, n), n + 2), &params).await?);
     }
     Ok(rows)
 }
@@ -586,12 +592,12 @@ impl<E: Engine> Store for SqlStore<E> {
         scope: &Scope,
         conversations: Vec<ConversationRow>,
         write: TranscriptWriter,
+        mut chunk: Vec<u8>,
     ) -> Result<Vec<u8>, StoreError> {
         let account_id = scope.account_id.clone();
         self.engine
             .read(move |c| {
                 Box::pin(async move {
-                    let mut chunk = Vec::with_capacity(crate::export::CHUNK_CAPACITY);
                     // A row without thumbs counted has no current records.
                     let rows = conversations.into_iter().map(|r| (r.conversation, r.thumbs_up + r.thumbs_down > 0));
                     for t in transcripts(c, &account_id, rows.collect()).await? {
