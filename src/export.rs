@@ -180,7 +180,7 @@ pub fn chunk_of<T>(items: &[T], write: impl Fn(&T, &mut Vec<u8>)) -> Vec<u8> {
 const AHEAD: usize = 2;
 
 /// Room a page's chunk starts with (a page of transcripts is about a megabyte).
-pub const CHUNK_CAPACITY: usize = 1 << 20;
+const CHUNK_CAPACITY: usize = 1 << 20;
 
 /// The conversation export of `filter` as a stream of chunks, each with the
 /// number of conversations it holds, starting from the first page of the inbox.

@@ -198,6 +198,14 @@ pub struct ConversationRow {
     pub thumbs_down: i64,
 }
 
+impl ConversationRow {
+    /// Whether the conversation may have current thumbs: its counts hold
+    /// every record not retracted, so none counted means none to look up.
+    pub fn may_have_thumbs(&self) -> bool {
+        self.thumbs_up + self.thumbs_down > 0
+    }
+}
+
 /// A stored message with the bot and variant of its conversation, and its
 /// topic (what its thumbs are counted under).
 #[derive(Debug, Clone)]

@@ -666,15 +666,14 @@ pub(super) async fn transcripts(
     if conversations.is_empty() {
         return Ok(Vec::new());
     }
-    let ids_where = |keep: &dyn Fn(&(Conversation, bool)) -> bool| -> Vec<String> {
-        conversations.iter().filter(|r| keep(r)).map(|(c, _)| c.id.clone()).collect()
-    };
-    let ids = ids_where(&|_| true);
-    let rated: HashSet<String> = ids_where(&|(_, thumbed)| *thumbed).into_iter().collect();
-    let signalled = ids_where(&|(c, _)| c.satisfaction.has_signal());
+    let ids: Vec<String> = conversations.iter().map(|(c, _)| c.id.clone()).collect();
+    let rated: HashSet<&str> =
+        conversations.iter().filter(|(_, thumbed)| *thumbed).map(|(c, _)| c.id.as_str()).collect();
+    let signalled: Vec<String> =
+        conversations.iter().filter(|(c, _)| c.satisfaction.has_signal()).map(|(c, _)| c.id.clone()).collect();
     // In the order of the key on (account, conversation, time), so that no
     // sort is needed; each conversation's messages still come in time order.
-    let rows_read = super::rows_by_ids(c, account_id, &ids, &[], |list, _| {
+    let rows = super::rows_by_ids(c, account_id, &ids, &[], |list, _| {
         format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m
              WHERE m.account_id = $1 AND m.conversation_id IN ({list})
@@ -682,11 +681,11 @@ pub(super) async fn transcripts(
         )
     })
     .await?;
-    let stored: Vec<Message> = rows_read.iter().map(message_from).collect::<Result<_, _>>()?;
+    let stored: Vec<Message> = rows.iter().map(message_from).collect::<Result<_, _>>()?;
     // Only answers can be rated: their records, through the key on messages.
     let answers: Vec<String> = stored
         .iter()
-        .filter(|m| m.role == MessageRole::Assistant && rated.contains(&m.conversation_id))
+        .filter(|m| m.role == MessageRole::Assistant && rated.contains(m.conversation_id.as_str()))
         .map(|m| m.id.clone())
         .collect();
     let mut badges: HashMap<String, FeedbackBadges> = HashMap::new();

@@ -598,8 +598,10 @@ impl<E: Engine> Store for SqlStore<E> {
         self.engine
             .read(move |c| {
                 Box::pin(async move {
-                    // A row without thumbs counted has no current records.
-                    let rows = conversations.into_iter().map(|r| (r.conversation, r.thumbs_up + r.thumbs_down > 0));
+                    let rows = conversations.into_iter().map(|r| {
+                        let thumbed = r.may_have_thumbs();
+                        (r.conversation, thumbed)
+                    });
                     for t in transcripts(c, &account_id, rows.collect()).await? {
                         write(&t, &mut chunk);
                     }
