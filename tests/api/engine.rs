@@ -166,3 +166,50 @@ async fn a_pair_of_queries_answers_each_in_turn(backend: Backend) {
     }
     on_engine!(backend, check);
 }
+
+/// Every text column that a PostgreSQL index or foreign key compares uses the
+/// "C" collation, so that keys compare bytewise, as on SQLite, rather than
+/// through the database's locale: one column left on the default would make
+/// a join or a comparison with it fall back to the locale and miss the
+/// other side's index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_keys_compare_bytewise() {
+    let Some(backend) = Backend::postgres() else { return };
+    let db = TestDatabase::new(&backend).await;
+    let e = PgEngine::connect(&db.url, 2).expect("connect to PostgreSQL");
+    plaudit::store::migrate::run(&e).await.expect("migrate");
+    let columns = |collation: &'static str| {
+        e.read(move |c| {
+            Box::pin(async move {
+                let rows = c
+                    .query(
+                        &format!(
+                            "SELECT DISTINCT t.relname || '.' || a.attname
+                             FROM pg_class t
+                             JOIN pg_attribute a ON a.attrelid = t.oid
+                             WHERE t.relnamespace = current_schema()::regnamespace
+                               AND t.relname <> 'plaudit_migrations'
+                               AND a.atttypid = 'text'::regtype
+                               AND a.attcollation {collation} 'pg_catalog.\"C\"'::regcollation
+                               AND (EXISTS (SELECT 1 FROM pg_index i
+                                            WHERE i.indrelid = t.oid AND a.attnum = ANY (i.indkey))
+                                    OR EXISTS (SELECT 1 FROM pg_constraint k
+                                               WHERE k.contype = 'f' AND k.conrelid = t.oid
+                                                 AND a.attnum = ANY (k.conkey)))
+                             ORDER BY 1"
+                        ),
+                        &[],
+                    )
+                    .await?;
+                rows.iter().map(|r| r.get::<String>(0)).collect::<Result<Vec<_>, _>>()
+            })
+        })
+    };
+    let bytewise = columns("=").await.expect("read the catalog");
+    let by_locale = columns("<>").await.expect("read the catalog");
+    assert!(by_locale.is_empty(), "keys compared through the locale: {by_locale:?}");
+    for key in ["messages.id", "messages.conversation_id", "message_feedback.message_id", "conversations.satisfaction"]
+    {
+        assert!(bytewise.iter().any(|c| c == key), "{key} is not among the bytewise keys {bytewise:?}");
+    }
+}

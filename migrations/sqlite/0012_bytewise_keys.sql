@@ -1,0 +1,3 @@
+-- Nothing to do: SQLite compares every text bytewise (its BINARY
+-- collation). The PostgreSQL migration of this version makes its keys and
+-- codes compare the same way.
