@@ -152,6 +152,14 @@ impl Row {
         }
     }
 
+    /// The text of column `i`, borrowed, or `None` where it is NULL.
+    pub fn text_opt(&self, i: usize) -> Result<Option<&str>, StoreError> {
+        match self.0.get(i) {
+            Some(Value::Null) => Ok(None),
+            _ => self.text(i).map(Some),
+        }
+    }
+
     fn mismatch(&self, i: usize) -> StoreError {
         StoreError::Other(format!("column {i} has an unexpected type: {:?}", self.0.get(i)))
     }
@@ -313,7 +321,16 @@ pub trait Engine: Send + Sync + 'static {
 
 #[cfg(test)]
 mod tests {
-    use super::list_len;
+    use super::{Row, Value, list_len};
+
+    #[test]
+    fn optional_text_is_borrowed_and_null_is_none() {
+        let row = Row(vec![Value::Null, Value::Text("negative".into()), Value::Int(1)]);
+        assert_eq!(row.text_opt(0).unwrap(), None);
+        assert_eq!(row.text_opt(1).unwrap(), Some("negative"));
+        assert!(row.text_opt(2).is_err(), "a number is not text");
+        assert!(row.text_opt(3).is_err(), "no such column");
+    }
 
     #[test]
     fn lists_take_a_few_lengths_and_never_shrink() {

@@ -45,7 +45,7 @@ pub(super) fn conversation_from(row: &Row) -> Result<Conversation, StoreError> {
         metadata: Metadata::from_db(metadata),
         status: ConversationStatus::from_db(status),
         satisfaction: Satisfaction {
-            value: SatisfactionValue::from_db(row.get::<Option<String>>(10)?.as_deref()),
+            value: SatisfactionValue::from_db(row.text_opt(10)?),
             negative_reason: row.get(11)?,
         },
         created_at: row.get(6)?,
