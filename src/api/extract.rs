@@ -7,7 +7,7 @@ use axum::{
     extract::{FromRequest, FromRequestParts, Request},
     http::{StatusCode, header},
 };
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, de::DeserializeOwned};
 
 use super::ApiError;
 
@@ -77,7 +77,7 @@ where
 }
 
 /// Parses JSON, naming the path of the first bad field (`events[2].role`).
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
     let syntax = |inner: serde_json::Error| ApiError::BadRequest {
         code: "invalid_request",
         message: format!("the body is not valid JSON: {inner}"),

@@ -3,9 +3,17 @@
 //! Each event is the body of the matching endpoint plus a `type`; events
 //! apply in order, each on its own, and the answer reports every one.
 
+use std::{fmt, marker::PhantomData};
+
 use axum::{Json, extract::State};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde::{
+    Deserialize, Deserializer, Serialize,
+    de::{
+        self, DeserializeOwned, DeserializeSeed, IgnoredAny, IntoDeserializer, MapAccess, Visitor,
+        value::{BorrowedStrDeserializer, MapAccessDeserializer},
+    },
+};
+use serde_json::{Value, value::RawValue};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -47,14 +55,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The body of `POST /v1/ingest`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct IngestBody {
+pub struct IngestBody<'a> {
     /// Up to 1,000 events: `{"type": "conversation" | "message" | "message_update" |
     /// "conversation_end" | "vote" | "feedback" | "csat", ...the body of the matching
     /// endpoint}`. A `conversation`, `message_update` and `conversation_end` event
     /// carries the `id`; `message`, `vote` and `csat` events carry `conversation_id`;
     /// a `vote` also carries `direction` (`up` or `down`).
+    ///
+    /// Each event is kept as its text in the body and read straight into
+    /// its endpoint's body type: no tree of JSON values is built.
     #[schema(value_type = Vec<Object>)]
-    pub events: Vec<Value>,
+    #[serde(borrow)]
+    pub events: Vec<&'a RawValue>,
 }
 
 /// What happened to one event.
@@ -77,58 +89,203 @@ pub struct IngestResponse {
     pub results: Vec<EventResult>,
 }
 
-fn take_string(event: &mut Map<String, Value>, key: &str) -> Result<String, DomainError> {
-    match event.remove(key) {
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(DomainError::invalid(key, "must be a string")),
-        None => Err(DomainError::invalid(key, "is required for this event type")),
+/// The keys an event carries beside the body of its endpoint, taken out of
+/// the event as it is read, with their values.
+#[derive(Debug, Default)]
+struct Keys(Vec<(&'static str, Value)>);
+
+impl Keys {
+    fn string(&mut self, key: &str) -> Result<String, DomainError> {
+        match self.0.iter().rposition(|(k, _)| *k == key).map(|i| self.0.swap_remove(i).1) {
+            Some(Value::String(s)) => Ok(s),
+            Some(_) => Err(DomainError::invalid(key, "must be a string")),
+            None => Err(DomainError::invalid(key, "is required for this event type")),
+        }
     }
 }
 
-fn body<T: serde::de::DeserializeOwned>(event: Map<String, Value>) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(Value::Object(event))
-        .map_err(|e| invalid_field(&e.path().to_string(), &e.into_inner().to_string()))
+/// Reads an event straight into the body `B` of its endpoint, setting aside
+/// `keys` (the `type`, and the id or direction the endpoint takes from its
+/// path). One pass over the text, with no tree of JSON values built first.
+fn split<B: DeserializeOwned>(text: &str, keys: &'static [&'static str]) -> Result<(Keys, B), ApiError> {
+    let mut found = Keys::default();
+    let mut track = serde_path_to_error::Track::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let seed = Split { keys, found: &mut found, body: PhantomData };
+    match seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track)) {
+        Ok(body) => Ok((found, body)),
+        Err(e) => Err(invalid_field(&track.path().to_string(), &e.to_string())),
+    }
+}
+
+struct Split<'k, B> {
+    keys: &'static [&'static str],
+    found: &'k mut Keys,
+    body: PhantomData<B>,
+}
+
+impl<'de, B: Deserialize<'de>> DeserializeSeed<'de> for Split<'_, B> {
+    type Value = B;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<B, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, B: Deserialize<'de>> Visitor<'de> for Split<'_, B> {
+    type Value = B;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<B, A::Error> {
+        B::deserialize(MapAccessDeserializer::new(Filtered { map, keys: self.keys, found: self.found }))
+    }
+}
+
+/// The entries of an event's object but its set-aside keys.
+struct Filtered<'k, A> {
+    map: A,
+    keys: &'static [&'static str],
+    found: &'k mut Keys,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Filtered<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            let Some(key) = self.map.next_key::<Key<'de>>()? else {
+                return Ok(None);
+            };
+            let name = match &key {
+                Key::Borrowed(s) => s,
+                Key::Owned(s) => s.as_str(),
+            };
+            if let Some(kept) = self.keys.iter().find(|k| **k == name) {
+                let value = self.map.next_value::<Value>()?;
+                self.found.0.push((kept, value));
+                continue;
+            }
+            return match key {
+                Key::Borrowed(s) => seed.deserialize(BorrowedStrDeserializer::new(s)).map(Some),
+                Key::Owned(s) => seed.deserialize(s.into_deserializer()).map(Some),
+            };
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+/// An object's key, borrowed from the body where it has no escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(s))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(s.to_owned()))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// The body of an event with none: the first key it has, if any.
+struct FirstKey(Option<String>);
+
+impl<'de> Deserialize<'de> for FirstKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FirstKeyVisitor;
+        impl<'de> Visitor<'de> for FirstKeyVisitor {
+            type Value = FirstKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FirstKey, A::Error> {
+                let first = map.next_key::<String>()?;
+                if first.is_some() {
+                    map.next_value::<IgnoredAny>()?;
+                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                }
+                Ok(FirstKey(first))
+            }
+        }
+        deserializer.deserialize_map(FirstKeyVisitor)
+    }
+}
+
+/// An event's `type`, read before the rest.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "type")]
+    kind: Option<Value>,
 }
 
 /// Turns one raw event into the command its endpoint would run.
-fn parse_event(principal: &Principal, raw: Value, now: Timestamp) -> Result<Command, ApiError> {
-    let Value::Object(mut event) = raw else {
+fn parse_event(principal: &Principal, raw: &RawValue, now: Timestamp) -> Result<Command, ApiError> {
+    let text = raw.get();
+    if !text.starts_with('{') {
         return Err(DomainError::invalid("event", "must be a JSON object").into());
+    }
+    let head: Head = serde_json::from_str(text).map_err(|e| invalid_field("type", &e.to_string()))?;
+    let kind = match head.kind {
+        Some(Value::String(kind)) => kind,
+        Some(_) => return Err(DomainError::invalid("type", "must be a string").into()),
+        None => return Err(DomainError::invalid("type", "is required for this event type").into()),
     };
-    let kind = take_string(&mut event, "type")?;
     match kind.as_str() {
         "conversation" => {
-            let id = take_string(&mut event, "id")?;
-            conversation_command(principal, &id, body(event)?, now)
+            let (mut keys, body) = split(text, &["type", "id"])?;
+            conversation_command(principal, &keys.string("id")?, body, now)
         }
         "message" => {
-            let conversation_id = take_string(&mut event, "conversation_id")?;
-            Ok(Command::AppendMessage(MessageInput::parse(&conversation_id, body(event)?, now)?))
+            let (mut keys, body) = split(text, &["type", "conversation_id"])?;
+            Ok(Command::AppendMessage(MessageInput::parse(&keys.string("conversation_id")?, body, now)?))
         }
         "message_update" => {
-            let id = take_string(&mut event, "id")?;
-            Ok(Command::UpdateMessage(MessageUpdate::parse(&id, body(event)?)?))
+            let (mut keys, body) = split(text, &["type", "id"])?;
+            Ok(Command::UpdateMessage(MessageUpdate::parse(&keys.string("id")?, body)?))
         }
         "conversation_end" => {
-            let id = take_string(&mut event, "id")?;
-            if let Some(extra) = event.keys().next() {
+            let (mut keys, FirstKey(extra)) = split(text, &["type", "id"])?;
+            let id = keys.string("id")?;
+            if let Some(extra) = extra {
                 return Err(DomainError::invalid(extra.as_str(), "is not a field of a conversation_end event").into());
             }
             Ok(Command::EndConversation(ClientId::parse("id", &id)?))
         }
         "vote" => {
-            let conversation_id = take_string(&mut event, "conversation_id")?;
-            let direction = match take_string(&mut event, "direction")?.as_str() {
+            let (mut keys, body) = split(text, &["type", "conversation_id", "direction"])?;
+            let conversation_id = keys.string("conversation_id")?;
+            let direction = match keys.string("direction")?.as_str() {
                 "up" => Direction::Up,
                 "down" => Direction::Down,
                 _ => return Err(DomainError::invalid("direction", "must be up or down").into()),
             };
-            vote_command(&caller(principal), &conversation_id, direction, body(event)?, now)
+            vote_command(&caller(principal), &conversation_id, direction, body, now)
         }
-        "feedback" => feedback_command(&caller(principal), body(event)?, now),
+        "feedback" => {
+            let (_, body) = split(text, &["type"])?;
+            feedback_command(&caller(principal), body, now)
+        }
         "csat" => {
-            let conversation_id = take_string(&mut event, "conversation_id")?;
-            csat_command(&caller(principal), &conversation_id, body(event)?, now)
+            let (mut keys, body) = split(text, &["type", "conversation_id"])?;
+            csat_command(&caller(principal), &keys.string("conversation_id")?, body, now)
         }
         other => Err(DomainError::invalid(
             "type",
@@ -174,7 +331,6 @@ async fn ingest(
     principal.require(Role::Server)?;
     let _turn = APPLYING.acquire().await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let batch: IngestBody = parse_json(&body)?;
-    drop(body);
     if batch.events.len() > MAX_EVENTS {
         return Err(ApiError::bad_request("events", format!("events: at most {MAX_EVENTS} events a batch")));
     }

@@ -330,22 +330,41 @@ impl MessageInput {
     }
 
     fn digest(&self) -> String {
-        let canonical = serde_json::json!([
+        // The JSON array `[conversation_id, role, content, request_id, status,
+        // metadata, created_at]`, written straight into the hash: the same
+        // bytes as building it as a value first, without copying the content.
+        let canonical = (
             self.conversation_id.as_str(),
             self.role.as_str(),
-            self.content,
-            self.request_id,
+            &self.content,
+            &self.request_id,
             self.status.as_str(),
-            self.metadata.object,
+            &self.metadata.object,
             self.created_at.map(Timestamp::millis),
-        ]);
+        );
+        let mut hasher = HashWriter(Sha256::new());
+        serde_json::to_writer(&mut hasher, &canonical).expect("hashing never fails to write");
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut hex = String::with_capacity(64);
-        for b in Sha256::digest(canonical.to_string().as_bytes()) {
+        for b in hasher.0.finalize() {
             hex.push(char::from(HEX[usize::from(b >> 4)]));
             hex.push(char::from(HEX[usize::from(b & 15)]));
         }
         hex
+    }
+}
+
+/// Feeds what is written into a hash.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -480,6 +499,28 @@ mod tests {
         let m = MessageInput::parse("c1", body(MessageRole::User), Timestamp(0)).unwrap();
         // sha256 of `["c1","user","hi",null,"completed",{},null]`
         assert_eq!(m.fingerprint(), "51062c52fbee8ac9aa51842a4eb05b8f1f7c093ab6bedfc9a227bb0bb53d0932");
+    }
+
+    #[test]
+    fn a_fingerprint_hashes_the_same_bytes_as_the_fields_built_as_json() {
+        let mut tricky = body(MessageRole::Assistant);
+        tricky.content = "quote \" backslash \\ tab\t é 😀 \u{1}".into();
+        tricky.status = Some(MessageStatus::Pending);
+        tricky.created_at = Some("2026-03-01T10:00:00.123+02:00".into());
+        tricky.metadata = Some(serde_json::json!({"z": [1, 2.5, null], "a": {"b": "c"}, "n": -7}));
+        let m = MessageInput::parse("conv-1", tricky, Timestamp::now()).unwrap();
+        let canonical = serde_json::json!([
+            m.conversation_id.as_str(),
+            m.role.as_str(),
+            m.content,
+            m.request_id,
+            m.status.as_str(),
+            m.metadata.object,
+            m.created_at.map(Timestamp::millis),
+        ]);
+        let expected: String =
+            Sha256::digest(canonical.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(m.fingerprint(), expected);
     }
 
     #[test]

@@ -18,6 +18,7 @@ both_backends!(
     each_stored_message_is_counted_once_on_its_conversation,
     a_long_run_of_messages_is_answered_as_one_by_one,
     more_batches_than_are_applied_at_once_each_get_their_answer,
+    events_read_the_same_whatever_their_key_order_spacing_and_escapes,
 );
 
 fn results(body: &Value) -> Vec<(bool, u64)> {
@@ -347,4 +348,76 @@ async fn more_batches_than_are_applied_at_once_each_get_their_answer(backend: Ba
         let t = app.get(&format!("/v1/conversations/queued-{i}"), &app.admin).await;
         assert_eq!(t.assert_status(200)["messages"].as_array().unwrap().len(), 1);
     }
+}
+
+async fn events_read_the_same_whatever_their_key_order_spacing_and_escapes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    // Written by hand: keys in any order, the type last, whitespace around
+    // events and inside them, and keys spelled with escapes.
+    let body = format!(
+        r#"{{ "events" : [
+            {{ "bot_id": "{bot}", "id": "c1", "type": "conversation" }} ,
+            {{"id": "m1", "role": "user", "conversation_id": "c1", "content": "hi \"there\"",
+              "metadata": {{"topic": "billing", "nested": {{"a": [1, 2.5, null]}}}}, "type": "message"}},
+            {{"type": "mess\u0061ge", "conversation\u005fid": "c1", "id": "m2", "role": "assistant", "content": "hello"}},
+            {{"type": "message", "conversation_id": 7, "id": "m3", "role": "user", "content": "x"}},
+            {{"type": "message", "id": "m4", "role": "user", "content": "x"}},
+            {{"type": "message", "conversation_id": "c1", "id": "m5", "role": "user", "content": "x", "colour": "red"}},
+            {{"type": 5, "id": "c1"}},
+            {{"id": "c1"}},
+            {{"type": "vote", "conversation_id": "c1", "direction": "sideways"}},
+            {{"direction": "down", "type": "vote", "conversation_id": "c1", "user_id": "u1"}},
+            {{"type": "csat", "question_code": "csat", "value": 5}},
+            {{"type": "conversation_end", "id": 3}},
+            []
+        ] }}"#
+    );
+    let r = app.raw(reqwest::Method::POST, "/v1/ingest", &app.admin, Some("application/json"), body.into_bytes()).await;
+    let body = r.assert_status(200).clone();
+    let items = body["results"].as_array().unwrap();
+    let outcomes: Vec<(bool, u64)> = results(&body);
+    assert_eq!(
+        outcomes,
+        [
+            (true, 201),
+            (true, 201),
+            (true, 201),
+            (false, 400),
+            (false, 400),
+            (false, 400),
+            (false, 400),
+            (false, 400),
+            (false, 400),
+            (true, 200),
+            (false, 400),
+            (false, 400),
+            (false, 400),
+        ],
+        "{body}"
+    );
+    let says = |i: usize, words: &[&str]| {
+        let message = items[i]["message"].as_str().unwrap();
+        for w in words {
+            assert!(message.contains(w), "event {i}: {message} lacks {w}");
+        }
+    };
+    says(3, &["events[3].conversation_id", "must be a string"]);
+    says(4, &["events[4].conversation_id", "is required"]);
+    says(5, &["events[5].colour", "unknown field"]);
+    says(6, &["events[6].type", "must be a string"]);
+    says(7, &["events[7].type", "is required"]);
+    says(8, &["events[8].direction", "up or down"]);
+    says(10, &["events[10].conversation_id", "is required"]);
+    says(11, &["events[11].id", "must be a string"]);
+    says(12, &["events[12]", "JSON object"]);
+    let transcript = app.get("/v1/conversations/c1", &app.admin).await.body;
+    let messages: Vec<&Value> =
+        transcript["messages"].as_array().unwrap().iter().filter(|m| m["role"] != "activity").collect();
+    assert_eq!(messages.len(), 2, "{transcript}");
+    assert_eq!(messages[0]["content"], "hi \"there\"");
+    assert_eq!(messages[0]["metadata"], json!({"topic": "billing", "nested": {"a": [1, 2.5, null]}}));
+    assert_eq!(messages[1]["id"], "m2");
+    assert_eq!(transcript["satisfaction"]["value"], "negative", "the vote with its keys first counted");
+    assert_eq!(transcript["votes"][0]["user_id"], "u1");
 }
