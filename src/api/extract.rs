@@ -105,7 +105,11 @@ pub fn invalid_field(path: &str, detail: &str) -> ApiError {
     let field = match detail.strip_prefix("missing field `").and_then(|r| r.split_once('`')) {
         Some((missing, _)) if path == "." || path.is_empty() => missing.to_owned(),
         Some((missing, _)) => format!("{path}.{missing}"),
-        None => match detail.strip_prefix("unknown field `").and_then(|r| r.split_once('`')) {
+        None => match ["unknown field `", "duplicate field `"]
+            .iter()
+            .find_map(|prefix| detail.strip_prefix(prefix))
+            .and_then(|r| r.split_once('`'))
+        {
             Some((unknown, _)) if path == "." || path.is_empty() => unknown.to_owned(),
             _ => path.to_owned(),
         },

@@ -96,7 +96,7 @@ struct Keys(Vec<(&'static str, Value)>);
 
 impl Keys {
     fn string(&mut self, key: &str) -> Result<String, DomainError> {
-        match self.0.iter().rposition(|(k, _)| *k == key).map(|i| self.0.swap_remove(i).1) {
+        match self.0.iter().position(|(k, _)| *k == key).map(|i| self.0.swap_remove(i).1) {
             Some(Value::String(s)) => Ok(s),
             Some(_) => Err(DomainError::invalid(key, "must be a string")),
             None => Err(DomainError::invalid(key, "is required for this event type")),
@@ -164,6 +164,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Filtered<'_, A> {
                 Key::Owned(s) => s.as_str(),
             };
             if let Some(kept) = self.keys.iter().find(|k| **k == name) {
+                if self.found.0.iter().any(|(k, _)| k == kept) {
+                    return Err(de::Error::duplicate_field(kept));
+                }
                 let value = self.map.next_value::<Value>()?;
                 self.found.0.push((kept, value));
                 continue;

@@ -370,7 +370,10 @@ async fn events_read_the_same_whatever_their_key_order_spacing_and_escapes(backe
             {{"direction": "down", "type": "vote", "conversation_id": "c1", "user_id": "u1"}},
             {{"type": "csat", "question_code": "csat", "value": 5}},
             {{"type": "conversation_end", "id": 3}},
-            []
+            [],
+            {{"type": "message", "conversation_id": "c1", "id": "m6", "role": "user", "content": "x", "conversation_id": "c2"}},
+            {{"type": "message", "type": "message", "conversation_id": "c1", "id": "m7", "role": "user", "content": "x"}},
+            {{"type": "message", "conversation_id": "c1", "id": "m8", "role": "user", "content": "x", "id": "m9"}}
         ] }}"#
     );
     let r = app.raw(reqwest::Method::POST, "/v1/ingest", &app.admin, Some("application/json"), body.into_bytes()).await;
@@ -393,6 +396,9 @@ async fn events_read_the_same_whatever_their_key_order_spacing_and_escapes(backe
             (false, 400),
             (false, 400),
             (false, 400),
+            (false, 400),
+            (false, 400),
+            (false, 400),
         ],
         "{body}"
     );
@@ -411,6 +417,9 @@ async fn events_read_the_same_whatever_their_key_order_spacing_and_escapes(backe
     says(10, &["events[10].conversation_id", "is required"]);
     says(11, &["events[11].id", "must be a string"]);
     says(12, &["events[12]", "JSON object"]);
+    says(13, &["events[13].conversation_id", "duplicate field"]);
+    says(14, &["events[14].type", "duplicate field"]);
+    says(15, &["events[15].id", "duplicate field"]);
     let transcript = app.get("/v1/conversations/c1", &app.admin).await.body;
     let messages: Vec<&Value> =
         transcript["messages"].as_array().unwrap().iter().filter(|m| m["role"] != "activity").collect();
