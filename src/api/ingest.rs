@@ -96,17 +96,23 @@ struct Keys(Vec<(&'static str, Value)>);
 
 impl Keys {
     fn string(&mut self, key: &str) -> Result<String, DomainError> {
-        match self.0.iter().position(|(k, _)| *k == key).map(|i| self.0.swap_remove(i).1) {
-            Some(Value::String(s)) => Ok(s),
-            Some(_) => Err(DomainError::invalid(key, "must be a string")),
-            None => Err(DomainError::invalid(key, "is required for this event type")),
-        }
+        required_string(key, self.0.iter().position(|(k, _)| *k == key).map(|i| self.0.swap_remove(i).1))
+    }
+}
+
+/// The text of an event's key, which must be given and be a string.
+fn required_string(key: &str, value: Option<Value>) -> Result<String, DomainError> {
+    match value {
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(DomainError::invalid(key, "must be a string")),
+        None => Err(DomainError::invalid(key, "is required for this event type")),
     }
 }
 
 /// Reads an event straight into the body `B` of its endpoint, setting aside
-/// `keys` (the `type`, and the id or direction the endpoint takes from its
-/// path). One pass over the text, with no tree of JSON values built first.
+/// `keys` (the id or direction the endpoint takes from its path) and
+/// skipping the `type`, which [`Head`] read. One pass over the text, with no
+/// tree of JSON values built first.
 fn split<B: DeserializeOwned>(text: &str, keys: &'static [&'static str]) -> Result<(Keys, B), ApiError> {
     let mut found = Keys::default();
     let mut track = serde_path_to_error::Track::new();
@@ -144,7 +150,7 @@ impl<'de, B: Deserialize<'de>> Visitor<'de> for Split<'_, B> {
     }
 }
 
-/// The entries of an event's object but its set-aside keys.
+/// The entries of an event's object but its `type` and set-aside keys.
 struct Filtered<'k, A> {
     map: A,
     keys: &'static [&'static str],
@@ -163,6 +169,10 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Filtered<'_, A> {
                 Key::Borrowed(s) => s,
                 Key::Owned(s) => s.as_str(),
             };
+            if name == "type" {
+                self.map.next_value::<IgnoredAny>()?;
+                continue;
+            }
             if let Some(kept) = self.keys.iter().find(|k| **k == name) {
                 if self.found.0.iter().any(|(k, _)| k == kept) {
                     return Err(de::Error::duplicate_field(kept));
@@ -232,7 +242,7 @@ impl<'de> Deserialize<'de> for FirstKey {
     }
 }
 
-/// An event's `type`, read before the rest.
+/// An event's `type`, read before the rest (a second `type` is refused here).
 #[derive(Deserialize)]
 struct Head {
     #[serde(rename = "type")]
@@ -246,26 +256,21 @@ fn parse_event(principal: &Principal, raw: &RawValue, now: Timestamp) -> Result<
         return Err(DomainError::invalid("event", "must be a JSON object").into());
     }
     let head: Head = serde_json::from_str(text).map_err(|e| invalid_field("type", &e.to_string()))?;
-    let kind = match head.kind {
-        Some(Value::String(kind)) => kind,
-        Some(_) => return Err(DomainError::invalid("type", "must be a string").into()),
-        None => return Err(DomainError::invalid("type", "is required for this event type").into()),
-    };
-    match kind.as_str() {
+    match required_string("type", head.kind)?.as_str() {
         "conversation" => {
-            let (mut keys, body) = split(text, &["type", "id"])?;
+            let (mut keys, body) = split(text, &["id"])?;
             conversation_command(principal, &keys.string("id")?, body, now)
         }
         "message" => {
-            let (mut keys, body) = split(text, &["type", "conversation_id"])?;
+            let (mut keys, body) = split(text, &["conversation_id"])?;
             Ok(Command::AppendMessage(MessageInput::parse(&keys.string("conversation_id")?, body, now)?))
         }
         "message_update" => {
-            let (mut keys, body) = split(text, &["type", "id"])?;
+            let (mut keys, body) = split(text, &["id"])?;
             Ok(Command::UpdateMessage(MessageUpdate::parse(&keys.string("id")?, body)?))
         }
         "conversation_end" => {
-            let (mut keys, FirstKey(extra)) = split(text, &["type", "id"])?;
+            let (mut keys, FirstKey(extra)) = split(text, &["id"])?;
             let id = keys.string("id")?;
             if let Some(extra) = extra {
                 return Err(DomainError::invalid(extra.as_str(), "is not a field of a conversation_end event").into());
@@ -273,7 +278,7 @@ fn parse_event(principal: &Principal, raw: &RawValue, now: Timestamp) -> Result<
             Ok(Command::EndConversation(ClientId::parse("id", &id)?))
         }
         "vote" => {
-            let (mut keys, body) = split(text, &["type", "conversation_id", "direction"])?;
+            let (mut keys, body) = split(text, &["conversation_id", "direction"])?;
             let conversation_id = keys.string("conversation_id")?;
             let direction = match keys.string("direction")?.as_str() {
                 "up" => Direction::Up,
@@ -283,11 +288,11 @@ fn parse_event(principal: &Principal, raw: &RawValue, now: Timestamp) -> Result<
             vote_command(&caller(principal), &conversation_id, direction, body, now)
         }
         "feedback" => {
-            let (_, body) = split(text, &["type"])?;
+            let (_, body) = split(text, &[])?;
             feedback_command(&caller(principal), body, now)
         }
         "csat" => {
-            let (mut keys, body) = split(text, &["type", "conversation_id"])?;
+            let (mut keys, body) = split(text, &["conversation_id"])?;
             csat_command(&caller(principal), &keys.string("conversation_id")?, body, now)
         }
         other => Err(DomainError::invalid(
