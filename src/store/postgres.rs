@@ -8,6 +8,7 @@ use std::error::Error as _;
 
 use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use futures_util::future::try_join_all;
 use tokio_postgres::{
     NoTls,
     error::SqlState,
@@ -175,21 +176,14 @@ impl Conn for PgConn {
         rows_from(&rows)
     }
 
-    async fn query_pair(
-        &mut self,
-        first: (&str, &[Value]),
-        second: (&str, &[Value]),
-    ) -> Result<(Vec<Row>, Vec<Row>), StoreError> {
+    async fn query_many(&mut self, statements: &[(&str, &[Value])]) -> Result<Vec<Vec<Row>>, StoreError> {
         let (client, later) = self.client_and_later();
-        let (a, b) = (client.prepare_cached(first.0), client.prepare_cached(second.0));
-        let (a, b) = futures_util::future::try_join(a, b).await.map_err(map_err)?;
-        let (a, b) = pipelined(
-            client,
-            later,
-            futures_util::future::try_join(client.query(&a, &refs(first.1)), client.query(&b, &refs(second.1))),
-        )
-        .await?;
-        Ok((rows_from(&a)?, rows_from(&b)?))
+        let prepared =
+            try_join_all(statements.iter().map(|(sql, _)| client.prepare_cached(sql))).await.map_err(map_err)?;
+        let args: Vec<_> = statements.iter().map(|(_, params)| refs(params)).collect();
+        let queries = prepared.iter().zip(&args).map(|(stmt, args)| client.query(stmt, args));
+        let all = pipelined(client, later, try_join_all(queries)).await?;
+        all.iter().map(|rows| rows_from(rows)).collect()
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {

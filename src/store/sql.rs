@@ -240,15 +240,35 @@ pub trait Conn: Send {
         async move { self.execute(sql, params).await.map(drop) }
     }
 
-    /// Runs two statements that do not depend on each other and returns the
-    /// rows of each. An engine whose every statement is a round trip may send
-    /// them together; the default runs one after the other.
+    /// Runs statements that do not depend on each other and returns the rows
+    /// of each, in their order. An engine whose every statement is a round
+    /// trip may send them together; the default runs one after the other.
+    fn query_many(
+        &mut self,
+        statements: &[(&str, &[Value])],
+    ) -> impl Future<Output = Result<Vec<Vec<Row>>, StoreError>> + Send {
+        async move {
+            let mut all = Vec::with_capacity(statements.len());
+            for (sql, params) in statements {
+                all.push(self.query(sql, params).await?);
+            }
+            Ok(all)
+        }
+    }
+
+    /// [`Conn::query_many`] of two statements.
     fn query_pair(
         &mut self,
         first: (&str, &[Value]),
         second: (&str, &[Value]),
     ) -> impl Future<Output = Result<(Vec<Row>, Vec<Row>), StoreError>> + Send {
-        async move { Ok((self.query(first.0, first.1).await?, self.query(second.0, second.1).await?)) }
+        async move {
+            let mut both = self.query_many(&[first, second]).await?.into_iter();
+            match (both.next(), both.next()) {
+                (Some(a), Some(b)) => Ok((a, b)),
+                _ => Err(StoreError::Other("two statements answered fewer results".into())),
+            }
+        }
     }
 
     /// Runs the statements held back by [`Conn::execute_later`] now, so that

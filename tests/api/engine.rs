@@ -1,12 +1,12 @@
 //! The statement seam both engines implement: statements held back with
-//! `execute_later` and pairs of queries sent together must behave exactly
+//! `execute_later` and queries sent together must behave exactly
 //! as if every statement ran on its own, one after the other (PostgreSQL
 //! sends them in one pipeline; SQLite runs them at once).
 
 use plaudit::store::{
     StoreError,
     postgres::PgEngine,
-    sql::{Conn, Engine, Value},
+    sql::{Conn, Engine, Row, Value},
     sqlite::{SqliteEngine, SqliteOptions, WAL_FRAMES_BOUND},
 };
 
@@ -18,7 +18,7 @@ use crate::{
 both_backends!(
     held_back_statements_run_in_order_before_the_next_one,
     a_failing_held_back_statement_undoes_its_transaction,
-    a_pair_of_queries_answers_each_in_turn,
+    queries_sent_together_answer_each_in_turn,
 );
 
 /// Runs `check` on an engine of `backend` over a fresh database with a table `t (k, v)`.
@@ -130,7 +130,7 @@ async fn a_failing_held_back_statement_undoes_its_transaction(backend: Backend) 
     on_engine!(backend, check);
 }
 
-async fn a_pair_of_queries_answers_each_in_turn(backend: Backend) {
+async fn queries_sent_together_answer_each_in_turn(backend: Backend) {
     async fn check<E: Engine>(e: &E) {
         create_table(e).await;
         let (first, second) = e
@@ -163,6 +163,29 @@ async fn a_pair_of_queries_answers_each_in_turn(backend: Backend) {
             .await;
         assert!(failed.is_err(), "{failed:?}");
         assert_eq!(rows(e).await, ["1=a", "2=b"]);
+        // Any number of statements, in a read: each answer in its place,
+        // the empty one included.
+        let answers = e
+            .read(|c| {
+                Box::pin(async move {
+                    let all = c
+                        .query_many(&[
+                            ("SELECT k FROM t WHERE v = $1", &[Value::from("b")]),
+                            ("SELECT k FROM t WHERE k > $1", &[Value::Int(9)]),
+                            ("SELECT COUNT(*) FROM t", &[]),
+                            ("SELECT v FROM t ORDER BY k DESC", &[]),
+                        ])
+                        .await?;
+                    let ints = |rows: &Vec<Row>| rows.iter().map(|r| r.get::<i64>(0)).collect::<Result<Vec<_>, _>>();
+                    let texts: Vec<String> = all[3].iter().map(|r| r.get(0)).collect::<Result<_, _>>()?;
+                    Ok(((ints(&all[0])?, ints(&all[1])?, ints(&all[2])?, texts), all.len()))
+                })
+            })
+            .await
+            .expect("the read");
+        assert_eq!(answers, ((vec![2], vec![], vec![2], vec!["b".to_owned(), "a".to_owned()]), 4));
+        let none = e.read(|c| Box::pin(async move { c.query_many(&[]).await })).await.expect("no statements");
+        assert!(none.is_empty());
     }
     on_engine!(backend, check);
 }

@@ -23,7 +23,7 @@ use crate::{
     params,
     store::{
         ConversationRow, StoreError,
-        sql::{Conn, Value},
+        sql::{Conn, Row, Value},
     },
 };
 
@@ -147,24 +147,64 @@ fn rollup_rows(table: &str, columns: &str, condition: &str, range: &str) -> Stri
     )
 }
 
+/// A read planned ahead of running it: its statement and how its rows turn
+/// into the answer, or the answer itself when nothing can match. Planned
+/// reads that do not depend on each other run together
+/// ([`Conn::query_many`]): on PostgreSQL in one round trip.
+pub(super) enum Planned<T> {
+    Ready(T),
+    Query { sql: String, params: Vec<Value>, decode: Decode<T> },
+}
+
+/// How a planned read's rows become its answer.
+type Decode<T> = Box<dyn FnOnce(&[Row]) -> Result<T, StoreError> + Send>;
+
+impl<T> Planned<T> {
+    fn query(
+        sql: String,
+        params: Vec<Value>,
+        decode: impl FnOnce(&[Row]) -> Result<T, StoreError> + Send + 'static,
+    ) -> Self {
+        Self::Query { sql, params, decode: Box::new(decode) }
+    }
+
+    /// The statement to run, if any.
+    pub(super) fn statement(&self) -> Option<(&str, &[Value])> {
+        match self {
+            Self::Ready(_) => None,
+            Self::Query { sql, params, .. } => Some((sql, params)),
+        }
+    }
+
+    /// The answer, from the next rows of `results` if this read had a statement.
+    pub(super) fn finish(self, results: &mut impl Iterator<Item = Vec<Row>>) -> Result<T, StoreError> {
+        match self {
+            Self::Ready(answer) => Ok(answer),
+            Self::Query { decode, .. } => {
+                decode(&results.next().ok_or_else(|| StoreError::Other("a planned read had no result".into()))?)
+            }
+        }
+    }
+}
+
 /// A rollup's two `amounts` over its rows that meet `condition` in `range`,
 /// summed per span of `grouping` (in Rust: the rows come in bucket order
 /// from each table, and a `GROUP BY` of the span would sort them).
-async fn rollup_series(
-    c: &mut impl Conn,
+fn rollup_series<T: 'static>(
     table: &str,
     amounts: &str,
-    condition: &str,
-    range: &str,
-    params: &[Value],
+    (condition, range): (&str, &str),
+    params: Vec<Value>,
     grouping: Grouping,
-) -> Result<Vec<(i64, [i64; 2])>, StoreError> {
+    each: fn(i64, [i64; 2]) -> T,
+) -> Planned<Vec<T>> {
     let columns = format!("bucket, {amounts}");
-    let rows =
-        c.query(&format!("SELECT {columns} FROM {}", rollup_rows(table, &columns, condition, range)), params).await?;
-    let counts =
-        rows.iter().map(|r| Ok((r.get(0)?, [r.get(1)?, r.get(2)?]))).collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(grouping.sum(counts))
+    let sql = format!("SELECT {columns} FROM {}", rollup_rows(table, &columns, condition, range));
+    Planned::query(sql, params, move |rows| {
+        let counts =
+            rows.iter().map(|r| Ok((r.get(0)?, [r.get(1)?, r.get(2)?]))).collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(grouping.sum(counts).into_iter().map(|(bucket, amounts)| each(bucket, amounts)).collect())
+    })
 }
 
 /// The sums of a rollup's `columns` over its rows that meet `condition` in
@@ -255,145 +295,139 @@ fn rollup_where(
 }
 
 /// Thumbs per span of `grouping`.
-pub(super) async fn thumbs_by_bucket(
-    c: &mut impl Conn,
+pub(super) fn thumbs_by_bucket(
     scope: &Scope,
     f: &Filters,
     (from, to): (Timestamp, Timestamp),
     grouping: Grouping,
     counting: Counting,
-) -> Result<Vec<ThumbBucket>, StoreError> {
-    let rows = match (counting, thumb_grain(f, from.0, to.0)) {
-        (Counting::Rollups, Some(grain)) => {
-            let read = RollupRead { grain, per_bot: false, thumbs: true, grouping: Some(grouping) };
-            let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
-            let spans = rollup_series(c, "thumb_rollup", "up, down", &w, &ranges[0], &params, grouping).await?;
-            return Ok(spans.into_iter().map(|(bucket, [up, down])| ThumbBucket { bucket, up, down }).collect());
-        }
-        _ => {
-            c.query(
-                &format!(
-                    "SELECT {g},
-                        CAST(SUM(CASE WHEN f.feedback_type = 'positive' THEN 1 ELSE 0 END) AS BIGINT),
-                        CAST(SUM(CASE WHEN f.feedback_type = 'negative' THEN 1 ELSE 0 END) AS BIGINT)
-                     {from}
-                     GROUP BY {g}",
-                    g = grouping.sql(&format!("f.submitted_at / {BUCKET_MS} * {BUCKET_MS}")),
-                    from = feedback_from(f, false, false)
-                ),
-                &filter_params(scope, f, from, to),
-            )
-            .await?
-        }
-    };
-    rows.iter().map(|r| Ok(ThumbBucket { bucket: r.get(0)?, up: r.get(1)?, down: r.get(2)? })).collect()
+) -> Planned<Vec<ThumbBucket>> {
+    if let (Counting::Rollups, Some(grain)) = (counting, thumb_grain(f, from.0, to.0)) {
+        let read = RollupRead { grain, per_bot: false, thumbs: true, grouping: Some(grouping) };
+        let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else {
+            return Planned::Ready(Vec::new());
+        };
+        return rollup_series("thumb_rollup", "up, down", (&w, &ranges[0]), params, grouping, |bucket, [up, down]| {
+            ThumbBucket { bucket, up, down }
+        });
+    }
+    let sql = format!(
+        "SELECT {g},
+            CAST(SUM(CASE WHEN f.feedback_type = 'positive' THEN 1 ELSE 0 END) AS BIGINT),
+            CAST(SUM(CASE WHEN f.feedback_type = 'negative' THEN 1 ELSE 0 END) AS BIGINT)
+         {from}
+         GROUP BY {g}",
+        g = grouping.sql(&format!("f.submitted_at / {BUCKET_MS} * {BUCKET_MS}")),
+        from = feedback_from(f, false, false)
+    );
+    Planned::query(sql, filter_params(scope, f, from, to), |rows| {
+        rows.iter().map(|r| Ok(ThumbBucket { bucket: r.get(0)?, up: r.get(1)?, down: r.get(2)? })).collect()
+    })
 }
 
 /// Conversation ratings per bucket: each conversation's answers averaged,
 /// counted at its latest answer.
-pub(super) async fn ratings(
-    c: &mut impl Conn,
+pub(super) fn ratings(
     scope: &Scope,
     f: &Filters,
     (from, to): (Timestamp, Timestamp),
     grouping: Grouping,
     counting: Counting,
-) -> Result<Vec<RatingBucket>, StoreError> {
+) -> Planned<Vec<RatingBucket>> {
     if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
         let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: Some(grouping) };
-        let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
+        let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else {
+            return Planned::Ready(Vec::new());
+        };
         let w = format!("{w} AND question_code = ''");
-        let spans = rollup_series(c, "csat_rollup", "total, count", &w, &ranges[0], &params, grouping).await?;
-        return Ok(spans.into_iter().map(|(bucket, [micros, count])| RatingBucket { bucket, micros, count }).collect());
+        return rollup_series(
+            "csat_rollup",
+            "total, count",
+            (&w, &ranges[0]),
+            params,
+            grouping,
+            |bucket, [micros, count]| RatingBucket { bucket, micros, count },
+        );
     }
     // A conversation whose latest answer is in the period has an answer at
     // or after its start: that narrows the conversations to look at.
-    let rows = c
-        .query(
-            &format!(
-                "SELECT MAX(s.answered_at), CAST(SUM(s.score) AS BIGINT), COUNT(*)
-                 {from}
-                   AND s.conversation_id IN (SELECT a.conversation_id FROM csat_answers a
-                                             WHERE a.account_id = $1 AND a.answered_at >= $9)
-                 GROUP BY s.conversation_id
-                 HAVING MAX(s.answered_at) >= $9 AND MAX(s.answered_at) < $10",
-                from = signal_from("csat_answers", "answered_at", "negative_reason", f, false)
-            ),
-            &filter_params(scope, f, from, to),
-        )
-        .await?;
-    let mut buckets: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
-    for r in &rows {
-        let e = buckets.entry(grouping.group(bucket_of(r.get(0)?))).or_default();
-        e.0 += rating_micros(r.get(1)?, r.get(2)?);
-        e.1 += 1;
-    }
-    Ok(buckets.into_iter().map(|(bucket, (micros, count))| RatingBucket { bucket, micros, count }).collect())
+    let sql = format!(
+        "SELECT MAX(s.answered_at), CAST(SUM(s.score) AS BIGINT), COUNT(*)
+         {from}
+           AND s.conversation_id IN (SELECT a.conversation_id FROM csat_answers a
+                                     WHERE a.account_id = $1 AND a.answered_at >= $9)
+         GROUP BY s.conversation_id
+         HAVING MAX(s.answered_at) >= $9 AND MAX(s.answered_at) < $10",
+        from = signal_from("csat_answers", "answered_at", "negative_reason", f, false)
+    );
+    Planned::query(sql, filter_params(scope, f, from, to), move |rows| {
+        let mut buckets: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
+        for r in rows {
+            let e = buckets.entry(grouping.group(bucket_of(r.get(0)?))).or_default();
+            e.0 += rating_micros(r.get(1)?, r.get(2)?);
+            e.1 += 1;
+        }
+        Ok(buckets.into_iter().map(|(bucket, (micros, count))| RatingBucket { bucket, micros, count }).collect())
+    })
 }
 
 /// Each CSAT question's answers in the period.
-pub(super) async fn questions(
-    c: &mut impl Conn,
+pub(super) fn questions(
     scope: &Scope,
     f: &Filters,
     from: Timestamp,
     to: Timestamp,
     counting: Counting,
-) -> Result<Vec<QuestionTotal>, StoreError> {
-    let rows = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
-        let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: None };
-        let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
-        let codes = QuestionCode::ALL.map(|q| format!("'{}'", q.as_str())).join(", ");
-        let sql = rollup_sums(
-            "csat_rollup",
-            Some("question_code"),
-            &["total", "count"],
-            &format!("{w} AND question_code IN ({codes})"),
-            &ranges,
-        );
-        c.query(&sql, &params).await?
-    } else {
-        c.query(
-            &format!(
-                "SELECT s.question_code, CAST(SUM(s.score) AS BIGINT), COUNT(*) {} GROUP BY s.question_code",
-                signal_from("csat_answers", "answered_at", "negative_reason", f, true)
-            ),
-            &filter_params(scope, f, from, to),
-        )
-        .await?
-    };
-    rows.iter().map(|r| Ok(QuestionTotal { question_code: r.get(0)?, total: r.get(1)?, count: r.get(2)? })).collect()
-}
-
-pub(super) async fn vote_totals(
-    c: &mut impl Conn,
-    scope: &Scope,
-    f: &Filters,
-    from: Timestamp,
-    to: Timestamp,
-    counting: Counting,
-) -> Result<VoteTotals, StoreError> {
-    let row = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
+) -> Planned<Vec<QuestionTotal>> {
+    let (sql, params) = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
         let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: None };
         let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else {
-            return Ok(VoteTotals::default());
+            return Planned::Ready(Vec::new());
         };
-        c.query_opt(&rollup_sums("vote_rollup", None, &["up", "down", "value_sum"], &w, &ranges), &params).await?
+        let codes = QuestionCode::ALL.map(|q| format!("'{}'", q.as_str())).join(", ");
+        let condition = format!("{w} AND question_code IN ({codes})");
+        (rollup_sums("csat_rollup", Some("question_code"), &["total", "count"], &condition, &ranges), params)
     } else {
-        c.query_opt(
-            &format!(
-                "SELECT CAST(COALESCE(SUM(CASE WHEN s.direction = 'up' THEN 1 ELSE 0 END), 0) AS BIGINT),
-                        CAST(COALESCE(SUM(CASE WHEN s.direction = 'down' THEN 1 ELSE 0 END), 0) AS BIGINT),
-                        CAST(COALESCE(SUM(s.value), 0) AS BIGINT)
-                 {}",
-                signal_from("votes", "created_at", "reason", f, true)
-            ),
-            &filter_params(scope, f, from, to),
-        )
-        .await?
+        let sql = format!(
+            "SELECT s.question_code, CAST(SUM(s.score) AS BIGINT), COUNT(*) {} GROUP BY s.question_code",
+            signal_from("csat_answers", "answered_at", "negative_reason", f, true)
+        );
+        (sql, filter_params(scope, f, from, to))
     };
-    let row = row.ok_or_else(|| StoreError::Other("an aggregate returned no row".into()))?;
-    Ok(VoteTotals { upvotes: row.get(0)?, downvotes: row.get(1)?, value_sum: row.get(2)? })
+    Planned::query(sql, params, |rows| {
+        rows.iter()
+            .map(|r| Ok(QuestionTotal { question_code: r.get(0)?, total: r.get(1)?, count: r.get(2)? }))
+            .collect()
+    })
+}
+
+pub(super) fn vote_totals(
+    scope: &Scope,
+    f: &Filters,
+    from: Timestamp,
+    to: Timestamp,
+    counting: Counting,
+) -> Planned<VoteTotals> {
+    let (sql, params) = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
+        let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: None };
+        let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else {
+            return Planned::Ready(VoteTotals::default());
+        };
+        (rollup_sums("vote_rollup", None, &["up", "down", "value_sum"], &w, &ranges), params)
+    } else {
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN s.direction = 'up' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN s.direction = 'down' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(s.value), 0) AS BIGINT)
+             {}",
+            signal_from("votes", "created_at", "reason", f, true)
+        );
+        (sql, filter_params(scope, f, from, to))
+    };
+    Planned::query(sql, params, |rows| {
+        let row = rows.first().ok_or_else(|| StoreError::Other("an aggregate returned no row".into()))?;
+        Ok(VoteTotals { upvotes: row.get(0)?, downvotes: row.get(1)?, value_sum: row.get(2)? })
+    })
 }
 
 pub(super) async fn compare_groups(
@@ -548,4 +582,30 @@ pub(super) async fn inbox(
         })
         .collect::<Result<_, StoreError>>()?;
     Ok(Page::from_rows(rows, page.limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads that need no statement take no result: each planned read gets
+    /// the rows of its own statement, whatever was ready around it.
+    #[test]
+    fn planned_reads_take_the_results_of_their_own_statements() {
+        let count = |rows: &[Row]| rows.first().map_or(Ok(-1), |r| r.get::<i64>(0));
+        let plans = [
+            Planned::query("first".into(), Vec::new(), count),
+            Planned::Ready(7),
+            Planned::query("second".into(), Vec::new(), count),
+            Planned::query("third".into(), Vec::new(), count),
+        ];
+        let statements: Vec<&str> = plans.iter().filter_map(Planned::statement).map(|(sql, _)| sql).collect();
+        assert_eq!(statements, ["first", "second", "third"]);
+        let mut results = vec![vec![Row(vec![Value::Int(1)])], Vec::new(), vec![Row(vec![Value::Int(3)])]].into_iter();
+        let answers: Vec<i64> = plans.into_iter().map(|p| p.finish(&mut results).unwrap()).collect();
+        assert_eq!(answers, [1, 7, -1, 3]);
+        // A statement without its result is an error, not a wrong answer.
+        let missing = Planned::query("fourth".into(), Vec::new(), count).finish(&mut results);
+        assert!(missing.is_err());
+    }
 }

@@ -626,13 +626,33 @@ impl<E: Engine> Store for SqlStore<E> {
             .read(move |c| {
                 Box::pin(async move {
                     let (now, before) = ((from, to), (previous_from, from));
+                    let thumbs = analytics::thumbs_by_bucket(&scope, &f, now, grouping, counting);
+                    let previous_thumbs = analytics::thumbs_by_bucket(&scope, &f, before, grouping, counting);
+                    let ratings = analytics::ratings(&scope, &f, now, grouping, counting);
+                    let previous_ratings = analytics::ratings(&scope, &f, before, grouping, counting);
+                    let questions = analytics::questions(&scope, &f, from, to, counting);
+                    let votes = analytics::vote_totals(&scope, &f, from, to, counting);
+                    // The six reads do not depend on each other: they run together.
+                    let statements: Vec<_> = [
+                        thumbs.statement(),
+                        previous_thumbs.statement(),
+                        ratings.statement(),
+                        previous_ratings.statement(),
+                        questions.statement(),
+                        votes.statement(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    let mut results = c.query_many(&statements).await?.into_iter();
+                    drop(statements);
                     Ok(OverviewFacts {
-                        thumbs: analytics::thumbs_by_bucket(c, &scope, &f, now, grouping, counting).await?,
-                        previous_thumbs: analytics::thumbs_by_bucket(c, &scope, &f, before, grouping, counting).await?,
-                        ratings: analytics::ratings(c, &scope, &f, now, grouping, counting).await?,
-                        previous_ratings: analytics::ratings(c, &scope, &f, before, grouping, counting).await?,
-                        questions: analytics::questions(c, &scope, &f, from, to, counting).await?,
-                        votes: analytics::vote_totals(c, &scope, &f, from, to, counting).await?,
+                        thumbs: thumbs.finish(&mut results)?,
+                        previous_thumbs: previous_thumbs.finish(&mut results)?,
+                        ratings: ratings.finish(&mut results)?,
+                        previous_ratings: previous_ratings.finish(&mut results)?,
+                        questions: questions.finish(&mut results)?,
+                        votes: votes.finish(&mut results)?,
                     })
                 })
             })
