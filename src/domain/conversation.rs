@@ -342,29 +342,16 @@ impl MessageInput {
             &self.metadata.object,
             self.created_at.map(Timestamp::millis),
         );
-        let mut hasher = HashWriter(Sha256::new());
+        // A `Sha256` is an `io::Write` that hashes what is written to it.
+        let mut hasher = Sha256::new();
         serde_json::to_writer(&mut hasher, &canonical).expect("hashing never fails to write");
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut hex = String::with_capacity(64);
-        for b in hasher.0.finalize() {
+        for b in hasher.finalize() {
             hex.push(char::from(HEX[usize::from(b >> 4)]));
             hex.push(char::from(HEX[usize::from(b & 15)]));
         }
         hex
-    }
-}
-
-/// Feeds what is written into a hash.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
