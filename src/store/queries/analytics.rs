@@ -9,8 +9,8 @@ use crate::{
         Timestamp,
         access::Scope,
         analytics::{
-            BUCKET_MS, Filters, GroupBy, Grouping, InboxFilter, QuestionTotal, RatingBucket, SatisfactionFilter,
-            ThumbBucket, VoteTotals,
+            BUCKET_MS, Filters, GroupBy, Grouping, InboxFilter, OverviewFacts, QuestionTotal, RatingBucket,
+            SatisfactionFilter, ThumbBucket, VoteTotals,
         },
         feedback::FeedbackType,
         page::{Cursor, Page, PageRequest},
@@ -151,7 +151,7 @@ fn rollup_rows(table: &str, columns: &str, condition: &str, range: &str) -> Stri
 /// into the answer, or the answer itself when nothing can match. Planned
 /// reads that do not depend on each other run together
 /// ([`Conn::query_many`]): on PostgreSQL in one round trip.
-pub(super) enum Planned<T> {
+enum Planned<T> {
     Ready(T),
     Query { sql: String, params: Vec<Value>, decode: Decode<T> },
 }
@@ -169,7 +169,7 @@ impl<T> Planned<T> {
     }
 
     /// The statement to run, if any.
-    pub(super) fn statement(&self) -> Option<(&str, &[Value])> {
+    fn statement(&self) -> Option<(&str, &[Value])> {
         match self {
             Self::Ready(_) => None,
             Self::Query { sql, params, .. } => Some((sql, params)),
@@ -177,7 +177,7 @@ impl<T> Planned<T> {
     }
 
     /// The answer, from the next rows of `results` if this read had a statement.
-    pub(super) fn finish(self, results: &mut impl Iterator<Item = Vec<Row>>) -> Result<T, StoreError> {
+    fn finish(self, results: &mut impl Iterator<Item = Vec<Row>>) -> Result<T, StoreError> {
         match self {
             Self::Ready(answer) => Ok(answer),
             Self::Query { decode, .. } => {
@@ -295,7 +295,7 @@ fn rollup_where(
 }
 
 /// Thumbs per span of `grouping`.
-pub(super) fn thumbs_by_bucket(
+fn thumbs_by_bucket(
     scope: &Scope,
     f: &Filters,
     (from, to): (Timestamp, Timestamp),
@@ -327,7 +327,7 @@ pub(super) fn thumbs_by_bucket(
 
 /// Conversation ratings per bucket: each conversation's answers averaged,
 /// counted at its latest answer.
-pub(super) fn ratings(
+fn ratings(
     scope: &Scope,
     f: &Filters,
     (from, to): (Timestamp, Timestamp),
@@ -372,7 +372,7 @@ pub(super) fn ratings(
 }
 
 /// Each CSAT question's answers in the period.
-pub(super) fn questions(
+fn questions(
     scope: &Scope,
     f: &Filters,
     from: Timestamp,
@@ -401,13 +401,7 @@ pub(super) fn questions(
     })
 }
 
-pub(super) fn vote_totals(
-    scope: &Scope,
-    f: &Filters,
-    from: Timestamp,
-    to: Timestamp,
-    counting: Counting,
-) -> Planned<VoteTotals> {
+fn vote_totals(scope: &Scope, f: &Filters, from: Timestamp, to: Timestamp, counting: Counting) -> Planned<VoteTotals> {
     let (sql, params) = if let (Counting::Rollups, Some(grain)) = (counting, signal_grain(f, from.0, to.0)) {
         let read = RollupRead { grain, per_bot: false, thumbs: false, grouping: None };
         let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else {
@@ -427,6 +421,48 @@ pub(super) fn vote_totals(
     Planned::query(sql, params, |rows| {
         let row = rows.first().ok_or_else(|| StoreError::Other("an aggregate returned no row".into()))?;
         Ok(VoteTotals { upvotes: row.get(0)?, downvotes: row.get(1)?, value_sum: row.get(2)? })
+    })
+}
+
+/// The overview's six reads: thumbs and ratings per span for the period
+/// (`from`–`to`) and the one before it (`previous_from`–`from`), the CSAT
+/// questions and the votes. They do not depend on each other, so they run
+/// together.
+pub(super) async fn overview_facts(
+    c: &mut impl Conn,
+    scope: &Scope,
+    f: &Filters,
+    (previous_from, from, to): (Timestamp, Timestamp, Timestamp),
+    grouping: Grouping,
+    counting: Counting,
+) -> Result<OverviewFacts, StoreError> {
+    let (now, before) = ((from, to), (previous_from, from));
+    let (thumbs, previous_thumbs) =
+        (thumbs_by_bucket(scope, f, now, grouping, counting), thumbs_by_bucket(scope, f, before, grouping, counting));
+    let (ratings, previous_ratings) =
+        (ratings(scope, f, now, grouping, counting), ratings(scope, f, before, grouping, counting));
+    let (questions, votes) = (questions(scope, f, from, to, counting), vote_totals(scope, f, from, to, counting));
+    let mut results = {
+        let statements: Vec<_> = [
+            thumbs.statement(),
+            previous_thumbs.statement(),
+            ratings.statement(),
+            previous_ratings.statement(),
+            questions.statement(),
+            votes.statement(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        c.query_many(&statements).await?.into_iter()
+    };
+    Ok(OverviewFacts {
+        thumbs: thumbs.finish(&mut results)?,
+        previous_thumbs: previous_thumbs.finish(&mut results)?,
+        ratings: ratings.finish(&mut results)?,
+        previous_ratings: previous_ratings.finish(&mut results)?,
+        questions: questions.finish(&mut results)?,
+        votes: votes.finish(&mut results)?,
     })
 }
 

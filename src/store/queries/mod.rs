@@ -625,35 +625,7 @@ impl<E: Engine> Store for SqlStore<E> {
         self.engine
             .read(move |c| {
                 Box::pin(async move {
-                    let (now, before) = ((from, to), (previous_from, from));
-                    let thumbs = analytics::thumbs_by_bucket(&scope, &f, now, grouping, counting);
-                    let previous_thumbs = analytics::thumbs_by_bucket(&scope, &f, before, grouping, counting);
-                    let ratings = analytics::ratings(&scope, &f, now, grouping, counting);
-                    let previous_ratings = analytics::ratings(&scope, &f, before, grouping, counting);
-                    let questions = analytics::questions(&scope, &f, from, to, counting);
-                    let votes = analytics::vote_totals(&scope, &f, from, to, counting);
-                    // The six reads do not depend on each other: they run together.
-                    let statements: Vec<_> = [
-                        thumbs.statement(),
-                        previous_thumbs.statement(),
-                        ratings.statement(),
-                        previous_ratings.statement(),
-                        questions.statement(),
-                        votes.statement(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                    let mut results = c.query_many(&statements).await?.into_iter();
-                    drop(statements);
-                    Ok(OverviewFacts {
-                        thumbs: thumbs.finish(&mut results)?,
-                        previous_thumbs: previous_thumbs.finish(&mut results)?,
-                        ratings: ratings.finish(&mut results)?,
-                        previous_ratings: previous_ratings.finish(&mut results)?,
-                        questions: questions.finish(&mut results)?,
-                        votes: votes.finish(&mut results)?,
-                    })
+                    analytics::overview_facts(c, &scope, &f, (previous_from, from, to), grouping, counting).await
                 })
             })
             .await
