@@ -228,6 +228,24 @@ pub trait Conn: Send {
     /// Runs a statement and returns the number of rows it changed.
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Runs one statement once for each set of parameters, in their order,
+    /// and returns the number of rows each run changed. An engine may prepare
+    /// the statement once for all the runs; the default runs [`Conn::execute`]
+    /// for each.
+    fn execute_each<P: AsRef<[Value]> + Send>(
+        &mut self,
+        sql: &str,
+        runs: impl Iterator<Item = P> + Send,
+    ) -> impl Future<Output = Result<Vec<u64>, StoreError>> + Send {
+        async move {
+            let mut changed = Vec::with_capacity(runs.size_hint().0);
+            for params in runs {
+                changed.push(self.execute(sql, params.as_ref()).await?);
+            }
+            Ok(changed)
+        }
+    }
+
     /// Runs one or more statements without parameters (DDL, savepoints).
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 

@@ -162,6 +162,22 @@ impl SqliteConn {
         let n = stmt.execute(rusqlite::params_from_iter(params.iter())).map_err(map_err)?;
         Ok(n as u64)
     }
+
+    /// Prepares `sql` once (its text translated and looked up in the cache
+    /// once), then binds and steps it for each run.
+    fn run_each<P: AsRef<[Value]>>(
+        &mut self,
+        sql: &str,
+        runs: impl Iterator<Item = P>,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&translate(sql)).map_err(map_err)?;
+        let mut changed = Vec::with_capacity(runs.size_hint().0);
+        for params in runs {
+            let n = stmt.execute(rusqlite::params_from_iter(params.as_ref().iter())).map_err(map_err)?;
+            changed.push(n as u64);
+        }
+        Ok(changed)
+    }
 }
 
 impl Conn for SqliteConn {
@@ -175,6 +191,14 @@ impl Conn for SqliteConn {
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64, StoreError>> + Send {
         std::future::ready(self.run_execute(sql, params))
+    }
+
+    fn execute_each<P: AsRef<[Value]> + Send>(
+        &mut self,
+        sql: &str,
+        runs: impl Iterator<Item = P> + Send,
+    ) -> impl Future<Output = Result<Vec<u64>, StoreError>> + Send {
+        std::future::ready(self.run_each(sql, runs))
     }
 
     fn batch(&mut self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send {

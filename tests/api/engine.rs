@@ -1,5 +1,6 @@
 //! The statement seam both engines implement: statements held back with
-//! `execute_later` and queries sent together must behave exactly
+//! `execute_later`, queries sent together and one statement run for many
+//! sets of parameters must behave exactly
 //! as if every statement ran on its own, one after the other (PostgreSQL
 //! sends them in one pipeline; SQLite runs them at once).
 
@@ -19,6 +20,7 @@ both_backends!(
     held_back_statements_run_in_order_before_the_next_one,
     a_failing_held_back_statement_undoes_its_transaction,
     queries_sent_together_answer_each_in_turn,
+    a_statement_run_for_each_set_of_parameters_counts_each_run,
 );
 
 /// Runs `check` on an engine of `backend` over a fresh database with a table `t (k, v)`.
@@ -235,4 +237,44 @@ async fn postgres_keys_compare_bytewise() {
     {
         assert!(bytewise.iter().any(|c| c == key), "{key} is not among the bytewise keys {bytewise:?}");
     }
+}
+
+async fn a_statement_run_for_each_set_of_parameters_counts_each_run(backend: Backend) {
+    async fn check<E: Engine>(e: &E) {
+        create_table(e).await;
+        const INSERT: &str = "INSERT INTO t (k, v) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        let runs = [(1, "a"), (2, "b"), (1, "again"), (3, "c")];
+        let changed = e
+            .write(move |c| {
+                Box::pin(async move {
+                    insert_later(c, 3, "held back").await?;
+                    let params = runs.iter().map(|(k, v)| [Value::Int(*k), Value::from(*v)]);
+                    c.execute_each(INSERT, params).await
+                })
+            })
+            .await
+            .expect("the write commits");
+        // Each run in its turn, after the statement held back before them:
+        // the taken keys change nothing.
+        assert_eq!(changed, [1, 1, 0, 0]);
+        assert_eq!(rows(e).await, ["1=a", "2=b", "3=held back"]);
+        // No runs, no rows.
+        let none = e
+            .write(|c| Box::pin(async move { c.execute_each(INSERT, std::iter::empty::<[Value; 2]>()).await }))
+            .await
+            .expect("no runs");
+        assert!(none.is_empty());
+        // A failing run fails the unit, and its transaction leaves nothing.
+        let failed = e
+            .write(|c| {
+                Box::pin(async move {
+                    let params = [[Value::Int(4), Value::from("d")], [Value::Int(5), Value::Null]];
+                    c.execute_each(INSERT, params.into_iter()).await
+                })
+            })
+            .await;
+        assert!(failed.is_err(), "{failed:?}");
+        assert_eq!(rows(e).await, ["1=a", "2=b", "3=held back"]);
+    }
+    on_engine!(backend, check);
 }

@@ -361,21 +361,22 @@ pub(super) async fn append_messages(
             answers.push(Some(Err(StoreError::NotFound("conversation"))));
         }
     }
-    let mut inserted: HashSet<String> = HashSet::with_capacity(rows.len());
-    match c.dialect() {
-        // One row a statement. SQLite keeps a statement journal for an
-        // insert of several rows that may abort midway (a CHECK, NOT NULL or
-        // foreign key), and copies into it every page the statement changes
-        // for the first time: at scale, most of the pages of a run.
-        Dialect::Sqlite => {
-            for input in &rows {
-                if c.execute(&INSERT_ONE, &message_params(scope, input, now)).await? == 1 {
-                    inserted.insert(input.id.as_str().to_owned());
-                }
-            }
-        }
+    // Whether each row was stored (not skipped for a taken id or request id).
+    let stored: Vec<bool> = match c.dialect() {
+        // One row a statement, prepared once for the run. SQLite keeps a
+        // statement journal for an insert of several rows that may abort
+        // midway (a CHECK, NOT NULL or foreign key), and copies into it every
+        // page the statement changes for the first time: at scale, most of
+        // the pages of a run.
+        Dialect::Sqlite => c
+            .execute_each(&INSERT_ONE, rows.iter().map(|input| message_params(scope, input, now)))
+            .await?
+            .into_iter()
+            .map(|changed| changed == 1)
+            .collect(),
         // Few statements: each is a round trip to the server.
         Dialect::Postgres => {
+            let mut inserted: HashSet<String> = HashSet::with_capacity(rows.len());
             let mut rest = &rows[..];
             while !rest.is_empty() {
                 let (n, sql) = INSERTS.iter().find(|(n, _)| *n <= rest.len()).unwrap_or(&INSERTS[INSERTS.len() - 1]);
@@ -386,20 +387,17 @@ pub(super) async fn append_messages(
                 }
                 rest = after;
             }
+            // `remove`: of two messages of the run with one id, only the first was stored.
+            rows.iter().map(|input| inserted.remove(input.id.as_str())).collect()
         }
-    }
-    let mut rows = rows.into_iter();
+    };
+    let mut rows = rows.into_iter().zip(stored);
     for answer in &mut answers {
         if answer.is_some() {
             continue;
         }
-        let Some(input) = rows.next() else { break };
-        // `remove`: of two messages of the run with one id, only the first was stored.
-        *answer = Some(if inserted.remove(input.id.as_str()) {
-            Ok(appended(input, now, pending))
-        } else {
-            explain_skipped(c, scope, input).await
-        });
+        let Some((input, stored)) = rows.next() else { break };
+        *answer = Some(if stored { Ok(appended(input, now, pending)) } else { explain_skipped(c, scope, input).await });
     }
     Ok(answers.into_iter().flatten().collect())
 }
