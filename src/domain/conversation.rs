@@ -95,9 +95,19 @@ impl MessageStatus {
 
 /// A metadata object with the conventional keys pulled out and checked:
 /// `variant` (A/B arm) on conversations, `topic` and `confidence` on messages.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Metadata {
-    pub object: Map<String, Value>,
+    object: Map<String, Value>,
+    /// `object` as stored: compact JSON, written once, when parsed (to check
+    /// its size), so that the write does not serialise it again.
+    json: String,
+}
+
+/// No metadata: the empty object.
+impl Default for Metadata {
+    fn default() -> Self {
+        Self { object: Map::new(), json: "{}".to_owned() }
+    }
 }
 
 impl Metadata {
@@ -108,8 +118,11 @@ impl Metadata {
             Some(Value::Object(o)) => o,
             Some(_) => return Err(DomainError::invalid(field, "must be a JSON object")),
         };
-        let meta = Self { object };
-        if meta.to_json().len() > MAX_METADATA_BYTES {
+        // Keys in sorted order (serde_json's map is a BTreeMap), so equal
+        // objects serialise equally.
+        let json = serde_json::to_string(&object).map_err(|e| DomainError::invalid(field, e.to_string()))?;
+        let meta = Self { object, json };
+        if meta.json.len() > MAX_METADATA_BYTES {
             return Err(DomainError::invalid(field, "must be at most 16 KiB when serialised"));
         }
         meta.optional_string(field, "variant")?;
@@ -152,8 +165,8 @@ impl Metadata {
     }
 
     /// The message's topic, if any.
-    pub fn topic(&self) -> Option<String> {
-        self.object.get("topic").and_then(Value::as_str).map(str::to_owned)
+    pub fn topic(&self) -> Option<&str> {
+        self.object.get("topic").and_then(Value::as_str)
     }
 
     /// The answer's confidence, if any.
@@ -161,10 +174,19 @@ impl Metadata {
         self.object.get("confidence").and_then(Value::as_f64)
     }
 
-    /// Compact JSON, keys in sorted order (serde_json's map is a BTreeMap),
-    /// so equal objects serialise equally.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.object).unwrap_or_else(|_| "{}".into())
+    /// The object.
+    pub fn object(&self) -> &Map<String, Value> {
+        &self.object
+    }
+
+    /// The object, taken out.
+    pub fn into_object(self) -> Map<String, Value> {
+        self.object
+    }
+
+    /// The object as stored: compact JSON, equal objects written equally.
+    pub fn json(&self) -> &str {
+        &self.json
     }
 
     /// Reads stored metadata back; anything unreadable becomes `{}`.
@@ -463,9 +485,13 @@ mod tests {
         assert!(Metadata::parse("metadata", Some(json!({"tags": ["a", 1]}))).is_err());
         let m =
             Metadata::parse("metadata", Some(json!({"topic": "billing", "confidence": 0.4, "variant": "B"}))).unwrap();
-        assert_eq!(m.topic().as_deref(), Some("billing"));
+        assert_eq!(m.topic(), Some("billing"));
         assert_eq!(m.confidence_value(), Some(0.4));
         assert_eq!(m.variant().as_deref(), Some("B"));
+        // Stored as compact JSON with its keys in order, however they came.
+        assert_eq!(m.json(), r#"{"confidence":0.4,"topic":"billing","variant":"B"}"#);
+        assert_eq!(Metadata::parse("metadata", None).unwrap().json(), "{}");
+        assert_eq!(Metadata::default(), Metadata::parse("metadata", Some(json!({}))).unwrap());
         let big = json!({"blob": "x".repeat(MAX_METADATA_BYTES)});
         assert!(Metadata::parse("metadata", Some(big)).is_err());
     }

@@ -72,6 +72,63 @@ impl From<&crate::domain::ids::ClientId> for Value {
     }
 }
 
+/// A value bound to a statement, borrowing its text: for a statement run
+/// many times over (see [`Conn::execute_each`]), whose parameters then cost
+/// no copy of each row's text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Param<'a> {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(&'a str),
+}
+
+impl<'a> From<&'a str> for Param<'a> {
+    fn from(v: &'a str) -> Self {
+        Self::Text(v)
+    }
+}
+impl From<i64> for Param<'_> {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+impl From<f64> for Param<'_> {
+    fn from(v: f64) -> Self {
+        Self::Real(v)
+    }
+}
+impl From<crate::domain::Timestamp> for Param<'_> {
+    fn from(v: crate::domain::Timestamp) -> Self {
+        Self::Int(v.0)
+    }
+}
+impl<'a, T: Into<Param<'a>>> From<Option<T>> for Param<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}
+impl<'a> From<&'a Value> for Param<'a> {
+    fn from(v: &'a Value) -> Self {
+        match v {
+            Value::Null => Self::Null,
+            Value::Int(i) => Self::Int(*i),
+            Value::Real(r) => Self::Real(*r),
+            Value::Text(s) => Self::Text(s),
+        }
+    }
+}
+impl From<Param<'_>> for Value {
+    fn from(v: Param<'_>) -> Self {
+        match v {
+            Param::Null => Self::Null,
+            Param::Int(i) => Self::Int(i),
+            Param::Real(r) => Self::Real(r),
+            Param::Text(s) => Self::Text(s.to_owned()),
+        }
+    }
+}
+
 /// Builds a parameter list: `params![a, b, c]`.
 #[macro_export]
 macro_rules! params {
@@ -229,10 +286,11 @@ pub trait Conn: Send {
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// Runs one statement once for each set of parameters, in their order,
-    /// and returns the number of rows each run changed. An engine may prepare
-    /// the statement once for all the runs; the default runs [`Conn::execute`]
-    /// for each.
-    fn execute_each<P: AsRef<[Value]> + Send>(
+    /// and returns the number of rows each run changed. The parameters borrow
+    /// their text. An engine may prepare the statement once for all the runs
+    /// and bind the borrowed text as it is; the default copies each run's
+    /// parameters and runs [`Conn::execute`].
+    fn execute_each<'p, P: AsRef<[Param<'p>]> + Send>(
         &mut self,
         sql: &str,
         runs: impl Iterator<Item = P> + Send,
@@ -240,7 +298,8 @@ pub trait Conn: Send {
         async move {
             let mut changed = Vec::with_capacity(runs.size_hint().0);
             for params in runs {
-                changed.push(self.execute(sql, params.as_ref()).await?);
+                let owned: Vec<Value> = params.as_ref().iter().copied().map(Value::from).collect();
+                changed.push(self.execute(sql, &owned).await?);
             }
             Ok(changed)
         }

@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     StoreError,
-    sql::{Conn, Deferred, Dialect, Engine, Row, Value, Work},
+    sql::{Conn, Deferred, Dialect, Engine, Param, Row, Value, Work},
 };
 
 /// Most units of work committed in one transaction.
@@ -81,13 +81,24 @@ pub struct SqliteConn {
 
 impl ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        use rusqlite::types::ValueRef;
-        Ok(ToSqlOutput::Borrowed(match self {
-            Value::Null => ValueRef::Null,
-            Value::Int(i) => ValueRef::Integer(*i),
-            Value::Real(r) => ValueRef::Real(*r),
-            Value::Text(s) => ValueRef::Text(s.as_bytes()),
-        }))
+        Ok(ToSqlOutput::Borrowed(value_ref(Param::from(self))))
+    }
+}
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(value_ref(*self)))
+    }
+}
+
+/// A parameter as SQLite binds it, its text borrowed.
+fn value_ref(p: Param<'_>) -> rusqlite::types::ValueRef<'_> {
+    use rusqlite::types::ValueRef;
+    match p {
+        Param::Null => ValueRef::Null,
+        Param::Int(i) => ValueRef::Integer(i),
+        Param::Real(r) => ValueRef::Real(r),
+        Param::Text(s) => ValueRef::Text(s.as_bytes()),
     }
 }
 
@@ -165,7 +176,7 @@ impl SqliteConn {
 
     /// Prepares `sql` once (its text translated and looked up in the cache
     /// once), then binds and steps it for each run.
-    fn run_each<P: AsRef<[Value]>>(
+    fn run_each<'p, P: AsRef<[Param<'p>]>>(
         &mut self,
         sql: &str,
         runs: impl Iterator<Item = P>,
@@ -193,7 +204,7 @@ impl Conn for SqliteConn {
         std::future::ready(self.run_execute(sql, params))
     }
 
-    fn execute_each<P: AsRef<[Value]> + Send>(
+    fn execute_each<'p, P: AsRef<[Param<'p>]> + Send>(
         &mut self,
         sql: &str,
         runs: impl Iterator<Item = P> + Send,
@@ -778,5 +789,77 @@ mod tests {
         }
         let check = e.read(|c| Box::pin(async move { c.query("PRAGMA integrity_check", &[]).await })).await.unwrap();
         assert_eq!(check[0].get::<String>(0).unwrap(), "ok");
+    }
+
+    /// Migration 0013 moves the uniqueness of request ids from the table's
+    /// constraint into a partial index, in place: the messages stored
+    /// before stay, the file stays sound, lookups by request id use the new
+    /// index, and the rule is what it was.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn request_ids_move_into_a_partial_index_with_the_messages_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        assert_eq!(crate::store::migrate::run_to(&e, 12).await.unwrap().len(), 12);
+        const MESSAGE: &str = "INSERT INTO messages (account_id, id, conversation_id, role, content, request_id,
+                status, fingerprint, created_at, updated_at) VALUES ('default', $1, 'c', 'user', '', $2, 'completed', '', 0, 0)";
+        let insert = |id: &'static str, request_id: Option<&'static str>| {
+            e.write(move |c| Box::pin(async move { c.execute(MESSAGE, params![id, request_id]).await }))
+        };
+        e.write(|c| {
+            Box::pin(async move {
+                c.batch(
+                    "INSERT INTO bots (id, account_id, name, created_at) VALUES ('b', 'default', 'B', 0);
+                     INSERT INTO conversations (account_id, id, bot_id, created_at, updated_at)
+                     VALUES ('default', 'c', 'b', 0, 0);",
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+        for (id, request_id) in [("m1", None), ("m2", Some("r1")), ("m3", None)] {
+            assert_eq!(insert(id, request_id).await.unwrap(), 1);
+        }
+        assert_eq!(crate::store::migrate::run(&e).await.unwrap(), [13]);
+
+        let read = |sql: &'static str| {
+            e.read(move |c| {
+                Box::pin(async move { c.query(sql, &[]).await?.iter().map(|r| r.get::<String>(0)).collect() })
+            })
+        };
+        let check: Vec<String> = read("PRAGMA integrity_check").await.unwrap();
+        assert_eq!(check, ["ok"]);
+        let indexes: Vec<String> =
+            read("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name")
+                .await
+                .unwrap();
+        assert_eq!(indexes, ["messages_by_request_id", "messages_in_order", "sqlite_autoindex_messages_1"]);
+        let table: Vec<String> = read("SELECT sql FROM sqlite_schema WHERE name = 'messages'").await.unwrap();
+        assert!(table[0].contains("UNIQUE (account_id, id)") && !table[0].contains("request_id),"), "{}", table[0]);
+        let ids: Vec<String> =
+            read("SELECT id || '=' || COALESCE(request_id, '-') FROM messages ORDER BY seq").await.unwrap();
+        assert_eq!(ids, ["m1=-", "m2=r1", "m3=-"]);
+        let plan: Vec<String> = e
+            .read(|c| {
+                Box::pin(async move {
+                    let rows = c
+                        .query(
+                            "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE account_id = $1 AND request_id = $2",
+                            params!["default", "r1"],
+                        )
+                        .await?;
+                    rows.iter().map(|r| r.get::<String>(3)).collect()
+                })
+            })
+            .await
+            .unwrap();
+        assert!(plan.iter().any(|step| step.contains("USING INDEX messages_by_request_id")), "{plan:?}");
+
+        // The rule: a request id belongs to one message; any number have none.
+        assert!(matches!(insert("m4", Some("r1")).await, Err(StoreError::Conflict(_))));
+        assert_eq!(insert("m4", None).await.unwrap(), 1);
+        assert_eq!(insert("m5", Some("r2")).await.unwrap(), 1);
+        let check: Vec<String> = read("PRAGMA integrity_check").await.unwrap();
+        assert_eq!(check, ["ok"]);
     }
 }

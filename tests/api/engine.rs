@@ -7,7 +7,7 @@
 use plaudit::store::{
     StoreError,
     postgres::PgEngine,
-    sql::{Conn, Engine, Row, Value},
+    sql::{Conn, Engine, Param, Row, Value},
     sqlite::{SqliteEngine, SqliteOptions, WAL_FRAMES_BOUND},
 };
 
@@ -248,7 +248,7 @@ async fn a_statement_run_for_each_set_of_parameters_counts_each_run(backend: Bac
             .write(move |c| {
                 Box::pin(async move {
                     insert_later(c, 3, "held back").await?;
-                    let params = runs.iter().map(|(k, v)| [Value::Int(*k), Value::from(*v)]);
+                    let params = runs.iter().map(|(k, v)| [Param::Int(*k), Param::Text(v)]);
                     c.execute_each(INSERT, params).await
                 })
             })
@@ -260,7 +260,7 @@ async fn a_statement_run_for_each_set_of_parameters_counts_each_run(backend: Bac
         assert_eq!(rows(e).await, ["1=a", "2=b", "3=held back"]);
         // No runs, no rows.
         let none = e
-            .write(|c| Box::pin(async move { c.execute_each(INSERT, std::iter::empty::<[Value; 2]>()).await }))
+            .write(|c| Box::pin(async move { c.execute_each(INSERT, std::iter::empty::<[Param; 2]>()).await }))
             .await
             .expect("no runs");
         assert!(none.is_empty());
@@ -268,7 +268,7 @@ async fn a_statement_run_for_each_set_of_parameters_counts_each_run(backend: Bac
         let failed = e
             .write(|c| {
                 Box::pin(async move {
-                    let params = [[Value::Int(4), Value::from("d")], [Value::Int(5), Value::Null]];
+                    let params = [[Param::Int(4), Param::Text("d")], [Param::Int(5), Param::Null]];
                     c.execute_each(INSERT, params.into_iter()).await
                 })
             })

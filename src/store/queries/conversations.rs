@@ -25,7 +25,7 @@ use crate::{
     params,
     store::{
         Applied, Command, FeedbackBadges, MessageInContext, StoreError, Transcript, TranscriptMessage,
-        sql::{Conn, Dialect, Row, Value, placeholders},
+        sql::{Conn, Dialect, Param, Row, Value, placeholders},
     },
 };
 
@@ -154,7 +154,7 @@ pub(super) async fn upsert_conversation(
                 &bot_id,
                 input.contact_id.clone(),
                 input.locale.clone(),
-                metadata.to_json(),
+                metadata.json(),
                 metadata.variant(),
                 created_at,
                 now
@@ -191,7 +191,7 @@ pub(super) async fn update_conversation(
             &input.id,
             input.contact_id.clone(),
             input.locale.clone(),
-            metadata.map(Metadata::to_json),
+            metadata.map(Metadata::json),
             metadata.is_some(),
             metadata.and_then(Metadata::variant),
             now
@@ -320,7 +320,7 @@ pub(super) async fn append_message(
     {
         return Err(StoreError::NotFound("conversation"));
     }
-    let inserted = c.execute(&INSERT_ONE, &message_params(scope, &input, now)).await?;
+    let inserted = c.execute(&INSERT_ONE, &message_params(scope, &input, now).map(Value::from)).await?;
     if inserted == 1 {
         return Ok(appended(input, now, pending));
     }
@@ -381,7 +381,8 @@ pub(super) async fn append_messages(
             while !rest.is_empty() {
                 let (n, sql) = INSERTS.iter().find(|(n, _)| *n <= rest.len()).unwrap_or(&INSERTS[INSERTS.len() - 1]);
                 let (chunk, after) = rest.split_at(*n);
-                let params: Vec<Value> = chunk.iter().flat_map(|input| message_params(scope, input, now)).collect();
+                let params: Vec<Value> =
+                    chunk.iter().flat_map(|input| message_params(scope, input, now)).map(Value::from).collect();
                 for row in c.query(sql, &params).await? {
                     inserted.insert(row.get(0)?);
                 }
@@ -427,8 +428,9 @@ fn insert_messages_sql(n: usize, returning: &str) -> String {
     )
 }
 
-/// The values of a message's row in [`insert_messages_sql`].
-fn message_params(scope: &Scope, input: &MessageInput, now: Timestamp) -> [Value; INSERT_WIDTH] {
+/// The values of a message's row in [`insert_messages_sql`], borrowed
+/// from the message.
+fn message_params<'a>(scope: &'a Scope, input: &'a MessageInput, now: Timestamp) -> [Param<'a>; INSERT_WIDTH] {
     [
         scope.account_id.as_str().into(),
         input.id.as_str().into(),
@@ -437,7 +439,7 @@ fn message_params(scope: &Scope, input: &MessageInput, now: Timestamp) -> [Value
         input.content.as_str().into(),
         input.request_id.as_deref().into(),
         input.status.as_str().into(),
-        input.metadata.to_json().into(),
+        input.metadata.json().into(),
         input.metadata.topic().into(),
         input.metadata.confidence_value().into(),
         input.fingerprint().into(),
@@ -472,7 +474,7 @@ fn appended(input: MessageInput, now: Timestamp, pending: &mut Rows) -> Applied 
         content: input.content,
         request_id: input.request_id,
         status: input.status,
-        metadata: serde_json::Value::Object(input.metadata.object),
+        metadata: serde_json::Value::Object(input.metadata.into_object()),
         created_at: input.created_at.unwrap_or(now),
         updated_at: now,
     };
@@ -538,7 +540,7 @@ pub(super) async fn update_message(
             &update.id,
             update.status.map(MessageStatus::as_str),
             update.content.clone(),
-            metadata.map(Metadata::to_json),
+            metadata.map(Metadata::json),
             metadata.is_some(),
             metadata.and_then(Metadata::topic),
             metadata.and_then(Metadata::confidence_value),

@@ -1,0 +1,6 @@
+-- Nothing to do. The SQLite migration of this version moves the uniqueness
+-- of a message's request id into a partial index, which holds only the
+-- messages that have one. The same change measured no faster here (ingest
+-- of messages without request ids, in turns against the unique constraint),
+-- and building the index anew would hold writes to the messages while it
+-- scans them all, so PostgreSQL keeps its constraint.
