@@ -57,7 +57,8 @@ PLAUDIT_DATABASE_URL="$url" PLAUDIT_LISTEN="127.0.0.1:$port" PLAUDIT_RATE_LIMIT_
   PLAUDIT_LOG_LEVEL=warn PLAUDIT_POSTGRES_MAX_CONNECTIONS=${PG_POOL:-32} target/release/plaudit serve &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+# The first start on an older file migrates it first (seconds to a minute at L).
+for _ in $(seq 1 3000); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 
 peak_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$server/status"; }
 # The machine's CPU time (all cores, server and wrk alike) since the last

@@ -70,7 +70,16 @@ pub async fn run_to<E: Engine>(engine: &E, last: i64) -> Result<Vec<i64>, StoreE
                     else {
                         return Ok(None);
                     };
+                    // Some migrations rewrite an index of a large table: say
+                    // what the start is waiting on.
+                    tracing::info!(version = next.version, name = next.name, "applying a schema migration");
+                    let started = std::time::Instant::now();
                     c.batch(next.sql).await?;
+                    tracing::info!(
+                        version = next.version,
+                        seconds = started.elapsed().as_secs_f64(),
+                        "migration applied"
+                    );
                     c.execute(
                         "INSERT INTO plaudit_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
                         params![next.version, next.name, crate::domain::Timestamp::now()],
