@@ -99,14 +99,16 @@ impl MessageStatus {
 pub struct Metadata {
     object: Map<String, Value>,
     /// `object` as stored: compact JSON, written once, when parsed (to check
-    /// its size), so that the write does not serialise it again.
+    /// its size), so that the write does not serialise it again. Empty for
+    /// the empty object (most messages have no metadata), which then costs
+    /// no allocation.
     json: String,
 }
 
 /// No metadata: the empty object.
 impl Default for Metadata {
     fn default() -> Self {
-        Self { object: Map::new(), json: "{}".to_owned() }
+        Self { object: Map::new(), json: String::new() }
     }
 }
 
@@ -120,7 +122,11 @@ impl Metadata {
         };
         // Keys in sorted order (serde_json's map is a BTreeMap), so equal
         // objects serialise equally.
-        let json = serde_json::to_string(&object).map_err(|e| DomainError::invalid(field, e.to_string()))?;
+        let json = if object.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&object).map_err(|e| DomainError::invalid(field, e.to_string()))?
+        };
         let meta = Self { object, json };
         if meta.json.len() > MAX_METADATA_BYTES {
             return Err(DomainError::invalid(field, "must be at most 16 KiB when serialised"));
@@ -186,7 +192,7 @@ impl Metadata {
 
     /// The object as stored: compact JSON, equal objects written equally.
     pub fn json(&self) -> &str {
-        &self.json
+        if self.object.is_empty() { "{}" } else { &self.json }
     }
 
     /// Reads stored metadata back; anything unreadable becomes `{}`.
