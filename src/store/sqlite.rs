@@ -862,4 +862,47 @@ mod tests {
         let check: Vec<String> = read("PRAGMA integrity_check").await.unwrap();
         assert_eq!(check, ["ok"]);
     }
+
+    /// Migration 0013 edits the messages table's definition in place. Where
+    /// the definition is worded otherwise than migration 0001 wrote it, the
+    /// edit misses: the migration then fails, and its transaction leaves the
+    /// schema as it was, rather than a constraint without its index.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_request_id_migration_refuses_a_definition_it_does_not_know() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        crate::store::migrate::run_to(&e, 12).await.unwrap();
+        e.write(|c| {
+            Box::pin(async move {
+                c.batch(
+                    "PRAGMA writable_schema = ON;
+                     UPDATE sqlite_schema
+                     SET sql = replace(sql, '    UNIQUE (account_id, request_id),', '    UNIQUE  (account_id, request_id),')
+                     WHERE type = 'table' AND name = 'messages';
+                     PRAGMA writable_schema = RESET;
+                     CREATE TABLE plaudit_schema_reload (x INTEGER);
+                     DROP TABLE plaudit_schema_reload;",
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+        let failed = crate::store::migrate::run(&e).await.unwrap_err().to_string();
+        assert!(failed.contains("CHECK constraint failed"), "{failed}");
+        let read = |sql: &'static str| {
+            e.read(move |c| {
+                Box::pin(async move { c.query(sql, &[]).await?.iter().map(|r| r.get::<String>(0)).collect() })
+            })
+        };
+        let check: Vec<String> = read("PRAGMA integrity_check").await.unwrap();
+        assert_eq!(check, ["ok"]);
+        let indexes: Vec<String> =
+            read("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name")
+                .await
+                .unwrap();
+        assert_eq!(indexes, ["messages_in_order", "sqlite_autoindex_messages_1", "sqlite_autoindex_messages_2"]);
+        let version: Vec<String> = read("SELECT CAST(MAX(version) AS TEXT) FROM plaudit_migrations").await.unwrap();
+        assert_eq!(version, ["12"]);
+    }
 }
