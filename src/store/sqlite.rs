@@ -791,20 +791,13 @@ mod tests {
         assert_eq!(check[0].get::<String>(0).unwrap(), "ok");
     }
 
-    /// Migration 0013 moves the uniqueness of request ids from the table's
-    /// constraint into a partial index, in place: the messages stored
-    /// before stay, the file stays sound, lookups by request id use the new
-    /// index, and the rule is what it was.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn request_ids_move_into_a_partial_index_with_the_messages_in_place() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = engine(&dir);
-        assert_eq!(crate::store::migrate::run_to(&e, 12).await.unwrap().len(), 12);
-        const MESSAGE: &str = "INSERT INTO messages (account_id, id, conversation_id, role, content, request_id,
-                status, fingerprint, created_at, updated_at) VALUES ('default', $1, 'c', 'user', '', $2, 'completed', '', 0, 0)";
-        let insert = |id: &'static str, request_id: Option<&'static str>| {
-            e.write(move |c| Box::pin(async move { c.execute(MESSAGE, params![id, request_id]).await }))
-        };
+    const MESSAGE_ROW: &str = "INSERT INTO messages (account_id, id, conversation_id, role, content, request_id,
+            status, fingerprint, created_at, updated_at) VALUES ('default', $1, 'c', 'user', '', $2, 'completed', '', 0, 0)";
+
+    /// The schema as of migration `version`, with a bot, a conversation, and
+    /// in it the messages m1 and m3 without a request id and m2 with `r1`.
+    async fn messages_as_of(e: &SqliteEngine, version: i64) {
+        assert_eq!(crate::store::migrate::run_to(e, version).await.unwrap().len() as i64, version);
         e.write(|c| {
             Box::pin(async move {
                 c.batch(
@@ -818,49 +811,133 @@ mod tests {
         .await
         .unwrap();
         for (id, request_id) in [("m1", None), ("m2", Some("r1")), ("m3", None)] {
-            assert_eq!(insert(id, request_id).await.unwrap(), 1);
+            assert_eq!(insert_message(e, id, request_id).await.unwrap(), 1);
         }
-        assert_eq!(crate::store::migrate::run(&e).await.unwrap(), [13]);
+    }
 
-        let read = |sql: &'static str| {
-            e.read(move |c| {
-                Box::pin(async move { c.query(sql, &[]).await?.iter().map(|r| r.get::<String>(0)).collect() })
-            })
-        };
-        let check: Vec<String> = read("PRAGMA integrity_check").await.unwrap();
-        assert_eq!(check, ["ok"]);
-        let indexes: Vec<String> =
-            read("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name")
-                .await
-                .unwrap();
-        assert_eq!(indexes, ["messages_by_request_id", "messages_in_order", "sqlite_autoindex_messages_1"]);
-        let table: Vec<String> = read("SELECT sql FROM sqlite_schema WHERE name = 'messages'").await.unwrap();
-        assert!(table[0].contains("UNIQUE (account_id, id)") && !table[0].contains("request_id),"), "{}", table[0]);
-        let ids: Vec<String> =
-            read("SELECT id || '=' || COALESCE(request_id, '-') FROM messages ORDER BY seq").await.unwrap();
-        assert_eq!(ids, ["m1=-", "m2=r1", "m3=-"]);
-        let plan: Vec<String> = e
-            .read(|c| {
-                Box::pin(async move {
-                    let rows = c
-                        .query(
-                            "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE account_id = $1 AND request_id = $2",
-                            params!["default", "r1"],
-                        )
-                        .await?;
-                    rows.iter().map(|r| r.get::<String>(3)).collect()
-                })
-            })
+    async fn insert_message(
+        e: &SqliteEngine,
+        id: &'static str,
+        request_id: Option<&'static str>,
+    ) -> Result<u64, StoreError> {
+        e.write(move |c| Box::pin(async move { c.execute(MESSAGE_ROW, params![id, request_id]).await })).await
+    }
+
+    /// The first column of each row of `sql`, as text.
+    async fn texts(e: &SqliteEngine, sql: &'static str) -> Vec<String> {
+        e.read(move |c| Box::pin(async move { c.query(sql, &[]).await?.iter().map(|r| r.get::<String>(0)).collect() }))
             .await
-            .unwrap();
-        assert!(plan.iter().any(|step| step.contains("USING INDEX messages_by_request_id")), "{plan:?}");
+            .unwrap()
+    }
+
+    /// The steps of the plan of `sql` (with parameters `$1`, `$2`).
+    async fn plan(e: &SqliteEngine, sql: &'static str) -> Vec<String> {
+        e.read(move |c| {
+            Box::pin(async move {
+                let rows = c.query(&format!("EXPLAIN QUERY PLAN {sql}"), params!["default", "x"]).await?;
+                rows.iter().map(|r| r.get::<String>(3)).collect()
+            })
+        })
+        .await
+        .unwrap()
+    }
+
+    /// The messages' indexes, by name, with their definitions.
+    const MESSAGE_INDEXES: &str = "SELECT name || ': ' || COALESCE(sql, '-') FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name";
+
+    /// Migration 0013 moves the uniqueness of request ids from the table's
+    /// constraint into a partial index, in place: the messages stored
+    /// before stay, the file stays sound, lookups by request id use the new
+    /// index, and the rule is what it was.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn request_ids_move_into_a_partial_index_with_the_messages_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        messages_as_of(&e, 12).await;
+        assert_eq!(crate::store::migrate::run_to(&e, 13).await.unwrap(), [13]);
+
+        assert_eq!(texts(&e, "PRAGMA integrity_check").await, ["ok"]);
+        assert_eq!(
+            texts(&e, MESSAGE_INDEXES).await,
+            [
+                "messages_by_request_id: CREATE UNIQUE INDEX messages_by_request_id ON messages (account_id, request_id) WHERE request_id IS NOT NULL",
+                "messages_in_order: CREATE INDEX messages_in_order ON messages (account_id, conversation_id, created_at, seq)",
+                "sqlite_autoindex_messages_1: -",
+            ]
+        );
+        let table = texts(&e, "SELECT sql FROM sqlite_schema WHERE name = 'messages'").await;
+        assert!(table[0].contains("UNIQUE (account_id, id)") && !table[0].contains("request_id),"), "{}", table[0]);
+        let ids = texts(&e, "SELECT id || '=' || COALESCE(request_id, '-') FROM messages ORDER BY seq").await;
+        assert_eq!(ids, ["m1=-", "m2=r1", "m3=-"]);
+        let by_request = plan(&e, "SELECT id FROM messages WHERE account_id = $1 AND request_id = $2").await;
+        assert!(by_request.iter().any(|step| step.contains("USING INDEX messages_by_request_id")), "{by_request:?}");
 
         // The rule: a request id belongs to one message; any number have none.
-        assert!(matches!(insert("m4", Some("r1")).await, Err(StoreError::Conflict(_))));
-        assert_eq!(insert("m4", None).await.unwrap(), 1);
-        assert_eq!(insert("m5", Some("r2")).await.unwrap(), 1);
-        let check: Vec<String> = read("PRAGMA integrity_check").await.unwrap();
-        assert_eq!(check, ["ok"]);
+        assert!(matches!(insert_message(&e, "m4", Some("r1")).await, Err(StoreError::Conflict(_))));
+        assert_eq!(insert_message(&e, "m4", None).await.unwrap(), 1);
+        assert_eq!(insert_message(&e, "m5", Some("r2")).await.unwrap(), 1);
+        assert_eq!(texts(&e, "PRAGMA integrity_check").await, ["ok"]);
+    }
+
+    /// Migration 0014 puts the column that tells messages apart before the
+    /// account in each of the messages' indexes, in place: the rows stay,
+    /// the file stays sound, the foreign keys that point at messages still
+    /// find them, each lookup uses its index, and the rules are what they were.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn message_keys_lead_with_the_message_with_the_rows_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        messages_as_of(&e, 13).await;
+        assert_eq!(crate::store::migrate::run_to(&e, 14).await.unwrap(), [14]);
+
+        assert_eq!(texts(&e, "PRAGMA integrity_check").await, ["ok"]);
+        assert_eq!(
+            texts(&e, MESSAGE_INDEXES).await,
+            [
+                "messages_by_id: CREATE UNIQUE INDEX messages_by_id ON messages (id, account_id)",
+                "messages_by_request_id: CREATE UNIQUE INDEX messages_by_request_id ON messages (request_id, account_id) WHERE request_id IS NOT NULL",
+                "messages_in_order: CREATE INDEX messages_in_order ON messages (conversation_id, account_id, created_at, seq)",
+            ]
+        );
+        let ids = texts(&e, "SELECT id || '=' || COALESCE(request_id, '-') FROM messages ORDER BY seq").await;
+        assert_eq!(ids, ["m1=-", "m2=r1", "m3=-"]);
+        for (sql, index) in [
+            ("SELECT content FROM messages WHERE account_id = $1 AND id = $2", "messages_by_id"),
+            ("SELECT id FROM messages WHERE account_id = $1 AND request_id = $2", "messages_by_request_id"),
+            (
+                "SELECT id FROM messages WHERE account_id = $1 AND conversation_id = $2 ORDER BY created_at, seq",
+                "messages_in_order",
+            ),
+        ] {
+            let steps = plan(&e, sql).await;
+            assert!(steps.iter().any(|s| s.contains(&format!("USING INDEX {index}"))), "{sql}: {steps:?}");
+            assert!(!steps.iter().any(|s| s.contains("TEMP B-TREE")), "{sql}: {steps:?}");
+        }
+
+        // The rules: an id and a request id belong to one message each.
+        assert!(matches!(insert_message(&e, "m1", None).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(insert_message(&e, "m4", Some("r1")).await, Err(StoreError::Conflict(_))));
+        assert_eq!(insert_message(&e, "m4", None).await.unwrap(), 1);
+        // A thumb points at a message through a foreign key, which needs a
+        // unique index on (account, id): it still finds one, and still
+        // refuses a message that does not exist.
+        let thumb = |message: &'static str| {
+            e.write(move |c| {
+                Box::pin(async move {
+                    c.execute(
+                        "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
+                             feedback_type, status, source, created_at, updated_at, submitted_at)
+                         VALUES ($1, 'default', $1, 'c', 'b', 'u', 'positive', 'pending', 'api', 0, 0, 0)",
+                        params![message],
+                    )
+                    .await
+                })
+            })
+        };
+        assert_eq!(thumb("m2").await.unwrap(), 1);
+        let missing = thumb("m9").await.unwrap_err().to_string();
+        assert!(missing.contains("FOREIGN KEY constraint failed"), "{missing}");
+        assert_eq!(texts(&e, "PRAGMA integrity_check").await, ["ok"]);
     }
 
     /// Migration 0013 edits the messages table's definition in place. Where

@@ -1,0 +1,6 @@
+-- Nothing to do. The SQLite migration of this version puts the column that
+-- tells messages apart (id, conversation, request id) before the account id
+-- in the messages' indexes, whose keys' comparisons were over a third of
+-- SQLite's writer's work while ingesting. On PostgreSQL it is not measured
+-- yet, and rebuilding these indexes would hold writes to the messages while
+-- they are built.
