@@ -180,11 +180,6 @@ impl Metadata {
         self.object.get("confidence").and_then(Value::as_f64)
     }
 
-    /// The object.
-    pub fn object(&self) -> &Map<String, Value> {
-        &self.object
-    }
-
     /// The object, taken out.
     pub fn into_object(self) -> Map<String, Value> {
         self.object
