@@ -278,3 +278,116 @@ async fn a_statement_run_for_each_set_of_parameters_counts_each_run(backend: Bac
     }
     on_engine!(backend, check);
 }
+
+/// On PostgreSQL a message's conversation is checked once a statement, by
+/// triggers (migration 0015) that keep the foreign key's rule: every row of
+/// an insert names a conversation of its account, or the whole statement
+/// fails; a message cannot move to a conversation that does not exist; a
+/// conversation with messages can be neither deleted nor renamed, also while
+/// another transaction is adding messages to it. The messages stored before
+/// the migration stay, and the table keeps no index on `seq`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_messages_name_conversations_that_exist() {
+    use tokio_postgres::error::SqlState;
+
+    let Some(backend) = Backend::postgres() else { return };
+    let db = TestDatabase::new(&backend).await;
+    let e = PgEngine::connect(&db.url, 2).expect("connect to PostgreSQL");
+    assert_eq!(plaudit::store::migrate::run_to(&e, 14).await.expect("migrate to 14").len(), 14);
+    let connect = || async {
+        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.expect("connect");
+        tokio::spawn(conn);
+        client
+    };
+    let (a, b) = (connect().await, connect().await);
+    a.batch_execute(
+        "INSERT INTO bots (id, account_id, name, created_at) VALUES ('b', 'default', 'B', 0);
+         INSERT INTO conversations (account_id, id, bot_id, created_at, updated_at)
+         VALUES ('default', 'c1', 'b', 0, 0), ('default', 'c2', 'b', 0, 0), ('default', 'c3', 'b', 0, 0);
+         INSERT INTO messages (account_id, id, conversation_id, role, content, status, fingerprint, created_at, updated_at)
+         VALUES ('default', 'm0', 'c1', 'user', '', 'completed', '', 0, 0);",
+    )
+    .await
+    .expect("rows before the migration");
+    assert_eq!(plaudit::store::migrate::run(&e).await.expect("migrate"), [15]);
+
+    let insert = |rows: &[(&str, &str)]| {
+        let values: Vec<String> = rows
+            .iter()
+            .map(|(id, conv)| format!("('default', '{id}', '{conv}', 'user', '', 'completed', '', 0, 0)"))
+            .collect();
+        format!(
+            "INSERT INTO messages (account_id, id, conversation_id, role, content, status, fingerprint, created_at, updated_at)
+             VALUES {}",
+            values.join(", ")
+        )
+    };
+    let refused = |r: Result<(), tokio_postgres::Error>| {
+        let e = r.expect_err("the rule refuses this");
+        assert_eq!(e.code(), Some(&SqlState::FOREIGN_KEY_VIOLATION), "{e:?}");
+    };
+    let messages = || async {
+        let rows = a.query("SELECT id FROM messages ORDER BY id", &[]).await.expect("read the messages");
+        rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>()
+    };
+
+    // Several rows naming existing conversations, in one statement.
+    a.batch_execute(&insert(&[("m1", "c1"), ("m2", "c2"), ("m3", "c1")])).await.expect("insert");
+    // One unknown conversation (or another account's) fails the whole statement.
+    refused(a.batch_execute(&insert(&[("m4", "c1"), ("m5", "nope")])).await);
+    refused(
+        a.batch_execute(
+            "INSERT INTO messages (account_id, id, conversation_id, role, content, status, fingerprint, created_at, updated_at)
+             VALUES ('other', 'm6', 'c1', 'user', '', 'completed', '', 0, 0)",
+        )
+        .await,
+    );
+    assert_eq!(messages().await, ["m0", "m1", "m2", "m3"]);
+    // Through the engine, the refusal is a conflict, as the foreign key's was.
+    let sql = insert(&[("m7", "nope")]);
+    let through_engine = e.write(move |c| Box::pin(async move { c.execute(&sql, &[]).await })).await;
+    assert!(matches!(through_engine, Err(StoreError::Conflict(_))), "{through_engine:?}");
+
+    // Moving a message: only to a conversation that exists.
+    refused(a.batch_execute("UPDATE messages SET conversation_id = 'nope' WHERE id = 'm3'").await);
+    a.batch_execute("UPDATE messages SET conversation_id = 'c3', content = 'moved' WHERE id = 'm3'").await.unwrap();
+    // Other updates of a message are not checked.
+    a.batch_execute("UPDATE messages SET status = 'failed' WHERE id = 'm1'").await.unwrap();
+
+    // A conversation with messages stays, under its id; one without may go.
+    refused(a.batch_execute("DELETE FROM conversations WHERE id = 'c2'").await);
+    refused(a.batch_execute("UPDATE conversations SET id = 'c9' WHERE id = 'c1'").await);
+    a.batch_execute("UPDATE conversations SET updated_at = 5 WHERE id = 'c1'").await.unwrap();
+    a.batch_execute("DELETE FROM messages WHERE id = 'm2'; DELETE FROM conversations WHERE id = 'c2'").await.unwrap();
+
+    // A conversation that gets messages in a transaction not yet committed:
+    // its deletion waits for that transaction, then is refused.
+    a.batch_execute(&format!("BEGIN; {}", insert(&[("m8", "c3")]))).await.unwrap();
+    a.batch_execute("UPDATE messages SET conversation_id = 'c1' WHERE id = 'm3'").await.unwrap();
+    let deleting = tokio::spawn(async move { b.batch_execute("DELETE FROM conversations WHERE id = 'c3'").await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!deleting.is_finished(), "the deletion waits for the transaction adding messages");
+    a.batch_execute("COMMIT").await.unwrap();
+    refused(deleting.await.unwrap());
+    assert_eq!(messages().await, ["m0", "m1", "m3", "m8"]);
+
+    // No index on seq, and no primary key: (account_id, id) identifies a row.
+    let rows = a
+        .query(
+            "SELECT i.relname, x.indisprimary, x.indisreplident FROM pg_index x
+             JOIN pg_class i ON i.oid = x.indexrelid
+             WHERE x.indrelid = 'messages'::regclass ORDER BY i.relname",
+            &[],
+        )
+        .await
+        .unwrap();
+    let indexes: Vec<(String, bool, bool)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    assert_eq!(
+        indexes,
+        [
+            ("messages_account_id_id_key".to_owned(), false, true),
+            ("messages_account_id_request_id_key".to_owned(), false, false),
+            ("messages_in_order".to_owned(), false, false),
+        ]
+    );
+}

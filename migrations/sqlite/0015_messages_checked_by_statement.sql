@@ -1,0 +1,6 @@
+-- Nothing to do. The PostgreSQL migration of this version replaces the
+-- messages' foreign key to their conversation, checked once a row, by a check
+-- once a statement, and drops an index on `seq` that no query reads. Here
+-- `seq` is the table's rowid, which costs no index, and SQLite's check of a
+-- foreign key is one search of the conversations' index within the insert's
+-- own program, with no query started per row.
