@@ -940,6 +940,68 @@ mod tests {
         assert_eq!(texts(&e, "PRAGMA integrity_check").await, ["ok"]);
     }
 
+    /// Migration 0016 adds an index on the conversations with the id first,
+    /// and the foreign key check of every message inserted searches it
+    /// rather than the table constraint's index, which begins with the
+    /// account: the insert's program opens the new index's root page. The
+    /// rules stay: a message needs its conversation, and a conversation id
+    /// belongs to one conversation of an account.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_message_finds_its_conversation_by_id_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        messages_as_of(&e, 15).await;
+        assert_eq!(crate::store::migrate::run_to(&e, 16).await.unwrap(), [16]);
+
+        assert_eq!(texts(&e, "PRAGMA integrity_check").await, ["ok"]);
+        assert_eq!(
+            texts(&e, "SELECT sql FROM sqlite_schema WHERE name = 'conversations_by_id'").await,
+            ["CREATE UNIQUE INDEX conversations_by_id ON conversations (id, account_id)"]
+        );
+        let root: Vec<String> =
+            texts(&e, "SELECT CAST(rootpage AS TEXT) FROM sqlite_schema WHERE name = 'conversations_by_id'").await;
+        let opened: Vec<String> = e
+            .read(|c| {
+                Box::pin(async move {
+                    let rows = c.query(&format!("EXPLAIN {MESSAGE_ROW}"), params!["m9", None::<&str>]).await?;
+                    rows.iter()
+                        .filter(|r| r.get::<String>(1).is_ok_and(|op| op == "OpenRead"))
+                        .map(|r| r.get::<i64>(3).map(|page| page.to_string()))
+                        .collect()
+                })
+            })
+            .await
+            .unwrap();
+        assert!(opened.contains(&root[0]), "the check opens pages {opened:?}, not the index's root {root:?}");
+
+        assert_eq!(insert_message(&e, "m4", None).await.unwrap(), 1);
+        let orphan = e
+            .write(|c| {
+                Box::pin(async move {
+                    c.execute(&MESSAGE_ROW.replace("'c', 'user'", "'nope', 'user'"), params!["m5", None::<&str>]).await
+                })
+            })
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(orphan.contains("FOREIGN KEY constraint failed"), "{orphan}");
+        let again = e
+            .write(|c| {
+                Box::pin(async move {
+                    c.execute(
+                        "INSERT INTO conversations (account_id, id, bot_id, created_at, updated_at)
+                         VALUES ('default', 'c', 'b', 1, 1)",
+                        &[],
+                    )
+                    .await
+                })
+            })
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        assert_eq!(texts(&e, "SELECT id FROM messages ORDER BY seq").await, ["m1", "m2", "m3", "m4"]);
+        assert_eq!(texts(&e, "PRAGMA integrity_check").await, ["ok"]);
+    }
+
     /// Migration 0013 edits the messages table's definition in place. Where
     /// the definition is worded otherwise than migration 0001 wrote it, the
     /// edit misses: the migration then fails, and its transaction leaves the

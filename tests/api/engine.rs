@@ -309,7 +309,7 @@ async fn postgres_messages_name_conversations_that_exist() {
     )
     .await
     .expect("rows before the migration");
-    assert_eq!(plaudit::store::migrate::run(&e).await.expect("migrate"), [15]);
+    assert_eq!(plaudit::store::migrate::run_to(&e, 15).await.expect("migrate to 15"), [15]);
 
     let insert = |rows: &[(&str, &str)]| {
         let values: Vec<String> = rows

@@ -1,0 +1,4 @@
+-- Nothing to do. The SQLite migration of this version adds an index on the
+-- conversations with the id before the account, for the foreign key check of
+-- every message inserted. PostgreSQL checks messages once a statement since
+-- migration 0015, a handful of lookups a batch.

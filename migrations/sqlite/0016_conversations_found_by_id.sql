@@ -1,0 +1,15 @@
+-- Every message inserted is checked against its conversation (the foreign key
+-- to conversations (account_id, id)): a search of a unique index on that pair.
+-- The table constraint's index begins with the account id, which all the keys
+-- of an install with one account share, so each step of each search compared
+-- those 36 bytes before the id. Counted in instructions while ingesting, the
+-- check was 17% of the writer's work (messages inserted with foreign keys off
+-- against on).
+--
+-- An index on the pair with the id first is one a foreign key can use as well.
+-- SQLite's check takes the unique index on the pair that the schema lists
+-- last, so this new one; the constraint's index stays for the reads that
+-- range over one account's conversations. With it the check cost 40% less
+-- (7% fewer of the writer's instructions an ingested message), for one more
+-- index entry a conversation.
+CREATE UNIQUE INDEX conversations_by_id ON conversations (id, account_id);
