@@ -476,7 +476,9 @@ pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>,
             readers: opts.sqlite_readers,
             wal_frames_bound: sqlite::WAL_FRAMES_BOUND,
         })?;
-        migrate::run(&engine).await?;
+        if !migrate::run(&engine).await?.is_empty() {
+            engine.release_memory().await?;
+        }
         Ok(Arc::new(SqlStore::new(engine)))
     } else {
         Err(StoreError::Other("PLAUDIT_DATABASE_URL must start with sqlite:// or postgres://".into()))

@@ -1,0 +1,58 @@
+//! A start that migrates a large SQLite file hands back the memory the
+//! migration's index build left in the writer's caches. A test binary of its
+//! own, so that no other test allocates meanwhile.
+
+use plaudit::store::{
+    self, ConnectOptions,
+    sql::{Conn, Engine},
+    sqlite::{SqliteEngine, SqliteOptions, WAL_FRAMES_BOUND},
+};
+
+/// The resident set of this process, in kB.
+fn resident_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("a VmRSS line");
+    line.split_whitespace().nth(1).and_then(|kb| kb.parse().ok()).expect("VmRSS in kB")
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_that_builds_an_index_keeps_no_cache_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plaudit.db");
+    // A file at version 15 with 300,000 conversations: migration 0016 then
+    // builds an index over them all.
+    {
+        let e = SqliteEngine::open(SqliteOptions {
+            path: path.clone(),
+            busy_timeout: std::time::Duration::from_secs(5),
+            synchronous_full: false,
+            readers: 1,
+            wal_frames_bound: WAL_FRAMES_BOUND,
+        })
+        .unwrap();
+        store::migrate::run_to(&e, 15).await.unwrap();
+        e.write(|c| {
+            Box::pin(async move {
+                c.batch(
+                    "INSERT INTO bots (id, account_id, name, created_at) VALUES ('b', 'default', 'B', 0);
+                     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
+                     INSERT INTO conversations (account_id, id, bot_id, created_at, updated_at)
+                     SELECT 'default', printf('conversation-%08d-%s', i, hex(randomblob(12))), 'b', i, i FROM n",
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+    }
+    plaudit::memory::trim();
+    let before = resident_kb();
+    let url = format!("sqlite://{}", path.display());
+    let opened =
+        store::connect(&url, &ConnectOptions { sqlite_readers: 1, ..ConnectOptions::default() }).await.unwrap();
+    plaudit::memory::trim();
+    let after = resident_kb();
+    assert!(after < before + 5 * 1024, "resident {before} kB before the migrating start, {after} kB after");
+    drop(opened);
+}
