@@ -287,16 +287,7 @@ impl SqliteEngine {
         }
         Ok(Self { jobs, reads, closing })
     }
-}
 
-/// A reader thread: takes reads from the shared queue one at a time and runs
-/// them on its own connection, opened at its first read (and again after a
-/// failed open). A fixed set of threads, each keeping its connection, means
-/// a connection's page cache and the rows it reads are allocated by one
-/// thread, not by whichever blocking thread of the runtime was free: after
-/// busy traffic the latter spread them over many allocator arenas, and a long
-/// export then held about twice the memory.
-impl SqliteEngine {
     /// Hands back the memory that the writer's connection keeps in its caches
     /// (`PRAGMA shrink_memory`). A migration that builds an index over a
     /// large table leaves them full: at scale L, 0016 left the process at
@@ -306,6 +297,13 @@ impl SqliteEngine {
     }
 }
 
+/// A reader thread: takes reads from the shared queue one at a time and runs
+/// them on its own connection, opened at its first read (and again after a
+/// failed open). A fixed set of threads, each keeping its connection, means
+/// a connection's page cache and the rows it reads are allocated by one
+/// thread, not by whichever blocking thread of the runtime was free: after
+/// busy traffic the latter spread them over many allocator arenas, and a long
+/// export then held about twice the memory.
 fn reader_loop(opts: &SqliteOptions, queue: &Mutex<std::sync::mpsc::Receiver<ReadJob>>) {
     let mut conn: Option<SqliteConn> = None;
     loop {
