@@ -1,10 +1,10 @@
 -- Ingest inserts messages 128 rows a statement. Two things PostgreSQL did for
--- every one of those rows were most of what it did beyond storing them:
+-- every one of those rows were work it need not do:
 --
 -- * The foreign key to the conversations ran its check once a row: a query
 --   of its own, with its executor started and stopped, and a lock taken on
 --   the conversation, although all the rows of a run name the same few
---   conversations. It is replaced by triggers that keep its rule exactly
+--   conversations. It is replaced by triggers that keep its rule
 --   (a message names a conversation of its account that exists; a
 --   conversation named by messages can be neither deleted nor renamed), the
 --   insert's checked once a statement, over all its rows at once, taking the
