@@ -1037,19 +1037,12 @@ mod tests {
         .unwrap();
         let failed = crate::store::migrate::run(&e).await.unwrap_err().to_string();
         assert!(failed.contains("CHECK constraint failed"), "{failed}");
-        let read = |sql: &'static str| {
-            e.read(move |c| {
-                Box::pin(async move { c.query(sql, &[]).await?.iter().map(|r| r.get::<String>(0)).collect() })
-            })
-        };
-        let check: Vec<String> = read("PRAGMA integrity_check").await.unwrap();
-        assert_eq!(check, ["ok"]);
-        let indexes: Vec<String> =
-            read("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name")
-                .await
-                .unwrap();
-        assert_eq!(indexes, ["messages_in_order", "sqlite_autoindex_messages_1", "sqlite_autoindex_messages_2"]);
-        let version: Vec<String> = read("SELECT CAST(MAX(version) AS TEXT) FROM plaudit_migrations").await.unwrap();
-        assert_eq!(version, ["12"]);
+        assert_eq!(texts(&e, "PRAGMA integrity_check").await, ["ok"]);
+        assert_eq!(
+            texts(&e, "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name")
+                .await,
+            ["messages_in_order", "sqlite_autoindex_messages_1", "sqlite_autoindex_messages_2"]
+        );
+        assert_eq!(texts(&e, "SELECT CAST(MAX(version) AS TEXT) FROM plaudit_migrations").await, ["12"]);
     }
 }
