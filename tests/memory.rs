@@ -1,12 +1,9 @@
 //! `plaudit::memory::trim` hands back memory a burst freed on another thread.
 //! A test binary of its own, so that no other test allocates meanwhile.
 
-/// The resident set of this process, in kB.
-fn resident_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("a VmRSS line");
-    line.split_whitespace().nth(1).and_then(|kb| kb.parse().ok()).expect("VmRSS in kB")
-}
+mod common;
+
+use common::resident_kb;
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[test]

@@ -2,18 +2,14 @@
 //! migration's index build left in the writer's caches. A test binary of its
 //! own, so that no other test allocates meanwhile.
 
+mod common;
+
+use common::resident_kb;
 use plaudit::store::{
     self, ConnectOptions,
     sql::{Conn, Engine},
     sqlite::{SqliteEngine, SqliteOptions, WAL_FRAMES_BOUND},
 };
-
-/// The resident set of this process, in kB.
-fn resident_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("a VmRSS line");
-    line.split_whitespace().nth(1).and_then(|kb| kb.parse().ok()).expect("VmRSS in kB")
-}
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
