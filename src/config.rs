@@ -59,6 +59,11 @@ pub struct Settings {
     pub sqlite_readers: usize,
     /// Pool size of the PostgreSQL engine, per process.
     pub postgres_max_connections: usize,
+    /// How long a key, once found, is admitted without looking it up again,
+    /// in milliseconds (0: looked up on every request). A key revoked
+    /// through this instance is refused at once; one revoked elsewhere (the
+    /// command line, another instance) within this time.
+    pub key_cache_ms: u64,
     /// Whether the dashboard is served over https: its session cookie is then `Secure`.
     pub secure_cookies: bool,
     /// How often the server adds the rollups' pending changes to the rollup
@@ -84,6 +89,7 @@ impl Default for Settings {
             sqlite_synchronous: SqliteSynchronous::Full,
             sqlite_readers: 4,
             postgres_max_connections: 16,
+            key_cache_ms: 2_000,
             secure_cookies: false,
             rollup_fold_interval_ms: 1_000,
             memory_trim_interval_ms: 5_000,
@@ -116,6 +122,7 @@ impl Settings {
             sqlite_synchronous_full: self.sqlite_synchronous == SqliteSynchronous::Full,
             sqlite_readers: self.sqlite_readers,
             postgres_max_connections: self.postgres_max_connections,
+            key_cache_ms: self.key_cache_ms,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! transactions. [`connect`] picks the engine from the URL scheme and runs
 //! the migrations.
 
+mod key_cache;
 pub mod migrate;
 pub mod postgres;
 mod queries;
@@ -431,6 +432,9 @@ pub struct ConnectOptions {
     pub sqlite_synchronous_full: bool,
     pub sqlite_readers: usize,
     pub postgres_max_connections: usize,
+    /// How long a key found stays admitted without a new lookup, in
+    /// milliseconds (see `key_cache.rs`; 0: looked up on every request).
+    pub key_cache_ms: u64,
 }
 
 impl Default for ConnectOptions {
@@ -440,6 +444,7 @@ impl Default for ConnectOptions {
             sqlite_synchronous_full: true,
             sqlite_readers: 4,
             postgres_max_connections: 16,
+            key_cache_ms: 2_000,
         }
     }
 }
@@ -464,10 +469,11 @@ pub fn keep_folding(store: &Arc<dyn Store>, every: std::time::Duration) {
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and
 /// brings its schema up to date.
 pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>, StoreError> {
+    let key_ttl = std::time::Duration::from_millis(opts.key_cache_ms);
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let engine = postgres::PgEngine::connect(url, opts.postgres_max_connections)?;
         migrate::run(&engine).await?;
-        Ok(Arc::new(SqlStore::new(engine)))
+        Ok(Arc::new(SqlStore::new(engine, key_ttl)))
     } else if let Some(path) = sqlite::path_from_url(url) {
         let engine = sqlite::SqliteEngine::open(sqlite::SqliteOptions {
             path,
@@ -479,7 +485,7 @@ pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>,
         if !migrate::run(&engine).await?.is_empty() {
             engine.release_memory().await?;
         }
-        Ok(Arc::new(SqlStore::new(engine)))
+        Ok(Arc::new(SqlStore::new(engine, key_ttl)))
     } else {
         Err(StoreError::Other("PLAUDIT_DATABASE_URL must start with sqlite:// or postgres://".into()))
     }

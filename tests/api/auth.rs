@@ -1,16 +1,23 @@
 //! Authentication, roles, plans and the rate limit.
 
-use plaudit::domain::{
-    Timestamp,
-    access::{NewKey, Role, Secret, hash_secret},
-    account::DEFAULT_ACCOUNT_ID,
+use std::time::Duration;
+
+use plaudit::{
+    config::Settings,
+    domain::{
+        Timestamp,
+        access::{NewKey, Role, Scope, Secret, hash_secret},
+        account::DEFAULT_ACCOUNT_ID,
+        ids::Uuid,
+    },
+    store::{self, ConnectOptions},
 };
 use reqwest::Method;
 use serde_json::json;
 
 use crate::{
     both_backends,
-    helpers::{Backend, spawn_app, spawn_app_with, test_settings},
+    helpers::{Backend, TestDatabase, open_store, serve, spawn_app, spawn_app_with, test_settings},
 };
 
 both_backends!(
@@ -18,7 +25,9 @@ both_backends!(
     an_unknown_key_is_401,
     bearer_and_x_api_key_both_work,
     a_revoked_key_is_401_at_once,
+    a_key_revoked_elsewhere_is_401_within_the_key_cache_time,
     an_expired_key_is_401,
+    a_kept_key_is_401_once_it_expires,
     a_public_key_may_not_use_server_routes,
     a_server_key_may_not_use_admin_routes,
     a_plan_without_api_access_is_403,
@@ -61,6 +70,42 @@ async fn a_revoked_key_is_401_at_once(backend: Backend) {
     let revoked = app.delete(&format!("/v1/keys/{id}"), &app.admin).await;
     assert!(revoked.assert_status(200)["revoked_at"].is_string());
     app.get("/v1/bots", &secret).await.assert_error(401, "invalid_api_key");
+}
+
+/// Another instance on the same database (or the command line) revokes a key
+/// this instance has just admitted: it is refused once the key cache time is
+/// over. With no cache, at once.
+async fn a_key_revoked_elsewhere_is_401_within_the_key_cache_time(backend: Backend) {
+    for cache_ms in [300, 0] {
+        let db = TestDatabase::new(&backend).await;
+        let url = db.url.clone();
+        let opts = ConnectOptions { key_cache_ms: cache_ms, ..Settings::default().connect_options() };
+        let app = serve(db, store::connect(&url, &opts).await.unwrap(), test_settings()).await;
+        let created = app.post("/v1/keys", &app.admin, json!({"role": "server"})).await;
+        let body = created.assert_status(201);
+        let secret = body["secret"].as_str().unwrap();
+        app.get("/v1/bots", secret).await.assert_status(200);
+        let elsewhere = open_store(&url).await;
+        let id = Uuid::parse("id", body["id"].as_str().unwrap()).unwrap();
+        elsewhere.revoke_key(&Scope::account(DEFAULT_ACCOUNT_ID), &id, Timestamp::now()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(cache_ms + 100)).await;
+        app.get("/v1/bots", secret).await.assert_error(401, "invalid_api_key");
+    }
+}
+
+/// A key kept in the cache still expires on time: expiry is decided on every
+/// request.
+async fn a_kept_key_is_401_once_it_expires(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let now = Timestamp::now();
+    let mut key = NewKey::parse(DEFAULT_ACCOUNT_ID.into(), None, Role::Server, None, None, now).unwrap();
+    key.expires_at = Some(Timestamp(now.0 + 1_000));
+    let secret = Secret::generate();
+    app.store.create_key(key, hash_secret(secret.expose()), secret.display_prefix(), now).await.unwrap();
+    app.get("/v1/bots", secret.expose()).await.assert_status(200);
+    let left = 1_000 - (Timestamp::now().0 - now.0);
+    tokio::time::sleep(Duration::from_millis(u64::try_from(left).unwrap_or(0) + 50)).await;
+    app.get("/v1/bots", secret.expose()).await.assert_error(401, "invalid_api_key");
 }
 
 async fn an_expired_key_is_401(backend: Backend) {

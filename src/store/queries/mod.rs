@@ -22,6 +22,7 @@ use tenancy::*;
 use super::{
     Applied, Command, ConversationRow, GapAnswerInput, MessageInContext, Store, StoreError, Transcript,
     TranscriptWriter,
+    key_cache::KeyCache,
     sql::{Conn, Engine, Row, Value, Work, account_and, list_len, placeholders},
 };
 use crate::{
@@ -54,11 +55,14 @@ fn page_start(page: &PageRequest) -> (i64, i64) {
 /// The one [`Store`] implementation, generic over the engine.
 pub struct SqlStore<E> {
     engine: E,
+    keys: KeyCache,
 }
 
 impl<E: Engine> SqlStore<E> {
-    pub fn new(engine: E) -> Self {
-        Self { engine }
+    /// A store on `engine` that keeps each key it found for `key_ttl`
+    /// (see [`KeyCache`]).
+    pub fn new(engine: E, key_ttl: std::time::Duration) -> Self {
+        Self { engine, keys: KeyCache::new(key_ttl) }
     }
 
     /// A write whose answers (not found, a rule refused) commit like successes
@@ -149,8 +153,12 @@ impl<E: Engine> Store for SqlStore<E> {
     }
 
     async fn find_key(&self, secret_hash: &str) -> Result<Option<KeyRecord>, StoreError> {
+        if let Some(record) = self.keys.get(secret_hash) {
+            return Ok(Some(record));
+        }
         let hash = secret_hash.to_owned();
-        self.engine
+        let found = self
+            .engine
             .read(move |c| {
                 Box::pin(async move {
                     let row = c
@@ -166,7 +174,11 @@ impl<E: Engine> Store for SqlStore<E> {
                     row.map(|r| Ok(KeyRecord { key: key_from(&r)?, api_access: r.get(10)? })).transpose()
                 })
             })
-            .await
+            .await?;
+        if let Some(record) = &found {
+            self.keys.put(secret_hash, record);
+        }
+        Ok(found)
     }
 
     async fn create_key(
@@ -233,18 +245,22 @@ impl<E: Engine> Store for SqlStore<E> {
 
     async fn revoke_key(&self, scope: &Scope, id: &Uuid, now: Timestamp) -> Result<ApiKey, StoreError> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.write(move |c| {
-            Box::pin(async move {
-                get_key(c, &scope, &id).await?;
-                c.execute(
-                    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND account_id = $2",
-                    params![&id, &scope.account_id, now],
-                )
-                .await?;
-                get_key(c, &scope, &id).await
+        let revoked = self
+            .write(move |c| {
+                Box::pin(async move {
+                    get_key(c, &scope, &id).await?;
+                    c.execute(
+                        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND account_id = $2",
+                        params![&id, &scope.account_id, now],
+                    )
+                    .await?;
+                    get_key(c, &scope, &id).await
+                })
             })
-        })
-        .await
+            .await?;
+        // This instance stops admitting it now; others within their TTL.
+        self.keys.forget(&revoked.id);
+        Ok(revoked)
     }
 
     async fn get_key_by_id(&self, id: &Uuid) -> Result<ApiKey, StoreError> {
@@ -704,7 +720,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let engine = migrated_sqlite(&dir).await;
         assert!(engine.prefetches());
-        let store = SqlStore::new(engine);
+        let store = SqlStore::new(engine, std::time::Duration::ZERO);
         let now = Timestamp::now();
         let account = store.create_account("prefetch".into(), true, now).await.unwrap();
         let bot = store.create_bot(&account.id, "bot".into(), now).await.unwrap();
@@ -776,7 +792,7 @@ mod tests {
     async fn sqlite_folds_in_steps_of_a_chunk_oldest_first() {
         let dir = tempfile::tempdir().unwrap();
         let engine = migrated_sqlite(&dir).await;
-        let store = SqlStore::new(engine);
+        let store = SqlStore::new(engine, std::time::Duration::ZERO);
         let chunk = rollups::FOLD_CHUNK;
         let rows = |n: i64| u64::try_from(n).unwrap();
         // Two and a half chunks of thumbs, each bucket counted twice (up in
