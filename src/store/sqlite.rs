@@ -137,6 +137,12 @@ impl SqliteConn {
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", opts.path.display())))?;
         conn.busy_timeout(opts.busy_timeout).map_err(map_err)?;
         conn.set_prepared_statement_cache_capacity(256);
+        // Plans never depend on bound values. Otherwise SQLite looks at the
+        // value bound to a `LIMIT $n` (and some others) when planning, and
+        // any new binding of it makes the cached statement prepare itself
+        // again at its next step: every inbox page, list and export page
+        // was parsed and planned anew (see the test below).
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(map_err)?;
         let sync = if opts.synchronous_full && !synced_elsewhere { "FULL" } else { "NORMAL" };
         if !read_only {
             conn.pragma_update(None, "journal_mode", "WAL").map_err(map_err)?;
@@ -921,6 +927,37 @@ mod tests {
         let unknown = DiskReads::new(|| None);
         assert!(unknown.lately(at(10_000)), "without the count, always");
         assert!(process_read_bytes().is_some(), "the kernel counts this process's disk reads");
+    }
+
+    /// A cached statement with a bound `LIMIT` is prepared once, not again
+    /// at every run with a new binding.
+    #[tokio::test]
+    async fn a_statement_with_a_bound_limit_is_prepared_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        e.write(|c| {
+            Box::pin(
+                async move { c.batch("CREATE TABLE t (v INTEGER NOT NULL); INSERT INTO t VALUES (1), (2), (3)").await },
+            )
+        })
+        .await
+        .unwrap();
+        let sql = "SELECT v FROM t WHERE v > $1 ORDER BY v LIMIT $2";
+        let (runs, reprepared) = e
+            .read(move |c| {
+                Box::pin(async move {
+                    let mut runs = Vec::new();
+                    for limit in [1, 2, 3, 1] {
+                        runs.push(c.query(sql, params![0, limit]).await?.len());
+                    }
+                    let stmt = c.conn.prepare_cached(&translate(sql)).map_err(map_err)?;
+                    Ok((runs, stmt.get_status(rusqlite::StatementStatus::RePrepare)))
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!(runs, [1, 2, 3, 1]);
+        assert_eq!(reprepared, 0, "prepared again at a new binding of its limit");
     }
 
     async fn count_all(e: &SqliteEngine) -> i64 {
