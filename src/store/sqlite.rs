@@ -680,15 +680,19 @@ mod tests {
     use super::*;
     use crate::params;
 
-    fn engine(dir: &tempfile::TempDir) -> SqliteEngine {
-        SqliteEngine::open(SqliteOptions {
+    /// The tests' engine options: a file in `dir`, commits not synced.
+    fn options(dir: &tempfile::TempDir) -> SqliteOptions {
+        SqliteOptions {
             path: dir.path().join("t.db"),
             busy_timeout: Duration::from_secs(5),
             synchronous_full: false,
             readers: 2,
             wal_frames_bound: WAL_FRAMES_BOUND,
-        })
-        .unwrap()
+        }
+    }
+
+    fn engine(dir: &tempfile::TempDir) -> SqliteEngine {
+        SqliteEngine::open(options(dir)).unwrap()
     }
 
     async fn count(e: &SqliteEngine, v: i64) -> i64 {
@@ -745,16 +749,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_stays_bounded_while_the_writer_never_rests() {
         let dir = tempfile::tempdir().unwrap();
-        let e = Arc::new(
-            SqliteEngine::open(SqliteOptions {
-                path: dir.path().join("t.db"),
-                busy_timeout: Duration::from_secs(5),
-                synchronous_full: false,
-                readers: 2,
-                wal_frames_bound: 250,
-            })
-            .unwrap(),
-        );
+        let e = Arc::new(SqliteEngine::open(SqliteOptions { wal_frames_bound: 250, ..options(&dir) }).unwrap());
         e.write(|c| Box::pin(async move { c.batch("CREATE TABLE t (v INTEGER NOT NULL, pad TEXT NOT NULL)").await }))
             .await
             .unwrap();
@@ -852,16 +847,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn durable_commits_are_synced_by_the_sync_thread() {
         let dir = tempfile::tempdir().unwrap();
-        let e = Arc::new(
-            SqliteEngine::open(SqliteOptions {
-                path: dir.path().join("t.db"),
-                busy_timeout: Duration::from_secs(5),
-                synchronous_full: true,
-                readers: 2,
-                wal_frames_bound: WAL_FRAMES_BOUND,
-            })
-            .unwrap(),
-        );
+        let e = Arc::new(SqliteEngine::open(SqliteOptions { synchronous_full: true, ..options(&dir) }).unwrap());
         let level =
             |c: &mut SqliteConn| c.conn.pragma_query_value(None, "synchronous", |r| r.get::<_, i64>(0)).unwrap();
         let writer = e.write(move |c| Box::pin(async move { Ok(level(c)) })).await.unwrap();
