@@ -85,7 +85,7 @@ impl ConversationFormat {
                     c.bot_id.to_string(),
                     c.contact_id.clone().unwrap_or_default(),
                     c.locale.clone().unwrap_or_default(),
-                    c.metadata.get("variant").and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
+                    c.metadata.text("variant").unwrap_or_default(),
                     c.status.as_str().to_owned(),
                     c.created_at.to_rfc3339(),
                     c.ended_at.map(|t| t.to_rfc3339()).unwrap_or_default(),

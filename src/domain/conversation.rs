@@ -1,7 +1,7 @@
 //! Conversations and messages: what a chat backend logs.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, value::RawValue};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
@@ -190,16 +190,56 @@ impl Metadata {
         if self.object.is_empty() { "{}" } else { &self.json }
     }
 
-    /// Reads stored metadata back; anything unreadable becomes `{}`.
-    pub fn from_db(raw: &str) -> Value {
-        // Most rows hold no metadata: no parse for them.
-        if raw == "{}" {
-            return Value::Object(Map::new());
+    /// The object as it is answered once stored (see [`StoredMetadata`]).
+    pub fn stored(&self) -> StoredMetadata {
+        StoredMetadata::from_db(self.json())
+    }
+}
+
+/// A metadata object as stored: the JSON text it is stored as (compact,
+/// keys in order, as [`Metadata::json`] wrote it), answered as is. Reads that
+/// only show metadata (the inbox, transcripts, exports) never build a tree of
+/// it: parsing it into a tree and writing the tree again was about a seventh
+/// of an inbox page's work. The few that look inside parse it then.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct StoredMetadata(Box<RawValue>);
+
+impl StoredMetadata {
+    /// The empty object.
+    pub fn empty() -> Self {
+        Self(RawValue::from_string("{}".to_owned()).expect("{} is JSON"))
+    }
+
+    /// Reads stored metadata back; anything that is not a JSON object
+    /// becomes `{}`. The text is checked, not parsed into a tree.
+    pub fn from_db(raw: &str) -> Self {
+        let raw = raw.trim();
+        // Most rows hold no metadata.
+        if raw == "{}" || !raw.starts_with('{') {
+            return Self::empty();
         }
-        match serde_json::from_str::<Value>(raw) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => Value::Object(Map::new()),
-        }
+        RawValue::from_string(raw.to_owned()).map_or_else(|_| Self::empty(), Self)
+    }
+
+    /// The object, parsed.
+    pub fn object(&self) -> Map<String, Value> {
+        serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+
+    /// A key's value, where it is a string.
+    pub fn text(&self, key: &str) -> Option<String> {
+        self.object().remove(key).and_then(|v| match v {
+            Value::String(s) => Some(s),
+            _ => None,
+        })
+    }
+}
+
+impl PartialEq for StoredMetadata {
+    /// Equal objects: the same keys with equal values, however written.
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get() || self.object() == other.object()
     }
 }
 
@@ -258,7 +298,7 @@ pub struct Conversation {
     pub contact_id: Option<String>,
     pub locale: Option<String>,
     #[schema(value_type = Object)]
-    pub metadata: Value,
+    pub metadata: StoredMetadata,
     pub status: ConversationStatus,
     /// Its latest conversation-level signal (a vote or a CSAT answer).
     pub satisfaction: Satisfaction,
@@ -388,7 +428,7 @@ pub struct Message {
     pub request_id: Option<String>,
     pub status: MessageStatus,
     #[schema(value_type = Object)]
-    pub metadata: Value,
+    pub metadata: StoredMetadata,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -430,7 +470,7 @@ impl MessageUpdate {
     pub fn changes(&self, current: &Message) -> bool {
         self.status.is_some_and(|s| s != current.status)
             || self.content.as_deref().is_some_and(|c| c != current.content)
-            || self.metadata.as_ref().is_some_and(|m| current.metadata.as_object() != Some(&m.object))
+            || self.metadata.as_ref().is_some_and(|m| current.metadata.object() != m.object)
     }
 
     /// The lifecycle of an answer: `pending` may complete or fail; a finished
@@ -567,5 +607,26 @@ mod tests {
         assert!(edit.check_against(MessageStatus::Completed, "x").is_err());
         assert!(edit.check_against(MessageStatus::Completed, "y").is_ok());
         assert!(MessageUpdate::parse("m1", MessageUpdateBody::default()).is_err());
+    }
+
+    /// Stored metadata is answered as the very text it is stored as, which
+    /// is what writing its parsed tree gave; what is not an object reads as
+    /// `{}`; the few readers that look inside find its keys.
+    #[test]
+    fn stored_metadata_is_answered_as_stored() {
+        let written =
+            Metadata::parse("metadata", Some(json!({"z": [1, 2.5, null], "a": {"b": "c"}, "topic": "t"}))).unwrap();
+        let stored = written.stored();
+        let tree: Value = serde_json::from_str(written.json()).unwrap();
+        assert_eq!(serde_json::to_string(&stored).unwrap(), serde_json::to_string(&tree).unwrap());
+        assert_eq!(stored.text("topic").as_deref(), Some("t"));
+        assert_eq!(stored.text("a"), None, "not a string");
+        assert_eq!(stored.object(), written.clone().into_object());
+        for unreadable in ["", "[1]", "\"x\"", "{\"a\":", "null", " {}"] {
+            assert_eq!(serde_json::to_string(&StoredMetadata::from_db(unreadable)).unwrap(), "{}", "{unreadable}");
+        }
+        assert_eq!(StoredMetadata::from_db("{\"a\":1,\"b\":2}"), StoredMetadata::from_db("{\"b\": 2, \"a\": 1}"));
+        assert_ne!(StoredMetadata::from_db("{\"a\":1}"), StoredMetadata::empty());
+        assert_eq!(serde_json::to_string(&StoredMetadata::from_db(" {\"a\":1} ")).unwrap(), "{\"a\":1}");
     }
 }

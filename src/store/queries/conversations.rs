@@ -15,7 +15,7 @@ use crate::{
         access::Scope,
         conversation::{
             Conversation, ConversationInput, ConversationStatus, Message, MessageInput, MessageRole, MessageStatus,
-            MessageUpdate, Metadata,
+            MessageUpdate, Metadata, StoredMetadata,
         },
         feedback::{BotSettings, FeedbackType},
         ids::ClientId,
@@ -42,7 +42,7 @@ pub(super) fn conversation_from(row: &Row) -> Result<Conversation, StoreError> {
         bot_id: row.get(1)?,
         contact_id: row.get(2)?,
         locale: row.get(3)?,
-        metadata: Metadata::from_db(metadata),
+        metadata: StoredMetadata::from_db(metadata),
         status: ConversationStatus::from_db(status),
         satisfaction: Satisfaction {
             value: SatisfactionValue::from_db(row.text_opt(10)?),
@@ -234,7 +234,7 @@ pub(super) fn message_from(row: &Row) -> Result<Message, StoreError> {
         content: row.get(3)?,
         request_id: row.get(4)?,
         status: MessageStatus::from_db(status),
-        metadata: Metadata::from_db(metadata),
+        metadata: StoredMetadata::from_db(metadata),
         created_at: row.get(7)?,
         updated_at: row.get(8)?,
     })
@@ -474,7 +474,7 @@ fn appended(input: MessageInput, now: Timestamp, pending: &mut Rows) -> Applied 
         content: input.content,
         request_id: input.request_id,
         status: input.status,
-        metadata: serde_json::Value::Object(input.metadata.into_object()),
+        metadata: input.metadata.stored(),
         created_at: input.created_at.unwrap_or(now),
         updated_at: now,
     };
