@@ -222,6 +222,15 @@ impl StoredMetadata {
         RawValue::from_string(raw.to_owned()).map_or_else(|_| Self::empty(), Self)
     }
 
+    /// [`from_db`](Self::from_db) for text the caller owns, kept without a copy.
+    pub fn from_db_owned(raw: String) -> Self {
+        if raw.starts_with('{') && raw.ends_with('}') && raw != "{}" {
+            RawValue::from_string(raw).map_or_else(|_| Self::empty(), Self)
+        } else {
+            Self::from_db(&raw)
+        }
+    }
+
     /// The object, parsed.
     pub fn object(&self) -> Map<String, Value> {
         serde_json::from_str(self.0.get()).unwrap_or_default()
@@ -628,5 +637,12 @@ mod tests {
         assert_eq!(StoredMetadata::from_db("{\"a\":1,\"b\":2}"), StoredMetadata::from_db("{\"b\": 2, \"a\": 1}"));
         assert_ne!(StoredMetadata::from_db("{\"a\":1}"), StoredMetadata::empty());
         assert_eq!(serde_json::to_string(&StoredMetadata::from_db(" {\"a\":1} ")).unwrap(), "{\"a\":1}");
+        for raw in ["", "[1]", "{\"a\":", " {\"a\":1} ", "{\"a\":1}", "{}"] {
+            assert_eq!(
+                serde_json::to_string(&StoredMetadata::from_db_owned(raw.to_owned())).unwrap(),
+                serde_json::to_string(&StoredMetadata::from_db(raw)).unwrap(),
+                "{raw}"
+            );
+        }
     }
 }

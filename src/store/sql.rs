@@ -142,6 +142,12 @@ pub struct Row(pub Vec<Value>);
 /// Reads a typed value out of a [`Value`].
 pub trait FromValue: Sized {
     fn from_value(v: &Value) -> Option<Self>;
+
+    /// The value moved out of `v`, or `v` back where it is not a `Self`.
+    /// Text moves rather than being copied.
+    fn from_owned(v: Value) -> Result<Self, Value> {
+        Self::from_value(&v).ok_or(v)
+    }
 }
 
 impl FromValue for i64 {
@@ -174,6 +180,13 @@ impl FromValue for String {
             _ => None,
         }
     }
+
+    fn from_owned(v: Value) -> Result<Self, Value> {
+        match v {
+            Value::Text(s) => Ok(s),
+            other => Err(other),
+        }
+    }
 }
 impl FromValue for crate::domain::Timestamp {
     fn from_value(v: &Value) -> Option<Self> {
@@ -184,6 +197,10 @@ impl FromValue for crate::domain::ids::Uuid {
     fn from_value(v: &Value) -> Option<Self> {
         String::from_value(v).map(crate::domain::ids::Uuid::from_db)
     }
+
+    fn from_owned(v: Value) -> Result<Self, Value> {
+        String::from_owned(v).map(crate::domain::ids::Uuid::from_db)
+    }
 }
 impl<T: FromValue> FromValue for Option<T> {
     fn from_value(v: &Value) -> Option<Self> {
@@ -192,12 +209,33 @@ impl<T: FromValue> FromValue for Option<T> {
             other => T::from_value(other).map(Some),
         }
     }
+
+    fn from_owned(v: Value) -> Result<Self, Value> {
+        match v {
+            Value::Null => Ok(None),
+            other => T::from_owned(other).map(Some),
+        }
+    }
 }
 
 impl Row {
     /// The value of column `i` as `T`; a type mismatch is a bug, reported as such.
     pub fn get<T: FromValue>(&self, i: usize) -> Result<T, StoreError> {
         self.0.get(i).and_then(T::from_value).ok_or_else(|| self.mismatch(i))
+    }
+
+    /// The value of column `i` as `T`, moved out of the row (which then holds
+    /// NULL there): for text a row is turned into, which then costs no copy.
+    /// A mismatch leaves the row as it was.
+    pub fn take<T: FromValue>(&mut self, i: usize) -> Result<T, StoreError> {
+        let Some(slot) = self.0.get_mut(i) else { return Err(self.mismatch(i)) };
+        match T::from_owned(std::mem::replace(slot, Value::Null)) {
+            Ok(v) => Ok(v),
+            Err(v) => {
+                *slot = v;
+                Err(self.mismatch(i))
+            }
+        }
     }
 
     /// The text of column `i`, borrowed: for a value only parsed (an enum's
@@ -224,7 +262,14 @@ impl Row {
 
 /// `$first, $first+1, …` for `n` values: the placeholders of an `IN (…)` list.
 pub fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    use std::fmt::Write;
+    // Into one string: a list of hundreds is built for every page an export reads.
+    let mut list = String::with_capacity(n * 6);
+    for i in first..first + n {
+        let sep = if i == first { "" } else { ", " };
+        let _ = write!(list, "{sep}${i}");
+    }
+    list
 }
 
 /// The length an `IN` list of `n` values is padded to: the next power of
@@ -427,6 +472,25 @@ mod tests {
         assert_eq!(row.text_opt(1).unwrap(), Some("negative"));
         assert!(row.text_opt(2).is_err(), "a number is not text");
         assert!(row.text_opt(3).is_err(), "no such column");
+    }
+
+    #[test]
+    fn a_taken_value_leaves_null_and_a_mismatch_leaves_the_row() {
+        let mut row = Row(vec![Value::Text("m1".into()), Value::Null, Value::Int(7)]);
+        assert_eq!(row.take::<String>(0).unwrap(), "m1");
+        assert!(matches!(row.0[0], Value::Null));
+        assert_eq!(row.take::<Option<String>>(1).unwrap(), None);
+        assert!(row.take::<String>(2).is_err(), "a number is not text");
+        assert!(matches!(row.0[2], Value::Int(7)), "left as it was");
+        assert_eq!(row.take::<i64>(2).unwrap(), 7);
+        assert!(row.take::<String>(3).is_err(), "no such column");
+    }
+
+    #[test]
+    fn placeholders_number_from_the_first() {
+        assert_eq!(super::placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(super::placeholders(1, 1), "$1");
+        assert_eq!(super::placeholders(1, 0), "");
     }
 
     #[test]

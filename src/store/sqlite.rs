@@ -102,6 +102,16 @@ fn value_ref(p: Param<'_>) -> rusqlite::types::ValueRef<'_> {
     }
 }
 
+/// A text column as a `String`. SQLite hands back whatever bytes were stored;
+/// valid UTF-8 (all the store writes) is checked by `from_utf8`'s fast path,
+/// and anything else is repaired rather than refused.
+fn text_of(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 /// SQLite numbers its parameters `?1`; the shared SQL writes `$1`.
 fn translate(sql: &str) -> String {
     sql.replace('$', "?")
@@ -168,7 +178,7 @@ impl SqliteConn {
                     ValueRef::Null => Value::Null,
                     ValueRef::Integer(v) => Value::Int(v),
                     ValueRef::Real(v) => Value::Real(v),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(text_of(t)),
                 });
             }
             out.push(Row(values));

@@ -591,7 +591,7 @@ pub(super) async fn inbox(
         (true, false) => c.dialect().use_index("conversations_by_bot_satisfaction"),
         (false, _) => String::new(),
     };
-    let rows = c
+    let mut rows = c
         .query(
             &format!(
                 "SELECT {columns}, v.message_count, v.thumbs_up, v.thumbs_down
@@ -606,7 +606,7 @@ pub(super) async fn inbox(
         )
         .await?;
     let rows = rows
-        .iter()
+        .iter_mut()
         .map(|r| {
             let row = ConversationRow {
                 conversation: conversation_from(r)?,

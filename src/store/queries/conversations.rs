@@ -34,20 +34,17 @@ use crate::{
 pub(super) const CONVERSATION_COLUMNS: &str = "v.id, v.bot_id, v.contact_id, v.locale, v.metadata, v.status, v.created_at, \
      v.updated_at, v.ended_at, v.seq, v.satisfaction, v.negative_reason";
 
-pub(super) fn conversation_from(row: &Row) -> Result<Conversation, StoreError> {
-    let metadata = row.text(4)?;
-    let status = row.text(5)?;
+pub(super) fn conversation_from(row: &mut Row) -> Result<Conversation, StoreError> {
+    let status = ConversationStatus::from_db(row.text(5)?);
+    let satisfaction = SatisfactionValue::from_db(row.text_opt(10)?);
     Ok(Conversation {
-        id: row.get(0)?,
-        bot_id: row.get(1)?,
-        contact_id: row.get(2)?,
-        locale: row.get(3)?,
-        metadata: StoredMetadata::from_db(metadata),
-        status: ConversationStatus::from_db(status),
-        satisfaction: Satisfaction {
-            value: SatisfactionValue::from_db(row.text_opt(10)?),
-            negative_reason: row.get(11)?,
-        },
+        id: row.take(0)?,
+        bot_id: row.take(1)?,
+        contact_id: row.take(2)?,
+        locale: row.take(3)?,
+        metadata: StoredMetadata::from_db_owned(row.take(4)?),
+        status,
+        satisfaction: Satisfaction { value: satisfaction, negative_reason: row.take(11)? },
         created_at: row.get(6)?,
         updated_at: row.get(7)?,
         ended_at: row.get(8)?,
@@ -60,8 +57,8 @@ pub(super) async fn find_conversation(
     scope: &Scope,
     id: &str,
 ) -> Result<Option<Conversation>, StoreError> {
-    let row = c.query_opt(&conversation_sql(""), params![&scope.account_id, id, scope.bot_id.as_ref()]).await?;
-    row.as_ref().map(conversation_from).transpose()
+    let mut row = c.query_opt(&conversation_sql(""), params![&scope.account_id, id, scope.bot_id.as_ref()]).await?;
+    row.as_mut().map(conversation_from).transpose()
 }
 
 /// A conversation in the caller's scope with its bot's settings and rating
@@ -71,12 +68,12 @@ pub(super) async fn conversation_with_settings(
     scope: &Scope,
     id: &str,
 ) -> Result<(Conversation, BotSettings, RatingConfig), StoreError> {
-    let row = c
+    let mut row = c
         .query_opt(&conversation_sql(SETTINGS_COLUMNS), params![&scope.account_id, id, scope.bot_id.as_ref()])
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
     let (settings, rating) = settings_from(&row, CONVERSATION_WIDTH)?;
-    Ok((conversation_from(&row)?, settings, rating))
+    Ok((conversation_from(&mut row)?, settings, rating))
 }
 
 /// The query of [`find_conversation`], with its parameters (account, id,
@@ -223,18 +220,17 @@ pub(super) async fn end_conversation(
 
 pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.role, m.content, m.request_id, m.status, m.metadata, m.created_at, m.updated_at, m.fingerprint";
 
-pub(super) fn message_from(row: &Row) -> Result<Message, StoreError> {
-    let role = row.text(2)?;
-    let status = row.text(5)?;
-    let metadata = row.text(6)?;
+pub(super) fn message_from(row: &mut Row) -> Result<Message, StoreError> {
+    let role = MessageRole::from_db(row.text(2)?);
+    let status = MessageStatus::from_db(row.text(5)?);
     Ok(Message {
-        id: row.get(0)?,
-        conversation_id: row.get(1)?,
-        role: MessageRole::from_db(role),
-        content: row.get(3)?,
-        request_id: row.get(4)?,
-        status: MessageStatus::from_db(status),
-        metadata: StoredMetadata::from_db(metadata),
+        id: row.take(0)?,
+        conversation_id: row.take(1)?,
+        role,
+        content: row.take(3)?,
+        request_id: row.take(4)?,
+        status,
+        metadata: StoredMetadata::from_db_owned(row.take(6)?),
         created_at: row.get(7)?,
         updated_at: row.get(8)?,
     })
@@ -256,7 +252,7 @@ pub(super) async fn find_message(
             params![&scope.account_id, id, scope.bot_id.as_ref()],
         )
         .await?;
-    row.map(|r| Ok((message_from(&r)?, r.get(9)?))).transpose()
+    row.map(|mut r| Ok((message_from(&mut r)?, r.get(9)?))).transpose()
 }
 
 /// How a message is looked up: by its id or by its chat request's id.
@@ -275,7 +271,7 @@ pub(super) async fn find_message_in_context(
 ) -> Result<Option<MessageInContext>, StoreError> {
     let row =
         c.query_opt(&message_in_context_sql(key, ""), params![&scope.account_id, value, scope.bot_id.as_ref()]).await?;
-    row.map(|r| message_in_context_from(&r)).transpose()
+    row.map(|mut r| message_in_context_from(&mut r)).transpose()
 }
 
 /// The query of [`find_message_in_context`], with its parameters
@@ -298,7 +294,7 @@ pub(super) fn message_in_context_sql(key: MessageKey, settings: &str) -> String 
 /// Columns of a [`message_in_context_sql`] row before the settings.
 pub(super) const MESSAGE_IN_CONTEXT_WIDTH: usize = 13;
 
-pub(super) fn message_in_context_from(r: &Row) -> Result<MessageInContext, StoreError> {
+pub(super) fn message_in_context_from(r: &mut Row) -> Result<MessageInContext, StoreError> {
     Ok(MessageInContext { message: message_from(r)?, bot_id: r.get(10)?, variant: r.get(11)?, topic: r.get(12)? })
 }
 
@@ -673,7 +669,7 @@ pub(super) async fn transcripts(
         conversations.iter().filter(|(c, _)| c.satisfaction.has_signal()).map(|(c, _)| c.id.clone()).collect();
     // In the order of the key on (account, conversation, time), so that no
     // sort is needed; each conversation's messages still come in time order.
-    let rows = super::rows_by_ids(c, account_id, &ids, &[], |list, _| {
+    let mut rows = super::rows_by_ids(c, account_id, &ids, &[], |list, _| {
         format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m
              WHERE m.account_id = $1 AND m.conversation_id IN ({list})
@@ -681,7 +677,7 @@ pub(super) async fn transcripts(
         )
     })
     .await?;
-    let stored: Vec<Message> = rows.iter().map(message_from).collect::<Result<_, _>>()?;
+    let stored: Vec<Message> = rows.iter_mut().map(message_from).collect::<Result<_, _>>()?;
     // Only answers can be rated: their records, through the key on messages.
     let answers: Vec<String> = stored
         .iter()
@@ -697,26 +693,31 @@ pub(super) async fn transcripts(
         }
         b.records.push(f);
     }
-    let mut messages: HashMap<String, Vec<TranscriptMessage>> = HashMap::new();
+    // Each row goes to its conversation's place in the answer, found by id
+    // without a copy of it.
+    let place: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    fn slots<T>(n: usize) -> Vec<Vec<T>> {
+        (0..n).map(|_| Vec::new()).collect()
+    }
+    let (mut messages, mut votes, mut csat) = (slots(ids.len()), slots(ids.len()), slots(ids.len()));
     for message in stored {
+        let Some(&i) = place.get(message.conversation_id.as_str()) else { continue };
         let feedback = (message.role == MessageRole::Assistant).then(|| badges.remove(&message.id).unwrap_or_default());
-        messages.entry(message.conversation_id.clone()).or_default().push(TranscriptMessage { message, feedback });
+        messages[i].push(TranscriptMessage { message, feedback });
     }
-    let mut votes: HashMap<String, Vec<_>> = HashMap::new();
     for v in votes_of(c, account_id, &signalled).await? {
-        votes.entry(v.conversation_id.clone()).or_default().push(v);
+        if let Some(&i) = place.get(v.conversation_id.as_str()) {
+            votes[i].push(v);
+        }
     }
-    let mut csat: HashMap<String, Vec<_>> = HashMap::new();
     for a in csat_of(c, account_id, &signalled).await? {
-        csat.entry(a.conversation_id.clone()).or_default().push(a);
+        if let Some(&i) = place.get(a.conversation_id.as_str()) {
+            csat[i].push(a);
+        }
     }
     Ok(conversations
         .into_iter()
-        .map(|(conversation, _)| Transcript {
-            messages: messages.remove(&conversation.id).unwrap_or_default(),
-            votes: votes.remove(&conversation.id).unwrap_or_default(),
-            csat: csat.remove(&conversation.id).unwrap_or_default(),
-            conversation,
-        })
+        .zip(messages.into_iter().zip(votes).zip(csat))
+        .map(|((conversation, _), ((messages, votes), csat))| Transcript { messages, votes, csat, conversation })
         .collect())
 }

@@ -34,24 +34,24 @@ const FEEDBACK_COLUMNS: &str = "f.id, f.message_id, f.conversation_id, f.bot_id,
      f.status, f.source, f.reviewed_by, f.reviewed_at, f.corrected_response, f.review_note, f.created_at, f.updated_at, \
      f.submitted_at, f.retracted_at, f.seq";
 
-fn feedback_from(row: &Row) -> Result<Feedback, StoreError> {
-    let t = row.text(5)?;
-    let status = row.text(7)?;
-    let source = row.text(8)?;
+fn feedback_from(row: &mut Row) -> Result<Feedback, StoreError> {
+    let feedback_type = FeedbackType::from_db(row.text(5)?);
+    let status = FeedbackStatus::from_db(row.text(7)?);
+    let source = Source::from_db(row.text(8)?);
     Ok(Feedback {
-        id: row.get(0)?,
-        message_id: row.get(1)?,
-        conversation_id: row.get(2)?,
-        bot_id: row.get(3)?,
-        user_id: row.get(4)?,
-        feedback_type: FeedbackType::from_db(t),
-        reason: row.get(6)?,
-        status: FeedbackStatus::from_db(status),
-        source: Source::from_db(source),
-        reviewed_by: row.get(9)?,
+        id: row.take(0)?,
+        message_id: row.take(1)?,
+        conversation_id: row.take(2)?,
+        bot_id: row.take(3)?,
+        user_id: row.take(4)?,
+        feedback_type,
+        reason: row.take(6)?,
+        status,
+        source,
+        reviewed_by: row.take(9)?,
         reviewed_at: row.get(10)?,
-        corrected_response: row.get(11)?,
-        review_note: row.get(12)?,
+        corrected_response: row.take(11)?,
+        review_note: row.take(12)?,
         created_at: row.get(13)?,
         updated_at: row.get(14)?,
         submitted_at: row.get(15)?,
@@ -66,8 +66,8 @@ async fn record_of(
     message_id: &str,
     user_id: &str,
 ) -> Result<Option<Feedback>, StoreError> {
-    let row = c.query_opt(&record_sql(c.dialect()), params![account_id, message_id, user_id]).await?;
-    row.as_ref().map(feedback_from).transpose()
+    let mut row = c.query_opt(&record_sql(c.dialect()), params![account_id, message_id, user_id]).await?;
+    row.as_mut().map(feedback_from).transpose()
 }
 
 /// The query of [`record_of`], with its parameters (account, message, user).
@@ -83,7 +83,7 @@ fn record_sql(dialect: Dialect) -> String {
 /// (for a write that decides from it).
 async fn record_by_id(c: &mut impl Conn, scope: &Scope, id: &Uuid, lock: bool) -> Result<Feedback, StoreError> {
     let lock = if lock { c.dialect().lock_rows() } else { "" };
-    let row = c
+    let mut row = c
         .query_opt(
             &format!(
                 "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
@@ -93,7 +93,7 @@ async fn record_by_id(c: &mut impl Conn, scope: &Scope, id: &Uuid, lock: bool) -
         )
         .await?
         .ok_or(StoreError::NotFound("feedback"))?;
-    feedback_from(&row)
+    feedback_from(&mut row)
 }
 
 /// The clause that has a write hand back the record it leaves.
@@ -103,11 +103,11 @@ fn returning_record() -> String {
 
 /// Runs an `UPDATE message_feedback … WHERE id = $1` and returns the record it left.
 async fn update_record(c: &mut impl Conn, set: &str, params: &[Value]) -> Result<Feedback, StoreError> {
-    let row = c
+    let mut row = c
         .query_opt(&format!("UPDATE message_feedback SET {set} WHERE id = $1{}", returning_record()), params)
         .await?
         .ok_or(StoreError::NotFound("feedback"))?;
-    feedback_from(&row)
+    feedback_from(&mut row)
 }
 
 /// Appends the record's present state (`f`, as the write left it) to its history.
@@ -274,13 +274,13 @@ pub(super) async fn submit_feedback(
     pending: &mut Rows,
 ) -> Result<Applied, StoreError> {
     let rater = &input.rater;
-    let (target, record) = read_target(c, scope, &input).await?;
-    let target = target.first().ok_or(StoreError::NotFound("message"))?;
+    let (mut target, mut record) = read_target(c, scope, &input).await?;
+    let target = target.first_mut().ok_or(StoreError::NotFound("message"))?;
     let (settings, _) = settings_from(target, MESSAGE_IN_CONTEXT_WIDTH)?;
     let target = message_in_context_from(target)?;
     check_rateable(target.message.role, target.message.status)?;
     let at = input.created_at.unwrap_or(now);
-    let mut existing = record.first().map(feedback_from).transpose()?;
+    let mut existing = record.first_mut().map(feedback_from).transpose()?;
     // Two attempts: a concurrent first submission may win the insert.
     for attempt in 0..2 {
         if attempt > 0 {
@@ -419,7 +419,7 @@ pub(super) async fn user_feedback(
     find_message_in_context(c, scope, MessageKey::Id, message.as_str())
         .await?
         .ok_or(StoreError::NotFound("message"))?;
-    let row = c
+    let mut row = c
         .query_opt(
             &format!(
                 "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
@@ -428,7 +428,7 @@ pub(super) async fn user_feedback(
             params![&scope.account_id, message, user_id],
         )
         .await?;
-    row.as_ref().map(feedback_from).transpose()
+    row.as_mut().map(feedback_from).transpose()
 }
 
 /// The user takes the thumb back. An auto-approved golden example goes with
@@ -531,7 +531,7 @@ pub(super) async fn list_feedback(
         get_bot(c, scope, b).await?;
     }
     let (at, seq) = super::page_start(&page);
-    let rows = c
+    let mut rows = c
         .query(
             &format!(
                 "SELECT {FEEDBACK_COLUMNS}, m.content,
@@ -565,7 +565,7 @@ pub(super) async fn list_feedback(
         )
         .await?;
     let rows = rows
-        .iter()
+        .iter_mut()
         .map(|r| {
             let item = FeedbackItem { feedback: feedback_from(r)?, answer: r.get(18)?, question: r.get(19)? };
             Ok((item, Cursor { at: r.get(15)?, seq: r.get(17)? }))
@@ -582,12 +582,12 @@ pub(super) async fn feedback_of_messages(
     account_id: &str,
     ids: &[String],
 ) -> Result<Vec<Feedback>, StoreError> {
-    let rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
+    let mut rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
         format!(
             "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
              WHERE f.account_id = $1 AND f.message_id IN ({list}) AND f.retracted_at IS NULL ORDER BY f.seq"
         )
     })
     .await?;
-    rows.iter().map(feedback_from).collect()
+    rows.iter_mut().map(feedback_from).collect()
 }

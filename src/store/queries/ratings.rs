@@ -200,20 +200,20 @@ pub(super) async fn record_vote(
 const VOTE_COLUMNS: &str = "id, conversation_id, bot_id, contact_id, user_id, direction, value, reason, source, \
      activity_message_id, created_at, seq";
 
-fn vote_from(row: &Row) -> Result<Vote, StoreError> {
-    let direction = row.text(5)?;
-    let source = row.text(8)?;
+fn vote_from(row: &mut Row) -> Result<Vote, StoreError> {
+    let direction = Direction::from_db(row.text(5)?);
+    let source = Source::from_db(row.text(8)?);
     Ok(Vote {
-        id: row.get(0)?,
-        conversation_id: row.get(1)?,
-        bot_id: row.get(2)?,
-        contact_id: row.get(3)?,
-        user_id: row.get(4)?,
-        direction: Direction::from_db(direction),
+        id: row.take(0)?,
+        conversation_id: row.take(1)?,
+        bot_id: row.take(2)?,
+        contact_id: row.take(3)?,
+        user_id: row.take(4)?,
+        direction,
         value: row.get(6)?,
-        reason: row.get(7)?,
-        source: Source::from_db(source),
-        activity_message_id: row.get(9)?,
+        reason: row.take(7)?,
+        source,
+        activity_message_id: row.take(9)?,
         created_at: row.get(10)?,
     })
 }
@@ -222,14 +222,14 @@ fn vote_from(row: &Row) -> Result<Vote, StoreError> {
 /// transcripts). Ordered by conversation first, so that SQLite walks the
 /// per-conversation index rather than every vote of the account by time.
 pub(super) async fn votes_of(c: &mut impl Conn, account_id: &str, ids: &[String]) -> Result<Vec<Vote>, StoreError> {
-    let rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
+    let mut rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
         format!(
             "SELECT {VOTE_COLUMNS} FROM votes WHERE account_id = $1 AND conversation_id IN ({list})
              ORDER BY conversation_id, created_at, seq"
         )
     })
     .await?;
-    rows.iter().map(vote_from).collect()
+    rows.iter_mut().map(vote_from).collect()
 }
 
 pub(super) async fn list_votes(
@@ -240,7 +240,7 @@ pub(super) async fn list_votes(
 ) -> Result<Page<Vote>, StoreError> {
     get_conversation(c, scope, conversation.as_str()).await?;
     let (at, seq) = super::page_start(&page);
-    let rows = c
+    let mut rows = c
         .query(
             &format!(
                 "SELECT {VOTE_COLUMNS} FROM votes WHERE account_id = $1 AND conversation_id = $2
@@ -251,7 +251,7 @@ pub(super) async fn list_votes(
         )
         .await?;
     let rows = rows
-        .iter()
+        .iter_mut()
         .map(|r| Ok((vote_from(r)?, Cursor { at: r.get(10)?, seq: r.get(11)? })))
         .collect::<Result<_, StoreError>>()?;
     Ok(Page::from_rows(rows, page.limit))
@@ -261,19 +261,20 @@ pub(super) async fn list_votes(
 
 const CSAT_COLUMNS: &str = "id, conversation_id, bot_id, question_code, value, score, negative_reason, user_id, source, created_at, answered_at";
 
-fn csat_from(row: &Row) -> Result<CsatAnswer, StoreError> {
-    let code = row.text(3)?;
-    let source = row.text(8)?;
+fn csat_from(row: &mut Row) -> Result<CsatAnswer, StoreError> {
+    let question_code =
+        QuestionCode::parse("question_code", row.text(3)?).map_err(|e| StoreError::Other(e.to_string()))?;
+    let source = Source::from_db(row.text(8)?);
     Ok(CsatAnswer {
-        id: row.get(0)?,
-        conversation_id: row.get(1)?,
-        bot_id: row.get(2)?,
-        question_code: QuestionCode::parse("question_code", code).map_err(|e| StoreError::Other(e.to_string()))?,
-        value: row.get(4)?,
+        id: row.take(0)?,
+        conversation_id: row.take(1)?,
+        bot_id: row.take(2)?,
+        question_code,
+        value: row.take(4)?,
         score: row.get(5)?,
-        negative_reason: row.get(6)?,
-        user_id: row.get(7)?,
-        source: Source::from_db(source),
+        negative_reason: row.take(6)?,
+        user_id: row.take(7)?,
+        source,
         created_at: row.get(9)?,
         answered_at: row.get(10)?,
     })
@@ -286,14 +287,14 @@ pub(super) async fn csat_of(
     account_id: &str,
     ids: &[String],
 ) -> Result<Vec<CsatAnswer>, StoreError> {
-    let rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
+    let mut rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
         format!(
             "SELECT {CSAT_COLUMNS} FROM csat_answers WHERE account_id = $1 AND conversation_id IN ({list})
              ORDER BY conversation_id, answered_at, seq"
         )
     })
     .await?;
-    rows.iter().map(csat_from).collect()
+    rows.iter_mut().map(csat_from).collect()
 }
 
 /// Records an answer, or changes the respondent's earlier answer to the same
@@ -321,7 +322,7 @@ pub(super) async fn record_csat(
             ],
         )
         .await?
-        .map(|r| csat_from(&r))
+        .map(|mut r| csat_from(&mut r))
         .transpose()?;
     if let Some(answer) = &existing
         && answer.value == input.value
@@ -331,7 +332,7 @@ pub(super) async fn record_csat(
     }
     let at = input.created_at.unwrap_or(now);
     let id = Uuid::new();
-    let row = c
+    let mut row = c
         .query_opt(
             &format!(
                 "INSERT INTO csat_answers (id, account_id, conversation_id, bot_id, question_code, user_id, value, score,
@@ -358,7 +359,7 @@ pub(super) async fn record_csat(
         )
         .await?
         .ok_or(StoreError::Other("an upsert returned no row".into()))?;
-    let answer = csat_from(&row)?;
+    let answer = csat_from(&mut row)?;
     #[allow(clippy::cast_precision_loss)]
     let score = input.score as f64;
     record_signal(c, &scope.account_id, &conversation.id, score, input.negative_reason.as_deref(), at).await?;
