@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Seeds a dataset, starts the release server on it, drives each workload with
-# wrk over loopback, and prints req/s, p50, p99, the server's peak RSS, and the
-# machine's CPU busy and iowait shares during the workload.
+# wrk over loopback, and prints req/s, p50, p99, the server's peak RSS, the
+# machine's CPU busy and iowait shares during the workload, and the server's
+# CPU time a request (a batch for ingest, a conversation for the export).
 #
 #   bench/run.sh [sqlite|postgres] [S|M|L] [workload ...]
 #
@@ -72,13 +73,23 @@ cpu_use() {
     'BEGIN { if (t == 0) t = 1; printf "%.0f%% / %.0f%%", 100 * b / t, 100 * w / t }'
 }
 reset_peak() { echo 5 > "/proc/$server/clear_refs" 2>/dev/null || true; }
+# The server's own CPU time (user and system, in clock ticks) since the last
+# mark, shared out over the requests (or conversations) of the workload: what
+# a request costs the server, whatever else the machine was doing.
+ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+mark_server() { server0=$(ticks); }
+server_cpu() {
+  awk -v t=$(( $(ticks) - server0 )) -v hz="$(getconf CLK_TCK)" -v n="$1" \
+    'BEGIN { if (n == 0) { print "-"; exit } printf "%.0f µs", 1e6 * t / hz / n }'
+}
 
 echo
-echo "| workload ($engine, $scale) | req/s | p50 | p99 | peak RSS | CPU busy / iowait |"
-echo "|---|---|---|---|---|---|"
+echo "| workload ($engine, $scale) | req/s | p50 | p99 | peak RSS | CPU busy / iowait | server CPU each |"
+echo "|---|---|---|---|---|---|---|"
 for w in $workloads; do
   reset_peak
   mark_cpu
+  mark_server
   if [ "$w" = export ]; then
     # EXPORT_DAYS=N exports only the conversations of the N days before
     # today (today's hold those the ingest workload wrote, 500 events each).
@@ -90,18 +101,19 @@ for w in $workloads; do
     secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     set -- $stats
     rate=$(awk -v n="$1" -v s="$secs" 'BEGIN { printf "%.0f conversations/s", n / s }')
-    echo "| export ($1 conversations, $2 bytes, ${secs%.*} s) | $rate | - | - | $(peak_mb) MB | $(cpu_use) |"
+    echo "| export ($1 conversations, $2 bytes, ${secs%.*} s) | $rate | - | - | $(peak_mb) MB | $(cpu_use) | $(server_cpu "$1") |"
     continue
   fi
   result=$(wrk -t"$threads" -c"$connections" -d"$duration" --timeout "${TIMEOUT:-10s}" --latency -s "bench/wrk/$w.lua" "http://127.0.0.1:$port")
   rps=$(echo "$result" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$result" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$result" | awk '$1 == "99%" {print $2}')
+  requests=$(echo "$result" | awk '/requests in/ {print $1}')
   errors=$(echo "$result" | awk '/Non-2xx/ {print $5}')
   note=""
   [ -n "$errors" ] && note=" ($errors non-2xx)"
   timeouts=$(echo "$result" | awk '/Socket errors/ {print $NF}')
   [ -n "$timeouts" ] && [ "$timeouts" != 0 ] && note="$note ($timeouts timed out)"
   [ "$w" = ingest ] && note="$note = $(awk -v r="$rps" 'BEGIN { printf "%.0f", r * 500 }') events/s"
-  echo "| $w | $rps$note | $p50 | $p99 | $(peak_mb) MB | $(cpu_use) |"
+  echo "| $w | $rps$note | $p50 | $p99 | $(peak_mb) MB | $(cpu_use) | $(server_cpu "${requests:-0}") |"
 done
