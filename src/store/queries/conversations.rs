@@ -42,7 +42,7 @@ pub(super) fn conversation_from(row: &mut Row) -> Result<Conversation, StoreErro
         bot_id: row.take(1)?,
         contact_id: row.take(2)?,
         locale: row.take(3)?,
-        metadata: StoredMetadata::from_db_owned(row.take(4)?),
+        metadata: StoredMetadata::from_db(row.take(4)?),
         status,
         satisfaction: Satisfaction { value: satisfaction, negative_reason: row.take(11)? },
         created_at: row.get(6)?,
@@ -230,7 +230,7 @@ pub(super) fn message_from(row: &mut Row) -> Result<Message, StoreError> {
         content: row.take(3)?,
         request_id: row.take(4)?,
         status,
-        metadata: StoredMetadata::from_db_owned(row.take(6)?),
+        metadata: StoredMetadata::from_db(row.take(6)?),
         created_at: row.get(7)?,
         updated_at: row.get(8)?,
     })
