@@ -6,6 +6,7 @@
 //! transactions. [`connect`] picks the engine from the URL scheme and runs
 //! the migrations.
 
+mod gather;
 mod key_cache;
 pub mod migrate;
 pub mod postgres;

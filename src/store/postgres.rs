@@ -241,6 +241,10 @@ impl PgEngine {
 impl Engine for PgEngine {
     type Conn = PgConn;
 
+    fn gathers_thumbs(&self) -> bool {
+        true
+    }
+
     async fn read<T: Send + 'static>(&self, work: impl Work<PgConn, T>) -> Result<T, StoreError> {
         let mut conn = self.conn().await?;
         let result = work(&mut conn).await;

@@ -281,6 +281,28 @@ pub fn list_len(n: usize, max: usize) -> usize {
     n.next_power_of_two().min(max).max(n)
 }
 
+/// `(…), (…)`: `n` rows of `width` placeholders each, from `$first` on, for
+/// a multi-row `VALUES`.
+pub fn value_rows(first: usize, width: usize, n: usize) -> String {
+    let rows: Vec<String> = (0..n).map(|r| format!("({})", placeholders(first + r * width, width))).collect();
+    rows.join(", ")
+}
+
+/// Cuts `items` into runs whose lengths are powers of two, at most `max`,
+/// longest first: multi-row statements over them then come in a few texts
+/// (each prepared once a connection), however many rows there are.
+pub fn runs_of<T>(mut items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let n = (items.len().min(max.max(1)) + 1).next_power_of_two() / 2;
+        let (run, rest) = items.split_at(n);
+        items = rest;
+        Some(run)
+    })
+}
+
 /// The account id, then the listed values: the parameters of a query
 /// `WHERE account_id = $1 AND x IN (placeholders(2, ids.len()))`.
 pub fn account_and(account_id: &str, ids: &[String]) -> Vec<Value> {
@@ -459,11 +481,38 @@ pub trait Engine: Send + Sync + 'static {
     fn prefetches(&self) -> bool {
         false
     }
+
+    /// Whether thumbs from concurrent requests should be written together,
+    /// many in one transaction and a few multi-row statements. Where each
+    /// write has a connection of its own (PostgreSQL), a statement costs the
+    /// server far more than a row, and a thumb alone is several statements.
+    /// Where one writer already commits whatever is queued (SQLite), its
+    /// statements are cheap calls and a thumb's cost is in its pages.
+    fn gathers_thumbs(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{Row, Value, list_len};
+
+    #[test]
+    fn runs_are_powers_of_two_longest_first() {
+        let lengths = |n: usize, max: usize| {
+            let items: Vec<usize> = (0..n).collect();
+            let runs: Vec<&[usize]> = super::runs_of(&items, max).collect();
+            assert_eq!(runs.concat(), items, "every item once, in order");
+            runs.iter().map(|r| r.len()).collect::<Vec<_>>()
+        };
+        assert_eq!(lengths(0, 64), Vec::<usize>::new());
+        assert_eq!(lengths(1, 64), [1]);
+        assert_eq!(lengths(6, 64), [4, 2]);
+        assert_eq!(lengths(64, 64), [64]);
+        assert_eq!(lengths(100, 64), [64, 32, 4]);
+        assert_eq!(lengths(1000, 400), [256, 256, 256, 128, 64, 32, 8]);
+        assert_eq!(super::value_rows(2, 2, 2), "($2, $3), ($4, $5)");
+    }
 
     #[test]
     fn optional_text_is_borrowed_and_null_is_none() {

@@ -23,6 +23,7 @@ mod rating;
 mod review;
 mod rollups;
 mod tenancy;
+mod thumb_batches;
 mod tokens;
 mod validation;
 mod votes;

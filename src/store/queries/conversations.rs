@@ -291,6 +291,19 @@ pub(super) fn message_in_context_sql(key: MessageKey, settings: &str) -> String 
     )
 }
 
+/// The query of [`message_in_context_sql`] for the messages of ids listed
+/// in `$2` to `$n+1`, in any bot of the account `$1` (the caller checks a
+/// bot's scope).
+pub(super) fn messages_in_context_sql(settings: &str, n: usize) -> String {
+    let (settings, join) = with_settings(settings);
+    format!(
+        "SELECT {MESSAGE_COLUMNS}, v.bot_id, v.variant, m.topic{settings} FROM messages m
+         JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id{join}
+         WHERE m.account_id = $1 AND m.id IN ({})",
+        placeholders(2, n)
+    )
+}
+
 /// Columns of a [`message_in_context_sql`] row before the settings.
 pub(super) const MESSAGE_IN_CONTEXT_WIDTH: usize = 13;
 

@@ -2,9 +2,12 @@
 //! domain's lifecycle decides; every change leaves a history row; golden
 //! examples are made and withdrawn in the same transaction as the change.
 
+use std::collections::{HashMap, HashSet};
+
 use super::{
     conversations::{
         MESSAGE_IN_CONTEXT_WIDTH, MessageKey, find_message_in_context, message_in_context_from, message_in_context_sql,
+        messages_in_context_sql,
     },
     settings::{SETTINGS_COLUMNS, settings_from},
     tenancy::get_bot,
@@ -14,19 +17,19 @@ use crate::{
         Timestamp,
         access::{Rater, Scope},
         feedback::{
-            Feedback, FeedbackDetail, FeedbackEvent, FeedbackFilter, FeedbackItem, FeedbackStatus, FeedbackType,
-            Review, ReviewBody, Source, Submission, check_rateable, decide_review, decide_submission,
+            BotSettings, Feedback, FeedbackDetail, FeedbackEvent, FeedbackFilter, FeedbackItem, FeedbackStatus,
+            FeedbackType, Review, ReviewBody, Source, Submission, check_rateable, decide_review, decide_submission,
             golden_on_arrival,
         },
         golden::{GoldenExample, Turn},
         ids::{ClientId, Uuid},
-        page::{Cursor, Page, PageRequest},
+        page::{Cursor, MAX_LIMIT, Page, PageRequest},
         rollup::{Rows, ThumbFact},
     },
     params,
     store::{
-        Applied, FeedbackInput, StoreError,
-        sql::{Conn, Dialect, Row, Value},
+        Applied, FeedbackInput, MessageInContext, StoreError,
+        sql::{Conn, Dialect, Row, Value, list_len, runs_of, value_rows},
     },
 };
 
@@ -120,23 +123,29 @@ async fn log_event(
     source: Source,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    c.execute_later(
-        "INSERT INTO feedback_history (account_id, feedback_id, event, feedback_type, reason, status, source, actor, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        params![
-            account_id,
-            &f.id,
-            event,
-            f.feedback_type.as_str(),
-            f.reason.as_deref(),
-            f.status.as_str(),
-            source.as_str(),
-            actor,
-            at
-        ],
-    )
-    .await?;
-    Ok(())
+    static ONE: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| insert_sql(HISTORY_HEAD, HISTORY_WIDTH, 1, ""));
+    c.execute_later(&ONE, &history_row(account_id, f, event, actor, source, at)).await
+}
+
+const HISTORY_HEAD: &str =
+    "INSERT INTO feedback_history (account_id, feedback_id, event, feedback_type, reason, status, source, actor, at)";
+const HISTORY_WIDTH: usize = 9;
+
+/// The values of a history row: the record's state `f` after `event`.
+fn history_row(account_id: &str, f: &Feedback, event: &str, actor: &str, source: Source, at: Timestamp) -> Vec<Value> {
+    params![
+        account_id,
+        &f.id,
+        event,
+        f.feedback_type.as_str(),
+        f.reason.as_deref(),
+        f.status.as_str(),
+        source.as_str(),
+        actor,
+        at
+    ]
+    .to_vec()
 }
 
 // ---- golden examples --------------------------------------------------------
@@ -294,50 +303,8 @@ pub(super) async fn submit_feedback(
         )?;
         let feedback = match (&decision, &existing) {
             (Submission::Create { status }, None) => {
-                // Built here and written as is, rather than read back with
-                // `RETURNING` (which SQLite gathers in a temporary table).
-                let created = Feedback {
-                    id: Uuid::new(),
-                    message_id: input.message_id.as_str().to_owned(),
-                    conversation_id: target.message.conversation_id.clone(),
-                    bot_id: target.bot_id.clone(),
-                    user_id: rater.user_id.clone(),
-                    feedback_type: input.feedback_type,
-                    reason: input.reason.clone(),
-                    status: *status,
-                    source: rater.source,
-                    reviewed_by: None,
-                    reviewed_at: None,
-                    corrected_response: None,
-                    review_note: None,
-                    created_at: at,
-                    updated_at: now,
-                    submitted_at: at,
-                    retracted_at: None,
-                };
-                let inserted = c
-                    .execute(
-                        "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
-                             feedback_type, reason, status, source, created_at, updated_at, submitted_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)
-                         ON CONFLICT (account_id, message_id, user_id) DO NOTHING",
-                        params![
-                            &created.id,
-                            &scope.account_id,
-                            created.message_id.as_str(),
-                            created.conversation_id.as_str(),
-                            &created.bot_id,
-                            created.user_id.as_str(),
-                            created.feedback_type.as_str(),
-                            created.reason.as_deref(),
-                            created.status.as_str(),
-                            created.source.as_str(),
-                            at,
-                            now
-                        ],
-                    )
-                    .await?;
-                if inserted == 0 {
+                let created = new_record(&target, &input, *status, now);
+                if !insert_records(c, &scope.account_id, std::slice::from_ref(&created)).await?[0] {
                     continue;
                 }
                 created
@@ -379,6 +346,225 @@ pub(super) async fn submit_feedback(
         return Ok(Applied::Feedback { feedback, created });
     }
     Err(StoreError::Unavailable("feedback kept changing under a concurrent writer; retry".into()))
+}
+
+/// A thumb of a batch: its scope, what it says, and when it came.
+pub(super) type Thumb = (Scope, FeedbackInput, Timestamp);
+
+/// Thumbs of one account, from many requests, answered each as
+/// [`submit_feedback`] would answer it alone and in this order, in few
+/// statements: one read finds all their messages and the raters' records, and
+/// the new records (most thumbs) go in with their history in multi-row
+/// inserts. A thumb that changes a record, or makes a golden example on
+/// arrival, or follows an earlier thumb of the batch on the same record, or
+/// lost its insert to a concurrent writer, goes through [`submit_feedback`]
+/// after them. Refusals are answers; any other failure is the batch's.
+pub(super) async fn submit_feedbacks(
+    c: &mut impl Conn,
+    account_id: &str,
+    thumbs: Vec<Thumb>,
+    pending: &mut Rows,
+) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
+    let (targets, mut records) = read_targets(c, account_id, &thumbs).await?;
+    let mut answers: Vec<Option<Result<Applied, StoreError>>> = thumbs.iter().map(|_| None).collect();
+    let mut creates: Vec<(usize, Feedback)> = Vec::new();
+    let mut one_by_one: Vec<usize> = Vec::new();
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    for (i, (scope, input, now)) in thumbs.iter().enumerate() {
+        if !seen.insert((input.message_id.as_str(), input.rater.user_id.as_str())) {
+            one_by_one.push(i);
+            continue;
+        }
+        let target = targets
+            .get(input.message_id.as_str())
+            .filter(|(t, _)| scope.bot_id.as_ref().is_none_or(|bot| *bot == t.bot_id));
+        let Some((target, settings)) = target else {
+            answers[i] = Some(Err(StoreError::NotFound("message")));
+            continue;
+        };
+        let existing = records.remove(&(input.message_id.as_str().to_owned(), input.rater.user_id.clone()));
+        let decided = check_rateable(target.message.role, target.message.status).and_then(|()| {
+            decide_submission(
+                existing.as_ref().map(Feedback::current).as_ref(),
+                input.feedback_type,
+                input.reason.as_deref(),
+                settings,
+            )
+        });
+        match (decided, existing) {
+            (Err(e), _) => answers[i] = Some(Err(e.into())),
+            (Ok(Submission::Unchanged), Some(feedback)) => {
+                answers[i] = Some(Ok(Applied::Feedback { feedback, created: false }));
+            }
+            (Ok(Submission::Create { status }), None) if !golden_on_arrival(status, input.feedback_type) => {
+                creates.push((i, new_record(target, input, status, *now)));
+            }
+            _ => one_by_one.push(i),
+        }
+    }
+    let records: Vec<Feedback> = creates.iter().map(|(_, f)| f.clone()).collect();
+    let inserted = insert_records(c, account_id, &records).await?;
+    let mut logged = Vec::with_capacity(records.len());
+    for ((i, feedback), inserted) in creates.into_iter().zip(inserted) {
+        if !inserted {
+            one_by_one.push(i);
+            continue;
+        }
+        let (target, _) = &targets[feedback.message_id.as_str()];
+        let fact = ThumbFact::of(&feedback, target.variant.as_deref(), target.topic.as_deref());
+        pending.absorb(Rows::thumb_change(None, fact));
+        logged.push(feedback.clone());
+        answers[i] = Some(Ok(Applied::Feedback { feedback, created: true }));
+    }
+    log_submissions(c, account_id, &logged).await?;
+    one_by_one.sort_unstable();
+    for i in one_by_one {
+        let (scope, input, now) = thumbs[i].clone();
+        answers[i] = Some(super::settle(submit_feedback(c, &scope, input, now, pending).await)?);
+    }
+    Ok(answers.into_iter().map(|a| a.expect("every thumb of a batch is answered")).collect())
+}
+
+/// The messages of a batch of thumbs, with their bots' settings, by id; and
+/// the raters' records on them, locked, by (message, user).
+async fn read_targets(
+    c: &mut impl Conn,
+    account_id: &str,
+    thumbs: &[Thumb],
+) -> Result<(HashMap<String, (MessageInContext, BotSettings)>, HashMap<(String, String), Feedback>), StoreError> {
+    // Each list sorted, without repeats, and padded to one of a few lengths
+    // by repeating its last value.
+    fn listed<T: Ord + Copy + Default>(values: impl Iterator<Item = T>) -> Vec<T> {
+        let mut all: Vec<T> = values.collect();
+        all.sort_unstable();
+        all.dedup();
+        let n = list_len(all.len(), MAX_LIMIT as usize);
+        let last = all.last().copied().unwrap_or_default();
+        all.resize(n, last);
+        all
+    }
+    let messages = listed(thumbs.iter().map(|(_, input, _)| input.message_id.as_str()));
+    let keys = listed(thumbs.iter().map(|(_, input, _)| (input.message_id.as_str(), input.rater.user_id.as_str())));
+    let targets_sql = messages_in_context_sql(SETTINGS_COLUMNS, messages.len());
+    // By (message, user) pairs: lists of messages and of users would probe
+    // the key for every message with every user.
+    let records_sql = format!(
+        "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
+         WHERE f.account_id = $1 AND (f.message_id, f.user_id) IN (VALUES {}){}",
+        value_rows(2, 2, keys.len()),
+        c.dialect().lock_rows()
+    );
+    let target_params: Vec<Value> =
+        std::iter::once(account_id).chain(messages.iter().copied()).map(Value::from).collect();
+    let record_params: Vec<Value> =
+        std::iter::once(account_id).chain(keys.iter().flat_map(|(m, u)| [*m, *u])).map(Value::from).collect();
+    let (target_rows, record_rows) =
+        c.query_pair((&targets_sql, &target_params), (&records_sql, &record_params)).await?;
+    let mut targets = HashMap::with_capacity(target_rows.len());
+    for mut row in target_rows {
+        let (settings, _) = settings_from(&row, MESSAGE_IN_CONTEXT_WIDTH)?;
+        let target = message_in_context_from(&mut row)?;
+        targets.insert(target.message.id.clone(), (target, settings));
+    }
+    let mut records = HashMap::with_capacity(record_rows.len());
+    for mut row in record_rows {
+        let f = feedback_from(&mut row)?;
+        records.insert((f.message_id.clone(), f.user_id.clone()), f);
+    }
+    Ok((targets, records))
+}
+
+/// A new record of `input` on `target`, in `status`, built here and written
+/// as is, rather than read back with `RETURNING` (which SQLite gathers in a
+/// temporary table).
+fn new_record(target: &MessageInContext, input: &FeedbackInput, status: FeedbackStatus, now: Timestamp) -> Feedback {
+    let at = input.created_at.unwrap_or(now);
+    Feedback {
+        id: Uuid::new(),
+        message_id: input.message_id.as_str().to_owned(),
+        conversation_id: target.message.conversation_id.clone(),
+        bot_id: target.bot_id.clone(),
+        user_id: input.rater.user_id.clone(),
+        feedback_type: input.feedback_type,
+        reason: input.reason.clone(),
+        status,
+        source: input.rater.source,
+        reviewed_by: None,
+        reviewed_at: None,
+        corrected_response: None,
+        review_note: None,
+        created_at: at,
+        updated_at: now,
+        submitted_at: at,
+        retracted_at: None,
+    }
+}
+
+/// The most rows a multi-row insert of new records or their history takes.
+const ROWS_A_STATEMENT: usize = 64;
+
+/// A multi-row insert of `n` rows of `width` columns: `head`, the rows, `tail`.
+fn insert_sql(head: &str, width: usize, n: usize, tail: &str) -> String {
+    format!("{head} VALUES {}{tail}", value_rows(1, width, n))
+}
+
+/// Inserts new records, skipping any whose (message, user) key is taken
+/// (by a concurrent writer); says of each whether it went in. One row a
+/// statement on SQLite (a multi-row insert there journals every page it
+/// changes first) and alone; in multi-row inserts otherwise.
+async fn insert_records(c: &mut impl Conn, account_id: &str, records: &[Feedback]) -> Result<Vec<bool>, StoreError> {
+    const HEAD: &str = "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
+         feedback_type, reason, status, source, created_at, updated_at, submitted_at)";
+    const TAIL: &str = " ON CONFLICT (account_id, message_id, user_id) DO NOTHING";
+    let row = |f: &Feedback| {
+        params![
+            &f.id,
+            account_id,
+            f.message_id.as_str(),
+            f.conversation_id.as_str(),
+            &f.bot_id,
+            f.user_id.as_str(),
+            f.feedback_type.as_str(),
+            f.reason.as_deref(),
+            f.status.as_str(),
+            f.source.as_str(),
+            f.created_at,
+            f.updated_at,
+            f.submitted_at
+        ]
+        .to_vec()
+    };
+    if records.len() <= 1 || c.dialect() == Dialect::Sqlite {
+        static ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_sql(HEAD, 13, 1, TAIL));
+        let mut inserted = Vec::with_capacity(records.len());
+        for f in records {
+            inserted.push(c.execute(&ONE, &row(f)).await? == 1);
+        }
+        return Ok(inserted);
+    }
+    let mut went_in: HashSet<String> = HashSet::with_capacity(records.len());
+    for run in runs_of(records, ROWS_A_STATEMENT) {
+        let sql = insert_sql(HEAD, 13, run.len(), &format!("{TAIL} RETURNING id"));
+        let params: Vec<Value> = run.iter().flat_map(row).collect();
+        for r in c.query(&sql, &params).await? {
+            went_in.insert(r.get(0)?);
+        }
+    }
+    Ok(records.iter().map(|f| went_in.contains(f.id.as_str())).collect())
+}
+
+/// Logs the submission of new records (by their raters, as they were made),
+/// in multi-row inserts held back until the next statement.
+async fn log_submissions(c: &mut impl Conn, account_id: &str, records: &[Feedback]) -> Result<(), StoreError> {
+    for run in runs_of(records, ROWS_A_STATEMENT) {
+        let sql = insert_sql(HISTORY_HEAD, HISTORY_WIDTH, run.len(), "");
+        let params: Vec<Value> = run
+            .iter()
+            .flat_map(|f| history_row(account_id, f, "submitted", &f.user_id, f.source, f.updated_at))
+            .collect();
+        c.execute_later(&sql, &params).await?;
+    }
+    Ok(())
 }
 
 /// The rated message with its bot's settings, and the rater's record, read

@@ -16,12 +16,16 @@ mod tenancy;
 
 pub(super) use rollups::flush as flush_rollups;
 
+use std::{collections::BTreeMap, sync::Arc};
+
 use conversations::*;
+use feedback::Thumb;
 use tenancy::*;
 
 use super::{
     Applied, Command, ConversationRow, GapAnswerInput, MessageInContext, Store, StoreError, Transcript,
     TranscriptWriter,
+    gather::Gather,
     key_cache::KeyCache,
     sql::{Conn, Engine, Row, Value, Work, account_and, list_len, placeholders},
 };
@@ -54,15 +58,38 @@ fn page_start(page: &PageRequest) -> (i64, i64) {
 
 /// The one [`Store`] implementation, generic over the engine.
 pub struct SqlStore<E> {
-    engine: E,
+    engine: Arc<E>,
     keys: KeyCache,
+    /// Where the engine gathers thumbs ([`Engine::gathers_thumbs`]): the
+    /// lanes that write them in batches.
+    thumbs: Option<Arc<Gather<Thumb, Applied>>>,
 }
+
+/// How many batches of thumbs are written at once, and how many thumbs a
+/// batch takes at most.
+const THUMB_LANES: usize = 4;
+const THUMB_BATCH: usize = 64;
 
 impl<E: Engine> SqlStore<E> {
     /// A store on `engine` that keeps each key it found for `key_ttl`
     /// (see [`KeyCache`]).
     pub fn new(engine: E, key_ttl: std::time::Duration) -> Self {
-        Self { engine, keys: KeyCache::new(key_ttl) }
+        let engine = Arc::new(engine);
+        let thumbs = engine.gathers_thumbs().then(|| {
+            let engine = engine.clone();
+            Gather::new(THUMB_LANES, THUMB_BATCH, move |thumbs| {
+                let engine = engine.clone();
+                Box::pin(async move { write_thumbs(&*engine, thumbs).await })
+            })
+        });
+        Self { engine, keys: KeyCache::new(key_ttl), thumbs }
+    }
+
+    /// Writes thumbs of any accounts as one batch, in one transaction,
+    /// answering each as it would be answered alone (what a lane of
+    /// [`Engine::gathers_thumbs`] does with the thumbs it took).
+    pub async fn write_thumbs(&self, thumbs: Vec<Thumb>) -> Vec<Result<Applied, StoreError>> {
+        write_thumbs(&*self.engine, thumbs).await
     }
 
     /// A write whose answers (not found, a rule refused) commit like successes
@@ -70,6 +97,68 @@ impl<E: Engine> SqlStore<E> {
     async fn write<T: Send + 'static>(&self, work: impl Work<E::Conn, T>) -> Result<T, StoreError> {
         self.engine.write(move |c| Box::pin(async move { Ok(settle(work(c).await)) })).await.and_then(|r| r?)
     }
+}
+
+/// Writes a batch of thumbs in one transaction, each account's with
+/// [`feedback::submit_feedbacks`]. If the transaction fails as a whole,
+/// nothing of it is stored, and each thumb is written again on its own, so
+/// that a failure stays with the thumb it belongs to.
+async fn write_thumbs<E: Engine>(engine: &E, thumbs: Vec<Thumb>) -> Vec<Result<Applied, StoreError>> {
+    let n = thumbs.len();
+    let again = thumbs.clone();
+    let together = engine
+        .write(move |c| {
+            Box::pin(async move {
+                let mut by_account: BTreeMap<String, (Vec<usize>, Vec<Thumb>)> = BTreeMap::new();
+                for (i, thumb) in thumbs.into_iter().enumerate() {
+                    let (places, group) = by_account.entry(thumb.0.account_id.clone()).or_default();
+                    places.push(i);
+                    group.push(thumb);
+                }
+                let mut answers: Vec<Option<Result<Applied, StoreError>>> = (0..n).map(|_| None).collect();
+                for (account_id, (places, group)) in by_account {
+                    let mut rollup = Rows::default();
+                    let results = feedback::submit_feedbacks(c, &account_id, group, &mut rollup).await?;
+                    rollups::add(c, &account_id, rollup).await?;
+                    for (i, result) in places.into_iter().zip(results) {
+                        answers[i] = Some(result);
+                    }
+                }
+                Ok(answers.into_iter().map(|a| a.expect("every thumb of a batch is answered")).collect())
+            })
+        })
+        .await;
+    match together {
+        Ok(answers) => answers,
+        Err(e) => {
+            tracing::info!(error = %e, thumbs = n, "a batch of thumbs failed as a whole; writing each on its own");
+            let alone =
+                again.into_iter().map(|(scope, input, now)| write_one(engine, scope, Command::Feedback(input), now));
+            futures_util::future::join_all(alone).await
+        }
+    }
+}
+
+/// Runs one command in a transaction of its own, adding its rollup rows.
+async fn write_one<E: Engine>(
+    engine: &E,
+    scope: Scope,
+    command: Command,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    engine
+        .write(move |c| {
+            Box::pin(async move {
+                let mut rollup = Rows::default();
+                let applied = settle(rollups::counted(c, &scope, command, now, &mut rollup).await)?;
+                if applied.is_ok() {
+                    rollups::add(c, &scope.account_id, rollup).await?;
+                }
+                Ok(applied)
+            })
+        })
+        .await
+        .and_then(|r| r)
 }
 
 /// Splits an outcome into an answer for the caller (`Ok(..)`) and a failure
@@ -348,16 +437,10 @@ impl<E: Engine> Store for SqlStore<E> {
                     tracing::debug!(error = %e, "prefetch failed");
                 }
             }
-            let result = self
-                .write(move |c| {
-                    Box::pin(async move {
-                        let mut rollup = Rows::default();
-                        let applied = rollups::counted(c, &scope, command, now, &mut rollup).await?;
-                        rollups::add(c, &scope.account_id, rollup).await?;
-                        Ok(applied)
-                    })
-                })
-                .await;
+            let result = match (command, &self.thumbs) {
+                (Command::Feedback(input), Some(thumbs)) => thumbs.submit((scope, input, now)).await,
+                (command, _) => write_one(&*self.engine, scope, command, now).await,
+            };
             return match result {
                 Err(e @ StoreError::Unavailable(_)) => Err(e),
                 other => Ok(vec![other]),

@@ -18,7 +18,7 @@ use crate::{
     params,
     store::{
         Command, StoreError,
-        sql::{Conn, Dialect, Value, placeholders},
+        sql::{Conn, Dialect, Value, runs_of, value_rows},
     },
 };
 
@@ -166,14 +166,52 @@ pub(in crate::store) async fn flush(c: &mut impl Conn) -> Result<(), StoreError>
 }
 
 async fn write(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), StoreError> {
-    for (id, [up, down, messages]) in &rows.conversations {
-        c.execute_later(
-            "UPDATE conversations SET thumbs_up = thumbs_up + $3, thumbs_down = thumbs_down + $4,
-                 message_count = message_count + $5
-             WHERE account_id = $1 AND id = $2",
-            params![account_id, id, *up, *down, *messages],
-        )
-        .await?;
+    let counts: Vec<(&String, &[i64; 3])> = rows.conversations.iter().collect();
+    if counts.len() > 1 && c.dialect() == Dialect::Postgres {
+        // Many conversations (a batch of thumbs) in a few statements: each
+        // is a round of the server's work, where a row is little. In key
+        // order, as everywhere, so that concurrent batches lock them in the
+        // same order.
+        for run in runs_of(&counts, CHUNK) {
+            // Typed, for PostgreSQL to add them to the counts.
+            let rows: Vec<String> = (0..run.len())
+                .map(|r| {
+                    let p = 2 + 4 * r;
+                    format!(
+                        "(${p}, CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
+                        p + 1,
+                        p + 2,
+                        p + 3
+                    )
+                })
+                .collect();
+            let rows = rows.join(", ");
+            let params: Vec<Value> = std::iter::once(Value::from(account_id))
+                .chain(run.iter().flat_map(|(id, [up, down, messages])| {
+                    [Value::from(id.as_str()), Value::Int(*up), Value::Int(*down), Value::Int(*messages)]
+                }))
+                .collect();
+            c.execute_later(
+                &format!(
+                    "UPDATE conversations AS c SET thumbs_up = c.thumbs_up + v.column2,
+                         thumbs_down = c.thumbs_down + v.column3, message_count = c.message_count + v.column4
+                     FROM (VALUES {rows}) AS v
+                     WHERE c.account_id = $1 AND c.id = v.column1"
+                ),
+                &params,
+            )
+            .await?;
+        }
+    } else {
+        for (id, [up, down, messages]) in counts {
+            c.execute_later(
+                "UPDATE conversations SET thumbs_up = thumbs_up + $3, thumbs_down = thumbs_down + $4,
+                     message_count = message_count + $5
+                 WHERE account_id = $1 AND id = $2",
+                params![account_id, id, *up, *down, *messages],
+            )
+            .await?;
+        }
     }
     let [thumbs, votes, csat] = &TABLES;
     append(
@@ -233,10 +271,8 @@ const TABLES: [Table; 3] = [
 /// themselves touched a page per key, and locked each row until commit.
 async fn append(c: &mut impl Conn, table: &Table, rows: impl Iterator<Item = Vec<Value>>) -> Result<(), StoreError> {
     let rows: Vec<Vec<Value>> = rows.collect();
-    for chunk in rows.chunks(CHUNK) {
-        let width = chunk[0].len();
-        let values: Vec<String> =
-            (0..chunk.len()).map(|i| format!("({})", placeholders(1 + i * width, width))).collect();
+    for chunk in runs_of(&rows, CHUNK) {
+        let values = value_rows(1, chunk[0].len(), chunk.len());
         let params: Vec<Value> = chunk.iter().flatten().cloned().collect();
         c.execute_later(
             &format!(
@@ -244,7 +280,7 @@ async fn append(c: &mut impl Conn, table: &Table, rows: impl Iterator<Item = Vec
                 table.name,
                 table.key,
                 table.amounts.join(", "),
-                values.join(", ")
+                values
             ),
             &params,
         )

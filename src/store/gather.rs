@@ -1,0 +1,174 @@
+//! Gathering concurrent requests into batches.
+//!
+//! A [`Gather`] takes items from many tasks and runs them in batches: each
+//! submitter queues its item and waits for its answer, and up to `lanes`
+//! batches run at once, each taking whatever is queued (at most `max`). No
+//! batch waits for more items: while the lanes are busy, items pile up, so
+//! the batches grow with the load and stay single at rest.
+
+use std::{
+    panic::AssertUnwindSafe,
+    sync::{Arc, Mutex},
+};
+
+use futures_util::{FutureExt, future::BoxFuture};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+
+use super::StoreError;
+
+/// Runs a batch: one answer for each item, in their order.
+type Run<I, O> = dyn Fn(Vec<I>) -> BoxFuture<'static, Vec<Result<O, StoreError>>> + Send + Sync;
+
+type Queued<I, O> = (I, oneshot::Sender<Result<O, StoreError>>);
+
+/// Items queued for batches, and the lanes that run them.
+pub struct Gather<I, O> {
+    queue: Mutex<Vec<Queued<I, O>>>,
+    lanes: Arc<Semaphore>,
+    max: usize,
+    run: Box<Run<I, O>>,
+}
+
+impl<I: Send + 'static, O: Send + 'static> Gather<I, O> {
+    /// Batches of at most `max` items, `lanes` of them at once, each run by `run`.
+    pub fn new(
+        lanes: usize,
+        max: usize,
+        run: impl Fn(Vec<I>) -> BoxFuture<'static, Vec<Result<O, StoreError>>> + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            queue: Mutex::new(Vec::new()),
+            lanes: Arc::new(Semaphore::new(lanes.max(1))),
+            max: max.max(1),
+            run: Box::new(run),
+        })
+    }
+
+    /// Queues `item` and waits for its answer. The batch runs in a task of
+    /// its own, so a caller that goes away cuts off nobody's batch.
+    pub async fn submit(self: &Arc<Self>, item: I) -> Result<O, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.lock().push((item, tx));
+        // A lane that is free starts; otherwise a busy lane takes the item
+        // when its batch ends (see `drain`).
+        if let Ok(permit) = self.lanes.clone().try_acquire_owned() {
+            tokio::spawn(self.clone().drain(permit));
+        }
+        rx.await.map_err(|_| StoreError::Unavailable("the write's batch stopped before answering; retry".into()))?
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Queued<I, O>>> {
+        // The queue holds no invariant a panic could break half-way.
+        self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs batches while items are queued. Before it stops, a lane gives its
+    /// permit back and looks again: an item queued while it held the permit
+    /// (whose submitter found no lane free) is then either seen here or
+    /// finds the permit free itself.
+    async fn drain(self: Arc<Self>, mut permit: OwnedSemaphorePermit) {
+        loop {
+            let batch: Vec<Queued<I, O>> = {
+                let mut queue = self.lock();
+                let n = queue.len().min(self.max);
+                queue.drain(..n).collect()
+            };
+            if batch.is_empty() {
+                drop(permit);
+                if self.lock().is_empty() {
+                    return;
+                }
+                match self.lanes.clone().try_acquire_owned() {
+                    Ok(again) => {
+                        permit = again;
+                        continue;
+                    }
+                    // Another lane has it, and the items.
+                    Err(_) => return,
+                }
+            }
+            let (items, replies): (Vec<I>, Vec<_>) = batch.into_iter().unzip();
+            let n = items.len();
+            let answers = match AssertUnwindSafe((self.run)(items)).catch_unwind().await {
+                Ok(answers) if answers.len() == n => answers,
+                Ok(_) | Err(_) => {
+                    tracing::error!("a batch of writes failed without answering each; they are answered unavailable");
+                    (0..n).map(|_| Err(StoreError::Unavailable("the write's batch failed; retry".into()))).collect()
+                }
+            };
+            for (reply, answer) in replies.into_iter().zip(answers) {
+                // A submitter that went away no longer needs its answer.
+                let _ = reply.send(answer);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Many submitters at once: each gets the answer to its own item, the
+    /// items run in batches of at most `max`, some of more than one, and no
+    /// more than `lanes` run at a time.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn each_submitter_gets_its_own_answer_from_shared_batches() {
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let gather = {
+            let (running, most, sizes) = (running.clone(), most.clone(), sizes.clone());
+            Gather::new(2, 8, move |items: Vec<u32>| {
+                let (running, most, sizes) = (running.clone(), most.clone(), sizes.clone());
+                Box::pin(async move {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    sizes.lock().unwrap().push(items.len());
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    items
+                        .into_iter()
+                        .map(|i| if i % 7 == 0 { Err(StoreError::NotFound("item")) } else { Ok(i * 10) })
+                        .collect()
+                })
+            })
+        };
+        let answers = futures_util::future::join_all((0..500u32).map(|i| {
+            let gather = gather.clone();
+            tokio::spawn(async move { (i, gather.submit(i).await) })
+        }))
+        .await;
+        for answer in answers {
+            let (i, answer) = answer.unwrap();
+            match answer {
+                Ok(v) => assert_eq!(v, i * 10),
+                Err(e) => assert!(i % 7 == 0 && matches!(e, StoreError::NotFound("item"))),
+            }
+        }
+        let sizes = sizes.lock().unwrap().clone();
+        assert_eq!(sizes.iter().sum::<usize>(), 500, "every item ran once");
+        assert!(sizes.iter().all(|&n| (1..=8).contains(&n)), "{sizes:?}");
+        assert!(sizes.iter().any(|&n| n > 1), "items were gathered: {sizes:?}");
+        assert!(most.load(Ordering::SeqCst) <= 2, "at most two lanes at once");
+    }
+
+    /// A batch that panics, or answers the wrong number of items, answers
+    /// each of its items unavailable; the lanes go on with the next items.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_batch_answers_each_item_unavailable() {
+        let gather = Gather::new(1, 4, |items: Vec<u32>| {
+            Box::pin(async move {
+                match items[0] {
+                    0 => panic!("a broken batch"),
+                    1 => Vec::new(),
+                    _ => items.into_iter().map(Ok).collect(),
+                }
+            })
+        });
+        assert!(matches!(gather.submit(0).await, Err(StoreError::Unavailable(_))));
+        assert!(matches!(gather.submit(1).await, Err(StoreError::Unavailable(_))));
+        assert_eq!(gather.submit(2).await.unwrap(), 2);
+    }
+}

@@ -1,0 +1,238 @@
+//! Thumbs written together in one batch (as PostgreSQL's lanes write the
+//! thumbs of concurrent requests) are answered and stored exactly as if each
+//! had been written alone, in the batch's order: new records, switches,
+//! reasons, thumbs that change nothing, refusals, thumbs out of the key's
+//! bot, golden examples on arrival, and two thumbs on one record.
+
+use plaudit::{
+    domain::{
+        Timestamp,
+        access::{Rater, Scope},
+        analytics::InboxFilter,
+        conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
+        feedback::{BotSettingsPatch, FeedbackType, Source},
+        ids::{ClientId, Uuid},
+        page::PageRequest,
+    },
+    store::{
+        Applied, Command, FeedbackInput, SqlStore, Store, StoreError, migrate,
+        postgres::PgEngine,
+        sql::Engine,
+        sqlite::{SqliteEngine, SqliteOptions, WAL_FRAMES_BOUND},
+    },
+};
+
+use crate::{
+    both_backends,
+    helpers::{Backend, TestDatabase},
+};
+
+both_backends!(a_batch_of_thumbs_does_what_the_same_thumbs_do_one_by_one);
+
+async fn a_batch_of_thumbs_does_what_the_same_thumbs_do_one_by_one(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    match &backend {
+        Backend::Sqlite => {
+            let engine = SqliteEngine::open(SqliteOptions {
+                path: db.url.trim_start_matches("sqlite://").into(),
+                busy_timeout: std::time::Duration::from_secs(5),
+                synchronous_full: false,
+                readers: 2,
+                wal_frames_bound: WAL_FRAMES_BOUND,
+            })
+            .expect("open SQLite");
+            compare(engine).await;
+        }
+        Backend::Postgres(_) => compare(PgEngine::connect(&db.url, 4).expect("connect to PostgreSQL")).await,
+    }
+}
+
+/// What an account is made of: its scope and its two bots (the second
+/// approves thumbs up on arrival and wants a reason for thumbs down).
+struct Setup {
+    scope: Scope,
+    bots: [Uuid; 2],
+}
+
+async fn compare<E: Engine>(engine: E) {
+    migrate::run(&engine).await.expect("migrate");
+    let store = SqlStore::new(engine, std::time::Duration::ZERO);
+    let now = Timestamp::now();
+    let batched = setup(&store, "batched", now).await;
+    let alone = setup(&store, "alone", now).await;
+
+    let from_batch = store.write_thumbs(thumbs(&batched, now)).await;
+    let mut one_by_one = Vec::new();
+    for (scope, input, at) in thumbs(&alone, now) {
+        one_by_one.push(store.apply(&scope, vec![Command::Feedback(input)], at).await.unwrap().remove(0));
+    }
+    let answers = |results: &[Result<Applied, StoreError>]| results.iter().map(answer).collect::<Vec<_>>();
+    assert_eq!(answers(&from_batch), answers(&one_by_one));
+    // The answers themselves, so that both ways cannot agree on nonsense.
+    assert_eq!(
+        answers(&from_batch),
+        [
+            "created positive pending -",
+            "created negative pending -",
+            "existing negative pending -",
+            "existing positive pending -",
+            "refused: message_id: only assistant messages can be rated",
+            "refused: message not found",
+            "refused: message not found",
+            "existing positive pending fine",
+            "created positive auto_approved -",
+            "refused: reason_required",
+            "created negative pending wrong",
+        ]
+        .map(String::from)
+    );
+    let held = state(&store, &batched).await;
+    assert_eq!(held, state(&store, &alone).await);
+    for line in [
+        "a1 u1 positive pending Some(\"fine\") [submitted:positive:pending:u1 reason_updated:positive:pending:u1]",
+        "a2 x negative pending None [submitted:positive:pending:x switched:negative:pending:x]",
+        "a4 u1 positive auto_approved None [submitted:positive:auto_approved:u1]",
+        "c1 up 2 down 2",
+        "c2 up 1 down 1",
+        "1 golden",
+    ] {
+        assert!(held.iter().any(|l| l == line), "{line} not in {held:#?}");
+    }
+}
+
+async fn setup(store: &impl Store, name: &str, now: Timestamp) -> Setup {
+    let account = store.create_account(name.into(), true, now).await.unwrap();
+    let scope = Scope::account(account.id.as_str());
+    let first = store.create_bot(&account.id, "first".into(), now).await.unwrap().id;
+    let second = store.create_bot(&account.id, "second".into(), now).await.unwrap().id;
+    let strict = BotSettingsPatch {
+        auto_approve_positive: Some(true),
+        auto_approve_negative: None,
+        require_reason_positive: None,
+        require_reason_negative: Some(true),
+        vote_window_seconds: None,
+    };
+    store.update_bot_settings(&scope, &second, strict, now).await.unwrap();
+    let conversation = |id: &str, bot: &Uuid| {
+        let body = ConversationBody {
+            bot_id: Some(bot.to_string()),
+            contact_id: None,
+            locale: None,
+            metadata: None,
+            created_at: None,
+        };
+        Command::UpsertConversation(ConversationInput::parse(id, body, now).unwrap())
+    };
+    let message = |conversation: &str, id: &str, role| {
+        let body = MessageBody {
+            id: id.to_owned(),
+            role,
+            content: format!("{id} says hello"),
+            request_id: None,
+            status: None,
+            metadata: None,
+            created_at: None,
+        };
+        Command::AppendMessage(MessageInput::parse(conversation, body, now).unwrap())
+    };
+    let mut commands = vec![conversation("c1", &first), message("c1", "q1", MessageRole::User)];
+    for answer in ["a1", "a2", "a3"] {
+        commands.push(message("c1", answer, MessageRole::Assistant));
+    }
+    commands.push(conversation("c2", &second));
+    commands.push(message("c2", "q2", MessageRole::User));
+    commands.push(message("c2", "a4", MessageRole::Assistant));
+    for result in store.apply(&scope, commands, now).await.unwrap() {
+        result.unwrap();
+    }
+    // Records the batch finds: one to switch, one to give again unchanged.
+    for (message, user, kind) in [("a2", "x", FeedbackType::Positive), ("a3", "y", FeedbackType::Positive)] {
+        let input = thumb(message, user, kind, None);
+        store.apply(&scope, vec![Command::Feedback(input)], now).await.unwrap().remove(0).unwrap();
+    }
+    Setup { scope, bots: [first, second] }
+}
+
+fn thumb(message: &str, user: &str, feedback_type: FeedbackType, reason: Option<&str>) -> FeedbackInput {
+    FeedbackInput {
+        message_id: ClientId::parse("message_id", message).unwrap(),
+        feedback_type,
+        reason: reason.map(str::to_owned),
+        rater: Rater { user_id: user.into(), source: Source::Api },
+        created_at: None,
+    }
+}
+
+/// The batch, in order; each thumb a millisecond after the one before.
+fn thumbs(setup: &Setup, now: Timestamp) -> Vec<(Scope, FeedbackInput, Timestamp)> {
+    use FeedbackType::{Negative, Positive};
+    let of_first_bot = Scope { account_id: setup.scope.account_id.clone(), bot_id: Some(setup.bots[0].clone()) };
+    let of_second_bot = Scope { account_id: setup.scope.account_id.clone(), bot_id: Some(setup.bots[1].clone()) };
+    let all = &setup.scope;
+    [
+        (all, thumb("a1", "u1", Positive, None)),            // a new record
+        (&of_first_bot, thumb("a1", "u2", Negative, None)),  // another, through a bot's key
+        (all, thumb("a2", "x", Negative, None)),             // switches x's record
+        (all, thumb("a3", "y", Positive, None)),             // changes nothing
+        (all, thumb("q1", "u1", Positive, None)),            // not an answer
+        (all, thumb("missing", "u1", Positive, None)),       // no such message
+        (&of_second_bot, thumb("a1", "u3", Positive, None)), // out of the key's bot
+        (all, thumb("a1", "u1", Positive, Some("fine"))),    // the first thumb's record, with a reason
+        (all, thumb("a4", "u1", Positive, None)),            // approved on arrival: a golden example
+        (all, thumb("a4", "u2", Negative, None)),            // refused: a reason is required
+        (all, thumb("a4", "u2", Negative, Some("wrong"))),   // the same, with one
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (scope, input))| (scope.clone(), input, Timestamp(now.0 + i64::try_from(i).unwrap())))
+    .collect()
+}
+
+/// A thumb's answer, without ids and times.
+fn answer(result: &Result<Applied, StoreError>) -> String {
+    match result {
+        Ok(Applied::Feedback { feedback: f, created }) => format!(
+            "{} {} {} {}",
+            if *created { "created" } else { "existing" },
+            f.feedback_type.as_str(),
+            f.status.as_str(),
+            f.reason.as_deref().unwrap_or("-")
+        ),
+        Ok(other) => panic!("a thumb answered {other:?}"),
+        Err(StoreError::Rule(e)) if e.to_string().contains("reason") => "refused: reason_required".into(),
+        Err(e) => format!("refused: {e}"),
+    }
+}
+
+/// What an account holds after its thumbs, without ids: every record with
+/// its history, the conversations' counts, and the golden examples.
+async fn state(store: &impl Store, setup: &Setup) -> Vec<String> {
+    let scope = &setup.scope;
+    let mut out = Vec::new();
+    for message in ["a1", "a2", "a3", "a4"] {
+        for user in ["u1", "u2", "u3", "x", "y"] {
+            let id = ClientId::parse("message_id", message).unwrap();
+            let Some(f) = store.user_feedback(scope, &id, user).await.unwrap() else { continue };
+            let detail = store.feedback_detail(scope, &f.id).await.unwrap();
+            let history: Vec<String> = detail
+                .history
+                .iter()
+                .map(|e| format!("{}:{}:{}:{}", e.event, e.feedback_type.as_str(), e.status.as_str(), e.actor))
+                .collect();
+            out.push(format!(
+                "{message} {user} {} {} {:?} [{}]",
+                f.feedback_type.as_str(),
+                f.status.as_str(),
+                f.reason,
+                history.join(" ")
+            ));
+        }
+    }
+    let rows = store.inbox(scope, &InboxFilter::default(), PageRequest::first()).await.unwrap();
+    for row in rows.items {
+        out.push(format!("{} up {} down {}", row.conversation.id, row.thumbs_up, row.thumbs_down));
+    }
+    let golden = store.list_golden(scope, None, PageRequest::first()).await.unwrap();
+    out.push(format!("{} golden", golden.items.len()));
+    out
+}
