@@ -482,14 +482,13 @@ pub trait Engine: Send + Sync + 'static {
         false
     }
 
-    /// Whether single thumbs and votes from concurrent requests should be
-    /// written together, many in one transaction, thumbs in a few multi-row
-    /// statements. Where each write has a connection of its own
-    /// (PostgreSQL), a statement and a commit cost the server far more than
-    /// a row, and a thumb or a vote alone is several statements. Where one
-    /// writer already commits whatever is queued (SQLite), its statements
-    /// are cheap calls and a write's cost is in its pages.
-    fn gathers_writes(&self) -> bool {
+    /// Whether thumbs from concurrent requests should be written together,
+    /// many in one transaction and a few multi-row statements. Where each
+    /// write has a connection of its own (PostgreSQL), a statement costs the
+    /// server far more than a row, and a thumb alone is several statements.
+    /// Where one writer already commits whatever is queued (SQLite), its
+    /// statements are cheap calls and a thumb's cost is in its pages.
+    fn gathers_thumbs(&self) -> bool {
         false
     }
 }
