@@ -11,7 +11,9 @@
 # slower answer counts as timed out, not in the latencies) tune wrk;
 # EXPORT_DAYS=N limits the export workload to the N days before today;
 # PLAUDIT_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
-# is the PostgreSQL server, used in a schema of its own.
+# is the PostgreSQL server, used in a schema of its own; SERVER_BIN (default
+# the release build) is the server measured, for A/B runs against another
+# build on the same dataset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 engine=${1:-sqlite}
@@ -55,7 +57,7 @@ export BENCH_KEY=$BENCH_SERVER_KEY
 export BENCH_FROM=$(date -u -d '365 days ago' +%Y-%m-%d) BENCH_TO=$(date -u -d 'tomorrow' +%Y-%m-%d)
 
 PLAUDIT_DATABASE_URL="$url" PLAUDIT_LISTEN="127.0.0.1:$port" PLAUDIT_RATE_LIMIT_PER_SECOND=0 \
-  PLAUDIT_LOG_LEVEL=warn PLAUDIT_POSTGRES_MAX_CONNECTIONS=${PG_POOL:-32} target/release/plaudit serve &
+  PLAUDIT_LOG_LEVEL=warn PLAUDIT_POSTGRES_MAX_CONNECTIONS=${PG_POOL:-32} "${SERVER_BIN:-target/release/plaudit}" serve &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 # The first start on an older file migrates it first (seconds to a minute at L).
