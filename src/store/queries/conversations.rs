@@ -25,7 +25,7 @@ use crate::{
     params,
     store::{
         Applied, Command, FeedbackBadges, MessageInContext, StoreError, Transcript, TranscriptMessage,
-        sql::{Conn, Dialect, Param, Row, Value, placeholders},
+        sql::{Conn, Dialect, Param, Row, Value, placeholders, value_rows},
     },
 };
 
@@ -427,13 +427,11 @@ const INSERT_WIDTH: usize = 13;
 
 /// Inserts `n` messages, skipping any whose id or request id is taken.
 fn insert_messages_sql(n: usize, returning: &str) -> String {
-    let values: Vec<String> =
-        (0..n).map(|r| format!("({})", placeholders(1 + r * INSERT_WIDTH, INSERT_WIDTH))).collect();
     format!(
         "INSERT INTO messages (account_id, id, conversation_id, role, content, request_id, status, metadata,
                                topic, confidence, fingerprint, created_at, updated_at)
          VALUES {} ON CONFLICT DO NOTHING{returning}",
-        values.join(", ")
+        value_rows(1, INSERT_WIDTH, n)
     )
 }
 

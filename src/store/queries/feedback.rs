@@ -402,10 +402,12 @@ pub(super) async fn submit_feedbacks(
             _ => one_by_one.push(i),
         }
     }
-    let records: Vec<Feedback> = creates.iter().map(|(_, f)| f.clone()).collect();
+    let (places, records): (Vec<usize>, Vec<Feedback>) = creates.into_iter().unzip();
     let inserted = insert_records(c, account_id, &records).await?;
-    let mut logged = Vec::with_capacity(records.len());
-    for ((i, feedback), inserted) in creates.into_iter().zip(inserted) {
+    let logged: Vec<&Feedback> =
+        records.iter().zip(&inserted).filter(|(_, went_in)| **went_in).map(|(f, _)| f).collect();
+    log_submissions(c, account_id, &logged).await?;
+    for ((i, feedback), inserted) in places.into_iter().zip(records).zip(inserted) {
         if !inserted {
             one_by_one.push(i);
             continue;
@@ -413,10 +415,8 @@ pub(super) async fn submit_feedbacks(
         let (target, _) = &targets[feedback.message_id.as_str()];
         let fact = ThumbFact::of(&feedback, target.variant.as_deref(), target.topic.as_deref());
         pending.absorb(Rows::thumb_change(None, fact));
-        logged.push(feedback.clone());
         answers[i] = Some(Ok(Applied::Feedback { feedback, created: true }));
     }
-    log_submissions(c, account_id, &logged).await?;
     one_by_one.sort_unstable();
     for i in one_by_one {
         let (scope, input, now) = thumbs[i].clone();
@@ -555,7 +555,7 @@ async fn insert_records(c: &mut impl Conn, account_id: &str, records: &[Feedback
 
 /// Logs the submission of new records (by their raters, as they were made),
 /// in multi-row inserts held back until the next statement.
-async fn log_submissions(c: &mut impl Conn, account_id: &str, records: &[Feedback]) -> Result<(), StoreError> {
+async fn log_submissions(c: &mut impl Conn, account_id: &str, records: &[&Feedback]) -> Result<(), StoreError> {
     for run in runs_of(records, ROWS_A_STATEMENT) {
         let sql = insert_sql(HISTORY_HEAD, HISTORY_WIDTH, run.len(), "");
         let params: Vec<Value> = run

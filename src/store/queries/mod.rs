@@ -92,10 +92,9 @@ impl<E: Engine> SqlStore<E> {
         write_thumbs(&*self.engine, thumbs).await
     }
 
-    /// A write whose answers (not found, a rule refused) commit like successes
-    /// (they wrote nothing), while any other error aborts the transaction.
+    /// See [`write_settled`].
     async fn write<T: Send + 'static>(&self, work: impl Work<E::Conn, T>) -> Result<T, StoreError> {
-        self.engine.write(move |c| Box::pin(async move { Ok(settle(work(c).await)) })).await.and_then(|r| r?)
+        write_settled(&*self.engine, work).await
     }
 }
 
@@ -139,6 +138,12 @@ async fn write_thumbs<E: Engine>(engine: &E, thumbs: Vec<Thumb>) -> Vec<Result<A
     }
 }
 
+/// A write whose answers (not found, a rule refused) commit like successes
+/// (they wrote nothing), while any other error aborts the transaction.
+async fn write_settled<E: Engine, T: Send + 'static>(engine: &E, work: impl Work<E::Conn, T>) -> Result<T, StoreError> {
+    engine.write(move |c| Box::pin(async move { Ok(settle(work(c).await)) })).await.and_then(|r| r?)
+}
+
 /// Runs one command in a transaction of its own, adding its rollup rows.
 async fn write_one<E: Engine>(
     engine: &E,
@@ -146,19 +151,15 @@ async fn write_one<E: Engine>(
     command: Command,
     now: Timestamp,
 ) -> Result<Applied, StoreError> {
-    engine
-        .write(move |c| {
-            Box::pin(async move {
-                let mut rollup = Rows::default();
-                let applied = settle(rollups::counted(c, &scope, command, now, &mut rollup).await)?;
-                if applied.is_ok() {
-                    rollups::add(c, &scope.account_id, rollup).await?;
-                }
-                Ok(applied)
-            })
+    write_settled(engine, move |c| {
+        Box::pin(async move {
+            let mut rollup = Rows::default();
+            let applied = rollups::counted(c, &scope, command, now, &mut rollup).await?;
+            rollups::add(c, &scope.account_id, rollup).await?;
+            Ok(applied)
         })
-        .await
-        .and_then(|r| r)
+    })
+    .await
 }
 
 /// Splits an outcome into an answer for the caller (`Ok(..)`) and a failure
