@@ -241,7 +241,7 @@ impl PgEngine {
 impl Engine for PgEngine {
     type Conn = PgConn;
 
-    fn gathers_thumbs(&self) -> bool {
+    fn gathers_writes(&self) -> bool {
         true
     }
 

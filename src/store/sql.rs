@@ -331,6 +331,15 @@ impl Dialect {
         }
     }
 
+    /// Locks the rows a query reads of the table under `alias` (and not
+    /// those of the tables it joins), where the engine locks rows.
+    pub fn lock_rows_of(self, alias: &str) -> String {
+        match self {
+            Self::Postgres => format!("{} OF {alias}", self.lock_rows()),
+            Self::Sqlite => String::new(),
+        }
+    }
+
     /// Names the index a query on `table` must read, where the engine's
     /// planner has no statistics to choose it (SQLite); PostgreSQL chooses
     /// from its own.
@@ -482,13 +491,14 @@ pub trait Engine: Send + Sync + 'static {
         false
     }
 
-    /// Whether thumbs from concurrent requests should be written together,
-    /// many in one transaction and a few multi-row statements. Where each
-    /// write has a connection of its own (PostgreSQL), a statement costs the
-    /// server far more than a row, and a thumb alone is several statements.
-    /// Where one writer already commits whatever is queued (SQLite), its
-    /// statements are cheap calls and a thumb's cost is in its pages.
-    fn gathers_thumbs(&self) -> bool {
+    /// Whether single thumbs and votes from concurrent requests should be
+    /// written together, many in one transaction, thumbs in a few multi-row
+    /// statements. Where each write has a connection of its own
+    /// (PostgreSQL), a statement and a commit cost the server far more than
+    /// a row, and a thumb or a vote alone is several statements. Where one
+    /// writer already commits whatever is queued (SQLite), its statements
+    /// are cheap calls and a write's cost is in its pages.
+    fn gathers_writes(&self) -> bool {
         false
     }
 }

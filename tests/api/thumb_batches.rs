@@ -1,8 +1,11 @@
-//! Thumbs written together in one batch (as PostgreSQL's lanes write the
-//! thumbs of concurrent requests) are answered and stored exactly as if each
-//! had been written alone, in the batch's order: new records, switches,
+//! Thumbs and votes written together in one batch (as PostgreSQL's lanes
+//! write those of concurrent requests) are answered and stored exactly as if
+//! each had been written alone, in the batch's order: new records, switches,
 //! reasons, thumbs that change nothing, refusals, thumbs out of the key's
-//! bot, golden examples on arrival, and two thumbs on one record.
+//! bot, golden examples on arrival, two thumbs on one record, votes that
+//! count (under two window lengths), a vote inside its window, a backfilled
+//! vote older than the conversation's satisfaction, and votes that find no
+//! conversation.
 
 use plaudit::{
     domain::{
@@ -13,9 +16,10 @@ use plaudit::{
         feedback::{BotSettingsPatch, FeedbackType, Source},
         ids::{ClientId, Uuid},
         page::PageRequest,
+        vote::Direction,
     },
     store::{
-        Applied, Command, FeedbackInput, SqlStore, Store, StoreError, migrate,
+        Applied, Command, FeedbackInput, SqlStore, Store, StoreError, VoteInput, migrate,
         postgres::PgEngine,
         sql::Engine,
         sqlite::{SqliteEngine, SqliteOptions, WAL_FRAMES_BOUND},
@@ -27,9 +31,9 @@ use crate::{
     helpers::{Backend, TestDatabase},
 };
 
-both_backends!(a_batch_of_thumbs_does_what_the_same_thumbs_do_one_by_one);
+both_backends!(a_batch_of_thumbs_and_votes_does_what_they_do_one_by_one);
 
-async fn a_batch_of_thumbs_does_what_the_same_thumbs_do_one_by_one(backend: Backend) {
+async fn a_batch_of_thumbs_and_votes_does_what_they_do_one_by_one(backend: Backend) {
     let db = TestDatabase::new(&backend).await;
     match &backend {
         Backend::Sqlite => {
@@ -61,10 +65,10 @@ async fn compare<E: Engine>(engine: E) {
     let batched = setup(&store, "batched", now).await;
     let alone = setup(&store, "alone", now).await;
 
-    let from_batch = store.write_thumbs(thumbs(&batched, now)).await;
+    let from_batch = store.write_together(writes(&batched, now)).await;
     let mut one_by_one = Vec::new();
-    for (scope, input, at) in thumbs(&alone, now) {
-        one_by_one.push(store.apply(&scope, vec![Command::Feedback(input)], at).await.unwrap().remove(0));
+    for (scope, command, at) in writes(&alone, now) {
+        one_by_one.push(store.apply(&scope, vec![command], at).await.unwrap().remove(0));
     }
     let answers = |results: &[Result<Applied, StoreError>]| results.iter().map(answer).collect::<Vec<_>>();
     assert_eq!(answers(&from_batch), answers(&one_by_one));
@@ -83,6 +87,13 @@ async fn compare<E: Engine>(engine: E) {
             "created positive auto_approved -",
             "refused: reason_required",
             "created negative pending wrong",
+            "downvote on c2 recorded",
+            "upvote on c1 recorded",
+            "downvote on c1 recorded",
+            "upvote on c1 not recorded",
+            "refused: conversation not found",
+            "refused: conversation not found",
+            "upvote on c2 recorded",
         ]
         .map(String::from)
     );
@@ -95,6 +106,10 @@ async fn compare<E: Engine>(engine: E) {
         "c1 up 2 down 2",
         "c2 up 1 down 1",
         "1 golden",
+        "c1 Negative None votes [v2:down:-50 v1:up:100]",
+        "c2 Negative Some(\"slow\") votes [v1:down:-100 v2:up:80]",
+        "c1 activity [v1 upvoted the conversation (+100), v2 downvoted the conversation (-50)]",
+        "c2 activity [v2 upvoted the conversation (+80), v1 downvoted the conversation (-100): slow]",
     ] {
         assert!(held.iter().any(|l| l == line), "{line} not in {held:#?}");
     }
@@ -110,7 +125,7 @@ async fn setup(store: &impl Store, name: &str, now: Timestamp) -> Setup {
         auto_approve_negative: None,
         require_reason_positive: None,
         require_reason_negative: Some(true),
-        vote_window_seconds: None,
+        vote_window_seconds: Some(60),
     };
     store.update_bot_settings(&scope, &second, strict, now).await.unwrap();
     let conversation = |id: &str, bot: &Uuid| {
@@ -163,28 +178,49 @@ fn thumb(message: &str, user: &str, feedback_type: FeedbackType, reason: Option<
     }
 }
 
-/// The batch, in order; each thumb a millisecond after the one before.
-fn thumbs(setup: &Setup, now: Timestamp) -> Vec<(Scope, FeedbackInput, Timestamp)> {
+fn vote(conversation: &str, user: &str, direction: Direction, value: i64, reason: Option<&str>) -> VoteInput {
+    VoteInput {
+        conversation_id: ClientId::parse("conversation_id", conversation).unwrap(),
+        direction,
+        value,
+        reason: reason.map(str::to_owned),
+        rater: Rater { user_id: user.into(), source: Source::Api },
+        created_at: None,
+    }
+}
+
+/// The batch, in order; each write a millisecond after the one before.
+fn writes(setup: &Setup, now: Timestamp) -> Vec<(Scope, Command, Timestamp)> {
+    use Command::{Feedback, Vote};
+    use Direction::{Down, Up};
     use FeedbackType::{Negative, Positive};
     let of_first_bot = Scope { account_id: setup.scope.account_id.clone(), bot_id: Some(setup.bots[0].clone()) };
     let of_second_bot = Scope { account_id: setup.scope.account_id.clone(), bot_id: Some(setup.bots[1].clone()) };
     let all = &setup.scope;
+    let backfilled = VoteInput { created_at: Some(Timestamp(now.0 - 3_600_000)), ..vote("c2", "v2", Up, 80, None) };
     [
-        (all, thumb("a1", "u1", Positive, None)),            // a new record
-        (&of_first_bot, thumb("a1", "u2", Negative, None)),  // another, through a bot's key
-        (all, thumb("a2", "x", Negative, None)),             // switches x's record
-        (all, thumb("a3", "y", Positive, None)),             // changes nothing
-        (all, thumb("q1", "u1", Positive, None)),            // not an answer
-        (all, thumb("missing", "u1", Positive, None)),       // no such message
-        (&of_second_bot, thumb("a1", "u3", Positive, None)), // out of the key's bot
-        (all, thumb("a1", "u1", Positive, Some("fine"))),    // the first thumb's record, with a reason
-        (all, thumb("a4", "u1", Positive, None)),            // approved on arrival: a golden example
-        (all, thumb("a4", "u2", Negative, None)),            // refused: a reason is required
-        (all, thumb("a4", "u2", Negative, Some("wrong"))),   // the same, with one
+        (all, Feedback(thumb("a1", "u1", Positive, None))), // a new record
+        (&of_first_bot, Feedback(thumb("a1", "u2", Negative, None))), // another, through a bot's key
+        (all, Feedback(thumb("a2", "x", Negative, None))),  // switches x's record
+        (all, Feedback(thumb("a3", "y", Positive, None))),  // changes nothing
+        (all, Feedback(thumb("q1", "u1", Positive, None))), // not an answer
+        (all, Feedback(thumb("missing", "u1", Positive, None))), // no such message
+        (&of_second_bot, Feedback(thumb("a1", "u3", Positive, None))), // out of the key's bot
+        (all, Feedback(thumb("a1", "u1", Positive, Some("fine")))), // the first thumb's record, with a reason
+        (all, Feedback(thumb("a4", "u1", Positive, None))), // approved on arrival: a golden example
+        (all, Feedback(thumb("a4", "u2", Negative, None))), // refused: a reason is required
+        (all, Feedback(thumb("a4", "u2", Negative, Some("wrong")))), // the same, with one
+        (all, Vote(vote("c2", "v1", Down, -100, Some("slow")))), // counts
+        (all, Vote(vote("c1", "v1", Up, 100, None))),       // counts
+        (&of_first_bot, Vote(vote("c1", "v2", Down, -50, None))), // counts, through a bot's key
+        (all, Vote(vote("c1", "v1", Up, 100, None))),       // inside v1's window: acknowledged only
+        (all, Vote(vote("missing", "v1", Up, 100, None))),  // no such conversation
+        (&of_second_bot, Vote(vote("c1", "v3", Up, 100, None))), // out of the key's bot
+        (all, Vote(backfilled)),                            // counts, but older than c2's satisfaction
     ]
     .into_iter()
     .enumerate()
-    .map(|(i, (scope, input))| (scope.clone(), input, Timestamp(now.0 + i64::try_from(i).unwrap())))
+    .map(|(i, (scope, command))| (scope.clone(), command, Timestamp(now.0 + i64::try_from(i).unwrap())))
     .collect()
 }
 
@@ -198,7 +234,10 @@ fn answer(result: &Result<Applied, StoreError>) -> String {
             f.status.as_str(),
             f.reason.as_deref().unwrap_or("-")
         ),
-        Ok(other) => panic!("a thumb answered {other:?}"),
+        Ok(Applied::Vote { ack, recorded }) => {
+            format!("{} on {} {}", ack.vote, ack.conversation_id, if *recorded { "recorded" } else { "not recorded" })
+        }
+        Ok(other) => panic!("a thumb or a vote answered {other:?}"),
         Err(StoreError::Rule(e)) if e.to_string().contains("reason") => "refused: reason_required".into(),
         Err(e) => format!("refused: {e}"),
     }
@@ -230,7 +269,27 @@ async fn state(store: &impl Store, setup: &Setup) -> Vec<String> {
     }
     let rows = store.inbox(scope, &InboxFilter::default(), PageRequest::first()).await.unwrap();
     for row in rows.items {
-        out.push(format!("{} up {} down {}", row.conversation.id, row.thumbs_up, row.thumbs_down));
+        let id = &row.conversation.id;
+        out.push(format!("{id} up {} down {}", row.thumbs_up, row.thumbs_down));
+        let conversation = ClientId::parse("conversation_id", id).unwrap();
+        let votes = store.list_votes(scope, &conversation, PageRequest::first()).await.unwrap();
+        let votes: Vec<String> =
+            votes.items.iter().map(|v| format!("{}:{}:{}", v.user_id, v.direction.as_str(), v.value)).collect();
+        let satisfaction = &row.conversation.satisfaction;
+        out.push(format!(
+            "{id} {:?} {:?} votes [{}]",
+            satisfaction.value,
+            satisfaction.negative_reason,
+            votes.join(" ")
+        ));
+        let transcript = store.transcript(scope, &conversation).await.unwrap();
+        let activity: Vec<&str> = transcript
+            .messages
+            .iter()
+            .filter(|m| m.message.role == MessageRole::Activity)
+            .map(|m| m.message.content.as_str())
+            .collect();
+        out.push(format!("{id} activity [{}]", activity.join(", ")));
     }
     let golden = store.list_golden(scope, None, PageRequest::first()).await.unwrap();
     out.push(format!("{} golden", golden.items.len()));

@@ -63,13 +63,22 @@ pub(super) async fn find_conversation(
 
 /// A conversation in the caller's scope with its bot's settings and rating
 /// configuration, in one read (what votes and CSAT answers decide by).
+/// With `lock`, a write's read: the conversation's row stays locked to the
+/// end of the transaction (the bot's settings are not), as its satisfaction
+/// will change; taken before anything else of the write, so that single
+/// votes and batches of them lock in one order (conversation, then window).
 pub(super) async fn conversation_with_settings(
     c: &mut impl Conn,
     scope: &Scope,
     id: &str,
+    lock: bool,
 ) -> Result<(Conversation, BotSettings, RatingConfig), StoreError> {
+    let mut sql = conversation_sql(SETTINGS_COLUMNS);
+    if lock {
+        sql.push_str(&c.dialect().lock_rows_of("v"));
+    }
     let mut row = c
-        .query_opt(&conversation_sql(SETTINGS_COLUMNS), params![&scope.account_id, id, scope.bot_id.as_ref()])
+        .query_opt(&sql, params![&scope.account_id, id, scope.bot_id.as_ref()])
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
     let (settings, rating) = settings_from(&row, CONVERSATION_WIDTH)?;
@@ -89,7 +98,7 @@ fn conversation_sql(settings: &str) -> String {
 }
 
 /// Columns of a [`conversation_sql`] row before the settings.
-const CONVERSATION_WIDTH: usize = 12;
+pub(super) const CONVERSATION_WIDTH: usize = 12;
 
 /// The extra columns and join that add a bot's settings to a read of its
 /// conversation `v` (none for `""`).

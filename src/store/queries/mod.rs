@@ -20,6 +20,7 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use conversations::*;
 use feedback::Thumb;
+use ratings::Voting;
 use tenancy::*;
 
 use super::{
@@ -60,36 +61,40 @@ fn page_start(page: &PageRequest) -> (i64, i64) {
 pub struct SqlStore<E> {
     engine: Arc<E>,
     keys: KeyCache,
-    /// Where the engine gathers thumbs ([`Engine::gathers_thumbs`]): the
-    /// lanes that write them in batches.
-    thumbs: Option<Arc<Gather<Thumb, Applied>>>,
+    /// Where the engine gathers single thumbs and votes
+    /// ([`Engine::gathers_writes`]): the lanes that write them in batches.
+    gathered: Option<Arc<Gather<Single, Applied>>>,
 }
 
-/// How many batches of thumbs are written at once, and how many thumbs a
-/// batch takes at most.
-const THUMB_LANES: usize = 4;
-const THUMB_BATCH: usize = 64;
+/// A single write of a batch: its scope, the command (a thumb or a vote),
+/// and when it came.
+pub type Single = (Scope, Command, Timestamp);
+
+/// How many batches are written at once, and how many writes a batch takes
+/// at most.
+const LANES: usize = 4;
+const BATCH: usize = 64;
 
 impl<E: Engine> SqlStore<E> {
     /// A store on `engine` that keeps each key it found for `key_ttl`
     /// (see [`KeyCache`]).
     pub fn new(engine: E, key_ttl: std::time::Duration) -> Self {
         let engine = Arc::new(engine);
-        let thumbs = engine.gathers_thumbs().then(|| {
+        let gathered = engine.gathers_writes().then(|| {
             let engine = engine.clone();
-            Gather::new(THUMB_LANES, THUMB_BATCH, move |thumbs| {
+            Gather::new(LANES, BATCH, move |writes| {
                 let engine = engine.clone();
-                Box::pin(async move { write_thumbs(&*engine, thumbs).await })
+                Box::pin(async move { write_together(&*engine, writes).await })
             })
         });
-        Self { engine, keys: KeyCache::new(key_ttl), thumbs }
+        Self { engine, keys: KeyCache::new(key_ttl), gathered }
     }
 
-    /// Writes thumbs of any accounts as one batch, in one transaction,
-    /// answering each as it would be answered alone (what a lane of
-    /// [`Engine::gathers_thumbs`] does with the thumbs it took).
-    pub async fn write_thumbs(&self, thumbs: Vec<Thumb>) -> Vec<Result<Applied, StoreError>> {
-        write_thumbs(&*self.engine, thumbs).await
+    /// Writes single thumbs and votes of any accounts as one batch, in one
+    /// transaction, answering each as it would be answered alone (what a
+    /// lane of [`Engine::gathers_writes`] does with the writes it took).
+    pub async fn write_together(&self, writes: Vec<Single>) -> Vec<Result<Applied, StoreError>> {
+        write_together(&*self.engine, writes).await
     }
 
     /// See [`write_settled`].
@@ -98,41 +103,71 @@ impl<E: Engine> SqlStore<E> {
     }
 }
 
-/// Writes a batch of thumbs in one transaction, each account's with
-/// [`feedback::submit_feedbacks`]. If the transaction fails as a whole,
-/// nothing of it is stored, and each thumb is written again on its own, so
-/// that a failure stays with the thumb it belongs to.
-async fn write_thumbs<E: Engine>(engine: &E, thumbs: Vec<Thumb>) -> Vec<Result<Applied, StoreError>> {
-    let n = thumbs.len();
-    let again = thumbs.clone();
+/// What one account's part of a batch holds: its thumbs, its votes and any
+/// other writes, each with its place in the batch.
+#[derive(Default)]
+struct AccountPart {
+    thumbs: (Vec<usize>, Vec<Thumb>),
+    votes: (Vec<usize>, Vec<Voting>),
+    others: Vec<(usize, Single)>,
+}
+
+/// Writes a batch in one transaction, account by account: the thumbs with
+/// [`feedback::submit_feedbacks`], the votes with [`ratings::record_votes`]
+/// (which also locks the conversations whose counts the thumbs change, so
+/// that a batch takes its conversations' locks together, in key order), any
+/// other write on its own, and the rollup rows once. If the transaction
+/// fails as a whole, nothing of it is stored, and each write is made again
+/// on its own, so that a failure stays with the write it belongs to.
+async fn write_together<E: Engine>(engine: &E, writes: Vec<Single>) -> Vec<Result<Applied, StoreError>> {
+    let n = writes.len();
+    let again = writes.clone();
     let together = engine
         .write(move |c| {
             Box::pin(async move {
-                let mut by_account: BTreeMap<String, (Vec<usize>, Vec<Thumb>)> = BTreeMap::new();
-                for (i, thumb) in thumbs.into_iter().enumerate() {
-                    let (places, group) = by_account.entry(thumb.0.account_id.clone()).or_default();
-                    places.push(i);
-                    group.push(thumb);
-                }
-                let mut answers: Vec<Option<Result<Applied, StoreError>>> = (0..n).map(|_| None).collect();
-                for (account_id, (places, group)) in by_account {
-                    let mut rollup = Rows::default();
-                    let results = feedback::submit_feedbacks(c, &account_id, group, &mut rollup).await?;
-                    rollups::add(c, &account_id, rollup).await?;
-                    for (i, result) in places.into_iter().zip(results) {
-                        answers[i] = Some(result);
+                let mut by_account: BTreeMap<String, AccountPart> = BTreeMap::new();
+                for (i, (scope, command, now)) in writes.into_iter().enumerate() {
+                    let part = by_account.entry(scope.account_id.clone()).or_default();
+                    match command {
+                        Command::Feedback(input) => {
+                            part.thumbs.0.push(i);
+                            part.thumbs.1.push((scope, input, now));
+                        }
+                        Command::Vote(input) => {
+                            part.votes.0.push(i);
+                            part.votes.1.push((scope, input, now));
+                        }
+                        other => part.others.push((i, (scope, other, now))),
                     }
                 }
-                Ok(answers.into_iter().map(|a| a.expect("every thumb of a batch is answered")).collect())
+                let mut answers: Vec<Option<Result<Applied, StoreError>>> = (0..n).map(|_| None).collect();
+                for (account_id, part) in by_account {
+                    let mut rollup = Rows::default();
+                    let (places, thumbs) = part.thumbs;
+                    let mut results = feedback::submit_feedbacks(c, &account_id, thumbs, &mut rollup).await?;
+                    let (vote_places, votes) = part.votes;
+                    if !votes.is_empty() {
+                        let counted: Vec<String> = rollup.conversations.keys().cloned().collect();
+                        let counted: Vec<&str> = counted.iter().map(String::as_str).collect();
+                        results.extend(ratings::record_votes(c, &account_id, votes, &counted, &mut rollup).await?);
+                    }
+                    for (i, result) in places.into_iter().chain(vote_places).zip(results) {
+                        answers[i] = Some(result);
+                    }
+                    for (i, (scope, command, now)) in part.others {
+                        answers[i] = Some(settle(rollups::counted(c, &scope, command, now, &mut rollup).await)?);
+                    }
+                    rollups::add(c, &account_id, rollup).await?;
+                }
+                Ok(answers.into_iter().map(|a| a.expect("every write of a batch is answered")).collect())
             })
         })
         .await;
     match together {
         Ok(answers) => answers,
         Err(e) => {
-            tracing::info!(error = %e, thumbs = n, "a batch of thumbs failed as a whole; writing each on its own");
-            let alone =
-                again.into_iter().map(|(scope, input, now)| write_one(engine, scope, Command::Feedback(input), now));
+            tracing::info!(error = %e, writes = n, "a batch failed as a whole; making each write on its own");
+            let alone = again.into_iter().map(|(scope, command, now)| write_one(engine, scope, command, now));
             futures_util::future::join_all(alone).await
         }
     }
@@ -438,9 +473,11 @@ impl<E: Engine> Store for SqlStore<E> {
                     tracing::debug!(error = %e, "prefetch failed");
                 }
             }
-            let result = match (command, &self.thumbs) {
-                (Command::Feedback(input), Some(thumbs)) => thumbs.submit((scope, input, now)).await,
-                (command, _) => write_one(&*self.engine, scope, command, now).await,
+            let result = match &self.gathered {
+                Some(gathered) if matches!(command, Command::Feedback(_) | Command::Vote(_)) => {
+                    gathered.submit((scope, command, now)).await
+                }
+                _ => write_one(&*self.engine, scope, command, now).await,
             };
             return match result {
                 Err(e @ StoreError::Unavailable(_)) => Err(e),

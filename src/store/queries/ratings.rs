@@ -1,12 +1,24 @@
 //! Conversation-level signals: votes and CSAT answers, and the satisfaction
 //! they leave on the conversation.
 
-use super::conversations::{conversation_with_settings, get_conversation};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
+    sync::LazyLock,
+};
+
+use super::{
+    conversations::{
+        CONVERSATION_COLUMNS, CONVERSATION_WIDTH, conversation_from, conversation_with_settings, get_conversation,
+    },
+    rows_by_ids,
+    settings::{SETTINGS_COLUMNS, settings_from},
+};
 use crate::{
     domain::{
         Timestamp,
         access::Scope,
-        feedback::Source,
+        conversation::Conversation,
+        feedback::{BotSettings, Source},
         ids::{ClientId, Uuid},
         page::{Cursor, Page, PageRequest},
         rating::{CsatAnswer, QuestionCode, Satisfaction, SatisfactionValue, next_satisfaction, vote_score},
@@ -16,7 +28,7 @@ use crate::{
     params,
     store::{
         Applied, CsatInput, StoreError, VoteInput,
-        sql::{Conn, Row},
+        sql::{Conn, Dialect, Row, Value, runs_of, value_rows},
     },
 };
 
@@ -64,7 +76,7 @@ async fn record_signal(
 /// conversation's entries in the satisfaction indexes, before and after. The
 /// rows found are dropped.
 pub(super) async fn prefetch_vote(c: &mut impl Conn, scope: &Scope, input: &VoteInput) -> Result<(), StoreError> {
-    let conversation = match conversation_with_settings(c, scope, input.conversation_id.as_str()).await {
+    let conversation = match conversation_with_settings(c, scope, input.conversation_id.as_str(), false).await {
         Ok((conversation, _, _)) => conversation,
         Err(StoreError::NotFound(_)) => return Ok(()),
         Err(e) => return Err(e),
@@ -121,7 +133,8 @@ pub(super) async fn record_vote(
     now: Timestamp,
     pending: &mut Rows,
 ) -> Result<Applied, StoreError> {
-    let (conversation, settings, _) = conversation_with_settings(c, scope, input.conversation_id.as_str()).await?;
+    let (conversation, settings, _) =
+        conversation_with_settings(c, scope, input.conversation_id.as_str(), true).await?;
     let ack = VoteAck { conversation_id: conversation.id.clone(), vote: input.direction.vote_name().to_owned() };
     let at = input.created_at.unwrap_or(now);
     let window_ms = settings.vote_window_seconds * 1000;
@@ -141,35 +154,64 @@ pub(super) async fn record_vote(
     if claimed == 0 {
         return Ok(Applied::Vote { ack, recorded: false });
     }
-    let vote_id = Uuid::new();
-    let activity_id = format!("vote:{vote_id}");
-    let kind = input.direction.vote_name();
-    let metadata = serde_json::json!({
-        "kind": kind, "value": input.value, "user_id": input.rater.user_id,
-        "reason": input.reason, "vote_id": vote_id.as_str(),
-    });
-    c.execute_later(
-        "INSERT INTO messages (account_id, id, conversation_id, role, content, status, metadata, fingerprint, created_at, updated_at)
-         VALUES ($1, $2, $3, 'activity', $4, 'completed', $5, $6, $7, $8)",
-        params![
-            &scope.account_id,
+    let rows = VoteRows::of(&scope.account_id, &conversation, &input, at, now);
+    c.execute_later(&ACTIVITY_SQL, &rows.activity).await?;
+    c.execute_later(&VOTE_SQL, &rows.vote).await?;
+    let negative_reason = if input.value < 0 { input.reason.as_deref() } else { None };
+    let variant =
+        record_signal(c, &scope.account_id, &conversation.id, vote_score(input.value), negative_reason, at).await?;
+    pending.absorb(vote_fact(&conversation, variant, &input, at));
+    Ok(Applied::Vote { ack, recorded: true })
+}
+
+/// The rows a recorded vote adds: its activity message in the transcript,
+/// and the vote, which points at it.
+struct VoteRows {
+    activity: Vec<Value>,
+    vote: Vec<Value>,
+}
+
+const ACTIVITY_HEAD: &str = "INSERT INTO messages (account_id, id, conversation_id, role, content, status, metadata, \
+     fingerprint, created_at, updated_at)";
+const ACTIVITY_WIDTH: usize = 10;
+const VOTE_HEAD: &str = "INSERT INTO votes (id, account_id, conversation_id, bot_id, contact_id, user_id, direction, \
+     value, reason, source, activity_message_id, created_at)";
+const VOTE_WIDTH: usize = 12;
+
+/// The single-row inserts of a vote's rows.
+static ACTIVITY_SQL: LazyLock<String> = LazyLock::new(|| insert_sql(ACTIVITY_HEAD, ACTIVITY_WIDTH, 1));
+static VOTE_SQL: LazyLock<String> = LazyLock::new(|| insert_sql(VOTE_HEAD, VOTE_WIDTH, 1));
+
+/// A multi-row insert of `n` rows of `width` columns after `head`.
+fn insert_sql(head: &str, width: usize, n: usize) -> String {
+    format!("{head} VALUES {}", value_rows(1, width, n))
+}
+
+impl VoteRows {
+    fn of(account_id: &str, conversation: &Conversation, input: &VoteInput, at: Timestamp, now: Timestamp) -> Self {
+        let vote_id = Uuid::new();
+        let activity_id = format!("vote:{vote_id}");
+        let metadata = serde_json::json!({
+            "kind": input.direction.vote_name(), "value": input.value, "user_id": input.rater.user_id,
+            "reason": input.reason, "vote_id": vote_id.as_str(),
+        });
+        let text = activity_text(input.direction, input.value, &input.rater.user_id, input.reason.as_deref());
+        let activity = params![
+            account_id,
             activity_id.as_str(),
             conversation.id.as_str(),
-            activity_text(input.direction, input.value, &input.rater.user_id, input.reason.as_deref()),
+            "activity",
+            text,
+            "completed",
             metadata.to_string(),
             format!("activity:{activity_id}"),
             at,
             now
-        ],
-    )
-    .await?;
-    c.execute_later(
-        "INSERT INTO votes (id, account_id, conversation_id, bot_id, contact_id, user_id, direction, value, reason,
-                            source, activity_message_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        params![
+        ]
+        .to_vec();
+        let vote = params![
             &vote_id,
-            &scope.account_id,
+            account_id,
             conversation.id.as_str(),
             &conversation.bot_id,
             conversation.contact_id.as_deref(),
@@ -180,12 +222,14 @@ pub(super) async fn record_vote(
             input.rater.source.as_str(),
             activity_id.as_str(),
             at
-        ],
-    )
-    .await?;
-    let negative_reason = if input.value < 0 { input.reason.as_deref() } else { None };
-    let variant =
-        record_signal(c, &scope.account_id, &conversation.id, vote_score(input.value), negative_reason, at).await?;
+        ]
+        .to_vec();
+        Self { activity, vote }
+    }
+}
+
+/// What a recorded vote adds to the rollups.
+fn vote_fact(conversation: &Conversation, variant: Option<String>, input: &VoteInput, at: Timestamp) -> Rows {
     let vote = VoteFact {
         bot_id: conversation.bot_id.to_string(),
         variant,
@@ -193,8 +237,225 @@ pub(super) async fn record_vote(
         value: input.value,
         at: at.0,
     };
-    pending.absorb(Rows::of(&Contribution { votes: vec![vote], ..Default::default() }));
-    Ok(Applied::Vote { ack, recorded: true })
+    Rows::of(&Contribution { votes: vec![vote], ..Default::default() })
+}
+
+/// A vote of a batch: its scope, what it says, and when it came.
+pub(super) type Voting = (Scope, VoteInput, Timestamp);
+
+/// A conversation a batch of votes is on, as read and locked: with its
+/// bot's settings, when its satisfaction was last set, and its variant.
+struct Voted {
+    conversation: Conversation,
+    settings: BotSettings,
+    since: Option<Timestamp>,
+    variant: Option<String>,
+}
+
+/// The most rows one multi-row statement of a batch of votes takes.
+const ROWS_A_STATEMENT: usize = 64;
+
+/// Votes of one account, from many requests, answered each as
+/// [`record_vote`] would answer it alone and in this order, in a few
+/// statements: one read that locks every conversation (and those of `lock`
+/// too: the conversations whose counts the batch's thumbs change, so that
+/// a batch locks all its conversations at once and in key order); the
+/// voters' window claims, one multi-row upsert per window length; the
+/// activity messages and votes in multi-row inserts; each conversation's
+/// satisfaction folded over its votes in order and written once. A
+/// voter's second vote on one conversation in the batch goes through
+/// [`record_vote`] after the rest.
+pub(super) async fn record_votes(
+    c: &mut impl Conn,
+    account_id: &str,
+    votes: Vec<Voting>,
+    lock: &[&str],
+    pending: &mut Rows,
+) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
+    let mut found = read_voted(c, account_id, &votes, lock).await?;
+    let mut answers: Vec<Option<Result<Applied, StoreError>>> = votes.iter().map(|_| None).collect();
+    let mut one_by_one: Vec<usize> = Vec::new();
+    // The claims of each window length, in the order of the batch.
+    let mut claims: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    for (i, (scope, input, _)) in votes.iter().enumerate() {
+        let Some(voted) = found
+            .get(input.conversation_id.as_str())
+            .filter(|v| scope.bot_id.as_ref().is_none_or(|bot| *bot == v.conversation.bot_id))
+        else {
+            answers[i] = Some(Err(StoreError::NotFound("conversation")));
+            continue;
+        };
+        if !seen.insert((input.conversation_id.as_str(), input.rater.user_id.as_str())) {
+            one_by_one.push(i);
+            continue;
+        }
+        claims.entry(voted.settings.vote_window_seconds * 1000).or_default().push(i);
+    }
+    let at = |(_, input, now): &Voting| input.created_at.unwrap_or(*now);
+    let mut won: HashSet<(String, String)> = HashSet::new();
+    for (window_ms, places) in &claims {
+        for run in runs_of(places, ROWS_A_STATEMENT) {
+            // Changes (and returns) a row where the claim wins: an insert, or
+            // an update outside the window.
+            let sql = format!(
+                "INSERT INTO vote_windows (account_id, conversation_id, user_id, last_vote_at) VALUES {}
+                 ON CONFLICT (account_id, conversation_id, user_id) DO UPDATE SET last_vote_at =
+                     CASE WHEN excluded.last_vote_at > vote_windows.last_vote_at
+                          THEN excluded.last_vote_at ELSE vote_windows.last_vote_at END
+                 WHERE vote_windows.last_vote_at <= excluded.last_vote_at - $1
+                    OR vote_windows.last_vote_at >= excluded.last_vote_at + $1
+                 RETURNING conversation_id, user_id",
+                value_rows(2, 4, run.len())
+            );
+            let mut params = vec![Value::Int(*window_ms)];
+            for &i in run {
+                let (_, input, _) = &votes[i];
+                params.extend_from_slice(params![
+                    account_id,
+                    input.conversation_id.as_str(),
+                    input.rater.user_id.as_str(),
+                    at(&votes[i])
+                ]);
+            }
+            for row in c.query(&sql, &params).await? {
+                won.insert((row.get(0)?, row.get(1)?));
+            }
+        }
+    }
+    // The claims that won, in the order of the batch.
+    let mut recorded: Vec<usize> = Vec::new();
+    for places in claims.into_values() {
+        for i in places {
+            let (_, input, _) = &votes[i];
+            let key = (input.conversation_id.as_str().to_owned(), input.rater.user_id.clone());
+            let ack = VoteAck {
+                conversation_id: input.conversation_id.as_str().to_owned(),
+                vote: input.direction.vote_name().to_owned(),
+            };
+            let recorded_now = won.contains(&key);
+            answers[i] = Some(Ok(Applied::Vote { ack, recorded: recorded_now }));
+            if recorded_now {
+                recorded.push(i);
+            }
+        }
+    }
+    recorded.sort_unstable();
+    let rows: Vec<VoteRows> = recorded
+        .iter()
+        .map(|&i| {
+            let (_, input, now) = &votes[i];
+            VoteRows::of(account_id, &found[input.conversation_id.as_str()].conversation, input, at(&votes[i]), *now)
+        })
+        .collect();
+    for run in runs_of(&rows, ROWS_A_STATEMENT) {
+        let activity: Vec<Value> = run.iter().flat_map(|r| r.activity.iter().cloned()).collect();
+        c.execute_later(&insert_sql(ACTIVITY_HEAD, ACTIVITY_WIDTH, run.len()), &activity).await?;
+        let vote: Vec<Value> = run.iter().flat_map(|r| r.vote.iter().cloned()).collect();
+        c.execute_later(&insert_sql(VOTE_HEAD, VOTE_WIDTH, run.len()), &vote).await?;
+    }
+    // Each conversation's satisfaction after its votes, in order.
+    let mut changed: BTreeSet<&str> = BTreeSet::new();
+    for &i in &recorded {
+        let (_, input, _) = &votes[i];
+        let when = at(&votes[i]);
+        let voted = found.get_mut(input.conversation_id.as_str()).expect("a recorded vote's conversation was read");
+        let negative_reason = if input.value < 0 { input.reason.as_deref() } else { None };
+        let current = (&voted.conversation.satisfaction, voted.since);
+        if let Some(next) = next_satisfaction(current, vote_score(input.value), negative_reason, when) {
+            voted.conversation.satisfaction = next;
+            voted.since = Some(when);
+            changed.insert(input.conversation_id.as_str());
+        }
+        pending.absorb(vote_fact(&voted.conversation, voted.variant.clone(), input, when));
+    }
+    let changed: Vec<&Voted> = changed.iter().map(|id| &found[*id]).collect();
+    write_satisfactions(c, account_id, &changed).await?;
+    for i in one_by_one {
+        let (scope, input, now) = votes[i].clone();
+        answers[i] = Some(super::settle(record_vote(c, &scope, input, now, pending).await)?);
+    }
+    Ok(answers.into_iter().map(|a| a.expect("every vote of a batch is answered")).collect())
+}
+
+/// The conversations of `votes`, and those of `lock`, with what a vote
+/// decides by, locked in key order, by id.
+async fn read_voted(
+    c: &mut impl Conn,
+    account_id: &str,
+    votes: &[Voting],
+    lock: &[&str],
+) -> Result<HashMap<String, Voted>, StoreError> {
+    let mut ids: Vec<String> = votes
+        .iter()
+        .map(|(_, input, _)| input.conversation_id.as_str())
+        .chain(lock.iter().copied())
+        .map(str::to_owned)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let lock_rows = c.dialect().lock_rows_of("v");
+    let rows = rows_by_ids(c, account_id, &ids, &[], |list, _| {
+        format!(
+            "SELECT {CONVERSATION_COLUMNS}, v.satisfaction_at, v.variant, {SETTINGS_COLUMNS}
+             FROM conversations v JOIN bot_settings s ON s.bot_id = v.bot_id
+             WHERE v.account_id = $1 AND v.id IN ({list}) ORDER BY v.id{lock_rows}"
+        )
+    })
+    .await?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for mut row in rows {
+        let (settings, _) = settings_from(&row, CONVERSATION_WIDTH + 2)?;
+        let since: Option<Timestamp> = row.get(CONVERSATION_WIDTH)?;
+        let variant: Option<String> = row.take(CONVERSATION_WIDTH + 1)?;
+        let conversation = conversation_from(&mut row)?;
+        found.insert(conversation.id.clone(), Voted { conversation, settings, since, variant });
+    }
+    Ok(found)
+}
+
+/// Writes the satisfaction of conversations (in key order): one statement
+/// each, or on PostgreSQL, for more than one, a few multi-row updates.
+async fn write_satisfactions(c: &mut impl Conn, account_id: &str, voted: &[&Voted]) -> Result<(), StoreError> {
+    let row = |v: &Voted| {
+        let s = &v.conversation.satisfaction;
+        params![v.conversation.id.as_str(), s.value.as_str(), s.negative_reason.as_deref(), v.since].to_vec()
+    };
+    if voted.len() <= 1 || c.dialect() == Dialect::Sqlite {
+        for v in voted {
+            let mut params = vec![Value::from(account_id)];
+            params.extend(row(v));
+            c.execute_later(
+                "UPDATE conversations SET satisfaction = $3, negative_reason = $4, satisfaction_at = $5
+                 WHERE account_id = $1 AND id = $2",
+                &params,
+            )
+            .await?;
+        }
+        return Ok(());
+    }
+    for run in runs_of(voted, ROWS_A_STATEMENT) {
+        // Typed, as the values of a VALUES list are text unless told.
+        let rows: Vec<String> = (0..run.len())
+            .map(|r| {
+                let p = 2 + 4 * r;
+                format!("(${p}, ${}, CAST(${} AS TEXT), CAST(${} AS BIGINT))", p + 1, p + 2, p + 3)
+            })
+            .collect();
+        let params: Vec<Value> =
+            std::iter::once(Value::from(account_id)).chain(run.iter().flat_map(|v| row(v))).collect();
+        c.execute_later(
+            &format!(
+                "UPDATE conversations AS c SET satisfaction = v.column2, negative_reason = v.column3,
+                     satisfaction_at = v.column4
+                 FROM (VALUES {}) AS v WHERE c.account_id = $1 AND c.id = v.column1",
+                rows.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 const VOTE_COLUMNS: &str = "id, conversation_id, bot_id, contact_id, user_id, direction, value, reason, source, \
@@ -305,7 +566,7 @@ pub(super) async fn record_csat(
     input: CsatInput,
     now: Timestamp,
 ) -> Result<Applied, StoreError> {
-    let (conversation, _, config) = conversation_with_settings(c, scope, input.conversation_id.as_str()).await?;
+    let (conversation, _, config) = conversation_with_settings(c, scope, input.conversation_id.as_str(), true).await?;
     config.accepts(input.question_code)?;
     let existing = c
         .query_opt(
