@@ -365,6 +365,9 @@ pub(super) async fn submit_feedbacks(
     thumbs: Vec<Thumb>,
     pending: &mut Rows,
 ) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
+    if thumbs.is_empty() {
+        return Ok(Vec::new());
+    }
     let (targets, mut records) = read_targets(c, account_id, &thumbs).await?;
     let mut answers: Vec<Option<Result<Applied, StoreError>>> = thumbs.iter().map(|_| None).collect();
     let mut creates: Vec<(usize, Feedback)> = Vec::new();
