@@ -288,6 +288,14 @@ pub fn value_rows(first: usize, width: usize, n: usize) -> String {
     rows.join(", ")
 }
 
+/// The most rows one multi-row statement of a batch of writes takes.
+pub const ROWS_A_STATEMENT: usize = 64;
+
+/// A multi-row insert of `n` rows of `width` columns: `head`, the rows, `tail`.
+pub fn insert_sql(head: &str, width: usize, n: usize, tail: &str) -> String {
+    format!("{head} VALUES {}{tail}", value_rows(1, width, n))
+}
+
 /// Cuts `items` into runs whose lengths are powers of two, at most `max`,
 /// longest first: multi-row statements over them then come in a few texts
 /// (each prepared once a connection), however many rows there are.

@@ -29,7 +29,7 @@ use crate::{
     params,
     store::{
         Applied, FeedbackInput, MessageInContext, StoreError,
-        sql::{Conn, Dialect, Row, Value, list_len, runs_of, value_rows},
+        sql::{Conn, Dialect, ROWS_A_STATEMENT, Row, Value, insert_sql, list_len, runs_of, value_rows},
     },
 };
 
@@ -501,14 +501,6 @@ fn new_record(target: &MessageInContext, input: &FeedbackInput, status: Feedback
         submitted_at: at,
         retracted_at: None,
     }
-}
-
-/// The most rows a multi-row insert of new records or their history takes.
-const ROWS_A_STATEMENT: usize = 64;
-
-/// A multi-row insert of `n` rows of `width` columns: `head`, the rows, `tail`.
-fn insert_sql(head: &str, width: usize, n: usize, tail: &str) -> String {
-    format!("{head} VALUES {}{tail}", value_rows(1, width, n))
 }
 
 /// Inserts new records, skipping any whose (message, user) key is taken

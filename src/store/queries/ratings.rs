@@ -28,7 +28,7 @@ use crate::{
     params,
     store::{
         Applied, CsatInput, StoreError, VoteInput,
-        sql::{Conn, Dialect, Row, Value, runs_of, value_rows},
+        sql::{Conn, Dialect, ROWS_A_STATEMENT, Row, Value, insert_sql, runs_of, value_rows},
     },
 };
 
@@ -179,13 +179,8 @@ const VOTE_HEAD: &str = "INSERT INTO votes (id, account_id, conversation_id, bot
 const VOTE_WIDTH: usize = 12;
 
 /// The single-row inserts of a vote's rows.
-static ACTIVITY_SQL: LazyLock<String> = LazyLock::new(|| insert_sql(ACTIVITY_HEAD, ACTIVITY_WIDTH, 1));
-static VOTE_SQL: LazyLock<String> = LazyLock::new(|| insert_sql(VOTE_HEAD, VOTE_WIDTH, 1));
-
-/// A multi-row insert of `n` rows of `width` columns after `head`.
-fn insert_sql(head: &str, width: usize, n: usize) -> String {
-    format!("{head} VALUES {}", value_rows(1, width, n))
-}
+static ACTIVITY_SQL: LazyLock<String> = LazyLock::new(|| insert_sql(ACTIVITY_HEAD, ACTIVITY_WIDTH, 1, ""));
+static VOTE_SQL: LazyLock<String> = LazyLock::new(|| insert_sql(VOTE_HEAD, VOTE_WIDTH, 1, ""));
 
 impl VoteRows {
     fn of(account_id: &str, conversation: &Conversation, input: &VoteInput, at: Timestamp, now: Timestamp) -> Self {
@@ -251,9 +246,6 @@ struct Voted {
     since: Option<Timestamp>,
     variant: Option<String>,
 }
-
-/// The most rows one multi-row statement of a batch of votes takes.
-const ROWS_A_STATEMENT: usize = 64;
 
 /// Votes of one account, from many requests, answered each as
 /// [`record_vote`] would answer it alone and in this order, in a few
@@ -350,9 +342,9 @@ pub(super) async fn record_votes(
         .collect();
     for run in runs_of(&rows, ROWS_A_STATEMENT) {
         let activity: Vec<Value> = run.iter().flat_map(|r| r.activity.iter().cloned()).collect();
-        c.execute_later(&insert_sql(ACTIVITY_HEAD, ACTIVITY_WIDTH, run.len()), &activity).await?;
+        c.execute_later(&insert_sql(ACTIVITY_HEAD, ACTIVITY_WIDTH, run.len(), ""), &activity).await?;
         let vote: Vec<Value> = run.iter().flat_map(|r| r.vote.iter().cloned()).collect();
-        c.execute_later(&insert_sql(VOTE_HEAD, VOTE_WIDTH, run.len()), &vote).await?;
+        c.execute_later(&insert_sql(VOTE_HEAD, VOTE_WIDTH, run.len(), ""), &vote).await?;
     }
     // Each conversation's satisfaction after its votes, in order.
     let mut changed: BTreeSet<&str> = BTreeSet::new();
