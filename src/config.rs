@@ -59,6 +59,9 @@ pub struct Settings {
     pub sqlite_readers: usize,
     /// Pool size of the PostgreSQL engine, per process.
     pub postgres_max_connections: usize,
+    /// Batches of single thumbs and votes the PostgreSQL engine writes at
+    /// once, each in one transaction (0: each alone; at most the pool size).
+    pub postgres_write_lanes: usize,
     /// How long a key, once found, is admitted without looking it up again,
     /// in milliseconds (0: looked up on every request). A key revoked
     /// through this instance is refused at once; one revoked elsewhere (the
@@ -89,6 +92,7 @@ impl Default for Settings {
             sqlite_synchronous: SqliteSynchronous::Full,
             sqlite_readers: 4,
             postgres_max_connections: 16,
+            postgres_write_lanes: crate::store::postgres::WRITE_LANES,
             key_cache_ms: 2_000,
             secure_cookies: false,
             rollup_fold_interval_ms: 1_000,
@@ -122,6 +126,7 @@ impl Settings {
             sqlite_synchronous_full: self.sqlite_synchronous == SqliteSynchronous::Full,
             sqlite_readers: self.sqlite_readers,
             postgres_max_connections: self.postgres_max_connections,
+            postgres_write_lanes: self.postgres_write_lanes,
             key_cache_ms: self.key_cache_ms,
         }
     }
@@ -173,6 +178,7 @@ impl fmt::Debug for Settings {
             .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("sqlite_readers", &self.sqlite_readers)
             .field("postgres_max_connections", &self.postgres_max_connections)
+            .field("postgres_write_lanes", &self.postgres_write_lanes)
             .field("secure_cookies", &self.secure_cookies)
             .field("rollup_fold_interval_ms", &self.rollup_fold_interval_ms)
             .field("memory_trim_interval_ms", &self.memory_trim_interval_ms)
@@ -209,6 +215,10 @@ mod tests {
             assert_eq!(s.log_level, "warn");
             assert_eq!(s.database_url, "postgres://postgres@localhost/x");
             assert_eq!(s.max_body_bytes, 1024 * 1024);
+            assert_eq!(s.connect_options().postgres_write_lanes, 4);
+            jail.set_env("PLAUDIT_POSTGRES_WRITE_LANES", "2");
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(s.connect_options().postgres_write_lanes, 2);
             Ok(())
         });
     }

@@ -433,6 +433,9 @@ pub struct ConnectOptions {
     pub sqlite_synchronous_full: bool,
     pub sqlite_readers: usize,
     pub postgres_max_connections: usize,
+    /// Batches of single thumbs and votes the PostgreSQL engine writes at
+    /// once (0: each alone; see `Engine::write_lanes`).
+    pub postgres_write_lanes: usize,
     /// How long a key found stays admitted without a new lookup, in
     /// milliseconds (see `key_cache.rs`; 0: looked up on every request).
     pub key_cache_ms: u64,
@@ -445,6 +448,7 @@ impl Default for ConnectOptions {
             sqlite_synchronous_full: true,
             sqlite_readers: 4,
             postgres_max_connections: 16,
+            postgres_write_lanes: postgres::WRITE_LANES,
             key_cache_ms: 2_000,
         }
     }
@@ -472,7 +476,8 @@ pub fn keep_folding(store: &Arc<dyn Store>, every: std::time::Duration) {
 pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>, StoreError> {
     let key_ttl = std::time::Duration::from_millis(opts.key_cache_ms);
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let engine = postgres::PgEngine::connect(url, opts.postgres_max_connections)?;
+        let engine = postgres::PgEngine::connect(url, opts.postgres_max_connections)?
+            .with_write_lanes(opts.postgres_write_lanes);
         migrate::run(&engine).await?;
         Ok(Arc::new(SqlStore::new(engine, key_ttl)))
     } else if let Some(path) = sqlite::path_from_url(url) {

@@ -499,15 +499,16 @@ pub trait Engine: Send + Sync + 'static {
         false
     }
 
-    /// Whether single thumbs and votes from concurrent requests should be
-    /// written together, many in one transaction, thumbs in a few multi-row
-    /// statements. Where each write has a connection of its own
-    /// (PostgreSQL), a statement and a commit cost the server far more than
-    /// a row, and a thumb or a vote alone is several statements. Where one
-    /// writer already commits whatever is queued (SQLite), its statements
-    /// are cheap calls and a write's cost is in its pages.
-    fn gathers_writes(&self) -> bool {
-        false
+    /// How many batches of single thumbs and votes from concurrent requests
+    /// are written at once, each many writes in one transaction and a few
+    /// multi-row statements; 0: each is written alone. Where each write has
+    /// a connection of its own (PostgreSQL), a statement and a commit cost
+    /// the server far more than a row, and a thumb or a vote alone is
+    /// several statements. Where one writer already commits whatever is
+    /// queued (SQLite), its statements are cheap calls and a write's cost is
+    /// in its pages.
+    fn write_lanes(&self) -> usize {
+        0
     }
 }
 

@@ -8,6 +8,7 @@ use crate::{
     both_backends,
     helpers::{Backend, TestApp, TestDatabase, serve, spawn_app, test_settings},
 };
+use plaudit::store::{self, ConnectOptions};
 
 both_backends!(
     an_upvote_records_a_vote_and_an_activity_message,
@@ -19,6 +20,7 @@ both_backends!(
     concurrent_votes_by_different_voters_all_record,
     votes_are_per_voter_and_permanent,
     a_vote_on_an_unknown_conversation_is_404,
+    racing_votes_agree_whatever_the_write_lanes,
 );
 
 async fn setup(app: &TestApp) -> String {
@@ -235,4 +237,41 @@ async fn two_servers_on_one_postgres_record_one_vote() {
     let t = first.get("/v1/conversations/c1", &first.admin).await.body;
     assert_eq!(t["votes"].as_array().unwrap().len(), 3, "one vote per racer across both servers");
     assert_eq!(activity(&t).len(), 3);
+}
+
+/// PostgreSQL writes single votes in batches, `postgres_write_lanes` at
+/// once: with one lane, racing votes meet in the same batches (a voter's
+/// repeats among them); with none, each is written alone. Either way one
+/// racer's vote counts, every distinct voter's does, and the conversation's
+/// satisfaction is its latest vote's.
+async fn racing_votes_agree_whatever_the_write_lanes(backend: Backend) {
+    if matches!(backend, Backend::Sqlite) {
+        return; // SQLite's one writer commits whatever is queued; it has no lanes.
+    }
+    for lanes in [1, 0] {
+        let db = TestDatabase::new(&backend).await;
+        let options = ConnectOptions { postgres_write_lanes: lanes, ..test_settings().connect_options() };
+        let store = store::connect(&db.url, &options).await.expect("open the test database");
+        let app = serve(db, store, test_settings()).await;
+        setup(&app).await;
+        let racers = (0..40).map(|i| {
+            let path = if i % 2 == 0 { "/v1/conversations/c1/upvote" } else { "/v1/conversations/c1/downvote" };
+            app.post(path, &app.admin, json!({"user_id": "racer"}))
+        });
+        let voters = (0..40)
+            .map(|i| app.post("/v1/conversations/c1/upvote", &app.admin, json!({"user_id": format!("voter-{i}")})));
+        for r in futures_util::future::join_all(racers.chain(voters)).await {
+            r.assert_status(200);
+        }
+        let t = app.get("/v1/conversations/c1", &app.admin).await.body;
+        let votes = t["votes"].as_array().unwrap();
+        assert_eq!(votes.iter().filter(|v| v["user_id"] == "racer").count(), 1, "lanes {lanes}: one racer's vote");
+        assert_eq!(votes.len(), 41, "lanes {lanes}: and every voter's");
+        assert_eq!(activity(&t).len(), 41, "lanes {lanes}");
+        // Votes come oldest first (by time, then as written): the last one
+        // decides, as a vote as recent as the current satisfaction replaces it.
+        let last = votes.last().unwrap()["value"].as_i64().unwrap();
+        let expected = if last > 0 { "positive" } else { "negative" };
+        assert_eq!(t["satisfaction"]["value"], expected, "lanes {lanes}");
+    }
 }

@@ -62,7 +62,7 @@ pub struct SqlStore<E> {
     engine: Arc<E>,
     keys: KeyCache,
     /// Where the engine gathers single thumbs and votes
-    /// ([`Engine::gathers_writes`]): the lanes that write them in batches.
+    /// ([`Engine::write_lanes`]): the lanes that write them in batches.
     gathered: Option<Arc<Gather<Single, Applied>>>,
 }
 
@@ -70,9 +70,8 @@ pub struct SqlStore<E> {
 /// and when it came.
 pub type Single = (Scope, Command, Timestamp);
 
-/// How many batches are written at once, and how many writes a batch takes
-/// at most.
-const LANES: usize = 4;
+/// How many writes a batch takes at most (how many batches are written at
+/// once is the engine's [`Engine::write_lanes`]).
 const BATCH: usize = 64;
 
 impl<E: Engine> SqlStore<E> {
@@ -80,9 +79,10 @@ impl<E: Engine> SqlStore<E> {
     /// (see [`KeyCache`]).
     pub fn new(engine: E, key_ttl: std::time::Duration) -> Self {
         let engine = Arc::new(engine);
-        let gathered = engine.gathers_writes().then(|| {
+        let lanes = engine.write_lanes();
+        let gathered = (lanes > 0).then(|| {
             let engine = engine.clone();
-            Gather::new(LANES, BATCH, move |writes| {
+            Gather::new(lanes, BATCH, move |writes| {
                 let engine = engine.clone();
                 Box::pin(async move { write_together(&*engine, writes).await })
             })
@@ -92,7 +92,7 @@ impl<E: Engine> SqlStore<E> {
 
     /// Writes single thumbs and votes of any accounts as one batch, in one
     /// transaction, answering each as it would be answered alone (what a
-    /// lane of [`Engine::gathers_writes`] does with the writes it took).
+    /// lane of [`Engine::write_lanes`] does with the writes it took).
     pub async fn write_together(&self, writes: Vec<Single>) -> Vec<Result<Applied, StoreError>> {
         write_together(&*self.engine, writes).await
     }
