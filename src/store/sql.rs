@@ -288,6 +288,27 @@ pub fn value_rows(first: usize, width: usize, n: usize) -> String {
     rows.join(", ")
 }
 
+/// Like [`value_rows`], with each row's columns cast to `types` (`""`:
+/// left as they are). PostgreSQL types the columns of a `VALUES` list that
+/// an `UPDATE … FROM` reads as text unless told.
+pub fn typed_value_rows(first: usize, types: &[&str], n: usize) -> String {
+    let width = types.len();
+    let rows: Vec<String> = (0..n)
+        .map(|r| {
+            let cells: Vec<String> = types
+                .iter()
+                .enumerate()
+                .map(|(k, ty)| {
+                    let p = first + r * width + k;
+                    if ty.is_empty() { format!("${p}") } else { format!("CAST(${p} AS {ty})") }
+                })
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect();
+    rows.join(", ")
+}
+
 /// The most rows one multi-row statement of a batch of writes takes.
 pub const ROWS_A_STATEMENT: usize = 64;
 
@@ -531,6 +552,10 @@ mod tests {
         assert_eq!(lengths(100, 64), [64, 32, 4]);
         assert_eq!(lengths(1000, 400), [256, 256, 256, 128, 64, 32, 8]);
         assert_eq!(super::value_rows(2, 2, 2), "($2, $3), ($4, $5)");
+        assert_eq!(
+            super::typed_value_rows(2, &["", "BIGINT"], 2),
+            "($2, CAST($3 AS BIGINT)), ($4, CAST($5 AS BIGINT))"
+        );
     }
 
     #[test]

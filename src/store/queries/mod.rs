@@ -148,8 +148,7 @@ async fn write_together<E: Engine>(engine: &E, writes: Vec<Single>) -> Vec<Resul
                     let (vote_places, votes) = part.votes;
                     if !votes.is_empty() {
                         let counted: Vec<String> = rollup.conversations.keys().cloned().collect();
-                        let counted: Vec<&str> = counted.iter().map(String::as_str).collect();
-                        results.extend(ratings::record_votes(c, &account_id, votes, &counted, &mut rollup).await?);
+                        results.extend(ratings::record_votes(c, &account_id, votes, counted, &mut rollup).await?);
                     }
                     for (i, result) in places.into_iter().chain(vote_places).zip(results) {
                         answers[i] = Some(result);

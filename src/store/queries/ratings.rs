@@ -28,7 +28,7 @@ use crate::{
     params,
     store::{
         Applied, CsatInput, StoreError, VoteInput,
-        sql::{Conn, Dialect, ROWS_A_STATEMENT, Row, Value, insert_sql, runs_of, value_rows},
+        sql::{Conn, Dialect, ROWS_A_STATEMENT, Row, Value, insert_sql, runs_of, typed_value_rows, value_rows},
     },
 };
 
@@ -261,7 +261,7 @@ pub(super) async fn record_votes(
     c: &mut impl Conn,
     account_id: &str,
     votes: Vec<Voting>,
-    lock: &[&str],
+    lock: Vec<String>,
     pending: &mut Rows,
 ) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
     let mut found = read_voted(c, account_id, &votes, lock).await?;
@@ -376,14 +376,10 @@ async fn read_voted(
     c: &mut impl Conn,
     account_id: &str,
     votes: &[Voting],
-    lock: &[&str],
+    lock: Vec<String>,
 ) -> Result<HashMap<String, Voted>, StoreError> {
-    let mut ids: Vec<String> = votes
-        .iter()
-        .map(|(_, input, _)| input.conversation_id.as_str())
-        .chain(lock.iter().copied())
-        .map(str::to_owned)
-        .collect();
+    let mut ids = lock;
+    ids.extend(votes.iter().map(|(_, input, _)| input.conversation_id.as_str().to_owned()));
     ids.sort_unstable();
     ids.dedup();
     let lock_rows = c.dialect().lock_rows_of("v");
@@ -427,21 +423,15 @@ async fn write_satisfactions(c: &mut impl Conn, account_id: &str, voted: &[&Vote
         return Ok(());
     }
     for run in runs_of(voted, ROWS_A_STATEMENT) {
-        // Typed, as the values of a VALUES list are text unless told.
-        let rows: Vec<String> = (0..run.len())
-            .map(|r| {
-                let p = 2 + 4 * r;
-                format!("(${p}, ${}, CAST(${} AS TEXT), CAST(${} AS BIGINT))", p + 1, p + 2, p + 3)
-            })
-            .collect();
+        // Typed: a NULL reason, and the time, are otherwise text.
+        let rows = typed_value_rows(2, &["", "", "TEXT", "BIGINT"], run.len());
         let params: Vec<Value> =
             std::iter::once(Value::from(account_id)).chain(run.iter().flat_map(|v| row(v))).collect();
         c.execute_later(
             &format!(
                 "UPDATE conversations AS c SET satisfaction = v.column2, negative_reason = v.column3,
                      satisfaction_at = v.column4
-                 FROM (VALUES {}) AS v WHERE c.account_id = $1 AND c.id = v.column1",
-                rows.join(", ")
+                 FROM (VALUES {rows}) AS v WHERE c.account_id = $1 AND c.id = v.column1"
             ),
             &params,
         )

@@ -18,7 +18,7 @@ use crate::{
     params,
     store::{
         Command, StoreError,
-        sql::{Conn, Dialect, Value, runs_of, value_rows},
+        sql::{Conn, Dialect, Value, runs_of, typed_value_rows, value_rows},
     },
 };
 
@@ -174,18 +174,7 @@ async fn write(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), S
         // same order.
         for run in runs_of(&counts, CHUNK) {
             // Typed, for PostgreSQL to add them to the counts.
-            let rows: Vec<String> = (0..run.len())
-                .map(|r| {
-                    let p = 2 + 4 * r;
-                    format!(
-                        "(${p}, CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
-                        p + 1,
-                        p + 2,
-                        p + 3
-                    )
-                })
-                .collect();
-            let rows = rows.join(", ");
+            let rows = typed_value_rows(2, &["", "BIGINT", "BIGINT", "BIGINT"], run.len());
             let params: Vec<Value> = std::iter::once(Value::from(account_id))
                 .chain(run.iter().flat_map(|(id, [up, down, messages])| {
                     [Value::from(id.as_str()), Value::Int(*up), Value::Int(*down), Value::Int(*messages)]
