@@ -5,6 +5,14 @@
 //! batches run at once, each taking whatever is queued (at most `max`). No
 //! batch waits for more items: while the lanes are busy, items pile up, so
 //! the batches grow with the load and stay single at rest.
+//!
+//! Only one batch at a time runs its statements: it holds the [`Turn`] until
+//! only its commit is left, then passes it on, and the next lane takes
+//! whatever piled up meanwhile. The lanes beyond the first are thus batches
+//! waiting on their commits (PostgreSQL's flush of its log), whose waits
+//! overlap the next batch's statements. Measured at L on PostgreSQL against
+//! lanes that each ran their statements at once: fuller batches, 15-30% less
+//! of the machine a thumb or a vote, and 5-10% more of them a second.
 
 use std::{
     panic::AssertUnwindSafe,
@@ -17,7 +25,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use super::StoreError;
 
 /// Runs a batch: one answer for each item, in their order.
-type Run<I, O> = dyn Fn(Vec<I>) -> BoxFuture<'static, Vec<Result<O, StoreError>>> + Send + Sync;
+type Run<I, O> = dyn Fn(Vec<I>, Turn) -> BoxFuture<'static, Vec<Result<O, StoreError>>> + Send + Sync;
 
 type Queued<I, O> = (I, oneshot::Sender<Result<O, StoreError>>);
 
@@ -25,6 +33,7 @@ type Queued<I, O> = (I, oneshot::Sender<Result<O, StoreError>>);
 pub struct Gather<I, O> {
     queue: Mutex<Vec<Queued<I, O>>>,
     lanes: Arc<Semaphore>,
+    turn: Arc<Semaphore>,
     max: usize,
     run: Box<Run<I, O>>,
 }
@@ -34,11 +43,12 @@ impl<I: Send + 'static, O: Send + 'static> Gather<I, O> {
     pub fn new(
         lanes: usize,
         max: usize,
-        run: impl Fn(Vec<I>) -> BoxFuture<'static, Vec<Result<O, StoreError>>> + Send + Sync + 'static,
+        run: impl Fn(Vec<I>, Turn) -> BoxFuture<'static, Vec<Result<O, StoreError>>> + Send + Sync + 'static,
     ) -> Arc<Self> {
         Arc::new(Self {
             queue: Mutex::new(Vec::new()),
             lanes: Arc::new(Semaphore::new(lanes.max(1))),
+            turn: Arc::new(Semaphore::new(1)),
             max: max.max(1),
             run: Box::new(run),
         })
@@ -68,12 +78,15 @@ impl<I: Send + 'static, O: Send + 'static> Gather<I, O> {
     /// finds the permit free itself.
     async fn drain(self: Arc<Self>, mut permit: OwnedSemaphorePermit) {
         loop {
+            // The semaphore is never closed.
+            let Ok(turn) = self.turn.clone().acquire_owned().await else { return };
             let batch: Vec<Queued<I, O>> = {
                 let mut queue = self.lock();
                 let n = queue.len().min(self.max);
                 queue.drain(..n).collect()
             };
             if batch.is_empty() {
+                drop(turn);
                 drop(permit);
                 if self.lock().is_empty() {
                     return;
@@ -89,7 +102,7 @@ impl<I: Send + 'static, O: Send + 'static> Gather<I, O> {
             }
             let (items, replies): (Vec<I>, Vec<_>) = batch.into_iter().unzip();
             let n = items.len();
-            let answers = match AssertUnwindSafe((self.run)(items)).catch_unwind().await {
+            let answers = match AssertUnwindSafe((self.run)(items, Turn(Some(turn)))).catch_unwind().await {
                 Ok(answers) if answers.len() == n => answers,
                 Ok(_) | Err(_) => {
                     tracing::error!("a batch of writes failed without answering each; they are answered unavailable");
@@ -101,6 +114,23 @@ impl<I: Send + 'static, O: Send + 'static> Gather<I, O> {
                 let _ = reply.send(answer);
             }
         }
+    }
+}
+
+/// A batch's turn at running its statements: batches run theirs one at a
+/// time, and a batch passes its turn on when only its commit is left, so the
+/// next batch's statements run while the last one's commit waits on the disk.
+pub struct Turn(Option<OwnedSemaphorePermit>);
+
+impl Turn {
+    /// A turn that holds back no one (a batch written outside a [`Gather`]).
+    pub fn alone() -> Self {
+        Self(None)
+    }
+
+    /// Lets the next batch start its statements.
+    pub fn pass(mut self) {
+        self.0.take();
     }
 }
 
@@ -120,9 +150,10 @@ mod tests {
         let sizes = Arc::new(Mutex::new(Vec::new()));
         let gather = {
             let (running, most, sizes) = (running.clone(), most.clone(), sizes.clone());
-            Gather::new(2, 8, move |items: Vec<u32>| {
+            Gather::new(2, 8, move |items: Vec<u32>, turn: Turn| {
                 let (running, most, sizes) = (running.clone(), most.clone(), sizes.clone());
                 Box::pin(async move {
+                    turn.pass();
                     let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(now, Ordering::SeqCst);
                     sizes.lock().unwrap().push(items.len());
@@ -154,11 +185,52 @@ mod tests {
         assert!(most.load(Ordering::SeqCst) <= 2, "at most two lanes at once");
     }
 
+    /// One batch at a time runs its statements, and the next one starts
+    /// its own as soon as the last passes its turn, while that one is still
+    /// committing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn batches_take_turns_at_their_statements_and_commit_side_by_side() {
+        let stating = Arc::new(AtomicUsize::new(0));
+        let running = Arc::new(AtomicUsize::new(0));
+        let (most_stating, most_running) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let gather = {
+            let (stating, running) = (stating.clone(), running.clone());
+            let (most_stating, most_running) = (most_stating.clone(), most_running.clone());
+            Gather::new(4, 8, move |items: Vec<u32>, turn: Turn| {
+                let (stating, running) = (stating.clone(), running.clone());
+                let (most_stating, most_running) = (most_stating.clone(), most_running.clone());
+                Box::pin(async move {
+                    most_running.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    most_stating.fetch_max(stating.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    stating.fetch_sub(1, Ordering::SeqCst);
+                    turn.pass();
+                    // The commit.
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    items.into_iter().map(Ok).collect()
+                })
+            })
+        };
+        let answers = futures_util::future::join_all((0..300u32).map(|i| {
+            let gather = gather.clone();
+            tokio::spawn(async move { (i, gather.submit(i).await) })
+        }))
+        .await;
+        for answer in answers {
+            let (i, answer) = answer.unwrap();
+            assert_eq!(answer.unwrap(), i);
+        }
+        assert_eq!(most_stating.load(Ordering::SeqCst), 1, "statements one batch at a time");
+        let most = most_running.load(Ordering::SeqCst);
+        assert!((2..=4).contains(&most), "commits beside the next statements, within the lanes: {most}");
+    }
+
     /// A batch that panics, or answers the wrong number of items, answers
     /// each of its items unavailable; the lanes go on with the next items.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_batch_answers_each_item_unavailable() {
-        let gather = Gather::new(1, 4, |items: Vec<u32>| {
+        let gather = Gather::new(1, 4, |items: Vec<u32>, _turn| {
             Box::pin(async move {
                 match items[0] {
                     0 => panic!("a broken batch"),

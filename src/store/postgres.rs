@@ -215,12 +215,13 @@ pub struct PgEngine {
     write_lanes: usize,
 }
 
-/// Batches of thumbs and votes written at once by default (see
-/// [`Engine::write_lanes`]). Measured on a 2-core machine: thumbs at M 2,223
-/// req/s with two lanes, 3,030-3,850 with four, 2,669 with eight; votes at
-/// L 2,960 with two, 2,527-2,731 with four, 2,051-2,331 with eight (see
-/// docs/benchmarks.md). More cores, or a disk that flushes faster, may want
-/// more: `postgres_write_lanes`.
+/// Batches of thumbs and votes in flight at once by default (see
+/// [`Engine::write_lanes`]): one runs its statements while the others wait
+/// on their commits. Measured on a 2-core machine at L, three runs each:
+/// thumbs 4,981-5,208 req/s with four lanes and 5,170-5,285 with eight,
+/// votes 3,936-4,242 and 4,168-4,402 (see docs/benchmarks.md); four leave
+/// more of the pool to reads. A disk slower to flush may want more:
+/// `postgres_write_lanes`.
 pub const WRITE_LANES: usize = 4;
 
 impl PgEngine {

@@ -26,7 +26,7 @@ use tenancy::*;
 use super::{
     Applied, Command, ConversationRow, GapAnswerInput, MessageInContext, Store, StoreError, Transcript,
     TranscriptWriter,
-    gather::Gather,
+    gather::{Gather, Turn},
     key_cache::KeyCache,
     sql::{Conn, Engine, Row, Value, Work, account_and, list_len, placeholders},
 };
@@ -82,9 +82,9 @@ impl<E: Engine> SqlStore<E> {
         let lanes = engine.write_lanes();
         let gathered = (lanes > 0).then(|| {
             let engine = engine.clone();
-            Gather::new(lanes, BATCH, move |writes| {
+            Gather::new(lanes, BATCH, move |writes, turn| {
                 let engine = engine.clone();
-                Box::pin(async move { write_together(&*engine, writes).await })
+                Box::pin(async move { write_together(&*engine, writes, turn).await })
             })
         });
         Self { engine, keys: KeyCache::new(key_ttl), gathered }
@@ -94,7 +94,7 @@ impl<E: Engine> SqlStore<E> {
     /// transaction, answering each as it would be answered alone (what a
     /// lane of [`Engine::write_lanes`] does with the writes it took).
     pub async fn write_together(&self, writes: Vec<Single>) -> Vec<Result<Applied, StoreError>> {
-        write_together(&*self.engine, writes).await
+        write_together(&*self.engine, writes, Turn::alone()).await
     }
 
     /// See [`write_settled`].
@@ -116,10 +116,11 @@ struct AccountPart {
 /// [`feedback::submit_feedbacks`], the votes with [`ratings::record_votes`]
 /// (which also locks the conversations whose counts the thumbs change, so
 /// that a batch takes its conversations' locks together, in key order), any
-/// other write on its own, and the rollup rows once. If the transaction
+/// other write on its own, and the rollup rows once, then passes its `turn`
+/// on to the next batch before committing. If the transaction
 /// fails as a whole, nothing of it is stored, and each write is made again
 /// on its own, so that a failure stays with the write it belongs to.
-async fn write_together<E: Engine>(engine: &E, writes: Vec<Single>) -> Vec<Result<Applied, StoreError>> {
+async fn write_together<E: Engine>(engine: &E, writes: Vec<Single>, turn: Turn) -> Vec<Result<Applied, StoreError>> {
     let n = writes.len();
     let again = writes.clone();
     let together = engine
@@ -158,6 +159,7 @@ async fn write_together<E: Engine>(engine: &E, writes: Vec<Single>) -> Vec<Resul
                     }
                     rollups::add(c, &account_id, rollup).await?;
                 }
+                turn.pass();
                 Ok(answers.into_iter().map(|a| a.expect("every write of a batch is answered")).collect())
             })
         })
