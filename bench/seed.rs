@@ -113,11 +113,24 @@ fn fill(template: &str, topic: &str) -> String {
     template.replace("{topic}", topic)
 }
 
-/// The commands of conversation `i`: the conversation, six messages, and its signals.
+/// The commands of conversation `i` of `total`: the conversation, six
+/// messages, and its signals. Conversations start in the order of `i`, spread
+/// evenly over the year before `now` (each at a random moment of its own
+/// slot): written in that order, they lie in the database as a live
+/// deployment's do, in about the order they happened.
 #[allow(clippy::too_many_lines)]
-fn conversation(i: u64, bots: &[String], rng: &mut StdRng, now: i64, ratio: (f64, f64, f64)) -> Vec<Command> {
+fn conversation(
+    i: u64,
+    total: u64,
+    bots: &[String],
+    rng: &mut StdRng,
+    now: i64,
+    ratio: (f64, f64, f64),
+) -> Vec<Command> {
     let id = format!("bench-c{i}");
-    let start = now - rng.random_range(60_000..365 * 86_400_000);
+    let (first, span) = (now - 365 * 86_400_000, 365 * 86_400_000 - 60_000);
+    #[allow(clippy::cast_possible_wrap)]
+    let start = first + (span * i as i64 + rng.random_range(0..span)) / total as i64;
     let variant = if rng.random_bool(0.5) { "A" } else { "B" };
     let contact = format!("visitor-{}", i % 50_000);
     let at = |ms: i64| Some(Timestamp(ms).to_rfc3339());
@@ -252,7 +265,7 @@ async fn main() {
             async move {
                 let mut rng = StdRng::seed_from_u64(a.seed ^ first);
                 let commands: Vec<Command> = (first..(first + chunk).min(conversations))
-                    .flat_map(|i| conversation(i, &bots, &mut rng, now.0, ratio))
+                    .flat_map(|i| conversation(i, conversations, &bots, &mut rng, now.0, ratio))
                     .collect();
                 let n = commands.len();
                 let results = store.apply(&scope, commands, now).await.expect("apply a batch");
