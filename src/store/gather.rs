@@ -11,7 +11,7 @@
 //! whatever piled up meanwhile. The lanes beyond the first are thus batches
 //! waiting on their commits (PostgreSQL's flush of its log), whose waits
 //! overlap the next batch's statements. Measured at L on PostgreSQL against
-//! lanes that each ran their statements at once: fuller batches, 15-30% less
+//! lanes that each ran their statements at once: fuller batches, a fifth less
 //! of the machine a thumb or a vote, and 5-10% more of them a second.
 
 use std::{
