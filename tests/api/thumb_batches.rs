@@ -31,7 +31,10 @@ use crate::{
     helpers::{Backend, TestDatabase},
 };
 
-both_backends!(a_batch_of_thumbs_and_votes_does_what_they_do_one_by_one);
+both_backends!(
+    a_batch_of_thumbs_and_votes_does_what_they_do_one_by_one,
+    a_batch_whose_new_record_a_concurrent_writer_took_is_made_write_by_write,
+);
 
 async fn a_batch_of_thumbs_and_votes_does_what_they_do_one_by_one(backend: Backend) {
     let db = TestDatabase::new(&backend).await;
@@ -49,6 +52,73 @@ async fn a_batch_of_thumbs_and_votes_does_what_they_do_one_by_one(backend: Backe
         }
         Backend::Postgres(_) => compare(PgEngine::connect(&db.url, 4).expect("connect to PostgreSQL")).await,
     }
+}
+
+/// A thumb of a batch is new when the batch reads, but another transaction
+/// inserts the same rater's record on the same answer before the batch's
+/// insert commits (on PostgreSQL, which writes concurrent batches). The
+/// batch's insert then waits for that transaction and finds the key taken:
+/// the batch fails as a whole and each of its writes is made alone, and so
+/// answered as if it had come after the other writer's record.
+async fn a_batch_whose_new_record_a_concurrent_writer_took_is_made_write_by_write(backend: Backend) {
+    let Backend::Postgres(_) = &backend else {
+        return; // SQLite's one writer runs every write in turn: no other can come between.
+    };
+    let db = TestDatabase::new(&backend).await;
+    let engine = PgEngine::connect(&db.url, 4).expect("connect to PostgreSQL");
+    migrate::run(&engine).await.expect("migrate");
+    let store = std::sync::Arc::new(SqlStore::new(engine, std::time::Duration::ZERO));
+    let now = Timestamp::now();
+    let setup = setup(&*store, "raced", now).await;
+    let (other, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    // The other writer: u1's thumb up on a1, not yet committed.
+    other.batch_execute("BEGIN").await.unwrap();
+    other
+        .execute(
+            "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
+                 feedback_type, reason, status, source, created_at, updated_at, submitted_at)
+             VALUES ($1, $2, 'a1', 'c1', $3, 'u1', 'positive', NULL, 'pending', 'api', $4, $4, $4)",
+            &[&Uuid::new().to_string(), &setup.scope.account_id, &setup.bots[0].to_string(), &now.0],
+        )
+        .await
+        .unwrap();
+    let batch = {
+        let (store, scope) = (store.clone(), setup.scope.clone());
+        tokio::spawn(async move {
+            let writes = vec![
+                (scope.clone(), Command::Feedback(thumb("a1", "u1", FeedbackType::Negative, None)), now),
+                (scope, Command::Feedback(thumb("a1", "u2", FeedbackType::Positive, None)), Timestamp(now.0 + 1)),
+            ];
+            store.write_together(writes).await
+        })
+    };
+    // Only once the batch's insert waits on the other writer's key does the other commit.
+    let mut waited = 0;
+    loop {
+        let row = other
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap();
+        if row.get::<_, i64>(0) > 0 {
+            break;
+        }
+        waited += 1;
+        assert!(waited < 500, "the batch never waited on the other writer's record");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    other.batch_execute("COMMIT").await.unwrap();
+    let answers: Vec<String> = batch.await.unwrap().iter().map(answer).collect();
+    assert_eq!(answers, ["existing negative pending -", "created positive pending -"]);
+    let a1 = ClientId::parse("message_id", "a1").unwrap();
+    let u1 = store.user_feedback(&setup.scope, &a1, "u1").await.unwrap().expect("u1's record");
+    assert_eq!(u1.feedback_type, FeedbackType::Negative, "switched after the other writer's thumb up");
+    let u2 = store.user_feedback(&setup.scope, &a1, "u2").await.unwrap().expect("u2's record");
+    assert_eq!(u2.feedback_type, FeedbackType::Positive);
 }
 
 /// What an account is made of: its scope and its two bots (the second

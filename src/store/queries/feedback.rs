@@ -304,7 +304,7 @@ pub(super) async fn submit_feedback(
         let feedback = match (&decision, &existing) {
             (Submission::Create { status }, None) => {
                 let created = new_record(&target, &input, *status, now);
-                if !insert_records(c, &scope.account_id, std::slice::from_ref(&created)).await?[0] {
+                if !insert_record(c, &scope.account_id, &created).await? {
                     continue;
                 }
                 created
@@ -355,10 +355,12 @@ pub(super) type Thumb = (Scope, FeedbackInput, Timestamp);
 /// [`submit_feedback`] would answer it alone and in this order, in few
 /// statements: one read finds all their messages and the raters' records, and
 /// the new records (most thumbs) go in with their history in multi-row
-/// inserts. A thumb that changes a record, or makes a golden example on
-/// arrival, or follows an earlier thumb of the batch on the same record, or
-/// lost its insert to a concurrent writer, goes through [`submit_feedback`]
-/// after them. Refusals are answers; any other failure is the batch's.
+/// inserts, held back until the batch's next statement (no round trip of
+/// their own). A thumb that changes a record, or makes a golden example on
+/// arrival, or follows an earlier thumb of the batch on the same record,
+/// goes through [`submit_feedback`] after them. A new record whose key a
+/// concurrent writer took meanwhile fails the batch, whose writes are then
+/// made one by one. Refusals are answers; any other failure is the batch's.
 pub(super) async fn submit_feedbacks(
     c: &mut impl Conn,
     account_id: &str,
@@ -406,15 +408,9 @@ pub(super) async fn submit_feedbacks(
         }
     }
     let (places, records): (Vec<usize>, Vec<Feedback>) = creates.into_iter().unzip();
-    let inserted = insert_records(c, account_id, &records).await?;
-    let logged: Vec<&Feedback> =
-        records.iter().zip(&inserted).filter(|(_, went_in)| **went_in).map(|(f, _)| f).collect();
-    log_submissions(c, account_id, &logged).await?;
-    for ((i, feedback), inserted) in places.into_iter().zip(records).zip(inserted) {
-        if !inserted {
-            one_by_one.push(i);
-            continue;
-        }
+    insert_records_later(c, account_id, &records).await?;
+    log_submissions(c, account_id, &records.iter().collect::<Vec<_>>()).await?;
+    for (i, feedback) in places.into_iter().zip(records) {
         let (target, _) = &targets[feedback.message_id.as_str()];
         let fact = ThumbFact::of(&feedback, target.variant.as_deref(), target.topic.as_deref());
         pending.absorb(Rows::thumb_change(None, fact));
@@ -503,49 +499,51 @@ fn new_record(target: &MessageInContext, input: &FeedbackInput, status: Feedback
     }
 }
 
-/// Inserts new records, skipping any whose (message, user) key is taken
-/// (by a concurrent writer); says of each whether it went in. One row a
-/// statement on SQLite (a multi-row insert there journals every page it
-/// changes first) and alone; in multi-row inserts otherwise.
-async fn insert_records(c: &mut impl Conn, account_id: &str, records: &[Feedback]) -> Result<Vec<bool>, StoreError> {
-    const HEAD: &str = "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
-         feedback_type, reason, status, source, created_at, updated_at, submitted_at)";
-    const TAIL: &str = " ON CONFLICT (account_id, message_id, user_id) DO NOTHING";
-    let row = |f: &Feedback| {
-        params![
-            &f.id,
-            account_id,
-            f.message_id.as_str(),
-            f.conversation_id.as_str(),
-            &f.bot_id,
-            f.user_id.as_str(),
-            f.feedback_type.as_str(),
-            f.reason.as_deref(),
-            f.status.as_str(),
-            f.source.as_str(),
-            f.created_at,
-            f.updated_at,
-            f.submitted_at
-        ]
-        .to_vec()
-    };
-    if records.len() <= 1 || c.dialect() == Dialect::Sqlite {
-        static ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_sql(HEAD, 13, 1, TAIL));
-        let mut inserted = Vec::with_capacity(records.len());
-        for f in records {
-            inserted.push(c.execute(&ONE, &row(f)).await? == 1);
-        }
-        return Ok(inserted);
-    }
-    let mut went_in: HashSet<String> = HashSet::with_capacity(records.len());
+const INSERT_HEAD: &str = "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
+     feedback_type, reason, status, source, created_at, updated_at, submitted_at)";
+const INSERT_WIDTH: usize = 13;
+
+fn record_row(account_id: &str, f: &Feedback) -> Vec<Value> {
+    params![
+        &f.id,
+        account_id,
+        f.message_id.as_str(),
+        f.conversation_id.as_str(),
+        &f.bot_id,
+        f.user_id.as_str(),
+        f.feedback_type.as_str(),
+        f.reason.as_deref(),
+        f.status.as_str(),
+        f.source.as_str(),
+        f.created_at,
+        f.updated_at,
+        f.submitted_at
+    ]
+    .to_vec()
+}
+
+/// Inserts a new record unless its (message, user) key is taken (by a
+/// concurrent writer); says whether it went in.
+async fn insert_record(c: &mut impl Conn, account_id: &str, f: &Feedback) -> Result<bool, StoreError> {
+    static ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        insert_sql(INSERT_HEAD, INSERT_WIDTH, 1, " ON CONFLICT (account_id, message_id, user_id) DO NOTHING")
+    });
+    Ok(c.execute(&ONE, &record_row(account_id, f)).await? == 1)
+}
+
+/// Inserts a batch's new records, in multi-row inserts held back until the
+/// next statement, so that they cost the batch no round trip of their own.
+/// None of their keys was taken when the batch read them; a key a
+/// concurrent writer took since fails the insert, and so the batch, whose
+/// writes are then made one by one (a race of one user's two thumbs on one
+/// answer, which only a batch's retry can meet).
+async fn insert_records_later(c: &mut impl Conn, account_id: &str, records: &[Feedback]) -> Result<(), StoreError> {
     for run in runs_of(records, ROWS_A_STATEMENT) {
-        let sql = insert_sql(HEAD, 13, run.len(), &format!("{TAIL} RETURNING id"));
-        let params: Vec<Value> = run.iter().flat_map(row).collect();
-        for r in c.query(&sql, &params).await? {
-            went_in.insert(r.get(0)?);
-        }
+        let sql = insert_sql(INSERT_HEAD, INSERT_WIDTH, run.len(), "");
+        let params: Vec<Value> = run.iter().flat_map(|f| record_row(account_id, f)).collect();
+        c.execute_later(&sql, &params).await?;
     }
-    Ok(records.iter().map(|f| went_in.contains(f.id.as_str())).collect())
+    Ok(())
 }
 
 /// Logs the submission of new records (by their raters, as they were made),
