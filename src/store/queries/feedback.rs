@@ -499,6 +499,7 @@ fn new_record(target: &MessageInContext, input: &FeedbackInput, status: Feedback
     }
 }
 
+/// A new record's insert, and its values in the order of the columns.
 const INSERT_HEAD: &str = "INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
      feedback_type, reason, status, source, created_at, updated_at, submitted_at)";
 const INSERT_WIDTH: usize = 13;
