@@ -409,7 +409,7 @@ pub(super) async fn submit_feedbacks(
     }
     let (places, records): (Vec<usize>, Vec<Feedback>) = creates.into_iter().unzip();
     insert_records_later(c, account_id, &records).await?;
-    log_submissions(c, account_id, &records.iter().collect::<Vec<_>>()).await?;
+    log_submissions(c, account_id, &records).await?;
     for (i, feedback) in places.into_iter().zip(records) {
         let (target, _) = &targets[feedback.message_id.as_str()];
         let fact = ThumbFact::of(&feedback, target.variant.as_deref(), target.topic.as_deref());
@@ -549,7 +549,7 @@ async fn insert_records_later(c: &mut impl Conn, account_id: &str, records: &[Fe
 
 /// Logs the submission of new records (by their raters, as they were made),
 /// in multi-row inserts held back until the next statement.
-async fn log_submissions(c: &mut impl Conn, account_id: &str, records: &[&Feedback]) -> Result<(), StoreError> {
+async fn log_submissions(c: &mut impl Conn, account_id: &str, records: &[Feedback]) -> Result<(), StoreError> {
     for run in runs_of(records, ROWS_A_STATEMENT) {
         let sql = insert_sql(HISTORY_HEAD, HISTORY_WIDTH, run.len(), "");
         let params: Vec<Value> = run

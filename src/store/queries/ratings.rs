@@ -138,17 +138,11 @@ pub(super) async fn record_vote(
     let ack = VoteAck { conversation_id: conversation.id.clone(), vote: input.direction.vote_name().to_owned() };
     let at = input.created_at.unwrap_or(now);
     let window_ms = settings.vote_window_seconds * 1000;
-    // Changes one row when the claim wins (an insert, or an update outside
-    // the window), none otherwise.
+    static CLAIM: LazyLock<String> = LazyLock::new(|| claim_sql(1, ""));
     let claimed = c
         .execute(
-            "INSERT INTO vote_windows (account_id, conversation_id, user_id, last_vote_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (account_id, conversation_id, user_id) DO UPDATE SET last_vote_at =
-                 CASE WHEN excluded.last_vote_at > vote_windows.last_vote_at
-                      THEN excluded.last_vote_at ELSE vote_windows.last_vote_at END
-             WHERE vote_windows.last_vote_at <= excluded.last_vote_at - $5
-                OR vote_windows.last_vote_at >= excluded.last_vote_at + $5",
-            params![&scope.account_id, &input.conversation_id, input.rater.user_id.as_str(), at, window_ms],
+            &CLAIM,
+            params![window_ms, &scope.account_id, &input.conversation_id, input.rater.user_id.as_str(), at],
         )
         .await?;
     if claimed == 0 {
@@ -162,6 +156,23 @@ pub(super) async fn record_vote(
         record_signal(c, &scope.account_id, &conversation.id, vote_score(input.value), negative_reason, at).await?;
     pending.absorb(vote_fact(&conversation, variant, &input, at));
     Ok(Applied::Vote { ack, recorded: true })
+}
+
+/// Claims `n` voters' windows: each row `(account, conversation, user,
+/// time)` from `$2` on, the window's length in milliseconds in `$1`. A claim
+/// wins, and changes its row, where the voter has no window on the
+/// conversation yet or the time is outside it; `tail` follows (`RETURNING`
+/// tells a batch which claims won).
+fn claim_sql(n: usize, tail: &str) -> String {
+    format!(
+        "INSERT INTO vote_windows (account_id, conversation_id, user_id, last_vote_at) VALUES {}
+         ON CONFLICT (account_id, conversation_id, user_id) DO UPDATE SET last_vote_at =
+             CASE WHEN excluded.last_vote_at > vote_windows.last_vote_at
+                  THEN excluded.last_vote_at ELSE vote_windows.last_vote_at END
+         WHERE vote_windows.last_vote_at <= excluded.last_vote_at - $1
+            OR vote_windows.last_vote_at >= excluded.last_vote_at + $1{tail}",
+        value_rows(2, 4, n)
+    )
 }
 
 /// The rows a recorded vote adds: its activity message in the transcript,
@@ -288,18 +299,7 @@ pub(super) async fn record_votes(
     let mut won: HashSet<(String, String)> = HashSet::new();
     for (window_ms, places) in &claims {
         for run in runs_of(places, ROWS_A_STATEMENT) {
-            // Changes (and returns) a row where the claim wins: an insert, or
-            // an update outside the window.
-            let sql = format!(
-                "INSERT INTO vote_windows (account_id, conversation_id, user_id, last_vote_at) VALUES {}
-                 ON CONFLICT (account_id, conversation_id, user_id) DO UPDATE SET last_vote_at =
-                     CASE WHEN excluded.last_vote_at > vote_windows.last_vote_at
-                          THEN excluded.last_vote_at ELSE vote_windows.last_vote_at END
-                 WHERE vote_windows.last_vote_at <= excluded.last_vote_at - $1
-                    OR vote_windows.last_vote_at >= excluded.last_vote_at + $1
-                 RETURNING conversation_id, user_id",
-                value_rows(2, 4, run.len())
-            );
+            let sql = claim_sql(run.len(), " RETURNING conversation_id, user_id");
             let mut params = vec![Value::Int(*window_ms)];
             for &i in run {
                 let (_, input, _) = &votes[i];
