@@ -19,7 +19,8 @@ schema="bench_$(echo "$scale" | tr 'A-Z' 'a-z')"
 [ -f "$db" ] && [ -f "bench/out/seeded-sqlite-$scale" ] || { echo "seed SQLite first: bench/run.sh sqlite $scale" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 is missing: apt-get install sqlite3" >&2; exit 1; }
 
-cargo build --release --quiet --bin plaudit
+# Built as run.sh builds it (with the seeder), so that neither rebuilds the other's binary.
+cargo build --release --quiet --bin plaudit --example bench-seed
 url="$pg?options=-csearch_path%3D$schema"
 psql "$pg" -qc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema"
 PLAUDIT_DATABASE_URL="$url" target/release/plaudit migrate
