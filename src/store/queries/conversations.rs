@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{
-    feedback::{feedback_of_messages, prefetch_feedback, submit_feedback},
-    ratings::{csat_of, prefetch_vote, record_csat, record_vote, votes_of},
+    feedback::{feedback_from, feedback_of_messages, prefetch_feedback, submit_feedback},
+    ratings::{csat_from, csat_of, prefetch_vote, record_csat, record_vote, vote_from, votes_of},
     rollups,
     settings::{SETTINGS_COLUMNS, settings_from},
     tenancy::get_bot,
@@ -673,7 +673,9 @@ pub(super) async fn transcript(c: &mut impl Conn, scope: &Scope, id: &ClientId) 
 /// may have thumbs (an inbox row's counts say, as of its listing), and only
 /// what may exist is looked up: the thumbs of those that may have some, the
 /// votes and CSAT answers of those whose satisfaction a signal set (half of
-/// them at L, whose every conversation has thumbs).
+/// them at L, whose every conversation has thumbs). The messages, votes and
+/// CSAT answers are read at once, then the answers' thumbs: two round trips
+/// on PostgreSQL.
 pub(super) async fn transcripts(
     c: &mut impl Conn,
     account_id: &str,
@@ -689,14 +691,16 @@ pub(super) async fn transcripts(
         conversations.iter().filter(|(c, _)| c.satisfaction.has_signal()).map(|(c, _)| c.id.clone()).collect();
     // In the order of the key on (account, conversation, time), so that no
     // sort is needed; each conversation's messages still come in time order.
-    let mut rows = super::rows_by_ids(c, account_id, &ids, &[], |list, _| {
+    let message_reads = super::reads_by_ids(account_id, &ids, &[], |list, _| {
         format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m
              WHERE m.account_id = $1 AND m.conversation_id IN ({list})
              ORDER BY m.conversation_id, m.created_at, m.seq"
         )
-    })
-    .await?;
+    });
+    let (vote_reads, csat_reads) = (votes_of(account_id, &signalled), csat_of(account_id, &signalled));
+    let [mut rows, mut vote_rows, mut csat_rows] =
+        super::rows_of_sets(c, [&message_reads, &vote_reads, &csat_reads]).await?;
     let stored: Vec<Message> = rows.iter_mut().map(message_from).collect::<Result<_, _>>()?;
     // Only answers can be rated: their records, through the key on messages.
     let answers: Vec<String> = stored
@@ -705,7 +709,9 @@ pub(super) async fn transcripts(
         .map(|m| m.id.clone())
         .collect();
     let mut badges: HashMap<String, FeedbackBadges> = HashMap::new();
-    for f in feedback_of_messages(c, account_id, &answers).await? {
+    let [mut records] = super::rows_of_sets(c, [&feedback_of_messages(account_id, &answers)]).await?;
+    for f in records.iter_mut().map(feedback_from) {
+        let f = f?;
         let b = badges.entry(f.message_id.clone()).or_default();
         match f.feedback_type {
             FeedbackType::Positive => b.up += 1,
@@ -725,12 +731,14 @@ pub(super) async fn transcripts(
         let feedback = (message.role == MessageRole::Assistant).then(|| badges.remove(&message.id).unwrap_or_default());
         messages[i].push(TranscriptMessage { message, feedback });
     }
-    for v in votes_of(c, account_id, &signalled).await? {
+    for v in vote_rows.iter_mut().map(vote_from) {
+        let v = v?;
         if let Some(&i) = place.get(v.conversation_id.as_str()) {
             votes[i].push(v);
         }
     }
-    for a in csat_of(c, account_id, &signalled).await? {
+    for a in csat_rows.iter_mut().map(csat_from) {
+        let a = a?;
         if let Some(&i) = place.get(a.conversation_id.as_str()) {
             csat[i].push(a);
         }

@@ -37,7 +37,7 @@ const FEEDBACK_COLUMNS: &str = "f.id, f.message_id, f.conversation_id, f.bot_id,
      f.status, f.source, f.reviewed_by, f.reviewed_at, f.corrected_response, f.review_note, f.created_at, f.updated_at, \
      f.submitted_at, f.retracted_at, f.seq";
 
-fn feedback_from(row: &mut Row) -> Result<Feedback, StoreError> {
+pub(super) fn feedback_from(row: &mut Row) -> Result<Feedback, StoreError> {
     let feedback_type = FeedbackType::from_db(row.text(5)?);
     let status = FeedbackStatus::from_db(row.text(7)?);
     let source = Source::from_db(row.text(8)?);
@@ -754,20 +754,15 @@ pub(super) async fn list_feedback(
     Ok(Page::from_rows(rows, page.limit))
 }
 
-/// The current records of some answers, for their transcripts' badges,
-/// oldest first for each answer: read through the (account, message, user)
-/// key, [`MAX_LIMIT`](crate::domain::page::MAX_LIMIT) answers a statement.
-pub(super) async fn feedback_of_messages(
-    c: &mut impl Conn,
-    account_id: &str,
-    ids: &[String],
-) -> Result<Vec<Feedback>, StoreError> {
-    let mut rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
+/// The reads of the current records of some answers, for their
+/// transcripts' badges, oldest first for each answer (rows read with
+/// [`feedback_from`]): through the (account, message, user) key,
+/// [`MAX_LIMIT`](crate::domain::page::MAX_LIMIT) answers a statement.
+pub(super) fn feedback_of_messages(account_id: &str, ids: &[String]) -> Vec<super::Read> {
+    super::reads_by_ids(account_id, ids, &[], |list, _| {
         format!(
             "SELECT {FEEDBACK_COLUMNS} FROM message_feedback f
              WHERE f.account_id = $1 AND f.message_id IN ({list}) AND f.retracted_at IS NULL ORDER BY f.seq"
         )
     })
-    .await?;
-    rows.iter_mut().map(feedback_from).collect()
 }

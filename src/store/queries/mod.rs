@@ -208,12 +208,30 @@ fn settle<T>(result: Result<T, StoreError>) -> Result<Result<T, StoreError>, Sto
     }
 }
 
-/// The rows of a query `WHERE account_id = $1 AND … IN (…)` over `ids`,
-/// [`MAX_LIMIT`] ids a statement, in order. `sql` is given the list's
+/// A statement with its parameters, to be run later.
+pub(super) type Read = (String, Vec<Value>);
+
+/// The statements of a query `WHERE account_id = $1 AND … IN (…)` over
+/// `ids`, [`MAX_LIMIT`] ids a statement, in order. `sql` is given the list's
 /// placeholders (`$2, $3, …`) and the number of the first parameter after
 /// them, where `after`'s values go. The list is padded to one of a few
 /// lengths ([`list_len`]) by repeating its last id, which selects nothing
 /// more.
+fn reads_by_ids(account_id: &str, ids: &[String], after: &[Value], sql: impl Fn(&str, usize) -> String) -> Vec<Read> {
+    ids.chunks(MAX_LIMIT as usize)
+        .map(|chunk| {
+            let n = list_len(chunk.len(), MAX_LIMIT as usize);
+            let mut params = account_and(account_id, chunk);
+            if let Some(last) = params.last().cloned() {
+                params.resize(n + 1, last);
+            }
+            params.extend_from_slice(after);
+            (sql(&placeholders(2, n), n + 2), params)
+        })
+        .collect()
+}
+
+/// The rows of the statements of [`reads_by_ids`], in order.
 async fn rows_by_ids(
     c: &mut impl Conn,
     account_id: &str,
@@ -222,16 +240,19 @@ async fn rows_by_ids(
     sql: impl Fn(&str, usize) -> String,
 ) -> Result<Vec<Row>, StoreError> {
     let mut rows = Vec::new();
-    for chunk in ids.chunks(MAX_LIMIT as usize) {
-        let n = list_len(chunk.len(), MAX_LIMIT as usize);
-        let mut params = account_and(account_id, chunk);
-        if let Some(last) = params.last().cloned() {
-            params.resize(n + 1, last);
-        }
-        params.extend_from_slice(after);
-        rows.extend(c.query(&sql(&placeholders(2, n), n + 2), &params).await?);
+    for (sql, params) in reads_by_ids(account_id, ids, after, sql) {
+        rows.extend(c.query(&sql, &params).await?);
     }
     Ok(rows)
+}
+
+/// The rows of `N` sets of statements, each set's in order, all run at once
+/// ([`Conn::query_many`]: one round trip on PostgreSQL).
+async fn rows_of_sets<const N: usize>(c: &mut impl Conn, sets: [&[Read]; N]) -> Result<[Vec<Row>; N], StoreError> {
+    let statements: Vec<(&str, &[Value])> =
+        sets.iter().flat_map(|set| set.iter().map(|(sql, params)| (sql.as_str(), params.as_slice()))).collect();
+    let mut results = c.query_many(&statements).await?.into_iter();
+    Ok(std::array::from_fn(|i| results.by_ref().take(sets[i].len()).flatten().collect()))
 }
 
 #[async_trait::async_trait]
@@ -972,5 +993,27 @@ mod tests {
             .unwrap();
         let half = pending / 2;
         assert_eq!(sums, [vec![half, half, half, 1, 1], vec![1, 1, 1, 0, 0]]);
+    }
+
+    /// Sets of statements run at once come back each with its own rows, in
+    /// order, whatever the number of statements in each (none included).
+    #[tokio::test]
+    async fn sets_of_reads_come_back_apart_and_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = migrated_sqlite(&dir).await;
+        let read = |sql: &str, n: i64| -> Read { (sql.to_owned(), vec![Value::Int(n)]) };
+        let first = [read("SELECT $1 UNION ALL SELECT $1 + 1", 1), read("SELECT $1", 3)];
+        let third = [read("SELECT $1 WHERE $1 > 0", 4), read("SELECT $1 WHERE $1 < 0", 5), read("SELECT $1", 6)];
+        let sets = engine
+            .read(move |c| {
+                Box::pin(async move {
+                    let sets = rows_of_sets(c, [&first[..], &[], &third[..]]).await?;
+                    let ints = |rows: &[Row]| rows.iter().map(|r| r.get::<i64>(0)).collect::<Result<Vec<_>, _>>();
+                    Ok([ints(&sets[0])?, ints(&sets[1])?, ints(&sets[2])?])
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!(sets, [vec![1, 2, 3], vec![], vec![4, 6]]);
     }
 }

@@ -7,10 +7,11 @@ use std::{
 };
 
 use super::{
+    Read,
     conversations::{
         CONVERSATION_COLUMNS, CONVERSATION_WIDTH, conversation_from, conversation_with_settings, get_conversation,
     },
-    rows_by_ids,
+    reads_by_ids, rows_by_ids,
     settings::{SETTINGS_COLUMNS, settings_from},
 };
 use crate::{
@@ -443,7 +444,7 @@ async fn write_satisfactions(c: &mut impl Conn, account_id: &str, voted: &[&Vote
 const VOTE_COLUMNS: &str = "id, conversation_id, bot_id, contact_id, user_id, direction, value, reason, source, \
      activity_message_id, created_at, seq";
 
-fn vote_from(row: &mut Row) -> Result<Vote, StoreError> {
+pub(super) fn vote_from(row: &mut Row) -> Result<Vote, StoreError> {
     let direction = Direction::from_db(row.text(5)?);
     let source = Source::from_db(row.text(8)?);
     Ok(Vote {
@@ -461,18 +462,17 @@ fn vote_from(row: &mut Row) -> Result<Vote, StoreError> {
     })
 }
 
-/// Some conversations' votes, each conversation's oldest first (for
-/// transcripts). Ordered by conversation first, so that SQLite walks the
-/// per-conversation index rather than every vote of the account by time.
-pub(super) async fn votes_of(c: &mut impl Conn, account_id: &str, ids: &[String]) -> Result<Vec<Vote>, StoreError> {
-    let mut rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
+/// The reads of some conversations' votes, each conversation's oldest first
+/// (for transcripts; rows read with [`vote_from`]). Ordered by conversation
+/// first, so that SQLite walks the per-conversation index rather than every
+/// vote of the account by time.
+pub(super) fn votes_of(account_id: &str, ids: &[String]) -> Vec<Read> {
+    reads_by_ids(account_id, ids, &[], |list, _| {
         format!(
             "SELECT {VOTE_COLUMNS} FROM votes WHERE account_id = $1 AND conversation_id IN ({list})
              ORDER BY conversation_id, created_at, seq"
         )
     })
-    .await?;
-    rows.iter_mut().map(vote_from).collect()
 }
 
 pub(super) async fn list_votes(
@@ -504,7 +504,7 @@ pub(super) async fn list_votes(
 
 const CSAT_COLUMNS: &str = "id, conversation_id, bot_id, question_code, value, score, negative_reason, user_id, source, created_at, answered_at";
 
-fn csat_from(row: &mut Row) -> Result<CsatAnswer, StoreError> {
+pub(super) fn csat_from(row: &mut Row) -> Result<CsatAnswer, StoreError> {
     let question_code =
         QuestionCode::parse("question_code", row.text(3)?).map_err(|e| StoreError::Other(e.to_string()))?;
     let source = Source::from_db(row.text(8)?);
@@ -523,21 +523,16 @@ fn csat_from(row: &mut Row) -> Result<CsatAnswer, StoreError> {
     })
 }
 
-/// Some conversations' CSAT answers, each conversation's in the order they
-/// were given (by conversation first, for the same reason as [`votes_of`]).
-pub(super) async fn csat_of(
-    c: &mut impl Conn,
-    account_id: &str,
-    ids: &[String],
-) -> Result<Vec<CsatAnswer>, StoreError> {
-    let mut rows = super::rows_by_ids(c, account_id, ids, &[], |list, _| {
+/// The reads of some conversations' CSAT answers, each conversation's in
+/// the order they were given (rows read with [`csat_from`]; by conversation
+/// first, for the same reason as [`votes_of`]).
+pub(super) fn csat_of(account_id: &str, ids: &[String]) -> Vec<Read> {
+    reads_by_ids(account_id, ids, &[], |list, _| {
         format!(
             "SELECT {CSAT_COLUMNS} FROM csat_answers WHERE account_id = $1 AND conversation_id IN ({list})
              ORDER BY conversation_id, answered_at, seq"
         )
     })
-    .await?;
-    rows.iter_mut().map(csat_from).collect()
 }
 
 /// Records an answer, or changes the respondent's earlier answer to the same
