@@ -514,8 +514,11 @@ pub trait Engine: Send + Sync + 'static {
     /// through one writer that reads the file synchronously (SQLite), a page
     /// that is in neither its cache nor the operating system's stalls every
     /// write queued behind it; readers fetch such pages side by side, ahead
-    /// of the write. Where each write has its own connection (PostgreSQL),
-    /// they already read in parallel.
+    /// of the write. PostgreSQL does not: its batches take turns at their
+    /// statements too, so a batch's read that misses the caches holds up
+    /// the batches behind it, but the server cannot see the database
+    /// server's disk, and a prefetch on every write would cost each one a
+    /// statement more while the data is cached (see docs/benchmarks.md).
     fn prefetches(&self) -> bool {
         false
     }
