@@ -231,7 +231,8 @@ fn reads_by_ids(account_id: &str, ids: &[String], after: &[Value], sql: impl Fn(
         .collect()
 }
 
-/// The rows of the statements of [`reads_by_ids`], in order.
+/// The rows of the statements of [`reads_by_ids`], in order (run as one
+/// set of [`rows_of_sets`]).
 async fn rows_by_ids(
     c: &mut impl Conn,
     account_id: &str,
@@ -239,10 +240,7 @@ async fn rows_by_ids(
     after: &[Value],
     sql: impl Fn(&str, usize) -> String,
 ) -> Result<Vec<Row>, StoreError> {
-    let mut rows = Vec::new();
-    for (sql, params) in reads_by_ids(account_id, ids, after, sql) {
-        rows.extend(c.query(&sql, &params).await?);
-    }
+    let [rows] = rows_of_sets(c, [&reads_by_ids(account_id, ids, after, sql)]).await?;
     Ok(rows)
 }
 
