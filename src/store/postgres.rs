@@ -219,7 +219,7 @@ pub struct PgEngine {
 /// [`Engine::write_lanes`]): one runs its statements while the others wait
 /// on their commits. Measured on a 2-core machine at L, three runs each:
 /// thumbs 4,981-5,208 req/s with four lanes and 5,170-5,285 with eight,
-/// votes 3,936-4,242 and 4,168-4,402 (see docs/benchmarks.md); four leave
+/// votes 3,936-4,242 and 4,168-4,402 (see docs/benchmarks-history.md); four leave
 /// more of the pool to reads. A disk slower to flush may want more:
 /// `postgres_write_lanes`.
 pub const WRITE_LANES: usize = 4;

@@ -518,7 +518,7 @@ pub trait Engine: Send + Sync + 'static {
     /// statements too, so a batch's read that misses the caches holds up
     /// the batches behind it, but the server cannot see the database
     /// server's disk, and a prefetch on every write would cost each one a
-    /// statement more while the data is cached (see docs/benchmarks.md).
+    /// statement more while the data is cached (see docs/benchmarks-history.md).
     fn prefetches(&self) -> bool {
         false
     }
