@@ -17,7 +17,7 @@ use tokio_postgres::{
 
 use super::{
     StoreError,
-    sql::{Conn, Dialect, Engine, Row, Value, Work},
+    sql::{BeforeCommit, Conn, Dialect, Engine, Row, TxLocal, Value, Work},
 };
 
 impl ToSql for Value {
@@ -99,6 +99,8 @@ pub struct PgConn {
     /// Statements held back (see [`Conn::execute_later`]), sent in order
     /// ahead of the next statement, in the same pipeline.
     later: Vec<Later>,
+    /// What the units of the open transaction leave for its commit.
+    tx_local: TxLocal,
 }
 
 /// A statement held back by [`PgConn`].
@@ -207,12 +209,18 @@ impl Conn for PgConn {
         self.later.push(Later::Statement(stmt, params.to_vec()));
         Ok(())
     }
+
+    fn tx_local(&mut self) -> &mut TxLocal {
+        &mut self.tx_local
+    }
 }
 
 /// The PostgreSQL engine: a connection pool.
 pub struct PgEngine {
     pool: Pool,
     write_lanes: usize,
+    /// What runs in each write transaction before its commit.
+    before_commit: std::sync::OnceLock<BeforeCommit<PgConn>>,
 }
 
 /// Batches of thumbs and votes in flight at once by default (see
@@ -239,7 +247,11 @@ impl PgEngine {
             .create_timeout(Some(std::time::Duration::from_secs(5)))
             .build()
             .map_err(|e| StoreError::Other(format!("cannot build the connection pool: {e}")))?;
-        Ok(Self { pool, write_lanes: WRITE_LANES.min(max_connections.max(1)) })
+        Ok(Self {
+            pool,
+            write_lanes: WRITE_LANES.min(max_connections.max(1)),
+            before_commit: std::sync::OnceLock::new(),
+        })
     }
 
     /// Writes single thumbs and votes in `lanes` batches at once (0: each
@@ -252,7 +264,7 @@ impl PgEngine {
 
     async fn conn(&self) -> Result<PgConn, StoreError> {
         let client = self.pool.get().await.map_err(map_pool_err)?;
-        Ok(PgConn { client: Some(client), in_transaction: false, later: Vec::new() })
+        Ok(PgConn { client: Some(client), in_transaction: false, later: Vec::new(), tx_local: TxLocal::default() })
     }
 }
 
@@ -271,15 +283,26 @@ impl Engine for PgEngine {
         result
     }
 
+    fn set_before_commit(&self, hook: BeforeCommit<PgConn>) {
+        let _ = self.before_commit.set(hook);
+    }
+
     async fn write<T: Send + 'static>(&self, work: impl Work<PgConn, T>) -> Result<T, StoreError> {
         let mut conn = self.conn().await?;
+        let before_commit = self.before_commit.get().cloned();
         // The transaction runs in its own task, so a client that hangs up
         // cannot cut it off half-way.
         tokio::spawn(async move {
             // BEGIN goes out with the work's first statement.
             conn.later.push(Later::Batch("BEGIN"));
             conn.set_in_transaction(true);
-            let result = work(&mut conn).await;
+            let mut result = work(&mut conn).await;
+            if result.is_ok()
+                && let Some(hook) = before_commit
+                && let Err(e) = hook(&mut conn).await
+            {
+                result = Err(e);
+            }
             let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
             conn.batch(end).await?;
             conn.set_in_transaction(false);

@@ -6,7 +6,7 @@
 //! implements `Conn` (how to run a statement) and [`Engine`] (how to get a
 //! connection for a read, and how to run a write transaction).
 
-use std::future::Future;
+use std::{any::Any, future::Future, sync::Arc};
 
 use futures_util::future::BoxFuture;
 
@@ -459,13 +459,9 @@ pub trait Conn: Send {
         std::future::ready(Ok(()))
     }
 
-    /// Rollup rows (per account) to add just before this connection's
-    /// transaction commits, where the engine commits many units together and
-    /// so can add each row once for all of them; `None` where each unit adds
-    /// its own.
-    fn deferred_rollups(&mut self) -> Option<&mut Deferred> {
-        None
-    }
+    /// What the units of this connection's transaction leave for the work
+    /// that runs just before it commits (see [`Engine::set_before_commit`]).
+    fn tx_local(&mut self) -> &mut TxLocal;
 
     /// The first row, if any.
     fn query_opt(
@@ -477,8 +473,44 @@ pub trait Conn: Send {
     }
 }
 
-/// Rollup rows gathered for a commit, per account.
-pub type Deferred = std::collections::BTreeMap<String, crate::domain::rollup::Rows>;
+/// Values the units of one transaction leave for its end, one of each type:
+/// each unit adds to them, and the work set with
+/// [`Engine::set_before_commit`] takes them just before the commit. Where
+/// one transaction holds many units (SQLite's commit groups), what they
+/// gather is written once for all of them.
+#[derive(Default)]
+pub struct TxLocal(Vec<Box<dyn Any + Send>>);
+
+impl TxLocal {
+    /// The value of type `T`, made empty if there is none yet.
+    pub fn get_or_default<T: Default + Send + 'static>(&mut self) -> &mut T {
+        let at = match self.0.iter().position(|v| v.is::<T>()) {
+            Some(at) => at,
+            None => {
+                self.0.push(Box::new(T::default()));
+                self.0.len() - 1
+            }
+        };
+        self.0[at].downcast_mut().expect("the value found is a T")
+    }
+
+    /// The value of type `T`, taken out (empty if there was none).
+    pub fn take<T: Default + Send + 'static>(&mut self) -> T {
+        match self.0.iter().position(|v| v.is::<T>()) {
+            Some(at) => *self.0.swap_remove(at).downcast().expect("the value found is a T"),
+            None => T::default(),
+        }
+    }
+
+    /// Forgets everything: the transaction rolled back.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// Work that runs in a write transaction just before it commits.
+pub type BeforeCommit<C> =
+    Arc<dyn for<'c> Fn(&'c mut C) -> BoxFuture<'c, Result<(), StoreError>> + Send + Sync + 'static>;
 
 /// A unit of work on a connection: a closure returning a boxed future that
 /// borrows the connection.
@@ -522,6 +554,12 @@ pub trait Engine: Send + Sync + 'static {
     fn prefetches(&self) -> bool {
         false
     }
+
+    /// Sets the work that runs in every write transaction just before it
+    /// commits, once for all its units (on SQLite, once for a commit group):
+    /// it writes what the units gathered in their [`Conn::tx_local`]. Set
+    /// once, before the first write; a second setting is ignored.
+    fn set_before_commit(&self, hook: BeforeCommit<Self::Conn>);
 
     /// How many batches of single thumbs and votes from concurrent requests
     /// are written at once, each many writes in one transaction and a few

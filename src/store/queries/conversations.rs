@@ -657,7 +657,7 @@ pub(super) async fn apply_all(
         }
         results.push(result);
     }
-    rollups::add(c, &scope.account_id, rollup).await?;
+    rollups::add(c, &scope.account_id, rollup);
     Ok(results)
 }
 

@@ -14,8 +14,6 @@ mod rollups;
 mod settings;
 mod tenancy;
 
-pub(super) use rollups::flush as flush_rollups;
-
 use std::{collections::BTreeMap, sync::Arc};
 
 use conversations::*;
@@ -78,6 +76,8 @@ impl<E: Engine> SqlStore<E> {
     /// A store on `engine` that keeps each key it found for `key_ttl`
     /// (see [`KeyCache`]).
     pub fn new(engine: E, key_ttl: std::time::Duration) -> Self {
+        // Every transaction's rollup changes are written just before it commits.
+        engine.set_before_commit(Arc::new(|c| Box::pin(rollups::flush(c))));
         let engine = Arc::new(engine);
         let lanes = engine.write_lanes();
         let gathered = (lanes > 0).then(|| {
@@ -157,7 +157,7 @@ async fn write_together<E: Engine>(engine: &E, writes: Vec<Single>, turn: Turn) 
                     for (i, (scope, command, now)) in part.others {
                         answers[i] = Some(settle(rollups::counted(c, &scope, command, now, &mut rollup).await)?);
                     }
-                    rollups::add(c, &account_id, rollup).await?;
+                    rollups::add(c, &account_id, rollup);
                 }
                 turn.pass();
                 Ok(answers.into_iter().map(|a| a.expect("every write of a batch is answered")).collect())
@@ -191,7 +191,7 @@ async fn write_one<E: Engine>(
         Box::pin(async move {
             let mut rollup = Rows::default();
             let applied = rollups::counted(c, &scope, command, now, &mut rollup).await?;
-            rollups::add(c, &scope.account_id, rollup).await?;
+            rollups::add(c, &scope.account_id, rollup);
             Ok(applied)
         })
     })
@@ -636,7 +636,7 @@ impl<E: Engine> Store for SqlStore<E> {
         self.write(move |c| {
             Box::pin(async move {
                 let (retracted, change) = feedback::retract_feedback(c, &scope, &message, &rater, now).await?;
-                rollups::add(c, &scope.account_id, change).await?;
+                rollups::add(c, &scope.account_id, change);
                 Ok(retracted)
             })
         })

@@ -145,21 +145,30 @@ async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> R
 /// Rows a statement: well under both engines' limits on parameters.
 const CHUNK: usize = 400;
 
-/// Adds `rows` to the conversations' counts and appends them to the rollups'
-/// pending rows: at once, or, where the engine gathers them (see [`Conn::deferred_rollups`]), just
-/// before the transaction commits, through [`flush`].
-pub(super) async fn add(c: &mut impl Conn, account_id: &str, rows: Rows) -> Result<(), StoreError> {
-    if let Some(deferred) = c.deferred_rollups() {
-        deferred.entry(account_id.to_owned()).or_default().absorb(rows);
-        return Ok(());
+/// The rollup changes of a transaction's units, per account, written once
+/// just before it commits ([`flush`]).
+type Pending = std::collections::BTreeMap<String, Rows>;
+
+/// Adds `rows` to what the transaction adds to the conversations' counts and
+/// appends to the rollups' pending rows, just before it commits ([`flush`],
+/// the engine's `before_commit`): on SQLite, once for the units of a whole
+/// commit group.
+pub(super) fn add(c: &mut impl Conn, account_id: &str, rows: Rows) {
+    if rows.is_empty() {
+        return;
     }
-    write(c, account_id, &rows).await
+    let pending = c.tx_local().get_or_default::<Pending>();
+    match pending.get_mut(account_id) {
+        Some(gathered) => gathered.absorb(rows),
+        None => {
+            pending.insert(account_id.to_owned(), rows);
+        }
+    }
 }
 
-/// Writes the rollup changes a connection gathered for its commit.
-pub(in crate::store) async fn flush(c: &mut impl Conn) -> Result<(), StoreError> {
-    let Some(deferred) = c.deferred_rollups() else { return Ok(()) };
-    for (account_id, rows) in std::mem::take(deferred) {
+/// Writes the rollup changes the transaction's units gathered with [`add`].
+pub(super) async fn flush(c: &mut impl Conn) -> Result<(), StoreError> {
+    for (account_id, rows) in c.tx_local().take::<Pending>() {
         write(c, &account_id, &rows).await?;
     }
     Ok(())
