@@ -23,11 +23,11 @@ use plaudit::{
         access::{NewKey, Rater, Role, Scope, Secret, hash_secret},
         account::DEFAULT_ACCOUNT_ID,
         conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
-        feedback::{FeedbackType, Source},
-        rating::QuestionCode,
-        vote::Direction,
+        feedback::{FeedbackInput, FeedbackType, Source},
+        rating::{CsatInput, QuestionCode},
+        vote::{Direction, VoteInput},
     },
-    store::{self, Command, CsatInput, FeedbackInput, Store, VoteInput},
+    store::{self, Command, Store},
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
 

@@ -6,10 +6,12 @@ use crate::{
         DomainError,
         access::Scope,
         analytics::InboxFilter,
+        conversation::ConversationRow,
         golden::csv_field,
         page::{Page, PageRequest},
+        transcript::{Transcript, TranscriptWriter},
     },
-    store::{ConversationRow, Store, StoreError, Transcript, TranscriptWriter},
+    store::{Store, StoreError},
 };
 
 /// Conversations fetched per page of an export.

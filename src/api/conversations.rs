@@ -12,13 +12,14 @@ use crate::{
         access::{Principal, Role},
         analytics::{InboxFilter, SatisfactionFilter},
         conversation::{
-            Conversation, ConversationBody, ConversationInput, Message, MessageBody, MessageInput, MessageUpdate,
-            MessageUpdateBody,
+            Conversation, ConversationBody, ConversationInput, ConversationRow, Message, MessageBody, MessageInput,
+            MessageUpdate, MessageUpdateBody,
         },
         ids::{ClientId, Uuid},
         page::{Page, PageRequest},
+        transcript::Transcript,
     },
-    store::{Applied, Command, ConversationRow, Transcript},
+    store::Recorded,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -86,43 +87,22 @@ async fn list_conversations(
 }
 
 /// Checks a conversation body's bot against the key, before the store sees it.
-pub(super) fn conversation_command(
+pub(super) fn conversation_input(
     principal: &Principal,
     id: &str,
     body: ConversationBody,
     now: Timestamp,
-) -> Result<Command, ApiError> {
+) -> Result<ConversationInput, ApiError> {
     let mut input = ConversationInput::parse(id, body, now)?;
     if let Some(requested) = input.bot_id.take() {
         input.bot_id = Some(principal.resolve_bot(Some(requested))?);
     }
-    Ok(Command::UpsertConversation(input))
+    Ok(input)
 }
 
-/// Runs one command and hands back what it did.
-pub(super) async fn apply_one(state: &AppState, principal: &Principal, command: Command) -> Result<Applied, ApiError> {
-    let mut results = state.store.apply(&principal.scope(), vec![command], Timestamp::now()).await?;
-    Ok(results.pop().ok_or_else(|| ApiError::Internal("the store answered no result".into()))??)
-}
-
-fn status_of(applied: &Applied) -> StatusCode {
-    if applied.created() { StatusCode::CREATED } else { StatusCode::OK }
-}
-
-fn conversation_reply(applied: Applied) -> Result<(StatusCode, Json<Conversation>), ApiError> {
-    let status = status_of(&applied);
-    match applied {
-        Applied::Conversation { conversation, .. } => Ok((status, Json(conversation))),
-        _ => Err(ApiError::Internal("expected a conversation".into())),
-    }
-}
-
-fn message_reply(applied: Applied) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let status = status_of(&applied);
-    match applied {
-        Applied::Message { message, .. } => Ok((status, Json(message))),
-        _ => Err(ApiError::Internal("expected a message".into())),
-    }
+/// 201 with what a write made, 200 with what it found or updated.
+pub(super) fn created_or_found<T>(recorded: Recorded<T>) -> (StatusCode, Json<T>) {
+    (if recorded.created { StatusCode::CREATED } else { StatusCode::OK }, Json(recorded.value))
 }
 
 /// Creates a conversation (201) or updates its contact, locale and metadata (200).
@@ -140,8 +120,9 @@ async fn put_conversation(
     OptionalJson(body): OptionalJson<ConversationBody>,
 ) -> Result<(StatusCode, Json<Conversation>), ApiError> {
     principal.require(Role::Server)?;
-    let command = conversation_command(&principal, &path.id, body, Timestamp::now())?;
-    conversation_reply(apply_one(&state, &principal, command).await?)
+    let now = Timestamp::now();
+    let input = conversation_input(&principal, &path.id, body, now)?;
+    Ok(created_or_found(state.store.upsert_conversation(&principal.scope(), input, now).await?))
 }
 
 /// The transcript: the conversation and its messages in order.
@@ -170,8 +151,9 @@ async fn append_message(
     ApiJson(body): ApiJson<MessageBody>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     principal.require(Role::Server)?;
-    let input = MessageInput::parse(&path.id, body, Timestamp::now())?;
-    message_reply(apply_one(&state, &principal, Command::AppendMessage(input)).await?)
+    let now = Timestamp::now();
+    let input = MessageInput::parse(&path.id, body, now)?;
+    Ok(created_or_found(state.store.append_message(&principal.scope(), input, now).await?))
 }
 
 /// Marks the conversation ended (resolved); ending it again changes nothing.
@@ -184,9 +166,7 @@ async fn end_conversation(
 ) -> Result<Json<Conversation>, ApiError> {
     principal.require(Role::Server)?;
     let id = ClientId::parse("id", &path.id)?;
-    let (_, Json(conversation)) =
-        conversation_reply(apply_one(&state, &principal, Command::EndConversation(id)).await?)?;
-    Ok(Json(conversation))
+    Ok(Json(state.store.end_conversation(&principal.scope(), &id, Timestamp::now()).await?))
 }
 
 /// Updates a message: a pending answer completes or fails, its content may
@@ -202,6 +182,5 @@ async fn update_message(
 ) -> Result<Json<Message>, ApiError> {
     principal.require(Role::Server)?;
     let update = MessageUpdate::parse(&path.id, body)?;
-    let (_, Json(message)) = message_reply(apply_one(&state, &principal, Command::UpdateMessage(update)).await?)?;
-    Ok(Json(message))
+    Ok(Json(state.store.update_message(&principal.scope(), update, Timestamp::now()).await?))
 }

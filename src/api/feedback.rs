@@ -6,20 +6,18 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Caller, ErrorResponses, PageQuery, conversations::apply_one,
+    ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Caller, ErrorResponses, PageQuery,
+    conversations::created_or_found,
 };
-use crate::{
-    domain::{
-        Timestamp,
-        access::Role,
-        feedback::{
-            Feedback, FeedbackBody, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackStatus, FeedbackType,
-            MAX_REASON_CHARS, ReviewBody, optional_text,
-        },
-        ids::{ClientId, Uuid},
-        page::Page,
+use crate::domain::{
+    Timestamp,
+    access::Role,
+    feedback::{
+        Feedback, FeedbackBody, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem, FeedbackStatus,
+        FeedbackType, MAX_REASON_CHARS, ReviewBody, optional_text,
     },
-    store::{Applied, Command, FeedbackInput},
+    ids::{ClientId, Uuid},
+    page::Page,
 };
 
 /// The routes a browser may call with a public key and a feedback token.
@@ -72,16 +70,16 @@ pub struct QueueQuery {
     pub cursor: Option<String>,
 }
 
-/// Turns a feedback body into the command that records it.
-pub(super) fn feedback_command(caller: &Caller, body: FeedbackBody, now: Timestamp) -> Result<Command, ApiError> {
+/// Turns a feedback body into the thumb it records.
+pub(super) fn feedback_input(caller: &Caller, body: FeedbackBody, now: Timestamp) -> Result<FeedbackInput, ApiError> {
     let rater = caller.principal.rater(caller.contact(), body.user_id.as_deref(), body.created_at.is_some())?;
-    Ok(Command::Feedback(FeedbackInput {
+    Ok(FeedbackInput {
         message_id: ClientId::parse("message_id", &body.message_id)?,
         feedback_type: body.feedback_type,
         reason: optional_text("reason", body.reason.as_deref(), MAX_REASON_CHARS)?,
         rater,
         created_at: body.created_at.as_deref().map(|t| Timestamp::parse_backfill("created_at", t, now)).transpose()?,
-    }))
+    })
 }
 
 /// A token may only touch messages of its own conversation. Unknown messages
@@ -110,16 +108,10 @@ async fn submit_feedback(
     ApiJson(body): ApiJson<FeedbackBody>,
 ) -> Result<(StatusCode, Json<Feedback>), ApiError> {
     caller.principal.require(Role::Public)?;
-    let command = feedback_command(&caller, body, Timestamp::now())?;
-    if let Command::Feedback(input) = &command {
-        check_message(&state, &caller, &input.message_id).await?;
-    }
-    match apply_one(&state, &caller.principal, command).await? {
-        Applied::Feedback { feedback, created } => {
-            Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(feedback)))
-        }
-        _ => Err(ApiError::Internal("expected feedback".into())),
-    }
+    let now = Timestamp::now();
+    let input = feedback_input(&caller, body, now)?;
+    check_message(&state, &caller, &input.message_id).await?;
+    Ok(created_or_found(state.store.submit_feedback(&caller.principal.scope(), input, now).await?))
 }
 
 fn message_id(path: &MessagePath) -> Result<ClientId, ApiError> {

@@ -19,12 +19,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     ApiError, AppState, Auth, Caller, ErrorResponses,
-    conversations::conversation_command,
+    conversations::conversation_input,
     extract::{JsonObject, parse_json},
-    feedback::feedback_command,
+    feedback::feedback_input,
     invalid_field,
-    rating::csat_command,
-    votes::vote_command,
+    rating::csat_input,
+    votes::vote_input,
 };
 use crate::{
     domain::{
@@ -259,7 +259,7 @@ fn parse_event(principal: &Principal, raw: &RawValue, now: Timestamp) -> Result<
     match required_string("type", head.kind)?.as_str() {
         "conversation" => {
             let (mut keys, body) = split(text, &["id"])?;
-            conversation_command(principal, &keys.string("id")?, body, now)
+            Ok(Command::UpsertConversation(conversation_input(principal, &keys.string("id")?, body, now)?))
         }
         "message" => {
             let (mut keys, body) = split(text, &["conversation_id"])?;
@@ -285,15 +285,15 @@ fn parse_event(principal: &Principal, raw: &RawValue, now: Timestamp) -> Result<
                 "down" => Direction::Down,
                 _ => return Err(DomainError::invalid("direction", "must be up or down").into()),
             };
-            vote_command(&caller(principal), &conversation_id, direction, body, now)
+            Ok(Command::Vote(vote_input(&caller(principal), &conversation_id, direction, body, now)?))
         }
         "feedback" => {
             let (_, body) = split(text, &[])?;
-            feedback_command(&caller(principal), body, now)
+            Ok(Command::Feedback(feedback_input(&caller(principal), body, now)?))
         }
         "csat" => {
             let (mut keys, body) = split(text, &["conversation_id"])?;
-            csat_command(&caller(principal), &keys.string("conversation_id")?, body, now)
+            Ok(Command::Csat(csat_input(&caller(principal), &keys.string("conversation_id")?, body, now)?))
         }
         other => Err(DomainError::invalid(
             "type",

@@ -9,18 +9,17 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     ApiError, ApiJson, ApiPath, AppState, Auth, Caller, ErrorResponses, OptionalJson,
     bots::BotPath,
-    conversations::{IdPath, apply_one},
+    conversations::{IdPath, created_or_found},
 };
-use crate::{
-    domain::{
-        DomainError, Timestamp,
-        access::{Principal, Role},
-        feedback::{MAX_REASON_CHARS, optional_text},
-        ids::{ClientId, MAX_SHORT_TEXT_LEN, Uuid, locale, optional_short_text},
-        rating::{CsatAnswer, CsatBody, PromptCopy, QuestionCode, RatingConfig, RatingConfigPatch, ResolvedCopy},
-        token::{self, TokenClaims},
+use crate::domain::{
+    DomainError, Timestamp,
+    access::{Principal, Role},
+    feedback::{MAX_REASON_CHARS, optional_text},
+    ids::{ClientId, MAX_SHORT_TEXT_LEN, Uuid, locale, optional_short_text},
+    rating::{
+        CsatAnswer, CsatBody, CsatInput, PromptCopy, QuestionCode, RatingConfig, RatingConfigPatch, ResolvedCopy,
     },
-    store::{Applied, Command, CsatInput},
+    token::{self, TokenClaims},
 };
 
 /// Routes a browser may call with a public key.
@@ -105,19 +104,19 @@ async fn put_copy(
     Ok(Json(state.store.put_prompt_copy(&principal.scope(), &bot, &locale, copy.validate()?, Timestamp::now()).await?))
 }
 
-/// Turns a CSAT body into the command that records it.
-pub(super) fn csat_command(
+/// Turns a CSAT body into the answer it records.
+pub(super) fn csat_input(
     caller: &Caller,
     conversation_id: &str,
     body: CsatBody,
     now: Timestamp,
-) -> Result<Command, ApiError> {
+) -> Result<CsatInput, ApiError> {
     let conversation_id = ClientId::parse("conversation_id", conversation_id)?;
     caller.check_conversation(conversation_id.as_str())?;
     let rater = caller.principal.rater(caller.contact(), body.user_id.as_deref(), body.created_at.is_some())?;
     let question_code = QuestionCode::parse("question_code", &body.question_code)?;
     let (value, score) = question_code.score(&body.value)?;
-    Ok(Command::Csat(CsatInput {
+    Ok(CsatInput {
         conversation_id,
         question_code,
         value,
@@ -125,7 +124,7 @@ pub(super) fn csat_command(
         negative_reason: optional_text("negative_reason", body.negative_reason.as_deref(), MAX_REASON_CHARS)?,
         rater,
         created_at: body.created_at.as_deref().map(|t| Timestamp::parse_backfill("created_at", t, now)).transpose()?,
-    }))
+    })
 }
 
 /// Answers one question of the end-of-conversation prompt. Answering the same
@@ -140,13 +139,9 @@ async fn answer_csat(
     ApiJson(body): ApiJson<CsatBody>,
 ) -> Result<(StatusCode, Json<CsatAnswer>), ApiError> {
     caller.principal.require(Role::Public)?;
-    let command = csat_command(&caller, &path.id, body, Timestamp::now())?;
-    match apply_one(&state, &caller.principal, command).await? {
-        Applied::Csat { answer, created } => {
-            Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(answer)))
-        }
-        _ => Err(ApiError::Internal("expected a CSAT answer".into())),
-    }
+    let now = Timestamp::now();
+    let input = csat_input(&caller, &path.id, body, now)?;
+    Ok(created_or_found(state.store.answer_csat(&caller.principal.scope(), input, now).await?))
 }
 
 /// The body of `POST /v1/conversations/{id}/feedback-token`; both fields optional.

@@ -17,12 +17,12 @@ use crate::{
         DomainError, Timestamp,
         access::{Role, Scope},
         analytics::Period,
-        gaps::{AnswerBody, KnowledgeGap, MAX_ROWS, group, is_gap_id, parse_answer},
+        gaps::{AnswerBody, GapAnswerInput, KnowledgeGap, MAX_ROWS, group, is_gap_id, parse_answer},
         golden::GoldenExample,
         ids::Uuid,
         page::{Cursor, Page, PageRequest},
     },
-    store::{GapAnswerInput, StoreError},
+    store::StoreError,
 };
 
 /// The knowledge-gap routes.

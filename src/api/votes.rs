@@ -4,19 +4,15 @@ use axum::{Json, extract::State};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    ApiError, ApiPath, ApiQuery, AppState, Auth, Caller, ErrorResponses, OptionalJson, PageQuery,
-    conversations::{IdPath, apply_one},
+    ApiError, ApiPath, ApiQuery, AppState, Auth, Caller, ErrorResponses, OptionalJson, PageQuery, conversations::IdPath,
 };
-use crate::{
-    domain::{
-        Timestamp,
-        access::Role,
-        feedback::{MAX_REASON_CHARS, optional_text},
-        ids::ClientId,
-        page::Page,
-        vote::{Direction, Vote, VoteAck, VoteBody},
-    },
-    store::{Applied, Command, VoteInput},
+use crate::domain::{
+    Timestamp,
+    access::Role,
+    feedback::{MAX_REASON_CHARS, optional_text},
+    ids::ClientId,
+    page::Page,
+    vote::{Direction, Vote, VoteAck, VoteBody, VoteInput},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,25 +24,25 @@ pub fn private_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_votes))
 }
 
-/// Turns a vote body into the command that records it.
-pub(super) fn vote_command(
+/// Turns a vote body into the vote it records.
+pub(super) fn vote_input(
     caller: &Caller,
     conversation_id: &str,
     direction: Direction,
     body: VoteBody,
     now: Timestamp,
-) -> Result<Command, ApiError> {
+) -> Result<VoteInput, ApiError> {
     let conversation_id = ClientId::parse("conversation_id", conversation_id)?;
     caller.check_conversation(conversation_id.as_str())?;
     let rater = caller.principal.rater(caller.contact(), body.user_id.as_deref(), body.created_at.is_some())?;
-    Ok(Command::Vote(VoteInput {
+    Ok(VoteInput {
         conversation_id,
         direction,
         value: direction.value(body.value)?,
         reason: optional_text("reason", body.reason.as_deref(), MAX_REASON_CHARS)?,
         rater,
         created_at: body.created_at.as_deref().map(|t| Timestamp::parse_backfill("created_at", t, now)).transpose()?,
-    }))
+    })
 }
 
 async fn vote(
@@ -57,11 +53,9 @@ async fn vote(
     body: VoteBody,
 ) -> Result<Json<VoteAck>, ApiError> {
     caller.principal.require(Role::Public)?;
-    let command = vote_command(caller, id, direction, body, Timestamp::now())?;
-    match apply_one(state, &caller.principal, command).await? {
-        Applied::Vote { ack, .. } => Ok(Json(ack)),
-        _ => Err(ApiError::Internal("expected a vote".into())),
-    }
+    let now = Timestamp::now();
+    let input = vote_input(caller, id, direction, body, now)?;
+    Ok(Json(state.store.vote(&caller.principal.scope(), input, now).await?.ack))
 }
 
 /// Upvotes a conversation. Both fields are optional (`value` 1..100, default 100).

@@ -23,10 +23,9 @@ use crate::{
     domain::{
         Timestamp,
         access::{Rater, Role},
-        feedback::{FeedbackType, Source},
+        feedback::{FeedbackInput, FeedbackType, Source},
         ids::{ClientId, Uuid},
     },
-    store::{Applied, Command, FeedbackInput, StoreError},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -168,17 +167,12 @@ async fn record(
         ClientId::parse("session_id", session_id).map_err(|_| ApiError::NotFound("request".into()))?;
     let conversation = state.store.conversation(&scope, &conversation_id).await?;
     let user_id = conversation.contact_id.unwrap_or_else(|| format!("session:{session_id}"));
-    let command = Command::Feedback(FeedbackInput {
+    let input = FeedbackInput {
         message_id: ClientId::parse("request_id", &found.message.id)?,
         feedback_type,
         reason: None,
         rater: Rater { user_id, source: Source::Api },
         created_at: None,
-    });
-    let mut results = state.store.apply(&scope, vec![command], Timestamp::now()).await?;
-    match results.pop() {
-        Some(Ok(Applied::Feedback { feedback, .. })) => Ok(feedback.submitted_at),
-        Some(Err(e)) => Err(e.into()),
-        _ => Err(StoreError::Other("the store answered no feedback".into()).into()),
-    }
+    };
+    Ok(state.store.submit_feedback(&scope, input, Timestamp::now()).await?.value.submitted_at)
 }

@@ -501,6 +501,35 @@ impl MessageUpdate {
     }
 }
 
+/// An inbox row: a conversation with its counts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConversationRow {
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    /// Messages, activity messages left out.
+    pub message_count: i64,
+    pub thumbs_up: i64,
+    pub thumbs_down: i64,
+}
+
+impl ConversationRow {
+    /// Whether the conversation may have current thumbs: its counts hold
+    /// every record not retracted, so none counted means none to look up.
+    pub fn may_have_thumbs(&self) -> bool {
+        self.thumbs_up + self.thumbs_down > 0
+    }
+}
+
+/// A stored message with the bot and variant of its conversation, and its
+/// topic (what its thumbs are counted under).
+#[derive(Debug, Clone)]
+pub struct MessageInContext {
+    pub message: Message,
+    pub bot_id: Uuid,
+    pub variant: Option<String>,
+    pub topic: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -25,9 +25,9 @@ use utoipa::ToSchema;
 
 use super::{
     DomainError, Timestamp,
-    access::Role,
+    access::{Rater, Role},
     conversation::{MessageRole, MessageStatus},
-    ids::Uuid,
+    ids::{ClientId, Uuid},
 };
 
 /// Longest reason, note or corrected answer, in characters.
@@ -415,6 +415,17 @@ pub struct FeedbackBody {
     pub user_id: Option<String>,
     /// Backfill: when it was given (server and admin keys).
     pub created_at: Option<String>,
+}
+
+/// A thumb on an answer, parsed.
+#[derive(Debug, Clone)]
+pub struct FeedbackInput {
+    pub message_id: ClientId,
+    pub feedback_type: FeedbackType,
+    pub reason: Option<String>,
+    pub rater: Rater,
+    /// Backfill: when it was given.
+    pub created_at: Option<Timestamp>,
 }
 
 /// A feedback record as the API shows it.

@@ -132,6 +132,21 @@ impl KnowledgeGap {
     }
 }
 
+/// An answer written for a knowledge gap, to keep as a golden example.
+#[derive(Debug, Clone)]
+pub struct GapAnswerInput {
+    /// The group's id.
+    pub gap_id: String,
+    pub bot_id: Uuid,
+    /// The group's representative question: the example's prompt.
+    pub question: String,
+    /// The ideal response.
+    pub answer: String,
+    /// The group's newest thumbed-down answer, which the example points to.
+    pub conversation_id: String,
+    pub message_id: String,
+}
+
 /// The body of `POST /v1/recommendations/{id}/answer`.
 #[derive(Debug, Clone, serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

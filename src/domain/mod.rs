@@ -20,6 +20,7 @@ pub mod rollup;
 pub mod session;
 pub mod time;
 pub mod token;
+pub mod transcript;
 pub mod vote;
 
 pub use error::DomainError;

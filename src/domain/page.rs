@@ -62,6 +62,12 @@ impl PageRequest {
     pub fn first() -> Self {
         Self { limit: DEFAULT_LIMIT, after: None }
     }
+
+    /// Where a newest-first keyset page starts: just after its cursor's
+    /// `(time, seq)`, or above everything when it has none.
+    pub fn start(&self) -> (i64, i64) {
+        self.after.map_or((i64::MAX, i64::MAX), |c| (c.at, c.seq))
+    }
 }
 
 /// One page of a list.

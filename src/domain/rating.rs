@@ -5,7 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{DomainError, Timestamp, feedback::Source, ids::Uuid};
+use super::{
+    DomainError, Timestamp,
+    access::Rater,
+    feedback::Source,
+    ids::{ClientId, Uuid},
+};
 
 /// The questions a prompt can ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -173,6 +178,19 @@ pub struct CsatBody {
     pub user_id: Option<String>,
     /// Backfill: when it was answered (server and admin keys).
     pub created_at: Option<String>,
+}
+
+/// An answer to a CSAT question, parsed and scored.
+#[derive(Debug, Clone)]
+pub struct CsatInput {
+    pub conversation_id: ClientId,
+    pub question_code: QuestionCode,
+    pub value: String,
+    pub score: i64,
+    pub negative_reason: Option<String>,
+    pub rater: Rater,
+    /// Backfill: when it was answered.
+    pub created_at: Option<Timestamp>,
 }
 
 /// A CSAT answer.

@@ -4,7 +4,12 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{DomainError, Timestamp, feedback::Source, ids::Uuid};
+use super::{
+    DomainError, Timestamp,
+    access::Rater,
+    feedback::Source,
+    ids::{ClientId, Uuid},
+};
 
 /// Up or down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -66,6 +71,18 @@ pub struct VoteBody {
     pub user_id: Option<String>,
     /// Backfill: when the vote was cast (server and admin keys).
     pub created_at: Option<String>,
+}
+
+/// A vote to record, parsed.
+#[derive(Debug, Clone)]
+pub struct VoteInput {
+    pub conversation_id: ClientId,
+    pub direction: Direction,
+    pub value: i64,
+    pub reason: Option<String>,
+    pub rater: Rater,
+    /// Backfill: when it was cast.
+    pub created_at: Option<Timestamp>,
 }
 
 /// The answer of the vote routes, the same whether the vote was recorded or

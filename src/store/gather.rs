@@ -20,30 +20,27 @@ use std::{
 };
 
 use futures_util::{FutureExt, future::BoxFuture};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::StoreError;
-
-/// Runs a batch: one answer for each item, in their order.
-type Run<I, O> = dyn Fn(Vec<I>, Turn) -> BoxFuture<'static, Vec<Result<O, StoreError>>> + Send + Sync;
-
-type Queued<I, O> = (I, oneshot::Sender<Result<O, StoreError>>);
+/// Runs a batch. Each item carries where its answer goes: an item the run
+/// drops unanswered (a panic) tells its submitter so by the closed channel.
+type Run<I> = dyn Fn(Vec<I>, Turn) -> BoxFuture<'static, ()> + Send + Sync;
 
 /// Items queued for batches, and the lanes that run them.
-pub struct Gather<I, O> {
-    queue: Mutex<Vec<Queued<I, O>>>,
+pub struct Gather<I> {
+    queue: Mutex<Vec<I>>,
     lanes: Arc<Semaphore>,
     turn: Arc<Semaphore>,
     max: usize,
-    run: Box<Run<I, O>>,
+    run: Box<Run<I>>,
 }
 
-impl<I: Send + 'static, O: Send + 'static> Gather<I, O> {
+impl<I: Send + 'static> Gather<I> {
     /// Batches of at most `max` items, `lanes` of them at once, each run by `run`.
     pub fn new(
         lanes: usize,
         max: usize,
-        run: impl Fn(Vec<I>, Turn) -> BoxFuture<'static, Vec<Result<O, StoreError>>> + Send + Sync + 'static,
+        run: impl Fn(Vec<I>, Turn) -> BoxFuture<'static, ()> + Send + Sync + 'static,
     ) -> Arc<Self> {
         Arc::new(Self {
             queue: Mutex::new(Vec::new()),
@@ -54,20 +51,18 @@ impl<I: Send + 'static, O: Send + 'static> Gather<I, O> {
         })
     }
 
-    /// Queues `item` and waits for its answer. The batch runs in a task of
-    /// its own, so a caller that goes away cuts off nobody's batch.
-    pub async fn submit(self: &Arc<Self>, item: I) -> Result<O, StoreError> {
-        let (tx, rx) = oneshot::channel();
-        self.lock().push((item, tx));
+    /// Queues `item`. The batch runs in a task of its own, so a submitter
+    /// that goes away cuts off nobody's batch.
+    pub fn submit(self: &Arc<Self>, item: I) {
+        self.lock().push(item);
         // A lane that is free starts; otherwise a busy lane takes the item
         // when its batch ends (see `drain`).
         if let Ok(permit) = self.lanes.clone().try_acquire_owned() {
             tokio::spawn(self.clone().drain(permit));
         }
-        rx.await.map_err(|_| StoreError::Unavailable("the write's batch stopped before answering; retry".into()))?
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Queued<I, O>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<I>> {
         // The queue holds no invariant a panic could break half-way.
         self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -80,7 +75,7 @@ impl<I: Send + 'static, O: Send + 'static> Gather<I, O> {
         loop {
             // The semaphore is never closed.
             let Ok(turn) = self.turn.clone().acquire_owned().await else { return };
-            let batch: Vec<Queued<I, O>> = {
+            let batch: Vec<I> = {
                 let mut queue = self.lock();
                 let n = queue.len().min(self.max);
                 queue.drain(..n).collect()
@@ -100,18 +95,8 @@ impl<I: Send + 'static, O: Send + 'static> Gather<I, O> {
                     Err(_) => return,
                 }
             }
-            let (items, replies): (Vec<I>, Vec<_>) = batch.into_iter().unzip();
-            let n = items.len();
-            let answers = match AssertUnwindSafe((self.run)(items, Turn(Some(turn)))).catch_unwind().await {
-                Ok(answers) if answers.len() == n => answers,
-                Ok(_) | Err(_) => {
-                    tracing::error!("a batch of writes failed without answering each; they are answered unavailable");
-                    (0..n).map(|_| Err(StoreError::Unavailable("the write's batch failed; retry".into()))).collect()
-                }
-            };
-            for (reply, answer) in replies.into_iter().zip(answers) {
-                // A submitter that went away no longer needs its answer.
-                let _ = reply.send(answer);
+            if AssertUnwindSafe((self.run)(batch, Turn(Some(turn)))).catch_unwind().await.is_err() {
+                tracing::error!("a batch of writes panicked; its writes are answered unavailable");
             }
         }
     }
@@ -138,7 +123,27 @@ impl Turn {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use tokio::sync::oneshot;
+
     use super::*;
+    use crate::store::StoreError;
+
+    /// An item of the tests: a number, and where its answer goes.
+    type Item = (u32, oneshot::Sender<Result<u32, StoreError>>);
+
+    /// Queues `i` and waits for its answer, as the store's lanes do.
+    async fn ask(gather: &Arc<Gather<Item>>, i: u32) -> Result<u32, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        gather.submit((i, tx));
+        rx.await.map_err(|_| StoreError::Unavailable("the batch stopped before answering".into()))?
+    }
+
+    /// Answers each item with `answer`.
+    fn reply(items: Vec<Item>, answer: impl Fn(u32) -> Result<u32, StoreError>) {
+        for (i, tx) in items {
+            let _ = tx.send(answer(i));
+        }
+    }
 
     /// Many submitters at once: each gets the answer to its own item, the
     /// items run in batches of at most `max`, some of more than one, and no
@@ -150,7 +155,7 @@ mod tests {
         let sizes = Arc::new(Mutex::new(Vec::new()));
         let gather = {
             let (running, most, sizes) = (running.clone(), most.clone(), sizes.clone());
-            Gather::new(2, 8, move |items: Vec<u32>, turn: Turn| {
+            Gather::new(2, 8, move |items: Vec<Item>, turn: Turn| {
                 let (running, most, sizes) = (running.clone(), most.clone(), sizes.clone());
                 Box::pin(async move {
                     turn.pass();
@@ -159,16 +164,13 @@ mod tests {
                     sizes.lock().unwrap().push(items.len());
                     tokio::time::sleep(std::time::Duration::from_millis(2)).await;
                     running.fetch_sub(1, Ordering::SeqCst);
-                    items
-                        .into_iter()
-                        .map(|i| if i % 7 == 0 { Err(StoreError::NotFound("item")) } else { Ok(i * 10) })
-                        .collect()
+                    reply(items, |i| if i % 7 == 0 { Err(StoreError::NotFound("item")) } else { Ok(i * 10) });
                 })
             })
         };
         let answers = futures_util::future::join_all((0..500u32).map(|i| {
             let gather = gather.clone();
-            tokio::spawn(async move { (i, gather.submit(i).await) })
+            tokio::spawn(async move { (i, ask(&gather, i).await) })
         }))
         .await;
         for answer in answers {
@@ -196,7 +198,7 @@ mod tests {
         let gather = {
             let (stating, running) = (stating.clone(), running.clone());
             let (most_stating, most_running) = (most_stating.clone(), most_running.clone());
-            Gather::new(4, 8, move |items: Vec<u32>, turn: Turn| {
+            Gather::new(4, 8, move |items: Vec<Item>, turn: Turn| {
                 let (stating, running) = (stating.clone(), running.clone());
                 let (most_stating, most_running) = (most_stating.clone(), most_running.clone());
                 Box::pin(async move {
@@ -208,13 +210,13 @@ mod tests {
                     // The commit.
                     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                     running.fetch_sub(1, Ordering::SeqCst);
-                    items.into_iter().map(Ok).collect()
+                    reply(items, Ok);
                 })
             })
         };
         let answers = futures_util::future::join_all((0..300u32).map(|i| {
             let gather = gather.clone();
-            tokio::spawn(async move { (i, gather.submit(i).await) })
+            tokio::spawn(async move { (i, ask(&gather, i).await) })
         }))
         .await;
         for answer in answers {
@@ -226,21 +228,21 @@ mod tests {
         assert!((2..=4).contains(&most), "commits beside the next statements, within the lanes: {most}");
     }
 
-    /// A batch that panics, or answers the wrong number of items, answers
-    /// each of its items unavailable; the lanes go on with the next items.
+    /// A batch that panics, or leaves items unanswered, answers each of them
+    /// unavailable; the lanes go on with the next items.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_batch_answers_each_item_unavailable() {
-        let gather = Gather::new(1, 4, |items: Vec<u32>, _turn| {
+        let gather = Gather::new(1, 4, |items: Vec<Item>, _turn| {
             Box::pin(async move {
-                match items[0] {
+                match items[0].0 {
                     0 => panic!("a broken batch"),
-                    1 => Vec::new(),
-                    _ => items.into_iter().map(Ok).collect(),
+                    1 => drop(items),
+                    _ => reply(items, Ok),
                 }
             })
         });
-        assert!(matches!(gather.submit(0).await, Err(StoreError::Unavailable(_))));
-        assert!(matches!(gather.submit(1).await, Err(StoreError::Unavailable(_))));
-        assert_eq!(gather.submit(2).await.unwrap(), 2);
+        assert!(matches!(ask(&gather, 0).await, Err(StoreError::Unavailable(_))));
+        assert!(matches!(ask(&gather, 1).await, Err(StoreError::Unavailable(_))));
+        assert_eq!(ask(&gather, 2).await.unwrap(), 2);
     }
 }

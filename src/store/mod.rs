@@ -1,41 +1,82 @@
 //! Storage: one [`Store`] trait, two engines.
 //!
-//! The trait speaks domain types. Its one implementation, [`SqlStore`], holds
-//! every query of the product, written once in portable SQL (`queries.rs`);
-//! the engines (`sqlite.rs`, `postgres.rs`) only run statements and
-//! transactions. [`connect`] picks the engine from the URL scheme and runs
-//! the migrations.
+//! The trait speaks domain types: each write is one typed call whose answer
+//! is what it produced. Its one implementation, [`SqlStore`]
+//! (`sql_store.rs`), runs the queries of the product, written once in
+//! portable SQL and kept by area:
+//!
+//! - `accounts.rs`, `keys.rs` (with `key_cache.rs`), `bots.rs`,
+//!   `settings.rs` (bot settings, rating configuration, prompt copy,
+//!   instance secrets);
+//! - `conversations.rs`, `messages.rs`, `transcripts.rs`;
+//! - `feedback.rs` (a thumb's lifecycle: submission, retraction, review),
+//!   `golden.rs`, `votes.rs`, `csat.rs`, `satisfaction.rs` (what a vote or a
+//!   CSAT answer leaves on its conversation);
+//! - `inbox.rs`, `analytics.rs`, `gaps.rs`: reads;
+//! - `rollups.rs`: each write's change to the rollups, added just before
+//!   its transaction commits, and the fold;
+//! - `batches.rs`: many writes in one transaction (`/v1/ingest`, and the
+//!   thumbs and votes PostgreSQL's write lanes gather, `gather.rs`).
+//!
+//! Beneath them the engine seam (`sql.rs`) runs statements and transactions,
+//! and the engines (`sqlite/`, `postgres.rs`) implement it. [`connect`]
+//! picks the engine from the URL scheme and runs the migrations
+//! (`migrate.rs`).
 
+mod accounts;
+mod analytics;
+mod batches;
+mod bots;
+mod conversations;
+mod csat;
+mod feedback;
+mod gaps;
 mod gather;
+mod golden;
+mod id_lists;
+mod inbox;
 mod key_cache;
+mod keys;
+mod messages;
 pub mod migrate;
 pub mod postgres;
-mod queries;
+mod rollups;
+mod satisfaction;
+mod settings;
 pub mod sql;
+mod sql_store;
 pub mod sqlite;
+mod thumbs;
+mod transcripts;
+mod votes;
+mod writes;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use queries::SqlStore;
+pub use sql_store::SqlStore;
 
 use crate::domain::{
     DomainError, Timestamp,
     access::{ApiKey, KeyRecord, NewKey, Rater, Scope},
     account::{Account, Bot},
     analytics::{Filters, GroupBy, Grouping, InboxFilter, OverviewFacts},
-    conversation::{Conversation, ConversationInput, Message, MessageInput, MessageUpdate},
-    feedback::{
-        BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackItem, FeedbackType, ReviewBody,
+    conversation::{
+        Conversation, ConversationInput, ConversationRow, Message, MessageInContext, MessageInput, MessageUpdate,
     },
-    gaps::GapFacts,
+    feedback::{
+        BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem,
+        FeedbackType, ReviewBody,
+    },
+    gaps::{GapAnswerInput, GapFacts},
     golden::GoldenExample,
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
-    rating::{CsatAnswer, PromptCopy, QuestionCode, RatingConfig, RatingConfigPatch, ResolvedCopy},
+    rating::{CsatAnswer, CsatInput, PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
     rollup::Counting,
-    vote::{Direction, Vote, VoteAck},
+    transcript::{Transcript, TranscriptWriter},
+    vote::{Vote, VoteAck, VoteInput},
 };
 
 /// What can go wrong in the store, independent of the engine.
@@ -58,55 +99,24 @@ pub enum StoreError {
     Other(String),
 }
 
-/// A vote to record.
+/// What a write that may find its object already there did: the object as
+/// stored, and whether this write made it (201) or found or updated it (200).
 #[derive(Debug, Clone)]
-pub struct VoteInput {
-    pub conversation_id: ClientId,
-    pub direction: Direction,
-    pub value: i64,
-    pub reason: Option<String>,
-    pub rater: Rater,
-    pub created_at: Option<Timestamp>,
+pub struct Recorded<T> {
+    pub value: T,
+    pub created: bool,
 }
 
-/// A thumb on an answer.
+/// What a vote did: the acknowledgement every vote gets, and whether it was
+/// recorded (a vote inside its window is acknowledged the same way, with
+/// nothing recorded).
 #[derive(Debug, Clone)]
-pub struct FeedbackInput {
-    pub message_id: ClientId,
-    pub feedback_type: FeedbackType,
-    pub reason: Option<String>,
-    pub rater: Rater,
-    pub created_at: Option<Timestamp>,
+pub struct Voted {
+    pub ack: VoteAck,
+    pub recorded: bool,
 }
 
-/// An answer to a CSAT question, already scored.
-#[derive(Debug, Clone)]
-pub struct CsatInput {
-    pub conversation_id: ClientId,
-    pub question_code: QuestionCode,
-    pub value: String,
-    pub score: i64,
-    pub negative_reason: Option<String>,
-    pub rater: Rater,
-    pub created_at: Option<Timestamp>,
-}
-
-/// An answer written for a knowledge gap, to keep as a golden example.
-#[derive(Debug, Clone)]
-pub struct GapAnswerInput {
-    /// The group's id.
-    pub gap_id: String,
-    pub bot_id: Uuid,
-    /// The group's representative question: the example's prompt.
-    pub question: String,
-    /// The ideal response.
-    pub answer: String,
-    /// The group's newest thumbed-down answer, which the example points to.
-    pub conversation_id: String,
-    pub message_id: String,
-}
-
-/// One write, as sent by a single endpoint or as one event of a batch.
+/// One write of a batch (`/v1/ingest`, the demo, the generators).
 #[derive(Debug, Clone)]
 pub enum Command {
     UpsertConversation(ConversationInput),
@@ -118,30 +128,14 @@ pub enum Command {
     Csat(CsatInput),
 }
 
-/// What a [`Command`] did.
+/// What a [`Command`] of a batch did.
 #[derive(Debug, Clone)]
 pub enum Applied {
-    Conversation {
-        conversation: Conversation,
-        created: bool,
-    },
-    Message {
-        message: Message,
-        created: bool,
-    },
-    /// A vote inside the window is acknowledged the same way, with nothing recorded.
-    Vote {
-        ack: VoteAck,
-        recorded: bool,
-    },
-    Feedback {
-        feedback: Feedback,
-        created: bool,
-    },
-    Csat {
-        answer: CsatAnswer,
-        created: bool,
-    },
+    Conversation(Recorded<Conversation>),
+    Message(Recorded<Message>),
+    Vote(Voted),
+    Feedback(Recorded<Feedback>),
+    Csat(Recorded<CsatAnswer>),
 }
 
 impl Applied {
@@ -149,78 +143,20 @@ impl Applied {
     /// Votes always answer 200, recorded or not, so that duplicates look the same.
     pub fn created(&self) -> bool {
         match self {
-            Self::Conversation { created, .. }
-            | Self::Message { created, .. }
-            | Self::Feedback { created, .. }
-            | Self::Csat { created, .. } => *created,
-            Self::Vote { .. } => false,
+            Self::Conversation(r) => r.created,
+            Self::Message(r) => r.created,
+            Self::Feedback(r) => r.created,
+            Self::Csat(r) => r.created,
+            Self::Vote(_) => false,
         }
     }
-}
-
-/// The thumbs an assistant answer received.
-#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
-pub struct FeedbackBadges {
-    pub up: i64,
-    pub down: i64,
-    /// The current (not retracted) records.
-    pub records: Vec<Feedback>,
-}
-
-/// A message of a transcript; assistant answers carry their badges.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct TranscriptMessage {
-    #[serde(flatten)]
-    pub message: Message,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub feedback: Option<FeedbackBadges>,
-}
-
-/// A conversation with its messages in order, its votes, CSAT answers and satisfaction.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct Transcript {
-    #[serde(flatten)]
-    pub conversation: Conversation,
-    pub messages: Vec<TranscriptMessage>,
-    pub votes: Vec<Vote>,
-    pub csat: Vec<CsatAnswer>,
-}
-
-/// Writes one transcript into an export's chunk.
-pub type TranscriptWriter = std::sync::Arc<dyn Fn(&Transcript, &mut Vec<u8>) + Send + Sync>;
-
-/// An inbox row: a conversation with its counts.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct ConversationRow {
-    #[serde(flatten)]
-    pub conversation: Conversation,
-    /// Messages, activity messages left out.
-    pub message_count: i64,
-    pub thumbs_up: i64,
-    pub thumbs_down: i64,
-}
-
-impl ConversationRow {
-    /// Whether the conversation may have current thumbs: its counts hold
-    /// every record not retracted, so none counted means none to look up.
-    pub fn may_have_thumbs(&self) -> bool {
-        self.thumbs_up + self.thumbs_down > 0
-    }
-}
-
-/// A stored message with the bot and variant of its conversation, and its
-/// topic (what its thumbs are counted under).
-#[derive(Debug, Clone)]
-pub struct MessageInContext {
-    pub message: Message,
-    pub bot_id: Uuid,
-    pub variant: Option<String>,
-    pub topic: Option<String>,
 }
 
 /// Everything the product keeps. Implemented once by [`SqlStore`] over both engines.
 #[async_trait]
 pub trait Store: Send + Sync {
+    // ---- the instance ----------------------------------------------------------
+
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -230,6 +166,12 @@ pub trait Store: Send + Sync {
     /// On PostgreSQL it then vacuums the pending tables, whose every row a
     /// fold deletes.
     async fn fold_rollups(&self) -> Result<u64, StoreError>;
+
+    /// The secret that signs feedback tokens and sessions, made on first use
+    /// and shared by every instance.
+    async fn signing_secret(&self) -> Result<String, StoreError>;
+
+    // ---- accounts, keys, bots ---------------------------------------------------
 
     async fn create_account(&self, name: String, api_access: bool, now: Timestamp) -> Result<Account, StoreError>;
     async fn get_account(&self, id: &str) -> Result<Account, StoreError>;
@@ -245,33 +187,14 @@ pub trait Store: Send + Sync {
     ) -> Result<ApiKey, StoreError>;
     async fn list_keys(&self, scope: &Scope, page: PageRequest) -> Result<Page<ApiKey>, StoreError>;
     async fn revoke_key(&self, scope: &Scope, id: &Uuid, now: Timestamp) -> Result<ApiKey, StoreError>;
-    /// A key by id in any account: for operators (the CLI), never for the API.
+    /// A key by id in any account: for operators (the CLI) and sessions, never for the API.
     async fn get_key_by_id(&self, id: &Uuid) -> Result<ApiKey, StoreError>;
 
     async fn create_bot(&self, account_id: &str, name: String, now: Timestamp) -> Result<Bot, StoreError>;
     async fn get_bot(&self, scope: &Scope, id: &Uuid) -> Result<Bot, StoreError>;
     async fn list_bots(&self, scope: &Scope, page: PageRequest) -> Result<Page<Bot>, StoreError>;
 
-    /// Applies writes in order, each on its own: one failing leaves the others
-    /// alone. All that succeeded are committed before this returns.
-    async fn apply(
-        &self,
-        scope: &Scope,
-        commands: Vec<Command>,
-        now: Timestamp,
-    ) -> Result<Vec<Result<Applied, StoreError>>, StoreError>;
-
-    /// A conversation with its messages, votes, CSAT answers and satisfaction.
-    async fn transcript(&self, scope: &Scope, id: &ClientId) -> Result<Transcript, StoreError>;
-    async fn conversation(&self, scope: &Scope, id: &ClientId) -> Result<Conversation, StoreError>;
-    /// A message, if it exists in scope.
-    async fn message(&self, scope: &Scope, id: &ClientId) -> Result<Option<MessageInContext>, StoreError>;
-    /// The assistant message that answered chat request `request_id`.
-    async fn message_by_request_id(
-        &self,
-        scope: &Scope,
-        request_id: &str,
-    ) -> Result<Option<MessageInContext>, StoreError>;
+    // ---- bot settings, rating configuration, prompt copy ------------------------
 
     async fn bot_settings(&self, scope: &Scope, bot: &Uuid) -> Result<BotSettings, StoreError>;
     async fn update_bot_settings(
@@ -302,6 +225,59 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<ResolvedCopy, StoreError>;
 
+    // ---- conversations and messages -----------------------------------------------
+
+    /// Creates a conversation, or updates its contact, locale and metadata.
+    async fn upsert_conversation(
+        &self,
+        scope: &Scope,
+        input: ConversationInput,
+        now: Timestamp,
+    ) -> Result<Recorded<Conversation>, StoreError>;
+    /// Marks a conversation ended; ending it again changes nothing.
+    async fn end_conversation(&self, scope: &Scope, id: &ClientId, now: Timestamp) -> Result<Conversation, StoreError>;
+    /// Appends a message; the same message again is found, not appended.
+    async fn append_message(
+        &self,
+        scope: &Scope,
+        input: MessageInput,
+        now: Timestamp,
+    ) -> Result<Recorded<Message>, StoreError>;
+    async fn update_message(&self, scope: &Scope, update: MessageUpdate, now: Timestamp)
+    -> Result<Message, StoreError>;
+
+    /// Applies writes in order, in one transaction, each on its own: one
+    /// refused leaves the others alone. All that succeeded are committed
+    /// before this returns.
+    async fn apply(
+        &self,
+        scope: &Scope,
+        commands: Vec<Command>,
+        now: Timestamp,
+    ) -> Result<Vec<Result<Applied, StoreError>>, StoreError>;
+
+    /// A conversation with its messages, votes, CSAT answers and satisfaction.
+    async fn transcript(&self, scope: &Scope, id: &ClientId) -> Result<Transcript, StoreError>;
+    async fn conversation(&self, scope: &Scope, id: &ClientId) -> Result<Conversation, StoreError>;
+    /// A message, if it exists in scope.
+    async fn message(&self, scope: &Scope, id: &ClientId) -> Result<Option<MessageInContext>, StoreError>;
+    /// The assistant message that answered chat request `request_id`.
+    async fn message_by_request_id(
+        &self,
+        scope: &Scope,
+        request_id: &str,
+    ) -> Result<Option<MessageInContext>, StoreError>;
+
+    // ---- thumbs, votes, CSAT ------------------------------------------------------
+
+    /// A thumb on an answer: created, kept, its reason updated, or switched,
+    /// as the feedback lifecycle decides.
+    async fn submit_feedback(
+        &self,
+        scope: &Scope,
+        input: FeedbackInput,
+        now: Timestamp,
+    ) -> Result<Recorded<Feedback>, StoreError>;
     /// The current feedback of `user_id` on a message (`None` if none or retracted).
     async fn user_feedback(
         &self,
@@ -333,12 +309,24 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<Feedback, StoreError>;
 
+    /// Records a vote unless the voter voted on the conversation within the bot's window.
+    async fn vote(&self, scope: &Scope, input: VoteInput, now: Timestamp) -> Result<Voted, StoreError>;
     async fn list_votes(
         &self,
         scope: &Scope,
         conversation: &ClientId,
         page: PageRequest,
     ) -> Result<Page<Vote>, StoreError>;
+
+    /// Records a CSAT answer, or changes the respondent's earlier answer to the question.
+    async fn answer_csat(
+        &self,
+        scope: &Scope,
+        input: CsatInput,
+        now: Timestamp,
+    ) -> Result<Recorded<CsatAnswer>, StoreError>;
+
+    // ---- golden examples and knowledge gaps -----------------------------------------
 
     async fn list_golden(
         &self,
@@ -368,8 +356,7 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<GoldenExample, StoreError>;
 
-    /// The secret that signs feedback tokens, made on first use and shared by every instance.
-    async fn signing_secret(&self) -> Result<String, StoreError>;
+    // ---- the inbox, exports and analytics ---------------------------------------------
 
     /// Conversations newest first, filtered.
     async fn inbox(

@@ -298,9 +298,7 @@ async fn end(
     let claims = claims(&state, site, &body.token)?;
     let principal = backend(&state, site).await?;
     let id = ClientId::parse("conversation_id", &claims.conversation_id)?;
-    for result in state.store.apply(&principal.scope(), vec![Command::EndConversation(id)], Timestamp::now()).await? {
-        result?;
-    }
+    state.store.end_conversation(&principal.scope(), &id, Timestamp::now()).await?;
     Ok(Json(serde_json::json!({ "conversation_id": claims.conversation_id, "status": "ended" })))
 }
 

@@ -19,8 +19,8 @@ use crate::{
         feedback::FeedbackType,
         ids::{ClientId, Uuid},
         page::PageRequest,
+        transcript::TranscriptMessage,
     },
-    store::TranscriptMessage,
 };
 
 /// The inbox's filters.

@@ -13,13 +13,13 @@ use plaudit::{
         access::{Rater, Scope},
         analytics::InboxFilter,
         conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
-        feedback::{BotSettingsPatch, FeedbackType, Source},
+        feedback::{BotSettingsPatch, FeedbackInput, FeedbackType, Source},
         ids::{ClientId, Uuid},
         page::PageRequest,
-        vote::Direction,
+        vote::{Direction, VoteInput},
     },
     store::{
-        Applied, Command, FeedbackInput, SqlStore, Store, StoreError, VoteInput, migrate,
+        Applied, Command, Recorded, SqlStore, Store, StoreError, Voted, migrate,
         postgres::PgEngine,
         sql::Engine,
         sqlite::{SqliteEngine, SqliteOptions, WAL_FRAMES_BOUND},
@@ -297,14 +297,14 @@ fn writes(setup: &Setup, now: Timestamp) -> Vec<(Scope, Command, Timestamp)> {
 /// A thumb's answer, without ids and times.
 fn answer(result: &Result<Applied, StoreError>) -> String {
     match result {
-        Ok(Applied::Feedback { feedback: f, created }) => format!(
+        Ok(Applied::Feedback(Recorded { value: f, created })) => format!(
             "{} {} {} {}",
             if *created { "created" } else { "existing" },
             f.feedback_type.as_str(),
             f.status.as_str(),
             f.reason.as_deref().unwrap_or("-")
         ),
-        Ok(Applied::Vote { ack, recorded }) => {
+        Ok(Applied::Vote(Voted { ack, recorded })) => {
             format!("{} on {} {}", ack.vote, ack.conversation_id, if *recorded { "recorded" } else { "not recorded" })
         }
         Ok(other) => panic!("a thumb or a vote answered {other:?}"),

@@ -18,7 +18,7 @@ use std::{
     time::Duration,
 };
 
-use super::{conn::SqliteConn, writer::Reply};
+use super::{Reply, conn::SqliteConn};
 use crate::store::StoreError;
 
 /// Copies committed pages from the WAL into the database file without

@@ -32,7 +32,7 @@ use conn::{map_err, run_now};
 use durability::{WalFile, checkpoint_loop, note_wal_pages, sync_loop};
 use readers::{DiskReads, ReadJob, process_read_bytes, reader_loop};
 use tokio::sync::{mpsc, oneshot};
-use writer::{Job, Reply, writer_loop};
+use writer::writer_loop;
 
 use super::{
     StoreError,
@@ -61,6 +61,14 @@ pub fn path_from_url(url: &str) -> Option<PathBuf> {
     let rest = rest.split('?').next().unwrap_or_default();
     (!rest.is_empty()).then(|| PathBuf::from(rest))
 }
+
+/// Answers a unit of work once its group's commit is known (and, with
+/// durable commits, synced).
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A queued unit of work. Given a connection it runs and says whether it
+/// succeeded; given none (its transaction could not go on) it only prepares
+/// its answer.
+type Job = Box<dyn FnOnce(Option<&mut SqliteConn>) -> (bool, Reply) + Send>;
 
 /// The SQLite engine: a writer thread and reader threads.
 pub struct SqliteEngine {

@@ -15,6 +15,7 @@ use std::sync::{
 use tokio::sync::mpsc;
 
 use super::{
+    Job, Reply,
     conn::{SqliteConn, map_err, run_now},
     durability::{WAL_PAGES, restart_wal},
 };
@@ -25,13 +26,6 @@ use crate::store::{
 
 /// Most units of work committed in one transaction.
 const MAX_GROUP: usize = 512;
-
-/// Answers a unit once its group's commit is known.
-pub(super) type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-/// A queued unit of work. Given a connection it runs and says whether it
-/// succeeded; given none (its transaction could not go on) it only prepares
-/// its answer.
-pub(super) type Job = Box<dyn FnOnce(Option<&mut SqliteConn>) -> (bool, Reply) + Send>;
 
 /// Commits queued work in groups. Before a group, restarts the WAL if its
 /// last commit left it past `bound` pages (the commit's own report, so the

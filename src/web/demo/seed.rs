@@ -16,14 +16,17 @@ use crate::{
         access::{NewKey, Rater, Role, Scope, Secret, hash_secret},
         account::{Bot, DEFAULT_ACCOUNT_ID},
         conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
-        feedback::{BotSettingsPatch, FeedbackFilter, FeedbackStatus, FeedbackType, ReviewAction, ReviewBody, Source},
-        gaps,
+        feedback::{
+            BotSettingsPatch, FeedbackFilter, FeedbackInput, FeedbackStatus, FeedbackType, ReviewAction, ReviewBody,
+            Source,
+        },
+        gaps::{self, GapAnswerInput},
         ids::{ClientId, Uuid},
         page::PageRequest,
-        rating::{PromptCopy, QuestionCode, RatingConfigPatch},
-        vote::Direction,
+        rating::{CsatInput, PromptCopy, QuestionCode, RatingConfigPatch},
+        vote::{Direction, VoteInput},
     },
-    store::{Command, CsatInput, FeedbackInput, GapAnswerInput, Store, StoreError, VoteInput},
+    store::{Command, Store, StoreError},
 };
 
 /// How much to generate.

@@ -2,19 +2,19 @@
 //! the answers already written, and writing one (a golden example).
 
 use super::{
-    feedback::{GOLDEN_COLUMNS, golden_from},
-    tenancy::get_bot,
+    bots,
+    golden::{GOLDEN_COLUMNS, golden_from},
 };
 use crate::{
     domain::{
         DomainError, Timestamp,
         access::Scope,
-        gaps::{GapAnswer, GapFacts, RatedQuestion},
+        gaps::{GapAnswer, GapAnswerInput, GapFacts, RatedQuestion},
         golden::{GoldenExample, Turn},
         ids::Uuid,
     },
     params,
-    store::{GapAnswerInput, StoreError, sql::Conn},
+    store::{StoreError, sql::Conn},
 };
 
 /// The most answered gaps read to mark groups as answered: far more than a
@@ -24,7 +24,7 @@ const MAX_ANSWERS: i64 = 1_000;
 /// The most recent current, non-retracted thumbs-down of `[from, to)` (at
 /// most `limit`), each with the user message before the rated answer (the
 /// same question the review queue shows), and the answers written for gaps.
-pub(super) async fn gap_facts(
+pub(super) async fn facts(
     c: &mut impl Conn,
     scope: &Scope,
     bot: Option<&Uuid>,
@@ -33,7 +33,7 @@ pub(super) async fn gap_facts(
     limit: i64,
 ) -> Result<GapFacts, StoreError> {
     if let Some(b) = bot {
-        get_bot(c, scope, b).await?;
+        bots::get(c, scope, b).await?;
     }
     let rows = c
         .query(
@@ -91,13 +91,13 @@ pub(super) async fn gap_facts(
 /// group's newest rated answer (its conversation and message) but to no
 /// feedback record, so the rule "one golden example per feedback record"
 /// stays with reviews. One answer per gap id: a second is a 409.
-pub(super) async fn answer_gap(
+pub(super) async fn answer(
     c: &mut impl Conn,
     scope: &Scope,
     input: &GapAnswerInput,
     now: Timestamp,
 ) -> Result<GoldenExample, StoreError> {
-    get_bot(c, scope, &input.bot_id).await?;
+    bots::get(c, scope, &input.bot_id).await?;
     let prompt = serde_json::to_string(&[Turn { role: "user".into(), content: input.question.clone() }])
         .map_err(|e| StoreError::Other(e.to_string()))?;
     let id = Uuid::new();

@@ -1,5 +1,9 @@
-//! Conversation-level signals: votes and CSAT answers, and the satisfaction
-//! they leave on the conversation.
+//! Conversation votes: one per voter per window, claimed with one atomic
+//! upsert so that racing requests and processes agree on a single winner; a
+//! recorded vote writes its activity message into the conversation and
+//! moves the conversation's satisfaction, in the same transaction. One at a
+//! time, or many of one account in a few statements (a batch of PostgreSQL's
+//! write lanes).
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap, HashSet},
@@ -7,12 +11,12 @@ use std::{
 };
 
 use super::{
-    Read,
-    conversations::{
-        CONVERSATION_COLUMNS, CONVERSATION_WIDTH, conversation_from, conversation_with_settings, get_conversation,
-    },
-    reads_by_ids, rows_by_ids,
+    Voted, conversations,
+    conversations::{CONVERSATION_COLUMNS, CONVERSATION_WIDTH, conversation_from},
+    id_lists::{Read, reads_by_ids, rows_by_ids},
+    satisfaction,
     settings::{SETTINGS_COLUMNS, settings_from},
+    writes::settle,
 };
 use crate::{
     domain::{
@@ -22,53 +26,16 @@ use crate::{
         feedback::{BotSettings, Source},
         ids::{ClientId, Uuid},
         page::{Cursor, Page, PageRequest},
-        rating::{CsatAnswer, QuestionCode, Satisfaction, SatisfactionValue, next_satisfaction, vote_score},
+        rating::{SatisfactionValue, next_satisfaction, vote_score},
         rollup::{Contribution, Rows, VoteFact},
-        vote::{Direction, Vote, VoteAck, activity_text},
+        vote::{Direction, Vote, VoteAck, VoteInput, activity_text},
     },
     params,
     store::{
-        Applied, CsatInput, StoreError, VoteInput,
+        StoreError,
         sql::{Conn, Dialect, ROWS_A_STATEMENT, Row, Value, insert_sql, runs_of, typed_value_rows, value_rows},
     },
 };
-
-/// Folds a new signal into the conversation's satisfaction (a newer signal
-/// wins); returns the conversation's variant.
-async fn record_signal(
-    c: &mut impl Conn,
-    account_id: &str,
-    conversation_id: &str,
-    score: f64,
-    reason: Option<&str>,
-    at: Timestamp,
-) -> Result<Option<String>, StoreError> {
-    let row = c
-        .query_opt(
-            &format!(
-                "SELECT satisfaction, negative_reason, satisfaction_at, variant FROM conversations
-                 WHERE account_id = $1 AND id = $2{}",
-                c.dialect().lock_rows()
-            ),
-            params![account_id, conversation_id],
-        )
-        .await?
-        .ok_or(StoreError::NotFound("conversation"))?;
-    let value: Option<String> = row.get(0)?;
-    let current = Satisfaction { value: SatisfactionValue::from_db(value.as_deref()), negative_reason: row.get(1)? };
-    let since: Option<Timestamp> = row.get(2)?;
-    if let Some(next) = next_satisfaction((&current, since), score, reason, at) {
-        c.execute_later(
-            "UPDATE conversations SET satisfaction = $3, negative_reason = $4, satisfaction_at = $5
-             WHERE account_id = $1 AND id = $2",
-            params![account_id, conversation_id, next.value.as_str(), next.negative_reason, at],
-        )
-        .await?;
-    }
-    row.get(3)
-}
-
-// ---- votes ------------------------------------------------------------------
 
 /// Reads what a vote's write will read and change (see
 /// [`Engine::prefetches`](crate::store::sql::Engine::prefetches)): the
@@ -76,8 +43,8 @@ async fn record_signal(
 /// conversation's votes and messages (where the new ones go), and the
 /// conversation's entries in the satisfaction indexes, before and after. The
 /// rows found are dropped.
-pub(super) async fn prefetch_vote(c: &mut impl Conn, scope: &Scope, input: &VoteInput) -> Result<(), StoreError> {
-    let conversation = match conversation_with_settings(c, scope, input.conversation_id.as_str(), false).await {
+pub(super) async fn prefetch(c: &mut impl Conn, scope: &Scope, input: &VoteInput) -> Result<(), StoreError> {
+    let conversation = match conversations::with_settings(c, scope, input.conversation_id.as_str(), false).await {
         Ok((conversation, _, _)) => conversation,
         Err(StoreError::NotFound(_)) => return Ok(()),
         Err(e) => return Err(e),
@@ -127,15 +94,15 @@ pub(super) async fn prefetch_vote(c: &mut impl Conn, scope: &Scope, input: &Vote
 /// the bot's window. The window is claimed with one atomic upsert on
 /// `vote_windows`, so racing requests and processes agree on a single winner.
 /// A recorded vote adds itself to the rollups in `pending`.
-pub(super) async fn record_vote(
+pub(super) async fn vote(
     c: &mut impl Conn,
     scope: &Scope,
     input: VoteInput,
     now: Timestamp,
     pending: &mut Rows,
-) -> Result<Applied, StoreError> {
+) -> Result<Voted, StoreError> {
     let (conversation, settings, _) =
-        conversation_with_settings(c, scope, input.conversation_id.as_str(), true).await?;
+        conversations::with_settings(c, scope, input.conversation_id.as_str(), true).await?;
     let ack = VoteAck { conversation_id: conversation.id.clone(), vote: input.direction.vote_name().to_owned() };
     let at = input.created_at.unwrap_or(now);
     let window_ms = settings.vote_window_seconds * 1000;
@@ -147,16 +114,17 @@ pub(super) async fn record_vote(
         )
         .await?;
     if claimed == 0 {
-        return Ok(Applied::Vote { ack, recorded: false });
+        return Ok(Voted { ack, recorded: false });
     }
     let rows = VoteRows::of(&scope.account_id, &conversation, &input, at, now);
     c.execute_later(&ACTIVITY_SQL, &rows.activity).await?;
     c.execute_later(&VOTE_SQL, &rows.vote).await?;
     let negative_reason = if input.value < 0 { input.reason.as_deref() } else { None };
     let variant =
-        record_signal(c, &scope.account_id, &conversation.id, vote_score(input.value), negative_reason, at).await?;
+        satisfaction::record(c, &scope.account_id, &conversation.id, vote_score(input.value), negative_reason, at)
+            .await?;
     pending.absorb(vote_fact(&conversation, variant, &input, at));
-    Ok(Applied::Vote { ack, recorded: true })
+    Ok(Voted { ack, recorded: true })
 }
 
 /// Claims `n` voters' windows: each row `(account, conversation, user,
@@ -252,7 +220,7 @@ pub(super) type Voting = (Scope, VoteInput, Timestamp);
 
 /// A conversation a batch of votes is on, as read and locked: with its
 /// bot's settings, when its satisfaction was last set, and its variant.
-struct Voted {
+struct VotedOn {
     conversation: Conversation,
     settings: BotSettings,
     since: Option<Timestamp>,
@@ -260,7 +228,7 @@ struct Voted {
 }
 
 /// Votes of one account, from many requests, answered each as
-/// [`record_vote`] would answer it alone and in this order, in a few
+/// [`vote`] would answer it alone and in this order, in a few
 /// statements: one read that locks every conversation (and those of `lock`
 /// too: the conversations whose counts the batch's thumbs change, so that
 /// a batch locks all its conversations at once and in key order); the
@@ -268,16 +236,16 @@ struct Voted {
 /// activity messages and votes in multi-row inserts; each conversation's
 /// satisfaction folded over its votes in order and written once. A
 /// voter's second vote on one conversation in the batch goes through
-/// [`record_vote`] after the rest.
-pub(super) async fn record_votes(
+/// [`vote`] after the rest.
+pub(super) async fn vote_many(
     c: &mut impl Conn,
     account_id: &str,
     votes: Vec<Voting>,
     lock: Vec<String>,
     pending: &mut Rows,
-) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
+) -> Result<Vec<Result<Voted, StoreError>>, StoreError> {
     let mut found = read_voted(c, account_id, &votes, lock).await?;
-    let mut answers: Vec<Option<Result<Applied, StoreError>>> = votes.iter().map(|_| None).collect();
+    let mut answers: Vec<Option<Result<Voted, StoreError>>> = votes.iter().map(|_| None).collect();
     let mut one_by_one: Vec<usize> = Vec::new();
     // The claims of each window length, in the order of the batch.
     let mut claims: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
@@ -327,7 +295,7 @@ pub(super) async fn record_votes(
                 vote: input.direction.vote_name().to_owned(),
             };
             let recorded_now = won.contains(&key);
-            answers[i] = Some(Ok(Applied::Vote { ack, recorded: recorded_now }));
+            answers[i] = Some(Ok(Voted { ack, recorded: recorded_now }));
             if recorded_now {
                 recorded.push(i);
             }
@@ -362,11 +330,11 @@ pub(super) async fn record_votes(
         }
         pending.absorb(vote_fact(&voted.conversation, voted.variant.clone(), input, when));
     }
-    let changed: Vec<&Voted> = changed.iter().map(|id| &found[*id]).collect();
+    let changed: Vec<&VotedOn> = changed.iter().map(|id| &found[*id]).collect();
     write_satisfactions(c, account_id, &changed).await?;
     for i in one_by_one {
         let (scope, input, now) = votes[i].clone();
-        answers[i] = Some(super::settle(record_vote(c, &scope, input, now, pending).await)?);
+        answers[i] = Some(settle(vote(c, &scope, input, now, pending).await)?);
     }
     Ok(answers.into_iter().map(|a| a.expect("every vote of a batch is answered")).collect())
 }
@@ -378,7 +346,7 @@ async fn read_voted(
     account_id: &str,
     votes: &[Voting],
     lock: Vec<String>,
-) -> Result<HashMap<String, Voted>, StoreError> {
+) -> Result<HashMap<String, VotedOn>, StoreError> {
     let mut ids = lock;
     ids.extend(votes.iter().map(|(_, input, _)| input.conversation_id.as_str().to_owned()));
     ids.sort_unstable();
@@ -398,15 +366,15 @@ async fn read_voted(
         let since: Option<Timestamp> = row.get(CONVERSATION_WIDTH)?;
         let variant: Option<String> = row.take(CONVERSATION_WIDTH + 1)?;
         let conversation = conversation_from(&mut row)?;
-        found.insert(conversation.id.clone(), Voted { conversation, settings, since, variant });
+        found.insert(conversation.id.clone(), VotedOn { conversation, settings, since, variant });
     }
     Ok(found)
 }
 
 /// Writes the satisfaction of conversations (in key order): one statement
 /// each, or on PostgreSQL, for more than one, a few multi-row updates.
-async fn write_satisfactions(c: &mut impl Conn, account_id: &str, voted: &[&Voted]) -> Result<(), StoreError> {
-    let row = |v: &Voted| {
+async fn write_satisfactions(c: &mut impl Conn, account_id: &str, voted: &[&VotedOn]) -> Result<(), StoreError> {
+    let row = |v: &VotedOn| {
         let s = &v.conversation.satisfaction;
         params![v.conversation.id.as_str(), s.value.as_str(), s.negative_reason.as_deref(), v.since].to_vec()
     };
@@ -475,14 +443,14 @@ pub(super) fn votes_of(account_id: &str, ids: &[String]) -> Vec<Read> {
     })
 }
 
-pub(super) async fn list_votes(
+pub(super) async fn list(
     c: &mut impl Conn,
     scope: &Scope,
     conversation: &ClientId,
     page: PageRequest,
 ) -> Result<Page<Vote>, StoreError> {
-    get_conversation(c, scope, conversation.as_str()).await?;
-    let (at, seq) = super::page_start(&page);
+    conversations::get(c, scope, conversation.as_str()).await?;
+    let (at, seq) = page.start();
     let mut rows = c
         .query(
             &format!(
@@ -498,108 +466,4 @@ pub(super) async fn list_votes(
         .map(|r| Ok((vote_from(r)?, Cursor { at: r.get(10)?, seq: r.get(11)? })))
         .collect::<Result<_, StoreError>>()?;
     Ok(Page::from_rows(rows, page.limit))
-}
-
-// ---- CSAT -------------------------------------------------------------------
-
-const CSAT_COLUMNS: &str = "id, conversation_id, bot_id, question_code, value, score, negative_reason, user_id, source, created_at, answered_at";
-
-pub(super) fn csat_from(row: &mut Row) -> Result<CsatAnswer, StoreError> {
-    let question_code =
-        QuestionCode::parse("question_code", row.text(3)?).map_err(|e| StoreError::Other(e.to_string()))?;
-    let source = Source::from_db(row.text(8)?);
-    Ok(CsatAnswer {
-        id: row.take(0)?,
-        conversation_id: row.take(1)?,
-        bot_id: row.take(2)?,
-        question_code,
-        value: row.take(4)?,
-        score: row.get(5)?,
-        negative_reason: row.take(6)?,
-        user_id: row.take(7)?,
-        source,
-        created_at: row.get(9)?,
-        answered_at: row.get(10)?,
-    })
-}
-
-/// The reads of some conversations' CSAT answers, each conversation's in
-/// the order they were given (rows read with [`csat_from`]; by conversation
-/// first, for the same reason as [`votes_of`]).
-pub(super) fn csat_of(account_id: &str, ids: &[String]) -> Vec<Read> {
-    reads_by_ids(account_id, ids, &[], |list, _| {
-        format!(
-            "SELECT {CSAT_COLUMNS} FROM csat_answers WHERE account_id = $1 AND conversation_id IN ({list})
-             ORDER BY conversation_id, answered_at, seq"
-        )
-    })
-}
-
-/// Records an answer, or changes the respondent's earlier answer to the same
-/// question. The same answer again changes nothing.
-pub(super) async fn record_csat(
-    c: &mut impl Conn,
-    scope: &Scope,
-    input: CsatInput,
-    now: Timestamp,
-) -> Result<Applied, StoreError> {
-    let (conversation, _, config) = conversation_with_settings(c, scope, input.conversation_id.as_str(), true).await?;
-    config.accepts(input.question_code)?;
-    let existing = c
-        .query_opt(
-            &format!(
-                "SELECT {CSAT_COLUMNS} FROM csat_answers
-                 WHERE account_id = $1 AND conversation_id = $2 AND question_code = $3 AND user_id = $4{}",
-                c.dialect().lock_rows()
-            ),
-            params![
-                &scope.account_id,
-                conversation.id.as_str(),
-                input.question_code.as_str(),
-                input.rater.user_id.as_str()
-            ],
-        )
-        .await?
-        .map(|mut r| csat_from(&mut r))
-        .transpose()?;
-    if let Some(answer) = &existing
-        && answer.value == input.value
-        && answer.negative_reason == input.negative_reason
-    {
-        return Ok(Applied::Csat { answer: answer.clone(), created: false });
-    }
-    let at = input.created_at.unwrap_or(now);
-    let id = Uuid::new();
-    let mut row = c
-        .query_opt(
-            &format!(
-                "INSERT INTO csat_answers (id, account_id, conversation_id, bot_id, question_code, user_id, value, score,
-                                           negative_reason, source, created_at, answered_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
-                 ON CONFLICT (account_id, conversation_id, question_code, user_id) DO UPDATE SET
-                    value = excluded.value, score = excluded.score, negative_reason = excluded.negative_reason,
-                    source = excluded.source, answered_at = excluded.answered_at
-                 RETURNING {CSAT_COLUMNS}"
-            ),
-            params![
-                &id,
-                &scope.account_id,
-                conversation.id.as_str(),
-                &conversation.bot_id,
-                input.question_code.as_str(),
-                input.rater.user_id.as_str(),
-                input.value.as_str(),
-                input.score,
-                input.negative_reason.as_deref(),
-                input.rater.source.as_str(),
-                at
-            ],
-        )
-        .await?
-        .ok_or(StoreError::Other("an upsert returned no row".into()))?;
-    let answer = csat_from(&mut row)?;
-    #[allow(clippy::cast_precision_loss)]
-    let score = input.score as f64;
-    record_signal(c, &scope.account_id, &conversation.id, score, input.negative_reason.as_deref(), at).await?;
-    Ok(Applied::Csat { created: answer.id == id, answer })
 }

@@ -3,7 +3,7 @@
 //!
 //! A write that can change what a message or a conversation counts for knows
 //! its change from the records in hand, or reads that contribution before and
-//! after itself. The difference is appended to the rollups' pending rows once,
+//! after itself ([`Moves`]). The difference is appended to the rollups' pending rows once,
 //! at the end of the unit of work (on SQLite, of the whole group commit); a
 //! fold, about once a second, adds the pending rows to the rollup rows. A
 //! write so never waits on, nor rewrites, the few rows of the current bucket
@@ -17,45 +17,63 @@ use crate::{
     },
     params,
     store::{
-        Command, StoreError,
+        StoreError,
         sql::{Conn, Dialect, Value, runs_of, typed_value_rows, value_rows},
     },
 };
 
 /// What a write can change the contribution of.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
-    /// The thumbs on one message.
+pub(super) enum Target {
+    /// The thumbs on one message (its topic may change).
     Message(String),
     /// The signals of a conversation, of the kinds named.
     Conversation { id: String, thumbs: bool, votes: bool, answers: bool },
 }
 
 impl Target {
-    /// The contribution a command can change, if any. Conversation and
-    /// message updates matter only when they bring metadata (variant, topic).
-    fn of(command: &Command) -> Option<Self> {
-        let all = |id: &str| Self::Conversation { id: id.to_owned(), thumbs: true, votes: true, answers: true };
-        match command {
-            Command::UpsertConversation(input) => input.metadata.as_ref().map(|_| all(input.id.as_str())),
-            Command::UpdateMessage(update) => {
-                update.metadata.as_ref().map(|_| Self::Message(update.id.as_str().into()))
-            }
-            Command::Csat(input) => Some(Self::Conversation {
-                id: input.conversation_id.as_str().to_owned(),
-                thumbs: false,
-                votes: false,
-                answers: true,
-            }),
-            // Thumbs and votes know their change from the records in hand.
-            Command::Feedback(_) | Command::Vote(_) | Command::AppendMessage(_) | Command::EndConversation(_) => None,
-        }
+    /// Every signal of a conversation (its variant may change).
+    pub(super) fn conversation(id: &str) -> Self {
+        Self::Conversation { id: id.to_owned(), thumbs: true, votes: true, answers: true }
     }
 
-    /// Whether a command that only edits (never adds signals) can skip the
-    /// second read when the first found nothing.
-    fn edits_only(command: &Command) -> bool {
-        matches!(command, Command::UpsertConversation(_) | Command::UpdateMessage(_))
+    /// A conversation's CSAT answers.
+    pub(super) fn answers_of(id: &str) -> Self {
+        Self::Conversation { id: id.to_owned(), thumbs: false, votes: false, answers: true }
+    }
+}
+
+/// A change to the rollups a write finds by reading what its target counts
+/// for before and after itself: for writes that move signals between
+/// variants or topics (metadata edits) or replace them (a changed CSAT
+/// answer), rather than adding records they hold in hand.
+pub(super) struct Moves {
+    target: Target,
+    before: Contribution,
+}
+
+impl Moves {
+    /// What `target` counts for before the write.
+    pub(super) async fn before(c: &mut impl Conn, account_id: &str, target: Target) -> Result<Self, StoreError> {
+        let before = contribution(c, account_id, &target).await?;
+        Ok(Self { target, before })
+    }
+
+    /// Adds what the write changed to `pending`. An edit of something that
+    /// counted for nothing before moves nothing, and reads nothing again.
+    pub(super) async fn after(
+        self,
+        c: &mut impl Conn,
+        account_id: &str,
+        pending: &mut Rows,
+        edit: bool,
+    ) -> Result<(), StoreError> {
+        if edit && self.before == Contribution::default() {
+            return Ok(());
+        }
+        let after = contribution(c, account_id, &self.target).await?;
+        pending.absorb(Rows::of(&after).minus(&Rows::of(&self.before)));
+        Ok(())
     }
 }
 
@@ -288,7 +306,7 @@ async fn append(c: &mut impl Conn, table: &Table, rows: impl Iterator<Item = Vec
 }
 
 /// Pending rows of each table that one fold on SQLite moves at most.
-pub(in crate::store) const FOLD_CHUNK: i64 = 2_000;
+pub(super) const FOLD_CHUNK: i64 = 2_000;
 
 /// Adds pending changes to the rollup rows and deletes them, in key order
 /// (so that concurrent folds lock rollup rows in the same order). Readers see
@@ -299,7 +317,7 @@ pub(in crate::store) const FOLD_CHUNK: i64 = 2_000;
 /// it waits for it, so a second's changes are folded in a few short steps
 /// rather than one long one. Returns the pending rows folded, and whether
 /// some may be left.
-pub(in crate::store) async fn fold(c: &mut impl Conn) -> Result<(u64, bool), StoreError> {
+pub(super) async fn fold(c: &mut impl Conn) -> Result<(u64, bool), StoreError> {
     let (mut folded, mut more) = (0, false);
     for t in &TABLES {
         let (name, key) = (t.name, t.key);
@@ -360,32 +378,10 @@ pub(in crate::store) async fn fold(c: &mut impl Conn) -> Result<(u64, bool), Sto
 /// scanned again, and the folds came to take most of the database's time.
 /// `SKIP_LOCKED`: an instance whose neighbour is vacuuming leaves it to it.
 /// SQLite reuses a deleted row's space at once.
-pub(in crate::store) async fn tidy(c: &mut impl Conn) -> Result<(), StoreError> {
+pub(super) async fn tidy(c: &mut impl Conn) -> Result<(), StoreError> {
     if c.dialect() == Dialect::Postgres {
         let tables: Vec<String> = TABLES.iter().map(|t| format!("{}_pending", t.name)).collect();
         c.batch(&format!("VACUUM (SKIP_LOCKED) {}", tables.join(", "))).await?;
     }
     Ok(())
-}
-
-/// Runs `command`, adding the change it makes to the rollups to `pending`.
-pub(super) async fn counted(
-    c: &mut impl Conn,
-    scope: &crate::domain::access::Scope,
-    command: crate::store::Command,
-    now: crate::domain::Timestamp,
-    pending: &mut Rows,
-) -> Result<crate::store::Applied, StoreError> {
-    let Some(target) = Target::of(&command) else {
-        return super::conversations::apply_one(c, scope, command, now, pending).await;
-    };
-    let edits_only = Target::edits_only(&command);
-    let before = contribution(c, &scope.account_id, &target).await?;
-    let applied = super::conversations::apply_one(c, scope, command, now, pending).await?;
-    if edits_only && before == Contribution::default() {
-        return Ok(applied);
-    }
-    let after = contribution(c, &scope.account_id, &target).await?;
-    pending.absorb(Rows::of(&after).minus(&Rows::of(&before)));
-    Ok(applied)
 }

@@ -1,6 +1,7 @@
-//! Per-bot settings, rating configuration, prompt copy, and instance secrets.
+//! Per-bot settings (review and votes), the rating configuration, prompt
+//! copy per locale, and the instance's secrets.
 
-use super::tenancy::get_bot;
+use super::bots;
 use crate::{
     domain::{
         Timestamp,
@@ -38,21 +39,6 @@ pub(super) fn settings_from(row: &Row, first: usize) -> Result<(BotSettings, Rat
             conv_rating_question_codes: RatingConfig::codes_from_db(&codes),
         },
     ))
-}
-
-/// Every bot has its settings row from birth, in the same transaction.
-pub(super) async fn create_settings(
-    c: &mut impl Conn,
-    account_id: &str,
-    bot: &Uuid,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    c.execute(
-        "INSERT INTO bot_settings (bot_id, account_id, updated_at) VALUES ($1, $2, $3)",
-        params![bot, account_id, now],
-    )
-    .await?;
-    Ok(())
 }
 
 /// The settings and rating configuration of a bot, read without a scope
@@ -95,7 +81,7 @@ async fn save(
 }
 
 pub(super) async fn bot_settings(c: &mut impl Conn, scope: &Scope, bot: &Uuid) -> Result<BotSettings, StoreError> {
-    get_bot(c, scope, bot).await?;
+    bots::get(c, scope, bot).await?;
     Ok(settings_of(c, bot).await?.0)
 }
 
@@ -106,7 +92,7 @@ pub(super) async fn update_bot_settings(
     patch: &BotSettingsPatch,
     now: Timestamp,
 ) -> Result<BotSettings, StoreError> {
-    get_bot(c, scope, bot).await?;
+    bots::get(c, scope, bot).await?;
     let (settings, rating) = settings_of(c, bot).await?;
     let next = patch.apply_to(settings)?;
     save(c, bot, &next, &rating, now).await?;
@@ -114,7 +100,7 @@ pub(super) async fn update_bot_settings(
 }
 
 pub(super) async fn rating_config(c: &mut impl Conn, scope: &Scope, bot: &Uuid) -> Result<RatingConfig, StoreError> {
-    get_bot(c, scope, bot).await?;
+    bots::get(c, scope, bot).await?;
     Ok(settings_of(c, bot).await?.1)
 }
 
@@ -125,7 +111,7 @@ pub(super) async fn update_rating_config(
     patch: &RatingConfigPatch,
     now: Timestamp,
 ) -> Result<RatingConfig, StoreError> {
-    get_bot(c, scope, bot).await?;
+    bots::get(c, scope, bot).await?;
     let (settings, rating) = settings_of(c, bot).await?;
     let next = patch.apply_to(&rating)?;
     save(c, bot, &settings, &next, now).await?;
@@ -138,7 +124,7 @@ pub(super) async fn prompt_copy(
     bot: &Uuid,
     locale: &str,
 ) -> Result<ResolvedCopy, StoreError> {
-    get_bot(c, scope, bot).await?;
+    bots::get(c, scope, bot).await?;
     for candidate in locale_chain(locale) {
         let row = c
             .query_opt(
@@ -172,7 +158,7 @@ pub(super) async fn put_prompt_copy(
     copy: &PromptCopy,
     now: Timestamp,
 ) -> Result<ResolvedCopy, StoreError> {
-    get_bot(c, scope, bot).await?;
+    bots::get(c, scope, bot).await?;
     let key = locale.to_ascii_lowercase();
     c.execute(
         "INSERT INTO prompt_copy (account_id, bot_id, locale, title, negative_reason, negative_placeholder,
@@ -203,7 +189,7 @@ pub(super) async fn prompt_copy_locales(
     scope: &Scope,
     bot: &Uuid,
 ) -> Result<Vec<String>, StoreError> {
-    get_bot(c, scope, bot).await?;
+    bots::get(c, scope, bot).await?;
     let rows = c.query("SELECT locale FROM prompt_copy WHERE bot_id = $1 ORDER BY locale", params![bot]).await?;
     rows.iter().map(|r| r.get(0)).collect()
 }

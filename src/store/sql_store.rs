@@ -1,0 +1,757 @@
+//! [`SqlStore`]: the one [`Store`], generic over the engine. Each method
+//! runs one operation of an area module on a reader connection or in a write
+//! transaction; single thumbs and votes go through the engine's write lanes
+//! where it has them, and are read ahead where the engine prefetches.
+
+use std::sync::Arc;
+
+use super::{
+    Applied, Command, Recorded, Store, StoreError, Voted, accounts, analytics, batches,
+    batches::{Lanes, Single},
+    bots, conversations, csat, feedback, gaps, golden, inbox,
+    key_cache::KeyCache,
+    keys, messages, rollups, settings,
+    sql::{Conn, Engine, Work},
+    thumbs, transcripts, votes,
+    writes::{Counted, write_counted, write_settled},
+};
+use crate::domain::{
+    Timestamp,
+    access::{ApiKey, KeyRecord, NewKey, Rater, Scope, Secret},
+    account::{Account, Bot},
+    analytics::{Filters, GroupBy, Grouping, InboxFilter, OverviewFacts},
+    conversation::{
+        Conversation, ConversationInput, ConversationRow, Message, MessageInContext, MessageInput, MessageUpdate,
+    },
+    feedback::{
+        BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem,
+        FeedbackType, ReviewBody,
+    },
+    gaps::{GapAnswerInput, GapFacts},
+    golden::GoldenExample,
+    ids::{ClientId, Uuid},
+    page::{Page, PageRequest},
+    rating::{CsatAnswer, CsatInput, PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
+    rollup::Counting,
+    transcript::{Transcript, TranscriptWriter},
+    vote::{Vote, VoteInput},
+};
+
+/// The one [`Store`] implementation, generic over the engine.
+pub struct SqlStore<E> {
+    engine: Arc<E>,
+    keys: KeyCache,
+    /// Where the engine gathers single thumbs and votes
+    /// ([`Engine::write_lanes`]): the lanes that write them in batches.
+    lanes: Option<Arc<Lanes>>,
+}
+
+impl<E: Engine> SqlStore<E> {
+    /// A store on `engine` that keeps each key it found for `key_ttl`
+    /// (see [`KeyCache`]).
+    pub fn new(engine: E, key_ttl: std::time::Duration) -> Self {
+        // Every transaction's rollup changes are written just before it commits.
+        engine.set_before_commit(Arc::new(|c| Box::pin(rollups::flush(c))));
+        let engine = Arc::new(engine);
+        let lanes = batches::lanes(&engine);
+        Self { engine, keys: KeyCache::new(key_ttl), lanes }
+    }
+
+    /// Writes single thumbs and votes of any accounts as one batch, in one
+    /// transaction, answering each as it would be answered alone (what a
+    /// lane of [`Engine::write_lanes`] does with the writes it took). Other
+    /// commands are not written this way, and are answered so.
+    pub async fn write_together(&self, writes: Vec<(Scope, Command, Timestamp)>) -> Vec<Result<Applied, StoreError>> {
+        batches::write_commands_together(&*self.engine, writes).await
+    }
+
+    /// See [`write_settled`].
+    async fn write<T: Send + 'static>(&self, work: impl Work<E::Conn, T>) -> Result<T, StoreError> {
+        write_settled(&*self.engine, work).await
+    }
+
+    /// See [`write_counted`].
+    async fn write_counted<T: Send + 'static>(
+        &self,
+        scope: &Scope,
+        work: impl Counted<E::Conn, T>,
+    ) -> Result<T, StoreError> {
+        write_counted(&*self.engine, scope.account_id.clone(), work).await
+    }
+
+    /// Reads ahead, on a reader connection, what a hot single write will
+    /// read and change, where the engine asks for it
+    /// ([`Engine::prefetches`]). Only a hint: the write reads everything
+    /// again and reports any failure itself.
+    async fn prefetch(&self, work: impl Work<E::Conn, ()>) {
+        if self.engine.prefetches()
+            && let Err(e) = self.engine.read(work).await
+        {
+            tracing::debug!(error = %e, "prefetch failed");
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl<E: Engine> Store for SqlStore<E> {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.engine.read(|c| Box::pin(async move { c.query("SELECT 1", &[]).await.map(drop) })).await
+    }
+
+    async fn fold_rollups(&self) -> Result<u64, StoreError> {
+        // Each step its own write, so that writes queued meanwhile go first.
+        let mut folded = 0;
+        loop {
+            let (rows, more) = self.write(|c| Box::pin(rollups::fold(c))).await?;
+            folded += rows;
+            if !more {
+                break;
+            }
+        }
+        if folded > 0 {
+            // A read connection: outside any transaction, as a vacuum must be.
+            self.engine.read(|c| Box::pin(rollups::tidy(c))).await?;
+        }
+        Ok(folded)
+    }
+
+    async fn signing_secret(&self) -> Result<String, StoreError> {
+        let candidate = Secret::generate().expose().to_owned();
+        self.write(move |c| Box::pin(async move { settings::instance_secret(c, "feedback_token", &candidate).await }))
+            .await
+    }
+
+    async fn create_account(&self, name: String, api_access: bool, now: Timestamp) -> Result<Account, StoreError> {
+        self.write(move |c| Box::pin(async move { accounts::create(c, &name, api_access, now).await })).await
+    }
+
+    async fn get_account(&self, id: &str) -> Result<Account, StoreError> {
+        let id = id.to_owned();
+        self.engine.read(move |c| Box::pin(async move { accounts::get(c, &id).await })).await
+    }
+
+    async fn find_key(&self, secret_hash: &str) -> Result<Option<KeyRecord>, StoreError> {
+        if let Some(record) = self.keys.get(secret_hash) {
+            return Ok(Some(record));
+        }
+        let hash = secret_hash.to_owned();
+        let found = self.engine.read(move |c| Box::pin(async move { keys::find(c, &hash).await })).await?;
+        if let Some(record) = &found {
+            self.keys.put(secret_hash, record);
+        }
+        Ok(found)
+    }
+
+    async fn create_key(
+        &self,
+        key: NewKey,
+        secret_hash: String,
+        prefix: String,
+        now: Timestamp,
+    ) -> Result<ApiKey, StoreError> {
+        self.write(move |c| Box::pin(async move { keys::create(c, &key, &secret_hash, &prefix, now).await })).await
+    }
+
+    async fn list_keys(&self, scope: &Scope, page: PageRequest) -> Result<Page<ApiKey>, StoreError> {
+        let scope = scope.clone();
+        self.engine.read(move |c| Box::pin(async move { keys::list(c, &scope, page).await })).await
+    }
+
+    async fn revoke_key(&self, scope: &Scope, id: &Uuid, now: Timestamp) -> Result<ApiKey, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        let revoked = self.write(move |c| Box::pin(async move { keys::revoke(c, &scope, &id, now).await })).await?;
+        // This instance stops admitting it now; others within their TTL.
+        self.keys.forget(&revoked.id);
+        Ok(revoked)
+    }
+
+    async fn get_key_by_id(&self, id: &Uuid) -> Result<ApiKey, StoreError> {
+        let id = id.clone();
+        self.engine.read(move |c| Box::pin(async move { keys::by_id(c, &id).await })).await
+    }
+
+    async fn create_bot(&self, account_id: &str, name: String, now: Timestamp) -> Result<Bot, StoreError> {
+        let account_id = account_id.to_owned();
+        self.write(move |c| Box::pin(async move { bots::create(c, &account_id, &name, now).await })).await
+    }
+
+    async fn get_bot(&self, scope: &Scope, id: &Uuid) -> Result<Bot, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| Box::pin(async move { bots::get(c, &scope, &id).await })).await
+    }
+
+    async fn list_bots(&self, scope: &Scope, page: PageRequest) -> Result<Page<Bot>, StoreError> {
+        let scope = scope.clone();
+        self.engine.read(move |c| Box::pin(async move { bots::list(c, &scope, page).await })).await
+    }
+
+    async fn bot_settings(&self, scope: &Scope, bot: &Uuid) -> Result<BotSettings, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.clone());
+        self.engine.read(move |c| Box::pin(async move { settings::bot_settings(c, &scope, &bot).await })).await
+    }
+
+    async fn update_bot_settings(
+        &self,
+        scope: &Scope,
+        bot: &Uuid,
+        patch: BotSettingsPatch,
+        now: Timestamp,
+    ) -> Result<BotSettings, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.clone());
+        self.write(move |c| Box::pin(async move { settings::update_bot_settings(c, &scope, &bot, &patch, now).await }))
+            .await
+    }
+
+    async fn rating_config(&self, scope: &Scope, bot: &Uuid) -> Result<RatingConfig, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.clone());
+        self.engine.read(move |c| Box::pin(async move { settings::rating_config(c, &scope, &bot).await })).await
+    }
+
+    async fn update_rating_config(
+        &self,
+        scope: &Scope,
+        bot: &Uuid,
+        patch: RatingConfigPatch,
+        now: Timestamp,
+    ) -> Result<RatingConfig, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.clone());
+        self.write(move |c| Box::pin(async move { settings::update_rating_config(c, &scope, &bot, &patch, now).await }))
+            .await
+    }
+
+    async fn prompt_copy(&self, scope: &Scope, bot: &Uuid, locale: &str) -> Result<ResolvedCopy, StoreError> {
+        let (scope, bot, locale) = (scope.clone(), bot.clone(), locale.to_owned());
+        self.engine.read(move |c| Box::pin(async move { settings::prompt_copy(c, &scope, &bot, &locale).await })).await
+    }
+
+    async fn prompt_copy_locales(&self, scope: &Scope, bot: &Uuid) -> Result<Vec<String>, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.clone());
+        self.engine.read(move |c| Box::pin(async move { settings::prompt_copy_locales(c, &scope, &bot).await })).await
+    }
+
+    async fn put_prompt_copy(
+        &self,
+        scope: &Scope,
+        bot: &Uuid,
+        locale: &str,
+        copy: PromptCopy,
+        now: Timestamp,
+    ) -> Result<ResolvedCopy, StoreError> {
+        let (scope, bot, locale) = (scope.clone(), bot.clone(), locale.to_owned());
+        self.write(move |c| {
+            Box::pin(async move { settings::put_prompt_copy(c, &scope, &bot, &locale, &copy, now).await })
+        })
+        .await
+    }
+
+    async fn upsert_conversation(
+        &self,
+        scope: &Scope,
+        input: ConversationInput,
+        now: Timestamp,
+    ) -> Result<Recorded<Conversation>, StoreError> {
+        let s = scope.clone();
+        self.write_counted(scope, move |c, pending| {
+            Box::pin(async move { conversations::upsert(c, &s, input, now, pending).await })
+        })
+        .await
+    }
+
+    async fn end_conversation(&self, scope: &Scope, id: &ClientId, now: Timestamp) -> Result<Conversation, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.write(move |c| Box::pin(async move { conversations::end(c, &scope, &id, now).await })).await
+    }
+
+    async fn append_message(
+        &self,
+        scope: &Scope,
+        input: MessageInput,
+        now: Timestamp,
+    ) -> Result<Recorded<Message>, StoreError> {
+        let s = scope.clone();
+        self.write_counted(scope, move |c, pending| {
+            Box::pin(async move { messages::append(c, &s, input, now, pending).await })
+        })
+        .await
+    }
+
+    async fn update_message(
+        &self,
+        scope: &Scope,
+        update: MessageUpdate,
+        now: Timestamp,
+    ) -> Result<Message, StoreError> {
+        let s = scope.clone();
+        self.write_counted(scope, move |c, pending| {
+            Box::pin(async move { messages::update(c, &s, update, now, pending).await })
+        })
+        .await
+    }
+
+    async fn apply(
+        &self,
+        scope: &Scope,
+        commands: Vec<Command>,
+        now: Timestamp,
+    ) -> Result<Vec<Result<Applied, StoreError>>, StoreError> {
+        // First without savepoints (events that are refused wrote nothing); if
+        // an event fails for real, the batch is undone and run again with a
+        // savepoint around each event, so that one failure stays its own.
+        let first = {
+            let (scope, commands) = (scope.clone(), commands.clone());
+            self.engine
+                .write(move |c| Box::pin(async move { batches::apply_all(c, &scope, commands, now, false).await }))
+                .await
+        };
+        match first {
+            Ok(results) => Ok(results),
+            Err(e) => {
+                tracing::info!(error = %e, "a batch failed as a whole; applying it again event by event");
+                let scope = scope.clone();
+                self.engine
+                    .write(move |c| Box::pin(async move { batches::apply_all(c, &scope, commands, now, true).await }))
+                    .await
+            }
+        }
+    }
+
+    async fn transcript(&self, scope: &Scope, id: &ClientId) -> Result<Transcript, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| Box::pin(async move { transcripts::one(c, &scope, &id).await })).await
+    }
+
+    async fn conversation(&self, scope: &Scope, id: &ClientId) -> Result<Conversation, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| Box::pin(async move { conversations::get(c, &scope, id.as_str()).await })).await
+    }
+
+    async fn message(&self, scope: &Scope, id: &ClientId) -> Result<Option<MessageInContext>, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine
+            .read(move |c| {
+                Box::pin(
+                    async move { messages::find_in_context(c, &scope, messages::MessageKey::Id, id.as_str()).await },
+                )
+            })
+            .await
+    }
+
+    async fn message_by_request_id(
+        &self,
+        scope: &Scope,
+        request_id: &str,
+    ) -> Result<Option<MessageInContext>, StoreError> {
+        let (scope, request_id) = (scope.clone(), request_id.to_owned());
+        self.engine
+            .read(move |c| {
+                Box::pin(async move {
+                    messages::find_in_context(c, &scope, messages::MessageKey::RequestId, &request_id).await
+                })
+            })
+            .await
+    }
+
+    async fn submit_feedback(
+        &self,
+        scope: &Scope,
+        input: FeedbackInput,
+        now: Timestamp,
+    ) -> Result<Recorded<Feedback>, StoreError> {
+        let (s, i) = (scope.clone(), input.clone());
+        self.prefetch(move |c| Box::pin(async move { thumbs::prefetch(c, &s, &i).await })).await;
+        if let Some(lanes) = &self.lanes {
+            let thumb = (scope.clone(), input, now);
+            return batches::in_lane(lanes, |reply| Single::Thumb(thumb, reply)).await;
+        }
+        let s = scope.clone();
+        self.write_counted(scope, move |c, pending| {
+            Box::pin(async move { thumbs::submit(c, &s, input, now, pending).await })
+        })
+        .await
+    }
+
+    async fn user_feedback(
+        &self,
+        scope: &Scope,
+        message: &ClientId,
+        user_id: &str,
+    ) -> Result<Option<Feedback>, StoreError> {
+        let (scope, message, user_id) = (scope.clone(), message.clone(), user_id.to_owned());
+        self.engine.read(move |c| Box::pin(async move { feedback::of_user(c, &scope, &message, &user_id).await })).await
+    }
+
+    async fn retract_feedback(
+        &self,
+        scope: &Scope,
+        message: &ClientId,
+        rater: &Rater,
+        now: Timestamp,
+    ) -> Result<Feedback, StoreError> {
+        let (s, message, rater) = (scope.clone(), message.clone(), rater.clone());
+        self.write_counted(scope, move |c, pending| {
+            Box::pin(async move { feedback::retract(c, &s, &message, &rater, now, pending).await })
+        })
+        .await
+    }
+
+    async fn feedback_detail(&self, scope: &Scope, id: &Uuid) -> Result<FeedbackDetail, StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| Box::pin(async move { feedback::detail(c, &scope, &id).await })).await
+    }
+
+    async fn list_feedback(
+        &self,
+        scope: &Scope,
+        filter: &FeedbackFilter,
+        page: PageRequest,
+    ) -> Result<Page<FeedbackItem>, StoreError> {
+        let (scope, filter) = (scope.clone(), filter.clone());
+        self.engine.read(move |c| Box::pin(async move { feedback::queue(c, &scope, &filter, page).await })).await
+    }
+
+    async fn review_feedback(
+        &self,
+        scope: &Scope,
+        id: &Uuid,
+        review: ReviewBody,
+        reviewer: &str,
+        now: Timestamp,
+    ) -> Result<Feedback, StoreError> {
+        let (scope, id, reviewer) = (scope.clone(), id.clone(), reviewer.to_owned());
+        self.write(move |c| Box::pin(async move { feedback::review(c, &scope, &id, &review, &reviewer, now).await }))
+            .await
+    }
+
+    async fn vote(&self, scope: &Scope, input: VoteInput, now: Timestamp) -> Result<Voted, StoreError> {
+        let (s, i) = (scope.clone(), input.clone());
+        self.prefetch(move |c| Box::pin(async move { votes::prefetch(c, &s, &i).await })).await;
+        if let Some(lanes) = &self.lanes {
+            let vote = (scope.clone(), input, now);
+            return batches::in_lane(lanes, |reply| Single::Vote(vote, reply)).await;
+        }
+        let s = scope.clone();
+        self.write_counted(scope, move |c, pending| {
+            Box::pin(async move { votes::vote(c, &s, input, now, pending).await })
+        })
+        .await
+    }
+
+    async fn list_votes(
+        &self,
+        scope: &Scope,
+        conversation: &ClientId,
+        page: PageRequest,
+    ) -> Result<Page<Vote>, StoreError> {
+        let (scope, conversation) = (scope.clone(), conversation.clone());
+        self.engine.read(move |c| Box::pin(async move { votes::list(c, &scope, &conversation, page).await })).await
+    }
+
+    async fn answer_csat(
+        &self,
+        scope: &Scope,
+        input: CsatInput,
+        now: Timestamp,
+    ) -> Result<Recorded<CsatAnswer>, StoreError> {
+        let s = scope.clone();
+        self.write_counted(scope, move |c, pending| {
+            Box::pin(async move { csat::answer(c, &s, input, now, pending).await })
+        })
+        .await
+    }
+
+    async fn list_golden(
+        &self,
+        scope: &Scope,
+        bot: Option<&Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<GoldenExample>, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.cloned());
+        self.engine.read(move |c| Box::pin(async move { golden::list(c, &scope, bot.as_ref(), page).await })).await
+    }
+
+    async fn delete_golden(&self, scope: &Scope, id: &Uuid) -> Result<(), StoreError> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.write(move |c| Box::pin(async move { golden::delete(c, &scope, &id).await })).await
+    }
+
+    async fn knowledge_gap_facts(
+        &self,
+        scope: &Scope,
+        bot: Option<&Uuid>,
+        from: Timestamp,
+        to: Timestamp,
+        limit: i64,
+    ) -> Result<GapFacts, StoreError> {
+        let (scope, bot) = (scope.clone(), bot.cloned());
+        self.engine
+            .read(move |c| Box::pin(async move { gaps::facts(c, &scope, bot.as_ref(), from, to, limit).await }))
+            .await
+    }
+
+    async fn answer_knowledge_gap(
+        &self,
+        scope: &Scope,
+        answer: GapAnswerInput,
+        now: Timestamp,
+    ) -> Result<GoldenExample, StoreError> {
+        let scope = scope.clone();
+        self.write(move |c| Box::pin(async move { gaps::answer(c, &scope, &answer, now).await })).await
+    }
+
+    async fn inbox(
+        &self,
+        scope: &Scope,
+        filter: &InboxFilter,
+        page: PageRequest,
+    ) -> Result<Page<ConversationRow>, StoreError> {
+        let (scope, filter) = (scope.clone(), filter.clone());
+        self.engine.read(move |c| Box::pin(async move { inbox::page(c, &scope, &filter, page).await })).await
+    }
+
+    async fn write_transcripts(
+        &self,
+        scope: &Scope,
+        conversations: Vec<ConversationRow>,
+        write: TranscriptWriter,
+        mut chunk: Vec<u8>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let account_id = scope.account_id.clone();
+        self.engine
+            .read(move |c| {
+                Box::pin(async move {
+                    let rows = conversations.into_iter().map(|r| {
+                        let thumbed = r.may_have_thumbs();
+                        (r.conversation, thumbed)
+                    });
+                    for t in transcripts::many(c, &account_id, rows.collect()).await? {
+                        write(&t, &mut chunk);
+                    }
+                    Ok(chunk)
+                })
+            })
+            .await
+    }
+
+    async fn overview_facts(
+        &self,
+        scope: &Scope,
+        filters: &Filters,
+        previous_from: Timestamp,
+        from: Timestamp,
+        to: Timestamp,
+        grouping: Grouping,
+        counting: Counting,
+    ) -> Result<OverviewFacts, StoreError> {
+        let (scope, f) = (scope.clone(), filters.clone());
+        self.engine
+            .read(move |c| {
+                Box::pin(async move {
+                    analytics::overview_facts(c, &scope, &f, (previous_from, from, to), grouping, counting).await
+                })
+            })
+            .await
+    }
+
+    async fn compare_groups(
+        &self,
+        scope: &Scope,
+        filters: &Filters,
+        from: Timestamp,
+        to: Timestamp,
+        group_by: GroupBy,
+        counting: Counting,
+    ) -> Result<Vec<(Option<String>, i64, i64)>, StoreError> {
+        let (scope, f) = (scope.clone(), filters.clone());
+        self.engine
+            .read(move |c| {
+                Box::pin(async move { analytics::compare_groups(c, &scope, &f, from, to, group_by, counting).await })
+            })
+            .await
+    }
+
+    async fn reason_counts(
+        &self,
+        scope: &Scope,
+        filters: &Filters,
+        from: Timestamp,
+        to: Timestamp,
+        feedback_type: FeedbackType,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let (scope, f) = (scope.clone(), filters.clone());
+        self.engine
+            .read(move |c| {
+                Box::pin(async move { analytics::reason_counts(c, &scope, &f, from, to, feedback_type).await })
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        domain::{
+            access::Rater,
+            conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
+            feedback::Source,
+            vote::Direction,
+        },
+        store::{
+            migrate,
+            sqlite::{SqliteEngine, SqliteOptions, WAL_FRAMES_BOUND},
+        },
+    };
+
+    /// A SQLite engine on a new file in `dir`, migrated.
+    async fn migrated_sqlite(dir: &tempfile::TempDir) -> SqliteEngine {
+        let engine = SqliteEngine::open(SqliteOptions {
+            path: dir.path().join("t.db"),
+            busy_timeout: std::time::Duration::from_secs(5),
+            synchronous_full: false,
+            readers: 2,
+            wal_frames_bound: WAL_FRAMES_BOUND,
+        })
+        .unwrap();
+        migrate::run(&engine).await.unwrap();
+        engine
+    }
+
+    /// A prefetch's failure is only logged (the write reads everything
+    /// again), so a broken one would go unseen but for this: each runs
+    /// cleanly on SQLite, for rows that exist and rows that do not, and for a
+    /// conversation with and without a satisfaction.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn prefetches_read_cleanly_whatever_they_find() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = migrated_sqlite(&dir).await;
+        assert!(engine.prefetches());
+        let store = SqlStore::new(engine, std::time::Duration::ZERO);
+        let now = Timestamp::now();
+        let account = store.create_account("prefetch".into(), true, now).await.unwrap();
+        let bot = store.create_bot(&account.id, "bot".into(), now).await.unwrap();
+        let scope = Scope::account(account.id.as_str());
+        let body = ConversationBody {
+            bot_id: Some(bot.id.to_string()),
+            contact_id: None,
+            locale: None,
+            metadata: None,
+            created_at: None,
+        };
+        let message = |id: &str, role| MessageBody {
+            id: id.to_owned(),
+            role,
+            content: "hello".into(),
+            request_id: None,
+            status: None,
+            metadata: None,
+            created_at: None,
+        };
+        let commands = vec![
+            Command::UpsertConversation(ConversationInput::parse("c1", body, now).unwrap()),
+            Command::AppendMessage(MessageInput::parse("c1", message("u1", MessageRole::User), now).unwrap()),
+            Command::AppendMessage(MessageInput::parse("c1", message("a1", MessageRole::Assistant), now).unwrap()),
+        ];
+        for result in store.apply(&scope, commands, now).await.unwrap() {
+            result.unwrap();
+        }
+        let rater = Rater { user_id: "u".into(), source: Source::Api };
+        let thumb = |message: &str| FeedbackInput {
+            message_id: ClientId::parse("message_id", message).unwrap(),
+            feedback_type: FeedbackType::Positive,
+            reason: None,
+            rater: rater.clone(),
+            created_at: None,
+        };
+        let vote = |conversation: &str, direction, value| VoteInput {
+            conversation_id: ClientId::parse("conversation_id", conversation).unwrap(),
+            direction,
+            value,
+            reason: None,
+            rater: rater.clone(),
+            created_at: None,
+        };
+        let prefetch_thumb = |input: FeedbackInput| {
+            let scope = scope.clone();
+            store.engine.read(move |c| Box::pin(async move { thumbs::prefetch(c, &scope, &input).await }))
+        };
+        let prefetch_vote = |input: VoteInput| {
+            let scope = scope.clone();
+            store.engine.read(move |c| Box::pin(async move { votes::prefetch(c, &scope, &input).await }))
+        };
+        prefetch_thumb(thumb("a1")).await.unwrap();
+        prefetch_thumb(thumb("missing")).await.unwrap();
+        prefetch_vote(vote("c1", Direction::Up, 100)).await.unwrap();
+        prefetch_vote(vote("missing", Direction::Up, 100)).await.unwrap();
+        // With a satisfaction set, a vote the other way reads both entries.
+        store.vote(&scope, vote("c1", Direction::Up, 100), now).await.unwrap();
+        prefetch_vote(vote("c1", Direction::Down, -100)).await.unwrap();
+    }
+
+    /// A fold on SQLite moves the oldest pending rows of each table, at most
+    /// `FOLD_CHUNK` of them in one transaction, and says when some may be
+    /// left; `fold_rollups` repeats it until none are, and the sums come out
+    /// whole.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_folds_in_steps_of_a_chunk_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = migrated_sqlite(&dir).await;
+        let store = SqlStore::new(engine, std::time::Duration::ZERO);
+        let chunk = rollups::FOLD_CHUNK;
+        let rows = |n: i64| u64::try_from(n).unwrap();
+        // Two and a half chunks of thumbs, each bucket counted twice (up in
+        // the first half, down in the second), and a few votes.
+        let pending = 5 * chunk / 2;
+        store
+            .write(move |c| {
+                Box::pin(async move {
+                    c.batch(&format!(
+                        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {pending})
+                         INSERT INTO thumb_rollup_pending
+                             (account_id, bot_id, variant, topic, has_reason, span, bucket, up, down)
+                         SELECT 'a', 'b', 'A', 't', 0, 3600000, i % {half}, i < {half}, i >= {half} FROM n;
+                         INSERT INTO vote_rollup_pending (account_id, bot_id, variant, span, bucket, up, down, value_sum)
+                         VALUES ('a', 'b', 'A', 3600000, 7, 1, 0, 1), ('a', 'b', 'A', 3600000, 7, 0, 1, -1);",
+                        half = pending / 2
+                    ))
+                    .await
+                })
+            })
+            .await
+            .unwrap();
+        let left = |table: &'static str| {
+            store.engine.read(move |c| {
+                Box::pin(async move {
+                    let row = c.query(&format!("SELECT COUNT(*), MIN(rowid) FROM {table}_pending"), &[]).await?;
+                    Ok::<_, StoreError>((row[0].get::<i64>(0)?, row[0].get::<Option<i64>>(1)?))
+                })
+            })
+        };
+        let (_, first) = left("thumb_rollup").await.unwrap();
+        let first = first.unwrap();
+        let step = store.write(|c| Box::pin(rollups::fold(c))).await.unwrap();
+        assert_eq!(step, (rows(chunk + 2), true), "one chunk of thumbs and both votes");
+        assert_eq!(left("thumb_rollup").await.unwrap(), (pending - chunk, Some(first + chunk)), "the oldest went");
+        assert_eq!(left("vote_rollup").await.unwrap(), (0, None));
+        assert_eq!(store.fold_rollups().await.unwrap(), rows(pending - chunk));
+        assert_eq!(left("thumb_rollup").await.unwrap(), (0, None));
+        let sums = store
+            .engine
+            .read(|c| {
+                Box::pin(async move {
+                    let mut all = Vec::new();
+                    for sql in [
+                        "SELECT COUNT(*), SUM(up), SUM(down), MIN(up), MIN(down) FROM thumb_rollup",
+                        "SELECT COUNT(*), up, down, value_sum, 0 FROM vote_rollup",
+                    ] {
+                        let row = &c.query(sql, &[]).await?[0];
+                        all.push((0..5).map(|i| row.get::<i64>(i)).collect::<Result<Vec<_>, _>>()?);
+                    }
+                    Ok(all)
+                })
+            })
+            .await
+            .unwrap();
+        let half = pending / 2;
+        assert_eq!(sums, [vec![half, half, half, 1, 1], vec![1, 1, 1, 0, 0]]);
+    }
+}
