@@ -9,19 +9,22 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::{
+    app::{
+        App,
+        demo::{self, DemoOptions},
+    },
     config::Settings,
     domain::{
         Timestamp,
-        access::{NewKey, Role, Scope, Secret, hash_secret},
+        access::{NewKey, Role, Scope},
         account::{DEFAULT_ACCOUNT_ID, account_name},
         analytics::{InboxFilter, SatisfactionFilter},
         ids::Uuid,
         page::PageRequest,
+        transcript::ConversationFormat,
     },
-    export::{self, ConversationFormat, EXPORT_PAGE},
     startup::{Application, shutdown_signal},
-    store::{self, Store},
-    web::demo::seed::DemoOptions,
+    store,
 };
 
 /// Plaudit: a self-hosted feedback service for AI assistants.
@@ -145,13 +148,13 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Serve => serve(&settings).await,
         Command::Demo(args) => demo(&settings, args).await,
         Command::Migrate => {
-            open_store(&settings).await?;
+            open(&settings).await?;
             eprintln!("database schema is up to date ({})", settings.redacted_database_url());
             Ok(())
         }
         Command::Accounts(AccountsCommand::Create { name, no_api_access }) => {
-            let store = open_store(&settings).await?;
-            let account = store.create_account(account_name(&name)?, !no_api_access, Timestamp::now()).await?;
+            let app = open(&settings).await?;
+            let account = app.create_account(account_name(&name)?, !no_api_access).await?;
             println!("{}", account.id);
             Ok(())
         }
@@ -172,9 +175,9 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         to: args.to.as_deref().map(|t| Timestamp::parse_instant("--to", t)).transpose()?,
         q: args.q,
     };
-    let store = open_store(settings).await?;
+    let app = open(settings).await?;
     let scope = Scope::account(args.account.unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned()));
-    store.get_account(&scope.account_id).await?;
+    app.account(&scope.account_id).await?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
@@ -186,8 +189,7 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         indicatif::ProgressStyle::with_template("{spinner} {human_pos} conversations exported ({per_sec}, {elapsed})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
-    let first = store.inbox(&scope, &filter, PageRequest::parse(Some(EXPORT_PAGE), None)?).await?;
-    let mut chunks = std::pin::pin!(export::stream(store, scope, filter, format, first));
+    let mut chunks = app.export_conversations(scope, filter, format).await?.chunks;
     while let Some((chunk, conversations)) = futures_util::TryStreamExt::try_next(&mut chunks).await? {
         out.write_all(&chunk)?;
         progress.inc(conversations as u64);
@@ -198,10 +200,12 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn open_store(settings: &Settings) -> anyhow::Result<std::sync::Arc<dyn Store>> {
-    store::connect(&settings.database_url, &settings.connect_options())
+/// The application over the configured database (migrated first).
+async fn open(settings: &Settings) -> anyhow::Result<App> {
+    let store = store::connect(&settings.database_url, &settings.connect_options())
         .await
-        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", settings.redacted_database_url()))
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", settings.redacted_database_url()))?;
+    Ok(App::start(store).await?)
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
@@ -247,11 +251,11 @@ async fn demo(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.db.display()))?;
     eprintln!("generating the demo data in {} ...", args.db.display());
     let options = DemoOptions { seed: args.seed, ..DemoOptions::default() };
-    let (data, site) = crate::web::demo::prepare(&store, &options).await?;
+    let data = demo::generate(&App::start(store.clone()).await?, &options, Timestamp::now()).await?;
     let listen = args.listen.unwrap_or_else(|| settings.listen.clone());
     let listener =
         tokio::net::TcpListener::bind(&listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    let app = Application::with_demo(store, listener, settings, site).await?;
+    let app = Application::with_demo(store, listener, settings, &data).await?;
     let mut address = app.local_addr()?;
     if address.ip().is_unspecified() {
         address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
@@ -275,24 +279,23 @@ async fn demo(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
 }
 
 async fn keys(settings: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
-    let store = open_store(settings).await?;
+    let app = open(settings).await?;
     let now = Timestamp::now();
     match cmd {
         KeysCommand::Create(args) => {
             let role = Role::parse("--role", &args.role)?;
             let account = args.account.unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned());
             let new = NewKey::parse(account, args.name.as_deref(), role, args.bot.as_deref(), args.expires_in, now)?;
-            let secret = Secret::generate();
-            store.create_key(new, hash_secret(secret.expose()), secret.display_prefix(), now).await?;
+            let (_, secret) = app.mint_key(new).await?;
             println!("{}", secret.expose());
         }
         KeysCommand::List { account } => {
             let scope = Scope::account(account.unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned()));
-            store.get_account(&scope.account_id).await?;
+            app.account(&scope.account_id).await?;
             println!("{:<36}  {:<6}  {:<10}  {:<8}  {:<24}  NAME", "ID", "ROLE", "PREFIX", "STATE", "CREATED");
             let mut page = PageRequest::first();
             loop {
-                let listed = store.list_keys(&scope, page).await?;
+                let listed = app.list_keys(&scope, page).await?;
                 for key in &listed.items {
                     let state = if key.revoked_at.is_some() {
                         "revoked"
@@ -320,8 +323,7 @@ async fn keys(settings: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Revoke { id } => {
             let id = Uuid::parse("id", &id)?;
-            let key = store.get_key_by_id(&id).await?;
-            let revoked = store.revoke_key(&Scope::account(key.account_id), &id, now).await?;
+            let revoked = app.revoke_any_key(&id).await?;
             eprintln!("revoked key {} ({})", revoked.id, revoked.name);
         }
     }

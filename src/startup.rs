@@ -1,16 +1,18 @@
 //! Building the application and serving it until shutdown.
 //!
 //! [`Application::build`] binds the listener (port 0 works, for tests), opens
-//! the store and assembles the router; [`Application::run_until`] serves until
-//! the shutdown future resolves, then lets in-flight requests finish.
+//! the store, starts the [`App`] and composes the router from every HTTP door
+//! ([`router`]); [`Application::run_until`] serves until the shutdown future
+//! resolves, then lets in-flight requests finish.
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
-    Router,
+    Extension, Router,
     extract::{DefaultBodyLimit, MatchedPath, Request},
-    http::HeaderName,
+    http::{HeaderMap, HeaderName, Uri, header},
     response::{IntoResponse, Response},
+    routing::get,
 };
 use tokio::net::TcpListener;
 use tower_http::{
@@ -21,10 +23,14 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
-    api::{self, ApiError, AppState, KeyRateLimiter},
+    api,
+    app::App,
+    app::demo::DemoData,
+    compat,
     config::Settings,
+    http::{ApiError, KeyRateLimiter, metrics, public_cors},
     store::{self, Store},
-    web::demo::DemoSite,
+    web::{self, WebError, WebOptions, demo::DemoSite},
 };
 
 /// A bound, ready-to-serve Plaudit.
@@ -32,7 +38,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     grace: Duration,
-    pub state: AppState,
+    pub app: App,
 }
 
 impl Application {
@@ -58,35 +64,27 @@ impl Application {
         store: Arc<dyn Store>,
         listener: TcpListener,
         settings: &Settings,
-        demo: DemoSite,
+        demo: &DemoData,
     ) -> anyhow::Result<Self> {
-        Self::assemble(store, listener, settings, Some(Arc::new(demo))).await
+        Self::assemble(store, listener, settings, Some(DemoSite::new(demo))).await
     }
 
     async fn assemble(
         store: Arc<dyn Store>,
         listener: TcpListener,
         settings: &Settings,
-        demo: Option<Arc<DemoSite>>,
+        demo: Option<DemoSite>,
     ) -> anyhow::Result<Self> {
         if settings.rollup_fold_interval_ms > 0 {
             store::keep_folding(&store, Duration::from_millis(settings.rollup_fold_interval_ms));
         }
-        let token_secret =
-            store.signing_secret().await.map_err(|e| anyhow::anyhow!("cannot read the signing secret: {e}"))?;
-        let state = AppState {
-            store,
-            rate_limiter: KeyRateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst),
-            token_secret: Arc::new(token_secret.into_bytes()),
-            metrics: api::metrics::Metrics::new(),
-            demo,
-            secure_cookies: settings.secure_cookies,
-        };
+        let app = App::start(store).await.map_err(|e| anyhow::anyhow!("cannot read the signing secret: {e}"))?;
+        let web = WebOptions { secure_cookies: settings.secure_cookies, demo };
         Ok(Self {
             listener,
-            router: router(state.clone(), settings),
+            router: router(app.clone(), settings, web),
             grace: Duration::from_secs(settings.shutdown_grace_seconds),
-            state,
+            app,
         })
     }
 
@@ -118,10 +116,27 @@ impl Application {
     }
 }
 
-/// The full router: the API and the browser-facing pages, plus the layers every request passes through.
-pub fn router(state: AppState, settings: &Settings) -> Router {
+/// The full router: the JSON API with its OpenAPI document, the compatible
+/// routes, the dashboard with the widget and the demo, `/metrics`, and the
+/// layers every request passes through.
+pub fn router(app: App, settings: &Settings, web: WebOptions) -> Router {
+    let (documented, openapi) = api::routes().merge(compat::routes()).split_for_parts();
+    let metrics = metrics::Metrics::new();
+    let exposed = Arc::clone(&metrics);
+    let mut router = Router::new()
+        .merge(documented)
+        .merge(api::docs(openapi))
+        .merge(web::router(web))
+        .route("/metrics", get(move || std::future::ready(metrics::exposition(&exposed))))
+        .route_layer(axum::middleware::from_fn_with_state(metrics, metrics::record))
+        .fallback(fallback)
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .with_state(app);
+    if let Some(limiter) = KeyRateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst) {
+        router = router.layer(Extension(limiter));
+    }
     let request_id = HeaderName::from_static("x-request-id");
-    api::router(state)
+    router
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| -> Response {
             ApiError::Internal("a handler panicked".into()).into_response()
@@ -145,7 +160,19 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(api::public_cors())
+        .layer(public_cors())
+}
+
+/// The answer for an address nothing serves: the API's JSON 404, or an HTML
+/// page for a browser asking for a page outside `/v1`.
+async fn fallback(uri: Uri, headers: HeaderMap) -> Response {
+    let wants_html =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && !uri.path().starts_with("/v1/") {
+        WebError::NotFound("There is no page at this address.".into()).into_response()
+    } else {
+        ApiError::NotFound("route".into()).into_response()
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM. The handlers are installed by this call,

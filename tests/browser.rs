@@ -17,10 +17,14 @@ use std::{
 };
 
 use plaudit::{
+    app::{
+        App,
+        demo::{self, DemoOptions},
+    },
     config::Settings,
+    domain::Timestamp,
     startup::Application,
     store,
-    web::demo::{self, seed::DemoOptions},
 };
 
 /// Longest a test file may take.
@@ -75,9 +79,11 @@ impl DemoServer {
             ..Settings::default()
         };
         let store = store::connect(&url, &settings.connect_options()).await.expect("open the demo database");
-        let (data, site) = demo::prepare(&store, &DemoOptions::default()).await.expect("generate the demo data");
+        let app = App::start(Arc::clone(&store)).await.expect("start the app");
+        let data =
+            demo::generate(&app, &DemoOptions::default(), Timestamp::now()).await.expect("generate the demo data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
-        let app = Application::with_demo(Arc::clone(&store), listener, &settings, site).await.expect("build the app");
+        let app = Application::with_demo(Arc::clone(&store), listener, &settings, &data).await.expect("build the app");
         let base = format!("http://{}", app.local_addr().expect("local address"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {

@@ -5,17 +5,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiQuery, AppState, Auth, ErrorResponses};
+use super::{ApiError, ApiQuery, App, Auth, ErrorResponses};
 use crate::domain::{
-    DomainError, Timestamp,
-    access::{Role, Scope},
-    analytics::{Comparison, Filters, GroupBy, Overview, Period, ReasonCount, compare, group_reasons, overview},
+    Timestamp,
+    access::Role,
+    analytics::{Comparison, Filters, GroupBy, Overview, Period, ReasonCount},
     feedback::FeedbackType,
-    rollup::Counting,
 };
-use crate::store::StoreError;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(get_overview)).routes(routes!(get_compare)).routes(routes!(get_reasons))
 }
 
@@ -65,29 +63,13 @@ impl AnalyticsQuery {
 #[utoipa::path(get, path = "/v1/analytics/overview", tag = "analytics", params(AnalyticsQuery),
     responses((status = 200, description = "The figures", body = Overview), ErrorResponses))]
 async fn get_overview(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> Result<Json<Overview>, ApiError> {
     principal.require(Role::Server)?;
     let (filters, period) = q.parse()?;
-    Ok(Json(overview_of(&state, &principal.scope(), &filters, &period).await?))
-}
-
-/// The overview of `period` under `filters`, from the rollups where they
-/// answer; the dashboard's overview page shows this same computation.
-pub async fn overview_of(
-    state: &AppState,
-    scope: &Scope,
-    filters: &Filters,
-    period: &Period,
-) -> Result<Overview, StoreError> {
-    let (previous_from, _) = period.previous();
-    let facts = state
-        .store
-        .overview_facts(scope, filters, previous_from, period.from, period.to, period.grouping(), Counting::Rollups)
-        .await?;
-    Ok(overview(period, &facts))
+    Ok(Json(app.overview(&principal.scope(), &filters, &period).await?))
 }
 
 /// Message-thumbs satisfaction per variant, bot or topic, with 95% Wilson
@@ -95,18 +77,13 @@ pub async fn overview_of(
 #[utoipa::path(get, path = "/v1/analytics/compare", tag = "analytics", params(AnalyticsQuery),
     responses((status = 200, description = "The groups, largest first", body = Comparison), ErrorResponses))]
 async fn get_compare(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> Result<Json<Comparison>, ApiError> {
     principal.require(Role::Server)?;
-    let group_by = q.group_by.ok_or_else(|| DomainError::invalid("group_by", "is required: variant, bot or topic"))?;
     let (filters, period) = q.parse()?;
-    let groups = state
-        .store
-        .compare_groups(&principal.scope(), &filters, period.from, period.to, group_by, Counting::Rollups)
-        .await?;
-    Ok(Json(compare(group_by, groups, q.baseline.as_deref())?))
+    Ok(Json(app.compare(&principal.scope(), &filters, &period, q.group_by, q.baseline.as_deref()).await?))
 }
 
 /// The reasons given with thumbs, grouped after folding case, spacing and
@@ -114,15 +91,14 @@ async fn get_compare(
 #[utoipa::path(get, path = "/v1/analytics/reasons", tag = "analytics", params(AnalyticsQuery),
     responses((status = 200, description = "The reasons", body = ReasonList), ErrorResponses))]
 async fn get_reasons(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> Result<Json<ReasonList>, ApiError> {
     principal.require(Role::Server)?;
     let (filters, period) = q.parse()?;
     let kind = q.feedback_type.unwrap_or(FeedbackType::Negative);
-    let raw = state.store.reason_counts(&principal.scope(), &filters, period.from, period.to, kind).await?;
-    Ok(Json(ReasonList { items: group_reasons(raw) }))
+    Ok(Json(ReasonList { items: app.reasons(&principal.scope(), &filters, &period, kind).await? }))
 }
 
 /// The answer of `GET /v1/analytics/reasons`.

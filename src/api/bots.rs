@@ -5,9 +5,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, ErrorResponses, PageQuery};
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, PageQuery};
 use crate::domain::{
-    DomainError, Timestamp,
     access::Role,
     account::{Bot, bot_name},
     feedback::{BotSettings, BotSettingsPatch},
@@ -15,7 +14,7 @@ use crate::domain::{
     page::Page,
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(create_bot, list_bots))
         .routes(routes!(get_bot))
@@ -41,15 +40,12 @@ pub struct BotPath {
 #[utoipa::path(post, path = "/v1/bots", tag = "bots", request_body = NewBotBody,
     responses((status = 201, description = "The new bot", body = Bot), ErrorResponses))]
 async fn create_bot(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiJson(body): ApiJson<NewBotBody>,
 ) -> Result<(StatusCode, Json<Bot>), ApiError> {
     principal.require(Role::Admin)?;
-    if principal.bot_id.is_some() {
-        return Err(DomainError::forbidden("a key bound to a bot cannot create bots").into());
-    }
-    let bot = state.store.create_bot(&principal.account_id, bot_name(&body.name)?, Timestamp::now()).await?;
+    let bot = app.create_bot(&principal, bot_name(&body.name)?).await?;
     Ok((StatusCode::CREATED, Json(bot)))
 }
 
@@ -57,50 +53,50 @@ async fn create_bot(
 #[utoipa::path(get, path = "/v1/bots", tag = "bots", params(PageQuery),
     responses((status = 200, description = "A page of bots", body = Page<Bot>), ErrorResponses))]
 async fn list_bots(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<Bot>>, ApiError> {
     principal.require(Role::Server)?;
-    Ok(Json(state.store.list_bots(&principal.scope(), page.parse()?).await?))
+    Ok(Json(app.list_bots(&principal.scope(), page.parse()?).await?))
 }
 
 /// One bot.
 #[utoipa::path(get, path = "/v1/bots/{id}", tag = "bots", params(BotPath),
     responses((status = 200, description = "The bot", body = Bot), ErrorResponses))]
 async fn get_bot(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<BotPath>,
 ) -> Result<Json<Bot>, ApiError> {
     principal.require(Role::Server)?;
     let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
-    Ok(Json(state.store.get_bot(&principal.scope(), &id).await?))
+    Ok(Json(app.bot(&principal.scope(), &id).await?))
 }
 
 /// A bot's feedback and vote settings.
 #[utoipa::path(get, path = "/v1/bots/{id}/settings", tag = "bots", params(BotPath),
     responses((status = 200, description = "The settings", body = BotSettings), ErrorResponses))]
 async fn get_settings(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<BotPath>,
 ) -> Result<Json<BotSettings>, ApiError> {
     principal.require(Role::Server)?;
     let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
-    Ok(Json(state.store.bot_settings(&principal.scope(), &id).await?))
+    Ok(Json(app.bot_settings(&principal.scope(), &id).await?))
 }
 
 /// Changes any of a bot's settings (admin); `vote_window_seconds` is 1 s to a year.
 #[utoipa::path(patch, path = "/v1/bots/{id}/settings", tag = "bots", params(BotPath), request_body = BotSettingsPatch,
     responses((status = 200, description = "The new settings", body = BotSettings), ErrorResponses))]
 async fn patch_settings(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<BotPath>,
     ApiJson(patch): ApiJson<BotSettingsPatch>,
 ) -> Result<Json<BotSettings>, ApiError> {
     principal.require(Role::Admin)?;
     let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
-    Ok(Json(state.store.update_bot_settings(&principal.scope(), &id, patch, Timestamp::now()).await?))
+    Ok(Json(app.update_bot_settings(&principal.scope(), &id, patch).await?))
 }

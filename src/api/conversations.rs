@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, ErrorResponses, OptionalJson};
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, OptionalJson};
 use crate::{
     domain::{
         Timestamp,
@@ -22,7 +22,7 @@ use crate::{
     store::Recorded,
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_conversations))
         .routes(routes!(put_conversation, get_conversation))
@@ -76,14 +76,14 @@ impl InboxQuery {
 #[utoipa::path(get, path = "/v1/conversations", tag = "conversations", params(InboxQuery),
     responses((status = 200, description = "A page of conversations", body = Page<ConversationRow>), ErrorResponses))]
 async fn list_conversations(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> Result<Json<Page<ConversationRow>>, ApiError> {
     principal.require(Role::Server)?;
     let filter = q.filter()?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    Ok(Json(state.store.inbox(&principal.scope(), &filter, page).await?))
+    Ok(Json(app.inbox(&principal.scope(), &filter, page).await?))
 }
 
 /// Checks a conversation body's bot against the key, before the store sees it.
@@ -114,7 +114,7 @@ pub(super) fn created_or_found<T>(recorded: Recorded<T>) -> (StatusCode, Json<T>
     responses((status = 201, description = "Created", body = Conversation),
               (status = 200, description = "Updated", body = Conversation), ErrorResponses))]
 async fn put_conversation(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<IdPath>,
     OptionalJson(body): OptionalJson<ConversationBody>,
@@ -122,20 +122,20 @@ async fn put_conversation(
     principal.require(Role::Server)?;
     let now = Timestamp::now();
     let input = conversation_input(&principal, &path.id, body, now)?;
-    Ok(created_or_found(state.store.upsert_conversation(&principal.scope(), input, now).await?))
+    Ok(created_or_found(app.log_conversation(&principal.scope(), input, now).await?))
 }
 
 /// The transcript: the conversation and its messages in order.
 #[utoipa::path(get, path = "/v1/conversations/{id}", tag = "conversations", params(IdPath),
     responses((status = 200, description = "The transcript", body = Transcript), ErrorResponses))]
 async fn get_conversation(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<IdPath>,
 ) -> Result<Json<Transcript>, ApiError> {
     principal.require(Role::Server)?;
     let id = ClientId::parse("id", &path.id).map_err(|_| ApiError::NotFound("conversation".into()))?;
-    Ok(Json(state.store.transcript(&principal.scope(), &id).await?))
+    Ok(Json(app.transcript(&principal.scope(), &id).await?))
 }
 
 /// Appends a message (201). Sending the same message again answers 200 with
@@ -145,7 +145,7 @@ async fn get_conversation(
     responses((status = 201, description = "Appended", body = Message),
               (status = 200, description = "Already there, unchanged", body = Message), ErrorResponses))]
 async fn append_message(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<IdPath>,
     ApiJson(body): ApiJson<MessageBody>,
@@ -153,20 +153,20 @@ async fn append_message(
     principal.require(Role::Server)?;
     let now = Timestamp::now();
     let input = MessageInput::parse(&path.id, body, now)?;
-    Ok(created_or_found(state.store.append_message(&principal.scope(), input, now).await?))
+    Ok(created_or_found(app.append_message(&principal.scope(), input, now).await?))
 }
 
 /// Marks the conversation ended (resolved); ending it again changes nothing.
 #[utoipa::path(post, path = "/v1/conversations/{id}/end", tag = "conversations", params(IdPath),
     responses((status = 200, description = "The ended conversation", body = Conversation), ErrorResponses))]
 async fn end_conversation(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<IdPath>,
 ) -> Result<Json<Conversation>, ApiError> {
     principal.require(Role::Server)?;
     let id = ClientId::parse("id", &path.id)?;
-    Ok(Json(state.store.end_conversation(&principal.scope(), &id, Timestamp::now()).await?))
+    Ok(Json(app.end_conversation(&principal.scope(), &id).await?))
 }
 
 /// Updates a message: a pending answer completes or fails, its content may
@@ -175,12 +175,12 @@ async fn end_conversation(
     request_body = MessageUpdateBody,
     responses((status = 200, description = "The updated message", body = Message), ErrorResponses))]
 async fn update_message(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<IdPath>,
     ApiJson(body): ApiJson<MessageUpdateBody>,
 ) -> Result<Json<Message>, ApiError> {
     principal.require(Role::Server)?;
     let update = MessageUpdate::parse(&path.id, body)?;
-    Ok(Json(state.store.update_message(&principal.scope(), update, Timestamp::now()).await?))
+    Ok(Json(app.update_message(&principal.scope(), update).await?))
 }

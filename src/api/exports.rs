@@ -2,23 +2,18 @@
 //! with its messages, feedback, votes, CSAT and satisfaction, streamed a page
 //! at a time so that memory stays flat whatever the size.
 
-use axum::{
-    body::Body,
-    extract::State,
-    http::{HeaderValue, header},
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, response::Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiQuery, AppState, Auth, ErrorResponses, conversations::InboxQuery};
+use super::{ApiError, ApiQuery, App, Auth, ErrorResponses, conversations::InboxQuery};
 use crate::{
-    domain::{access::Role, page::PageRequest},
-    export::{ConversationFormat, EXPORT_PAGE, stream},
+    domain::{access::Role, transcript::ConversationFormat},
+    http::download,
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(export_conversations))
 }
 
@@ -41,7 +36,7 @@ pub struct ExportQuery {
     responses((status = 200, description = "One conversation a line (jsonl) or a CSV row",
                content_type = "application/x-ndjson", body = String), ErrorResponses))]
 async fn export_conversations(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
@@ -57,17 +52,5 @@ async fn export_conversations(
         cursor: None,
     }
     .filter()?;
-    let scope = principal.scope();
-    // The first page is read before answering: errors cannot follow a 200.
-    let first = state.store.inbox(&scope, &filter, PageRequest::parse(Some(EXPORT_PAGE), None)?).await?;
-    let chunks = stream(state.store.clone(), scope, filter, format, first);
-    let body = Body::from_stream(futures_util::TryStreamExt::map_ok(chunks, |(chunk, _)| chunk));
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-    let name = if format == ConversationFormat::Csv { "conversations.csv" } else { "conversations.jsonl" };
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(download(app.export_conversations(principal.scope(), filter, format).await?))
 }

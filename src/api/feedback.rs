@@ -6,8 +6,7 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, Caller, ErrorResponses, PageQuery,
-    conversations::created_or_found,
+    ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, Caller, ErrorResponses, PageQuery, conversations::created_or_found,
 };
 use crate::domain::{
     Timestamp,
@@ -21,14 +20,14 @@ use crate::domain::{
 };
 
 /// The routes a browser may call with a public key and a feedback token.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(submit_feedback, list_feedback))
         .routes(routes!(get_user_feedback, retract_feedback))
 }
 
 /// The reviewer's routes.
-pub fn private_router() -> OpenApiRouter<AppState> {
+pub fn private_router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(get_feedback)).routes(routes!(review_feedback))
 }
 
@@ -72,7 +71,7 @@ pub struct QueueQuery {
 
 /// Turns a feedback body into the thumb it records.
 pub(super) fn feedback_input(caller: &Caller, body: FeedbackBody, now: Timestamp) -> Result<FeedbackInput, ApiError> {
-    let rater = caller.principal.rater(caller.contact(), body.user_id.as_deref(), body.created_at.is_some())?;
+    let rater = caller.rater(body.user_id.as_deref(), body.created_at.is_some())?;
     Ok(FeedbackInput {
         message_id: ClientId::parse("message_id", &body.message_id)?,
         feedback_type: body.feedback_type,
@@ -80,17 +79,6 @@ pub(super) fn feedback_input(caller: &Caller, body: FeedbackBody, now: Timestamp
         rater,
         created_at: body.created_at.as_deref().map(|t| Timestamp::parse_backfill("created_at", t, now)).transpose()?,
     })
-}
-
-/// A token may only touch messages of its own conversation. Unknown messages
-/// are left for the store to answer 404.
-async fn check_message(state: &AppState, caller: &Caller, message_id: &ClientId) -> Result<(), ApiError> {
-    if caller.token.is_some()
-        && let Some(found) = state.store.message(&caller.principal.scope(), message_id).await?
-    {
-        caller.check_conversation(&found.message.conversation_id)?;
-    }
-    Ok(())
 }
 
 /// Thumbs up or down on a completed assistant answer.
@@ -103,15 +91,14 @@ async fn check_message(state: &AppState, caller: &Caller, message_id: &ClientId)
     responses((status = 201, description = "Recorded", body = Feedback),
               (status = 200, description = "Already there, or updated", body = Feedback), ErrorResponses))]
 async fn submit_feedback(
-    State(state): State<AppState>,
+    State(app): State<App>,
     caller: Caller,
     ApiJson(body): ApiJson<FeedbackBody>,
 ) -> Result<(StatusCode, Json<Feedback>), ApiError> {
     caller.principal.require(Role::Public)?;
     let now = Timestamp::now();
     let input = feedback_input(&caller, body, now)?;
-    check_message(&state, &caller, &input.message_id).await?;
-    Ok(created_or_found(state.store.submit_feedback(&caller.principal.scope(), input, now).await?))
+    Ok(created_or_found(app.submit_feedback(&caller, input, now).await?))
 }
 
 fn message_id(path: &MessagePath) -> Result<ClientId, ApiError> {
@@ -122,39 +109,35 @@ fn message_id(path: &MessagePath) -> Result<ClientId, ApiError> {
 #[utoipa::path(get, path = "/v1/messages/{id}/feedback", tag = "feedback", params(MessagePath, UserQuery),
     responses((status = 200, description = "The record, or null", body = Option<Feedback>), ErrorResponses))]
 async fn get_user_feedback(
-    State(state): State<AppState>,
+    State(app): State<App>,
     caller: Caller,
     ApiPath(path): ApiPath<MessagePath>,
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<Json<Option<Feedback>>, ApiError> {
     caller.principal.require(Role::Public)?;
     let id = message_id(&path)?;
-    check_message(&state, &caller, &id).await?;
-    let rater = caller.principal.rater(caller.contact(), query.user_id.as_deref(), false)?;
-    Ok(Json(state.store.user_feedback(&caller.principal.scope(), &id, &rater.user_id).await?))
+    Ok(Json(app.user_feedback(&caller, &id, query.user_id.as_deref()).await?))
 }
 
 /// The user takes the thumb back: it leaves the counts and stays in the history.
 #[utoipa::path(delete, path = "/v1/messages/{id}/feedback", tag = "feedback", params(MessagePath, UserQuery),
     responses((status = 200, description = "The retracted record", body = Feedback), ErrorResponses))]
 async fn retract_feedback(
-    State(state): State<AppState>,
+    State(app): State<App>,
     caller: Caller,
     ApiPath(path): ApiPath<MessagePath>,
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<Json<Feedback>, ApiError> {
     caller.principal.require(Role::Public)?;
     let id = message_id(&path)?;
-    check_message(&state, &caller, &id).await?;
-    let rater = caller.principal.rater(caller.contact(), query.user_id.as_deref(), false)?;
-    Ok(Json(state.store.retract_feedback(&caller.principal.scope(), &id, &rater, Timestamp::now()).await?))
+    Ok(Json(app.retract_feedback(&caller, &id, query.user_id.as_deref()).await?))
 }
 
 /// The review queue: feedback with the exchange it rates, newest first.
 #[utoipa::path(get, path = "/v1/feedback", tag = "feedback", params(QueueQuery),
     responses((status = 200, description = "A page of feedback", body = Page<FeedbackItem>), ErrorResponses))]
 async fn list_feedback(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> Result<Json<Page<FeedbackItem>>, ApiError> {
@@ -167,7 +150,7 @@ async fn list_feedback(
         to: q.to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,
     };
     let page = PageQuery { limit: q.limit, cursor: q.cursor }.parse()?;
-    Ok(Json(state.store.list_feedback(&principal.scope(), &filter, page).await?))
+    Ok(Json(app.review_queue(&principal.scope(), &filter, page).await?))
 }
 
 fn feedback_id(path: &FeedbackPath) -> Result<Uuid, ApiError> {
@@ -178,12 +161,12 @@ fn feedback_id(path: &FeedbackPath) -> Result<Uuid, ApiError> {
 #[utoipa::path(get, path = "/v1/feedback/{id}", tag = "feedback", params(FeedbackPath),
     responses((status = 200, description = "The record and its history", body = FeedbackDetail), ErrorResponses))]
 async fn get_feedback(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<FeedbackPath>,
 ) -> Result<Json<FeedbackDetail>, ApiError> {
     principal.require(Role::Server)?;
-    Ok(Json(state.store.feedback_detail(&principal.scope(), &feedback_id(&path)?).await?))
+    Ok(Json(app.feedback_detail(&principal.scope(), &feedback_id(&path)?).await?))
 }
 
 /// Approves or dismisses feedback (admin).
@@ -194,12 +177,12 @@ async fn get_feedback(
 #[utoipa::path(post, path = "/v1/feedback/{id}/review", tag = "feedback", params(FeedbackPath), request_body = ReviewBody,
     responses((status = 200, description = "The reviewed record", body = Feedback), ErrorResponses))]
 async fn review_feedback(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<FeedbackPath>,
     ApiJson(body): ApiJson<ReviewBody>,
 ) -> Result<Json<Feedback>, ApiError> {
     principal.require(Role::Admin)?;
     let id = feedback_id(&path)?;
-    Ok(Json(state.store.review_feedback(&principal.scope(), &id, body, &principal.key_name, Timestamp::now()).await?))
+    Ok(Json(app.review(&principal, &id, body).await?))
 }

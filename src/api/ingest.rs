@@ -18,14 +18,10 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    ApiError, AppState, Auth, Caller, ErrorResponses,
-    conversations::conversation_input,
-    extract::{JsonObject, parse_json},
-    feedback::feedback_input,
-    invalid_field,
-    rating::csat_input,
-    votes::vote_input,
+    ApiError, App, Auth, Caller, ErrorResponses, conversations::conversation_input, feedback::feedback_input,
+    rating::csat_input, votes::vote_input,
 };
+use crate::http::{JsonObject, invalid_field, parse_json};
 use crate::{
     domain::{
         DomainError, Timestamp,
@@ -48,7 +44,7 @@ pub const IN_FLIGHT: usize = 8;
 
 static APPLYING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(IN_FLIGHT);
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(ingest))
 }
 
@@ -308,7 +304,7 @@ fn parse_event(principal: &Principal, raw: &RawValue, now: Timestamp) -> Result<
 
 /// Batches come from server keys, never through a feedback token.
 fn caller(principal: &Principal) -> Caller {
-    Caller { principal: principal.clone(), token: None }
+    Caller::key(principal.clone())
 }
 
 fn failure(index: usize, error: ApiError) -> EventResult {
@@ -332,7 +328,7 @@ fn failure(index: usize, error: ApiError) -> EventResult {
 #[utoipa::path(post, path = "/v1/ingest", tag = "ingest", request_body = IngestBody,
     responses((status = 200, description = "One result per event, in order", body = IngestResponse), ErrorResponses))]
 async fn ingest(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     JsonObject(body): JsonObject,
 ) -> Result<Json<IngestResponse>, ApiError> {
@@ -366,7 +362,7 @@ async fn ingest(
             }
         }
     }
-    let applied = state.store.apply(&principal.scope(), commands, now).await?;
+    let applied = app.apply(&principal.scope(), commands, now).await?;
     for (index, outcome) in positions.into_iter().zip(applied) {
         results[index] = Some(match outcome {
             Ok(a) => {

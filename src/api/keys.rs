@@ -6,15 +6,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Auth, ErrorResponses, PageQuery};
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, PageQuery};
 use crate::domain::{
     Timestamp,
-    access::{ApiKey, NewKey, Role, Secret, hash_secret},
+    access::{ApiKey, NewKey, Role},
     ids::Uuid,
     page::Page,
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(create_key, list_keys)).routes(routes!(revoke_key))
 }
 
@@ -50,25 +50,21 @@ pub struct KeyPath {
 #[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = NewKeyBody,
     responses((status = 201, description = "The key, with its secret shown once", body = CreatedKey), ErrorResponses))]
 async fn create_key(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiJson(body): ApiJson<NewKeyBody>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     principal.require(Role::Admin)?;
-    let now = Timestamp::now();
-    let mut new = NewKey::parse(
+    let new = NewKey::parse(
         principal.account_id.clone(),
         body.name.as_deref(),
         body.role,
         body.bot_id.as_deref(),
         body.expires_in,
-        now,
-    )?;
-    if principal.bot_id.is_some() {
-        new.bot_id = Some(principal.resolve_bot(new.bot_id)?);
-    }
-    let secret = Secret::generate();
-    let key = state.store.create_key(new, hash_secret(secret.expose()), secret.display_prefix(), now).await?;
+        Timestamp::now(),
+    )?
+    .made_by(&principal)?;
+    let (key, secret) = app.mint_key(new).await?;
     Ok((StatusCode::CREATED, Json(CreatedKey { key, secret: secret.expose().to_owned() })))
 }
 
@@ -76,23 +72,23 @@ async fn create_key(
 #[utoipa::path(get, path = "/v1/keys", tag = "keys", params(PageQuery),
     responses((status = 200, description = "A page of keys", body = Page<ApiKey>), ErrorResponses))]
 async fn list_keys(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<ApiKey>>, ApiError> {
     principal.require(Role::Admin)?;
-    Ok(Json(state.store.list_keys(&principal.scope(), page.parse()?).await?))
+    Ok(Json(app.list_keys(&principal.scope(), page.parse()?).await?))
 }
 
 /// Revokes a key at once (admin). Revoking twice keeps the first time.
 #[utoipa::path(delete, path = "/v1/keys/{id}", tag = "keys", params(KeyPath),
     responses((status = 200, description = "The revoked key", body = ApiKey), ErrorResponses))]
 async fn revoke_key(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<KeyPath>,
 ) -> Result<Json<ApiKey>, ApiError> {
     principal.require(Role::Admin)?;
     let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("key".into()))?;
-    Ok(Json(state.store.revoke_key(&principal.scope(), &id, Timestamp::now()).await?))
+    Ok(Json(app.revoke_key(&principal.scope(), &id).await?))
 }

@@ -5,9 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{AppState, ErrorBody};
+use super::{App, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
 }
 
@@ -29,8 +29,8 @@ async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "Ready", body = Health),
               (status = 503, description = "The database cannot be reached", body = ErrorBody)))]
-async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, (StatusCode, Json<ErrorBody>)> {
-    match state.store.ping().await {
+async fn readyz(State(app): State<App>) -> Result<Json<Health>, (StatusCode, Json<ErrorBody>)> {
+    match app.ready().await {
         Ok(()) => Ok(Json(Health { status: "ok" })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

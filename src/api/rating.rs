@@ -7,23 +7,23 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    ApiError, ApiJson, ApiPath, AppState, Auth, Caller, ErrorResponses, OptionalJson,
+    ApiError, ApiJson, ApiPath, App, Auth, Caller, ErrorResponses, OptionalJson,
     bots::BotPath,
     conversations::{IdPath, created_or_found},
 };
 use crate::domain::{
-    DomainError, Timestamp,
-    access::{Principal, Role},
+    Timestamp,
+    access::Role,
     feedback::{MAX_REASON_CHARS, optional_text},
-    ids::{ClientId, MAX_SHORT_TEXT_LEN, Uuid, locale, optional_short_text},
+    ids::{ClientId, Uuid, locale},
     rating::{
         CsatAnswer, CsatBody, CsatInput, PromptCopy, QuestionCode, RatingConfig, RatingConfigPatch, ResolvedCopy,
     },
-    token::{self, TokenClaims},
+    token::TokenRequest,
 };
 
 /// Routes a browser may call with a public key.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(get_rating_config, patch_rating_config))
         .routes(routes!(get_copy, put_copy))
@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Routes for secret keys only.
-pub fn private_router() -> OpenApiRouter<AppState> {
+pub fn private_router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(create_feedback_token))
 }
 
@@ -43,12 +43,12 @@ fn bot_id(path: &BotPath) -> Result<Uuid, ApiError> {
 #[utoipa::path(get, path = "/v1/bots/{id}/rating-config", tag = "rating", params(BotPath),
     responses((status = 200, description = "The configuration", body = RatingConfig), ErrorResponses))]
 async fn get_rating_config(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<BotPath>,
 ) -> Result<Json<RatingConfig>, ApiError> {
     principal.require(Role::Public)?;
-    Ok(Json(state.store.rating_config(&principal.scope(), &bot_id(&path)?).await?))
+    Ok(Json(app.rating_config(&principal.scope(), &bot_id(&path)?).await?))
 }
 
 /// Changes the rating configuration (admin). `conv_rating_popup_active` must
@@ -56,13 +56,13 @@ async fn get_rating_config(
 #[utoipa::path(patch, path = "/v1/bots/{id}/rating-config", tag = "rating", params(BotPath), request_body = RatingConfigPatch,
     responses((status = 200, description = "The new configuration", body = RatingConfig), ErrorResponses))]
 async fn patch_rating_config(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<BotPath>,
     ApiJson(patch): ApiJson<RatingConfigPatch>,
 ) -> Result<Json<RatingConfig>, ApiError> {
     principal.require(Role::Admin)?;
-    Ok(Json(state.store.update_rating_config(&principal.scope(), &bot_id(&path)?, patch, Timestamp::now()).await?))
+    Ok(Json(app.update_rating_config(&principal.scope(), &bot_id(&path)?, patch).await?))
 }
 
 /// Path of a bot's copy in one locale.
@@ -79,21 +79,21 @@ pub struct CopyPath {
 #[utoipa::path(get, path = "/v1/bots/{id}/csat-copy/{locale}", tag = "rating", params(CopyPath),
     responses((status = 200, description = "The copy", body = ResolvedCopy), ErrorResponses))]
 async fn get_copy(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<CopyPath>,
 ) -> Result<Json<ResolvedCopy>, ApiError> {
     principal.require(Role::Public)?;
     let bot = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
     let locale = locale("locale", &path.locale)?;
-    Ok(Json(state.store.prompt_copy(&principal.scope(), &bot, &locale).await?))
+    Ok(Json(app.prompt_copy(&principal.scope(), &bot, &locale).await?))
 }
 
 /// Sets the prompt copy for a locale (admin); every piece is required.
 #[utoipa::path(put, path = "/v1/bots/{id}/csat-copy/{locale}", tag = "rating", params(CopyPath), request_body = PromptCopy,
     responses((status = 200, description = "The stored copy", body = ResolvedCopy), ErrorResponses))]
 async fn put_copy(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<CopyPath>,
     ApiJson(copy): ApiJson<PromptCopy>,
@@ -101,7 +101,7 @@ async fn put_copy(
     principal.require(Role::Admin)?;
     let bot = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
     let locale = locale("locale", &path.locale)?;
-    Ok(Json(state.store.put_prompt_copy(&principal.scope(), &bot, &locale, copy.validate()?, Timestamp::now()).await?))
+    Ok(Json(app.put_prompt_copy(&principal.scope(), &bot, &locale, copy).await?))
 }
 
 /// Turns a CSAT body into the answer it records.
@@ -112,8 +112,7 @@ pub(super) fn csat_input(
     now: Timestamp,
 ) -> Result<CsatInput, ApiError> {
     let conversation_id = ClientId::parse("conversation_id", conversation_id)?;
-    caller.check_conversation(conversation_id.as_str())?;
-    let rater = caller.principal.rater(caller.contact(), body.user_id.as_deref(), body.created_at.is_some())?;
+    let rater = caller.rater(body.user_id.as_deref(), body.created_at.is_some())?;
     let question_code = QuestionCode::parse("question_code", &body.question_code)?;
     let (value, score) = question_code.score(&body.value)?;
     Ok(CsatInput {
@@ -133,7 +132,7 @@ pub(super) fn csat_input(
     responses((status = 201, description = "Recorded", body = CsatAnswer),
               (status = 200, description = "Changed, or the same answer again", body = CsatAnswer), ErrorResponses))]
 async fn answer_csat(
-    State(state): State<AppState>,
+    State(app): State<App>,
     caller: Caller,
     ApiPath(path): ApiPath<IdPath>,
     ApiJson(body): ApiJson<CsatBody>,
@@ -141,7 +140,7 @@ async fn answer_csat(
     caller.principal.require(Role::Public)?;
     let now = Timestamp::now();
     let input = csat_input(&caller, &path.id, body, now)?;
-    Ok(created_or_found(state.store.answer_csat(&caller.principal.scope(), input, now).await?))
+    Ok(created_or_found(app.answer_csat(&caller, input, now).await?))
 }
 
 /// The body of `POST /v1/conversations/{id}/feedback-token`; both fields optional.
@@ -170,44 +169,22 @@ pub struct IssuedToken {
     request_body(content = TokenBody, description = "Optional"),
     responses((status = 201, description = "The token", body = IssuedToken), ErrorResponses))]
 async fn create_feedback_token(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<IdPath>,
     OptionalJson(body): OptionalJson<TokenBody>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
     principal.require(Role::Server)?;
-    Ok((StatusCode::CREATED, Json(issue_token(&state, &principal, &path.id, body).await?)))
-}
-
-/// Issues a feedback token for a conversation, exactly as the route does: the
-/// token's contact is the conversation's, else the one asked for, else
-/// `visitor:<conversation id>`. Also used by the demo's chat backend.
-pub async fn issue_token(
-    state: &AppState,
-    principal: &Principal,
-    conversation_id: &str,
-    body: TokenBody,
-) -> Result<IssuedToken, ApiError> {
-    let id = ClientId::parse("id", conversation_id).map_err(|_| ApiError::NotFound("conversation".into()))?;
-    let conversation = state.store.conversation(&principal.scope(), &id).await?;
-    let requested = optional_short_text("contact_id", body.contact_id.as_deref(), MAX_SHORT_TEXT_LEN)?;
-    let contact = match (conversation.contact_id.clone(), requested) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Err(DomainError::invalid("contact_id", "does not match the conversation's contact").into());
-        }
-        (Some(own), _) => own,
-        (None, Some(asked)) => asked,
-        (None, None) => format!("visitor:{}", conversation.id),
-    };
-    let ttl = token::ttl(body.ttl_seconds)?;
-    let expires_at = Timestamp(Timestamp::now().0 + ttl * 1000);
-    let claims = TokenClaims {
-        account_id: principal.account_id.clone(),
-        bot_id: conversation.bot_id.to_string(),
-        conversation_id: conversation.id.clone(),
-        contact_id: contact.clone(),
-        expires_at: expires_at.0,
-    };
-    let token = token::sign(&claims, &state.token_secret);
-    Ok(IssuedToken { token, conversation_id: conversation.id, contact_id: contact, expires_at })
+    let id = ClientId::parse("id", &path.id).map_err(|_| ApiError::NotFound("conversation".into()))?;
+    let request = TokenRequest::parse(body.contact_id.as_deref(), body.ttl_seconds)?;
+    let issued = app.issue_token(&principal, &id, request).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedToken {
+            token: issued.token,
+            conversation_id: issued.conversation_id,
+            contact_id: issued.contact_id,
+            expires_at: issued.expires_at,
+        }),
+    ))
 }

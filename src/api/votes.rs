@@ -4,7 +4,7 @@ use axum::{Json, extract::State};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    ApiError, ApiPath, ApiQuery, AppState, Auth, Caller, ErrorResponses, OptionalJson, PageQuery, conversations::IdPath,
+    ApiError, ApiPath, ApiQuery, App, Auth, Caller, ErrorResponses, OptionalJson, PageQuery, conversations::IdPath,
 };
 use crate::domain::{
     Timestamp,
@@ -15,12 +15,12 @@ use crate::domain::{
     vote::{Direction, Vote, VoteAck, VoteBody, VoteInput},
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(upvote)).routes(routes!(downvote))
 }
 
 /// The votes listing is for secret keys, outside the browser-facing routes.
-pub fn private_router() -> OpenApiRouter<AppState> {
+pub fn private_router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(list_votes))
 }
 
@@ -33,8 +33,7 @@ pub(super) fn vote_input(
     now: Timestamp,
 ) -> Result<VoteInput, ApiError> {
     let conversation_id = ClientId::parse("conversation_id", conversation_id)?;
-    caller.check_conversation(conversation_id.as_str())?;
-    let rater = caller.principal.rater(caller.contact(), body.user_id.as_deref(), body.created_at.is_some())?;
+    let rater = caller.rater(body.user_id.as_deref(), body.created_at.is_some())?;
     Ok(VoteInput {
         conversation_id,
         direction,
@@ -46,7 +45,7 @@ pub(super) fn vote_input(
 }
 
 async fn vote(
-    state: &AppState,
+    app: &App,
     caller: &Caller,
     id: &str,
     direction: Direction,
@@ -55,7 +54,7 @@ async fn vote(
     caller.principal.require(Role::Public)?;
     let now = Timestamp::now();
     let input = vote_input(caller, id, direction, body, now)?;
-    Ok(Json(state.store.vote(&caller.principal.scope(), input, now).await?.ack))
+    Ok(Json(app.vote(caller, input, now).await?.ack))
 }
 
 /// Upvotes a conversation. Both fields are optional (`value` 1..100, default 100).
@@ -68,12 +67,12 @@ async fn vote(
     request_body(content = VoteBody, description = "Optional; an empty body is a full-strength upvote"),
     responses((status = 200, description = "Recorded, or already voted within the window", body = VoteAck), ErrorResponses))]
 async fn upvote(
-    State(state): State<AppState>,
+    State(app): State<App>,
     caller: Caller,
     ApiPath(path): ApiPath<IdPath>,
     OptionalJson(body): OptionalJson<VoteBody>,
 ) -> Result<Json<VoteAck>, ApiError> {
-    vote(&state, &caller, &path.id, Direction::Up, body).await
+    vote(&app, &caller, &path.id, Direction::Up, body).await
 }
 
 /// Downvotes a conversation (`value` -100..-1, default -100); same rules as upvotes.
@@ -81,24 +80,24 @@ async fn upvote(
     request_body(content = VoteBody, description = "Optional; an empty body is a full-strength downvote"),
     responses((status = 200, description = "Recorded, or already voted within the window", body = VoteAck), ErrorResponses))]
 async fn downvote(
-    State(state): State<AppState>,
+    State(app): State<App>,
     caller: Caller,
     ApiPath(path): ApiPath<IdPath>,
     OptionalJson(body): OptionalJson<VoteBody>,
 ) -> Result<Json<VoteAck>, ApiError> {
-    vote(&state, &caller, &path.id, Direction::Down, body).await
+    vote(&app, &caller, &path.id, Direction::Down, body).await
 }
 
 /// A conversation's votes, newest first.
 #[utoipa::path(get, path = "/v1/conversations/{id}/votes", tag = "votes", params(IdPath, PageQuery),
     responses((status = 200, description = "A page of votes", body = Page<Vote>), ErrorResponses))]
 async fn list_votes(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<IdPath>,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<Vote>>, ApiError> {
     principal.require(Role::Server)?;
     let id = ClientId::parse("id", &path.id).map_err(|_| ApiError::NotFound("conversation".into()))?;
-    Ok(Json(state.store.list_votes(&principal.scope(), &id, page.parse()?).await?))
+    Ok(Json(app.votes(&principal.scope(), &id, page.parse()?).await?))
 }

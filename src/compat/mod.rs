@@ -1,5 +1,6 @@
 //! Routes shaped like other platforms' APIs, so that clients written for
-//! them work unchanged. Both are doors onto the same store as the native API.
+//! them work unchanged. Both are doors onto the same operations as the
+//! native API.
 //!
 //! - `rating_config`: the conversation-rating configuration endpoint (seed 001).
 //! - `request_feedback`: good/bad feedback on a chat request (seed 004),
@@ -7,3 +8,12 @@
 
 pub mod rating_config;
 pub mod request_feedback;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::App;
+
+/// The compatible routes, each carrying its OpenAPI operation.
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().merge(request_feedback::router()).merge(rating_config::router())
+}

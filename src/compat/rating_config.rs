@@ -8,17 +8,16 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    api::{ApiError, ApiJson, ApiQuery, AppState, Auth, ErrorResponses},
+    app::App,
     domain::{
-        DomainError, Timestamp,
         access::{Principal, Role},
         ids::Uuid,
-        page::PageRequest,
         rating::{RatingConfig, RatingConfigPatch},
     },
+    http::{ApiError, ApiJson, ApiQuery, Auth, ErrorResponses},
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(get_configuration, patch_configuration))
 }
 
@@ -31,33 +30,22 @@ pub struct BotQuery {
 
 /// The bot the call acts on: `?bot_id=`, else the key's bot, else the
 /// account's only bot (clients of this shape often never name one).
-async fn bot(state: &AppState, principal: &Principal, query: &BotQuery) -> Result<Uuid, ApiError> {
+async fn bot(app: &App, principal: &Principal, query: &BotQuery) -> Result<Uuid, ApiError> {
     let requested = query.bot_id.as_deref().map(|b| Uuid::parse("bot_id", b)).transpose()?;
-    if requested.is_some() || principal.bot_id.is_some() {
-        return Ok(principal.resolve_bot(requested)?);
-    }
-    let bots = state.store.list_bots(&principal.scope(), PageRequest::parse(Some(2), None)?).await?;
-    match bots.items.as_slice() {
-        [only] => Ok(only.id.clone()),
-        _ => Err(DomainError::invalid(
-            "bot_id",
-            "is required: the key is not bound to a bot and the account has several",
-        )
-        .into()),
-    }
+    Ok(app.bot_or_only(principal, requested).await?)
 }
 
 /// The conversation-rating configuration.
 #[utoipa::path(get, path = "/v1/api/conversation_ratings/configuration", tag = "compatibility", params(BotQuery),
     responses((status = 200, description = "The configuration", body = RatingConfig), ErrorResponses))]
 async fn get_configuration(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(query): ApiQuery<BotQuery>,
 ) -> Result<Json<RatingConfig>, ApiError> {
     principal.require(Role::Public)?;
-    let bot = bot(&state, &principal, &query).await?;
-    Ok(Json(state.store.rating_config(&principal.scope(), &bot).await?))
+    let bot = bot(&app, &principal, &query).await?;
+    Ok(Json(app.rating_config(&principal.scope(), &bot).await?))
 }
 
 /// Updates the conversation-rating configuration (admin); answers the updated configuration.
@@ -65,12 +53,12 @@ async fn get_configuration(
     request_body = RatingConfigPatch,
     responses((status = 200, description = "The updated configuration", body = RatingConfig), ErrorResponses))]
 async fn patch_configuration(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(query): ApiQuery<BotQuery>,
     ApiJson(patch): ApiJson<RatingConfigPatch>,
 ) -> Result<Json<RatingConfig>, ApiError> {
     principal.require(Role::Admin)?;
-    let bot = bot(&state, &principal, &query).await?;
-    Ok(Json(state.store.update_rating_config(&principal.scope(), &bot, patch, Timestamp::now()).await?))
+    let bot = bot(&app, &principal, &query).await?;
+    Ok(Json(app.update_rating_config(&principal.scope(), &bot, patch).await?))
 }

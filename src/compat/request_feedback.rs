@@ -19,16 +19,18 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    api::{ApiError, AppState, Auth},
+    app::App,
     domain::{
         Timestamp,
-        access::{Rater, Role},
+        access::{Principal, Rater, Role},
         feedback::{FeedbackInput, FeedbackType, Source},
         ids::{ClientId, Uuid},
+        token::Caller,
     },
+    http::{ApiError, Auth},
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(submit))
 }
 
@@ -111,7 +113,7 @@ fn field<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
               (status = 409, description = "the response is not completed", body = CompatError),
               (status = 500, description = "internal", body = CompatError)))]
 async fn submit(
-    State(state): State<AppState>,
+    State(app): State<App>,
     auth: Result<Auth, ApiError>,
     Path(site_id): Path<String>,
     body: Bytes,
@@ -138,7 +140,7 @@ async fn submit(
         Some("bad") => FeedbackType::Negative,
         _ => return fail(StatusCode::BAD_REQUEST, BAD_FEEDBACK),
     };
-    match record(&state, &principal, &site, session_id, request_id, feedback_type).await {
+    match record(&app, &principal, &site, session_id, request_id, feedback_type).await {
         Ok(submitted_at) => Json(RequestFeedbackOk {
             status: "ok",
             request_id: request_id.to_owned(),
@@ -151,21 +153,21 @@ async fn submit(
 }
 
 async fn record(
-    state: &AppState,
-    principal: &crate::domain::access::Principal,
+    app: &App,
+    principal: &Principal,
     site: &Uuid,
     session_id: &str,
     request_id: &str,
     feedback_type: FeedbackType,
 ) -> Result<Timestamp, ApiError> {
     let scope = principal.scope();
-    let found = state.store.message_by_request_id(&scope, request_id).await?;
+    let found = app.message_by_request_id(&scope, request_id).await?;
     let Some(found) = found.filter(|m| &m.bot_id == site && m.message.conversation_id == session_id) else {
         return Err(ApiError::NotFound("request".into()));
     };
     let conversation_id =
         ClientId::parse("session_id", session_id).map_err(|_| ApiError::NotFound("request".into()))?;
-    let conversation = state.store.conversation(&scope, &conversation_id).await?;
+    let conversation = app.conversation(&scope, &conversation_id).await?;
     let user_id = conversation.contact_id.unwrap_or_else(|| format!("session:{session_id}"));
     let input = FeedbackInput {
         message_id: ClientId::parse("request_id", &found.message.id)?,
@@ -174,5 +176,6 @@ async fn record(
         rater: Rater { user_id, source: Source::Api },
         created_at: None,
     };
-    Ok(state.store.submit_feedback(&scope, input, Timestamp::now()).await?.value.submitted_at)
+    let caller = Caller::key(principal.clone());
+    Ok(app.submit_feedback(&caller, input, Timestamp::now()).await?.value.submitted_at)
 }

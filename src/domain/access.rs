@@ -128,6 +128,15 @@ impl NewKey {
         };
         Ok(Self { account_id, name, role, bot_id, expires_at })
     }
+
+    /// The key as `principal` may make it: a key bound to a bot makes keys of
+    /// that bot only (bound to it, whether asked or not).
+    pub fn made_by(mut self, principal: &Principal) -> Result<Self, DomainError> {
+        if principal.bot_id.is_some() {
+            self.bot_id = Some(principal.resolve_bot(self.bot_id)?);
+        }
+        Ok(self)
+    }
 }
 
 /// What the database knows about the key a request presented.

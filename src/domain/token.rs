@@ -10,7 +10,11 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::{DomainError, Timestamp};
+use super::{
+    DomainError, Timestamp,
+    access::{Principal, Rater},
+    ids::{MAX_SHORT_TEXT_LEN, optional_short_text},
+};
 
 /// Default lifetime of a token.
 pub const DEFAULT_TTL_SECONDS: i64 = 3_600;
@@ -52,6 +56,98 @@ pub enum TokenRefusal {
     Malformed,
     BadSignature,
     Expired,
+    /// Issued in another account, or for a bot the key is not bound to.
+    OtherKey,
+    /// Presented for another conversation than its own.
+    OtherConversation,
+    /// Issued for another bot than the one asked about.
+    OtherBot,
+}
+
+impl TokenClaims {
+    /// A token is valid only with a key of its account, bound to no bot or
+    /// to the token's.
+    pub fn check_key(&self, principal: &Principal) -> Result<(), TokenRefusal> {
+        let foreign_bot = principal.bot_id.as_ref().is_some_and(|b| b.as_str() != self.bot_id);
+        if self.account_id != principal.account_id || foreign_bot {
+            return Err(TokenRefusal::OtherKey);
+        }
+        Ok(())
+    }
+}
+
+/// Who acts on a rating route: a key, and for a `public` key the feedback
+/// token that says which conversation it may rate, as whom.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub token: Option<TokenClaims>,
+}
+
+impl Caller {
+    /// A key acting on its own, without a token.
+    pub fn key(principal: Principal) -> Self {
+        Self { principal, token: None }
+    }
+
+    /// The token's contact, when rating through a token.
+    pub fn contact(&self) -> Option<&str> {
+        self.token.as_ref().map(|t| t.contact_id.as_str())
+    }
+
+    /// A token may rate only its own conversation.
+    pub fn check_conversation(&self, conversation_id: &str) -> Result<(), TokenRefusal> {
+        match &self.token {
+            Some(t) if t.conversation_id != conversation_id => Err(TokenRefusal::OtherConversation),
+            _ => Ok(()),
+        }
+    }
+
+    /// Who rates: see [`Principal::rater`].
+    pub fn rater(&self, user_id: Option<&str>, has_created_at: bool) -> Result<Rater, DomainError> {
+        self.principal.rater(self.contact(), user_id, has_created_at)
+    }
+}
+
+/// What a token is asked for: its contact (by default the conversation's)
+/// and its lifetime.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub contact_id: Option<String>,
+    pub ttl_seconds: i64,
+}
+
+impl Default for TokenRequest {
+    fn default() -> Self {
+        Self { contact_id: None, ttl_seconds: DEFAULT_TTL_SECONDS }
+    }
+}
+
+impl TokenRequest {
+    pub fn parse(contact_id: Option<&str>, ttl_seconds: Option<i64>) -> Result<Self, DomainError> {
+        Ok(Self {
+            contact_id: optional_short_text("contact_id", contact_id, MAX_SHORT_TEXT_LEN)?,
+            ttl_seconds: ttl(ttl_seconds)?,
+        })
+    }
+}
+
+/// The contact a token rates as: the conversation's own, else the one asked
+/// for, else `visitor:<conversation id>`. Asking for another contact than
+/// the conversation's is refused.
+pub fn contact_for(
+    conversation_id: &str,
+    own: Option<String>,
+    requested: Option<String>,
+) -> Result<String, DomainError> {
+    match (own, requested) {
+        (Some(own), Some(asked)) if own != asked => {
+            Err(DomainError::invalid("contact_id", "does not match the conversation's contact"))
+        }
+        (Some(own), _) => Ok(own),
+        (None, Some(asked)) => Ok(asked),
+        (None, None) => Ok(format!("visitor:{conversation_id}")),
+    }
 }
 
 /// Checks a token's signature and expiry and returns its claims.

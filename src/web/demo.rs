@@ -1,6 +1,7 @@
-//! The demo: `plaudit demo` fills a fresh database with sample data ([`seed`])
-//! and serves `/demo`, a small chat page wired to the widget, so a new user
-//! sees the whole loop — ask, rate, end, see it in the dashboard — in a minute.
+//! The demo: `plaudit demo` fills a fresh database with sample data
+//! ([`crate::app::demo`]) and serves `/demo`, a small chat page wired to the
+//! widget, so a new user sees the whole loop — ask, rate, end, see it in the
+//! dashboard — in a minute.
 //!
 //! The page's chat backend (`POST /demo/chat`) plays the part of a customer's
 //! chat server: it answers from a canned knowledge base ([`content`]), logs the
@@ -8,28 +9,31 @@
 //! feedback token issued exactly as `POST /v1/conversations/{id}/feedback-token`
 //! issues them. None of these routes exist unless the server runs as the demo.
 
-pub mod content;
-pub mod seed;
-
 use axum::{
-    Json, Router,
+    Extension, Json, Router,
     extract::State,
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    api::{ApiError, ApiJson, AppState, rating::TokenBody},
+    app::{
+        App, AppError,
+        demo::{DemoData, content},
+    },
     domain::{
         Timestamp,
-        access::{KeyRefusal, Principal, hash_secret},
+        access::Principal,
         conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
         ids::{ClientId, Uuid, locale},
-        token::{self, TokenRefusal},
+        token::{TokenClaims, TokenRefusal, TokenRequest},
     },
-    store::{Command, Store},
+    http::{ApiError, ApiJson},
+    store::Command,
 };
 
 /// What the demo routes need to know: the demo bot and the keys of its two doors.
@@ -40,9 +44,9 @@ pub struct DemoSite {
     pub bot_name: String,
     /// The public key the page's widget carries.
     pub public_key: String,
-    /// The hash of the chat backend's server key; the key is checked on every
-    /// request like any other, so revoking it stops the demo chat.
-    server_key_hash: String,
+    /// The chat backend's server key; it is checked on every request like
+    /// any other, so revoking it stops the demo chat.
+    server_key: String,
 }
 
 impl std::fmt::Debug for DemoSite {
@@ -56,13 +60,13 @@ impl std::fmt::Debug for DemoSite {
 
 impl DemoSite {
     /// The demo of a freshly generated dataset.
-    pub fn new(data: &seed::DemoData) -> Self {
+    pub fn new(data: &DemoData) -> Self {
         let bot = &data.bots[0].bot;
         Self {
             bot_id: bot.id.clone(),
             bot_name: bot.name.clone(),
             public_key: data.public_key.clone(),
-            server_key_hash: hash_secret(&data.server_key),
+            server_key: data.server_key.clone(),
         }
     }
 }
@@ -74,7 +78,7 @@ const PAGE: &str = include_str!("assets/demo.html");
 const SCRIPT: &str = include_str!("assets/demo.js");
 const STYLE: &str = include_str!("assets/demo.css");
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/demo", get(page))
         .route("/demo/demo.js", get(script))
@@ -105,12 +109,15 @@ fn not_demo_page() -> Response {
     (StatusCode::NOT_FOUND, Html(body)).into_response()
 }
 
-fn site(state: &AppState) -> Result<&DemoSite, ApiError> {
-    state.demo.as_deref().ok_or_else(|| ApiError::NotFound("route".into()))
+/// The demo's site, which only `plaudit demo` serves.
+type Site = Extension<Option<Arc<DemoSite>>>;
+
+fn served(site: &Option<Arc<DemoSite>>) -> Result<&DemoSite, ApiError> {
+    site.as_deref().ok_or_else(|| ApiError::NotFound("route".into()))
 }
 
-async fn page(State(state): State<AppState>) -> Response {
-    let Some(site) = state.demo.as_deref() else {
+async fn page(Extension(site): Site) -> Response {
+    let Some(site) = site.as_deref() else {
         return not_demo_page();
     };
     let html =
@@ -118,8 +125,8 @@ async fn page(State(state): State<AppState>) -> Response {
     ([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Html(html)).into_response()
 }
 
-fn asset(state: &AppState, content_type: &'static str, body: &'static str) -> Response {
-    if state.demo.is_none() {
+fn asset(site: &Option<Arc<DemoSite>>, content_type: &'static str, body: &'static str) -> Response {
+    if site.is_none() {
         return ApiError::NotFound("route".into()).into_response();
     }
     (
@@ -132,12 +139,12 @@ fn asset(state: &AppState, content_type: &'static str, body: &'static str) -> Re
         .into_response()
 }
 
-async fn script(State(state): State<AppState>) -> Response {
-    asset(&state, "text/javascript; charset=utf-8", SCRIPT)
+async fn script(Extension(site): Site) -> Response {
+    asset(&site, "text/javascript; charset=utf-8", SCRIPT)
 }
 
-async fn style(State(state): State<AppState>) -> Response {
-    asset(&state, "text/css; charset=utf-8", STYLE)
+async fn style(Extension(site): Site) -> Response {
+    asset(&site, "text/css; charset=utf-8", STYLE)
 }
 
 /// A question from the demo page; `token` continues the conversation it was issued for.
@@ -166,27 +173,15 @@ pub struct ChatReply {
 }
 
 /// The chat backend's identity: its server key, admitted like any request's.
-async fn backend(state: &AppState, site: &DemoSite) -> Result<Principal, ApiError> {
-    let record = state.store.find_key(&site.server_key_hash).await?;
-    Principal::admit(record, Timestamp::now()).map_err(|refusal| match refusal {
-        KeyRefusal::Invalid => ApiError::InvalidApiKey,
-        KeyRefusal::NoApiAccess => ApiError::Forbidden {
-            code: "api_access_not_available_on_plan",
-            message: "this account's plan does not include API access".to_owned(),
-        },
-    })
+async fn backend(app: &App, site: &DemoSite) -> Result<Principal, ApiError> {
+    Ok(app.admit_key(&site.server_key).await?)
 }
 
 /// The conversation a token was issued for, checked like any feedback token.
-fn claims(state: &AppState, site: &DemoSite, raw: &str) -> Result<token::TokenClaims, ApiError> {
-    let claims = token::verify(raw.trim(), &state.token_secret, Timestamp::now()).map_err(|why| match why {
-        TokenRefusal::Expired => ApiError::InvalidFeedbackToken("the feedback token has expired"),
-        TokenRefusal::Malformed | TokenRefusal::BadSignature => {
-            ApiError::InvalidFeedbackToken("the feedback token is not valid")
-        }
-    })?;
+fn claims(app: &App, site: &DemoSite, raw: &str) -> Result<TokenClaims, ApiError> {
+    let claims = app.token_claims(raw).map_err(AppError::Token)?;
     if claims.bot_id != site.bot_id.as_str() {
-        return Err(ApiError::InvalidFeedbackToken("the feedback token is for another bot"));
+        return Err(AppError::Token(TokenRefusal::OtherBot).into());
     }
     Ok(claims)
 }
@@ -207,8 +202,12 @@ fn answer(question: &str) -> (String, Option<&'static str>, f64) {
 }
 
 /// Answers a visitor's question, logs the exchange, and returns a feedback token.
-async fn chat(State(state): State<AppState>, ApiJson(body): ApiJson<ChatBody>) -> Result<Json<ChatReply>, ApiError> {
-    let site = site(&state)?;
+async fn chat(
+    State(app): State<App>,
+    Extension(site): Site,
+    ApiJson(body): ApiJson<ChatBody>,
+) -> Result<Json<ChatReply>, ApiError> {
+    let site = served(&site)?;
     let question = body.message.trim();
     if question.is_empty() {
         return Err(ApiError::bad_request("message", "message must not be empty"));
@@ -219,11 +218,11 @@ async fn chat(State(state): State<AppState>, ApiJson(body): ApiJson<ChatBody>) -
             format!("message must be at most {MAX_QUESTION_CHARS} characters"),
         ));
     }
-    let principal = backend(&state, site).await?;
+    let principal = backend(&app, site).await?;
     let now = Timestamp::now();
     let mut commands = Vec::new();
     let conversation_id = match body.token.as_deref() {
-        Some(raw) => claims(&state, site, raw)?.conversation_id,
+        Some(raw) => claims(&app, site, raw)?.conversation_id,
         None => {
             let id = format!("chat-{}", short_id());
             let locale = body.locale.as_deref().map(|l| locale("locale", l)).transpose()?;
@@ -265,10 +264,11 @@ async fn chat(State(state): State<AppState>, ApiJson(body): ApiJson<ChatBody>) -
         message(&message_id, MessageRole::Assistant, text.clone(), Some(meta)),
         now,
     )?));
-    for result in state.store.apply(&principal.scope(), commands, now).await? {
+    for result in app.apply(&principal.scope(), commands, now).await? {
         result?;
     }
-    let issued = crate::api::rating::issue_token(&state, &principal, &conversation_id, TokenBody::default()).await?;
+    let id = ClientId::parse("conversation_id", &conversation_id)?;
+    let issued = app.issue_token(&principal, &id, TokenRequest::default()).await?;
     Ok(Json(ChatReply {
         conversation_id,
         contact_id: issued.contact_id,
@@ -291,26 +291,16 @@ pub struct EndBody {
 
 /// Marks the visitor's conversation ended, as a chat backend does when the visitor leaves.
 async fn end(
-    State(state): State<AppState>,
+    State(app): State<App>,
+    Extension(site): Site,
     ApiJson(body): ApiJson<EndBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let site = site(&state)?;
-    let claims = claims(&state, site, &body.token)?;
-    let principal = backend(&state, site).await?;
+    let site = served(&site)?;
+    let claims = claims(&app, site, &body.token)?;
+    let principal = backend(&app, site).await?;
     let id = ClientId::parse("conversation_id", &claims.conversation_id)?;
-    state.store.end_conversation(&principal.scope(), &id, Timestamp::now()).await?;
+    app.end_conversation(&principal.scope(), &id).await?;
     Ok(Json(serde_json::json!({ "conversation_id": claims.conversation_id, "status": "ended" })))
-}
-
-/// Generates the demo data into `store` (an empty database) and returns it
-/// with the site to serve; the caller opens the store and binds the listener.
-pub async fn prepare(
-    store: &std::sync::Arc<dyn Store>,
-    options: &seed::DemoOptions,
-) -> Result<(seed::DemoData, DemoSite), crate::store::StoreError> {
-    let data = seed::generate(store, options, Timestamp::now()).await?;
-    let site = DemoSite::new(&data);
-    Ok((data, site))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use axum::{
 use maud::html;
 
 use super::layout;
-use crate::{domain::DomainError, store::StoreError};
+use crate::{app::AppError, domain::DomainError};
 
 /// What can go wrong on a page.
 #[derive(Debug)]
@@ -37,20 +37,23 @@ impl From<DomainError> for WebError {
     }
 }
 
-impl From<StoreError> for WebError {
-    fn from(e: StoreError) -> Self {
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> Self {
         match e {
-            StoreError::NotFound(what) => Self::NotFound(format!("This {what} does not exist.")),
-            StoreError::Rule(rule) => rule.into(),
-            StoreError::Conflict(cause) => {
+            AppError::Rule(rule) => rule.into(),
+            AppError::NotFound(what) => Self::NotFound(format!("This {what} does not exist.")),
+            AppError::Key(_) | AppError::Token(_) => {
+                Self::Forbidden("This key or token is not valid for the dashboard.".into())
+            }
+            AppError::Conflict(cause) => {
                 tracing::info!(%cause, "write refused by a database constraint");
                 Self::Conflict("The change conflicts with existing data.".into())
             }
-            StoreError::Unavailable(cause) => {
+            AppError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
                 Self::Unavailable
             }
-            StoreError::Other(cause) => {
+            AppError::Internal(cause) => {
                 tracing::error!(%cause, "database error");
                 Self::Internal
             }

@@ -15,10 +15,7 @@ use super::{
     non_empty, query_string,
 };
 use crate::{
-    api::{
-        AppState,
-        recommendations::{GapFilter, answer_gap, knowledge_gaps, page_of},
-    },
+    app::{App, GapFilter},
     domain::{Timestamp, analytics::Period, gaps::MAX_ROWS, ids::Uuid, page::PageRequest},
 };
 
@@ -57,7 +54,7 @@ fn thousands(n: i64) -> String {
 
 /// `GET /gaps`
 pub async fn page(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageQuery(q): PageQuery<GapsQuery>,
 ) -> Result<Markup, WebError> {
@@ -65,8 +62,8 @@ pub async fn page(
     let (from_day, to_day) = (non_empty(q.from.as_deref()), non_empty(q.to.as_deref()));
     let (gap_filter, first, last) = filter(bot, from_day, to_day)?;
     let request = PageRequest::parse(Some(25), non_empty(q.cursor.as_deref()))?;
-    let gaps = page_of(knowledge_gaps(&state, &session.principal.scope(), &gap_filter).await?, request)?;
-    let bots = bots(&state, &session).await?;
+    let gaps = app.gaps(&session.principal.scope(), &gap_filter, request).await?;
+    let bots = bots(&app, &session).await?;
     // The form posts with the filters, so the answer finds the group the page showed.
     let filters = query_string(&[("bot_id", bot), ("from", Some(&first)), ("to", Some(&last))]);
     let next = gaps.next_cursor.as_deref().map(|c| {
@@ -161,18 +158,18 @@ pub struct Back {
 
 /// `POST /gaps/{id}/answer`
 pub async fn answer(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     Path(id): Path<String>,
     PageQuery(back): PageQuery<Back>,
     PageForm(form): PageForm<AnswerForm>,
 ) -> Result<Response, WebError> {
-    session.check_csrf(form.csrf.as_deref(), &state.token_secret)?;
+    session.check_csrf(&app, form.csrf.as_deref())?;
     let bot = non_empty(back.bot_id.as_deref());
     let (from, to) = (non_empty(back.from.as_deref()), non_empty(back.to.as_deref()));
     let (gap_filter, _, _) = filter(bot, from, to)?;
     let scope = session.principal.scope();
-    answer_gap(&state, &scope, &gap_filter, &id, form.answer.as_deref().unwrap_or_default(), Timestamp::now()).await?;
+    app.answer_gap(&scope, &gap_filter, &id, form.answer.as_deref().unwrap_or_default()).await?;
     let to = query_string(&[("bot_id", bot), ("from", from), ("to", to), ("notice", Some("answered"))]);
     Ok(Redirect::to(&format!("/gaps{to}")).into_response())
 }

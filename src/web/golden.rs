@@ -15,8 +15,9 @@ use super::{
     session::CsrfForm,
 };
 use crate::{
-    api::AppState,
+    app::App,
     domain::{feedback::FeedbackType, golden::ExportFormat, ids::Uuid, page::PageRequest},
+    http::download,
 };
 
 /// The list's filters.
@@ -33,15 +34,15 @@ const FORMATS: [(&str, &str); 3] =
 
 /// `GET /golden`
 pub async fn page(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageQuery(q): PageQuery<GoldenQuery>,
 ) -> Result<Markup, WebError> {
     let bot = non_empty(q.bot_id.as_deref());
     let bot_id = bot.map(|b| Uuid::parse("bot_id", b)).transpose()?;
     let page = PageRequest::parse(Some(50), non_empty(q.cursor.as_deref()))?;
-    let examples = state.store.list_golden(&session.principal.scope(), bot_id.as_ref(), page).await?;
-    let bots = bots(&state, &session).await?;
+    let examples = app.golden_examples(&session.principal.scope(), bot_id.as_ref(), page).await?;
+    let bots = bots(&app, &session).await?;
     let next = examples
         .next_cursor
         .as_deref()
@@ -116,24 +117,24 @@ pub async fn page(
 
 /// `POST /golden/{id}/delete`
 pub async fn delete(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     Path(id): Path<String>,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, WebError> {
-    session.check_csrf(form.csrf.as_deref(), &state.token_secret)?;
+    session.check_csrf(&app, form.csrf.as_deref())?;
     let id = Uuid::parse("id", &id).map_err(|_| WebError::NotFound("This golden example does not exist.".into()))?;
-    state.store.delete_golden(&session.principal.scope(), &id).await?;
+    app.delete_golden(&session.principal.scope(), &id).await?;
     Ok(Redirect::to("/golden?notice=deleted").into_response())
 }
 
 /// `GET /golden/export?format=…`: the same stream as `GET /v1/golden-examples/export`.
 pub async fn export(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageQuery(q): PageQuery<GoldenQuery>,
 ) -> Result<Response, WebError> {
     let format = ExportFormat::parse(non_empty(q.format.as_deref()))?;
     let bot = non_empty(q.bot_id.as_deref()).map(|b| Uuid::parse("bot_id", b)).transpose()?;
-    Ok(crate::api::golden::download(&state, session.principal.scope(), bot, format).await?)
+    Ok(download(app.export_golden(session.principal.scope(), bot, format).await?))
 }

@@ -11,7 +11,7 @@ use super::{
     non_empty, query_string,
 };
 use crate::{
-    api::AppState,
+    app::App,
     domain::{
         Timestamp,
         analytics::{InboxFilter, SatisfactionFilter},
@@ -39,7 +39,7 @@ const FEEDBACK_CHOICES: [(&str, &str); 4] =
 
 /// `GET /inbox`
 pub async fn list(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageQuery(q): PageQuery<InboxQuery>,
 ) -> Result<Markup, WebError> {
@@ -56,8 +56,8 @@ pub async fn list(
         q: text.map(str::to_owned),
     };
     let page = PageRequest::parse(Some(50), non_empty(q.cursor.as_deref()))?;
-    let rows = state.store.inbox(&session.principal.scope(), &filter, page).await?;
-    let bots = bots(&state, &session).await?;
+    let rows = app.inbox(&session.principal.scope(), &filter, page).await?;
+    let bots = bots(&app, &session).await?;
     let next = rows.next_cursor.as_deref().map(|c| {
         format!(
             "/inbox{}",
@@ -181,13 +181,13 @@ fn message(m: &TranscriptMessage) -> Markup {
 
 /// `GET /inbox/{id}`
 pub async fn transcript(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     Path(id): Path<String>,
 ) -> Result<Markup, WebError> {
     let id = ClientId::parse("id", &id).map_err(|_| WebError::NotFound("This conversation does not exist.".into()))?;
-    let t = state.store.transcript(&session.principal.scope(), &id).await?;
-    let bots = bots(&state, &session).await?;
+    let t = app.transcript(&session.principal.scope(), &id).await?;
+    let bots = bots(&app, &session).await?;
     let c = &t.conversation;
     let s = &c.satisfaction;
     let body = html! {

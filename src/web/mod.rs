@@ -37,18 +37,32 @@ use serde::de::DeserializeOwned;
 pub use error::WebError;
 pub use session::AdminSession;
 
-use crate::api::AppState;
+use crate::app::App;
 
 /// The stylesheet, embedded in the binary.
 const APP_CSS: &str = include_str!("app.css");
 
-/// The dashboard, the widget and the demo.
-pub fn router() -> Router<AppState> {
-    Router::new().merge(pages()).merge(widget::router()).merge(demo::router())
+/// What the dashboard's door is told at start.
+#[derive(Debug, Clone, Default)]
+pub struct WebOptions {
+    /// Whether the session cookie is marked `Secure` (served over https).
+    pub secure_cookies: bool,
+    /// Set when running as `plaudit demo`: turns on `/demo` and its chat backend.
+    pub demo: Option<demo::DemoSite>,
+}
+
+/// The dashboard, the widget and the demo. What they are told at start
+/// travels with their routes, as request extensions.
+pub fn router(options: WebOptions) -> Router<App> {
+    let demo = demo::router().layer(axum::Extension(options.demo.map(std::sync::Arc::new)));
+    Router::new()
+        .merge(pages().layer(axum::Extension(session::Cookies { secure: options.secure_cookies })))
+        .merge(widget::router())
+        .merge(demo)
 }
 
 /// Every page of the dashboard, and its stylesheet.
-fn pages() -> Router<AppState> {
+fn pages() -> Router<App> {
     Router::new()
         .route("/", get(overview::page))
         .route("/login", get(session::login_page).post(session::login))
@@ -71,18 +85,6 @@ fn pages() -> Router<AppState> {
         .route("/settings/keys/{id}/revoke", get(back_to("/settings")).post(settings::revoke_key))
         .route("/assets/app.css", get(stylesheet))
         .layer(axum::middleware::map_response(page_headers))
-}
-
-/// The answer for an address nothing serves: the API's JSON 404, or an HTML
-/// page for a browser asking for a page outside `/v1`.
-pub async fn fallback(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
-    let wants_html =
-        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
-    if wants_html && !uri.path().starts_with("/v1/") {
-        WebError::NotFound("There is no page at this address.".into()).into_response()
-    } else {
-        crate::api::ApiError::NotFound("route".into()).into_response()
-    }
 }
 
 /// The addresses forms post to only change things; opened as pages (a
@@ -192,9 +194,8 @@ pub fn date_range(from: Option<&str>, to: Option<&str>) -> Result<(Option<String
 }
 
 /// The account's bots (the first 500, which is every bot of any real account).
-pub async fn bots(state: &AppState, session: &AdminSession) -> Result<Vec<crate::domain::account::Bot>, WebError> {
-    let page = crate::domain::page::PageRequest::parse(Some(crate::domain::page::MAX_LIMIT), None)?;
-    Ok(state.store.list_bots(&session.principal.scope(), page).await?.items)
+pub async fn bots(app: &App, session: &AdminSession) -> Result<Vec<crate::domain::account::Bot>, WebError> {
+    Ok(app.all_bots(&session.principal.scope()).await?)
 }
 
 /// A bot's name by id, for tables.

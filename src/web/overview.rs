@@ -11,7 +11,7 @@ use super::{
     non_empty, query_string,
 };
 use crate::{
-    api::AppState,
+    app::App,
     domain::{
         Timestamp,
         analytics::{Filters, Period, ThumbFigure},
@@ -48,7 +48,7 @@ fn percent(p: Option<f64>) -> String {
 
 /// `GET /`
 pub async fn page(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageQuery(q): PageQuery<OverviewQuery>,
 ) -> Result<Markup, WebError> {
@@ -57,8 +57,8 @@ pub async fn page(
     let (from, to) = date_range(q.from.as_deref(), q.to.as_deref())?;
     let filters = Filters::parse(bot, topic, None, None, variant, None)?;
     let period = Period::parse(from.as_deref(), to.as_deref(), None, Timestamp::now())?;
-    let o = crate::api::analytics::overview_of(&state, &session.principal.scope(), &filters, &period).await?;
-    let bots = bots(&state, &session).await?;
+    let o = app.overview(&session.principal.scope(), &filters, &period).await?;
+    let bots = bots(&app, &session).await?;
     let first = period.days.first().map(|d| d.date.clone()).unwrap_or_default();
     let last = period.days.last().map(|d| d.date.clone()).unwrap_or_default();
     let inbox = |feedback: Option<&str>, from: &str, to: &str| {

@@ -14,9 +14,8 @@ use super::{
     non_empty, query_string,
 };
 use crate::{
-    api::AppState,
+    app::App,
     domain::{
-        Timestamp,
         feedback::{FeedbackFilter, FeedbackStatus, FeedbackType, ReviewAction, ReviewBody},
         ids::Uuid,
         page::PageRequest,
@@ -37,7 +36,7 @@ const NOTICES: [(&str, &str); 2] =
 
 /// `GET /review`
 pub async fn page(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageQuery(q): PageQuery<QueueQuery>,
 ) -> Result<Markup, WebError> {
@@ -56,8 +55,8 @@ pub async fn page(
         to: None,
     };
     let page = PageRequest::parse(Some(25), non_empty(q.cursor.as_deref()))?;
-    let items = state.store.list_feedback(&session.principal.scope(), &filter, page).await?;
-    let bots = bots(&state, &session).await?;
+    let items = app.review_queue(&session.principal.scope(), &filter, page).await?;
+    let bots = bots(&app, &session).await?;
     let back = query_string(&[("bot_id", bot), ("feedback_type", kind)]);
     let next = items
         .next_cursor
@@ -160,13 +159,13 @@ pub struct Back {
 
 /// `POST /review/{id}`
 pub async fn decide(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     Path(id): Path<String>,
     PageQuery(back): PageQuery<Back>,
     PageForm(form): PageForm<ReviewForm>,
 ) -> Result<Response, WebError> {
-    session.check_csrf(form.csrf.as_deref(), &state.token_secret)?;
+    session.check_csrf(&app, form.csrf.as_deref())?;
     let id = Uuid::parse("id", &id).map_err(|_| WebError::NotFound("This feedback does not exist.".into()))?;
     let action = match form.action.as_deref() {
         Some("approve") => ReviewAction::Approve,
@@ -178,8 +177,7 @@ pub async fn decide(
         corrected_response: non_empty(form.corrected_response.as_deref()).map(str::to_owned),
         note: non_empty(form.note.as_deref()).map(str::to_owned),
     };
-    let p = &session.principal;
-    state.store.review_feedback(&p.scope(), &id, body, &p.key_name, Timestamp::now()).await?;
+    app.review(&session.principal, &id, body).await?;
     let notice = if action == ReviewAction::Approve { "approved" } else { "dismissed" };
     let to = query_string(&[
         ("bot_id", non_empty(back.bot_id.as_deref())),

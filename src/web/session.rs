@@ -5,6 +5,7 @@
 //! expired key, or an account that lost API access, ends the session at once.
 
 use axum::{
+    Extension,
     extract::{FromRequestParts, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
@@ -14,15 +15,16 @@ use serde::Deserialize;
 
 use super::{PageForm, WebError, layout};
 use crate::{
-    api::AppState,
-    domain::{
-        Timestamp,
-        access::{KeyRecord, KeyRefusal, Principal, Role, hash_secret},
-        ids::Uuid,
-        session::{self, SessionClaims},
-    },
-    store::StoreError,
+    app::{App, AppError, Session},
+    domain::{DomainError, access::KeyRefusal, access::Principal, session},
 };
+
+/// How the session cookie is set: `Secure` when the dashboard is served
+/// over https. A request extension of the dashboard's routes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cookies {
+    pub secure: bool,
+}
 
 /// Name of the session cookie.
 pub const COOKIE_NAME: &str = "plaudit_session";
@@ -33,14 +35,14 @@ pub struct AdminSession {
     pub principal: Principal,
     /// The CSRF token every POST form of this session must carry.
     pub csrf: String,
-    cookie: String,
+    session: Session,
 }
 
 impl AdminSession {
     /// Refuses with 403 unless `presented` is this session's CSRF token.
-    pub fn check_csrf(&self, presented: Option<&str>, secret: &[u8]) -> Result<(), WebError> {
+    pub fn check_csrf(&self, app: &App, presented: Option<&str>) -> Result<(), WebError> {
         match presented {
-            Some(token) if session::check_csrf(&self.cookie, token, secret) => Ok(()),
+            Some(token) if app.check_csrf(&self.session, token) => Ok(()),
             _ => Err(WebError::Forbidden(
                 "The form's security token is missing or out of date. Reload the page and try again.".into(),
             )),
@@ -93,32 +95,15 @@ fn set_cookie(value: &str, secure: bool) -> Result<HeaderValue, WebError> {
     .map_err(|_| WebError::Internal)
 }
 
-impl FromRequestParts<AppState> for AdminSession {
+impl FromRequestParts<App> for AdminSession {
     type Rejection = SessionRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let cookie = session_cookie(&parts.headers).ok_or(SessionRejection::SignIn)?.to_owned();
-        let now = Timestamp::now();
-        let claims = session::verify(&cookie, &state.token_secret, now).map_err(|_| SessionRejection::SignIn)?;
-        let key_id = Uuid::parse("key", &claims.key_id).map_err(|_| SessionRejection::SignIn)?;
-        // The key is read by id: the cookie proves it signed in with its secret.
-        let key = match state.store.get_key_by_id(&key_id).await {
-            Ok(key) => key,
-            Err(StoreError::NotFound(_)) => return Err(SessionRejection::SignIn),
-            Err(e) => return Err(SessionRejection::Error(e.into())),
-        };
-        let account = state.store.get_account(&key.account_id).await.map_err(|e| match e {
-            StoreError::NotFound(_) => SessionRejection::SignIn,
-            e => SessionRejection::Error(e.into()),
-        })?;
-        let principal = Principal::admit(Some(KeyRecord { key, api_access: account.api_access }), now)
-            .map_err(|_| SessionRejection::SignIn)?;
-        if principal.role != Role::Admin {
-            return Err(SessionRejection::SignIn);
-        }
-        tracing::Span::current().record("key_id", principal.key_id.as_str());
-        let csrf = session::csrf_token(&cookie, &state.token_secret);
-        Ok(Self { principal, csrf, cookie })
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let cookie = session_cookie(&parts.headers).ok_or(SessionRejection::SignIn)?;
+        let session = app.session(cookie).await.map_err(|e| SessionRejection::Error(e.into()))?;
+        let session = session.ok_or(SessionRejection::SignIn)?;
+        tracing::Span::current().record("key_id", session.principal.key_id.as_str());
+        Ok(Self { principal: session.principal.clone(), csrf: session.csrf.clone(), session })
     }
 }
 
@@ -172,7 +157,8 @@ fn cross_site(headers: &HeaderMap) -> bool {
 
 /// `POST /login`: checks the key and sets the session cookie.
 pub async fn login(
-    State(state): State<AppState>,
+    State(app): State<App>,
+    Extension(cookies): Extension<Cookies>,
     headers: HeaderMap,
     PageForm(form): PageForm<LoginForm>,
 ) -> Result<Response, WebError> {
@@ -185,23 +171,21 @@ pub async fn login(
     let Some(secret) = form.key.as_deref().map(str::trim).filter(|k| !k.is_empty()) else {
         return refuse(StatusCode::BAD_REQUEST, "Enter an admin API key.");
     };
-    let now = Timestamp::now();
-    let record = state.store.find_key(&hash_secret(secret)).await?;
-    let principal = match Principal::admit(record, now) {
-        Ok(p) => p,
-        Err(KeyRefusal::Invalid) => {
+    let cookie = match app.sign_in(secret).await {
+        Ok(cookie) => cookie,
+        Err(AppError::Key(KeyRefusal::Invalid)) => {
             return refuse(StatusCode::UNAUTHORIZED, "This key is not valid: unknown, expired or revoked.");
         }
-        Err(KeyRefusal::NoApiAccess) => {
+        Err(AppError::Key(KeyRefusal::NoApiAccess)) => {
             return refuse(StatusCode::FORBIDDEN, "This account's plan does not include API access.");
         }
+        Err(AppError::Rule(DomainError::Forbidden { .. })) => {
+            return refuse(StatusCode::FORBIDDEN, "The dashboard needs an admin key; this key is not one.");
+        }
+        Err(e) => return Err(e.into()),
     };
-    if principal.require(Role::Admin).is_err() {
-        return refuse(StatusCode::FORBIDDEN, "The dashboard needs an admin key; this key is not one.");
-    }
-    let cookie = session::sign(&SessionClaims::new(principal.key_id.as_str(), now), &state.token_secret);
     let mut response = Redirect::to("/").into_response();
-    response.headers_mut().insert(header::SET_COOKIE, set_cookie(&cookie, state.secure_cookies)?);
+    response.headers_mut().insert(header::SET_COOKIE, set_cookie(&cookie, cookies.secure)?);
     Ok(response)
 }
 
@@ -231,11 +215,11 @@ pub async fn logout_page(session: AdminSession) -> maud::Markup {
 
 /// `POST /logout`: clears the session cookie.
 pub async fn logout(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, WebError> {
-    session.check_csrf(form.csrf.as_deref(), &state.token_secret)?;
+    session.check_csrf(&app, form.csrf.as_deref())?;
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().insert(header::SET_COOKIE, clear_cookie());
     Ok(response)

@@ -16,17 +16,16 @@ use super::{
     non_empty, query_string,
 };
 use crate::{
-    api::AppState,
+    app::{App, AppError},
     domain::{
         DomainError, Timestamp,
-        access::{ApiKey, NewKey, Role, Secret, hash_secret},
+        access::{ApiKey, NewKey, Role},
         account::bot_name,
         feedback::BotSettingsPatch,
         ids::{Uuid, locale},
         page::{MAX_LIMIT, PageRequest},
         rating::{PromptCopy, QuestionCode, RatingConfigPatch},
     },
-    store::StoreError,
 };
 
 /// Which bot and locale the page shows.
@@ -79,9 +78,9 @@ fn error_for(extras: &Extras, form: Form) -> Markup {
 }
 
 /// A refusal by a rule is shown next to its form; anything else is an error page.
-fn refusal(e: StoreError) -> Result<String, WebError> {
+fn refusal(e: AppError) -> Result<String, WebError> {
     match e {
-        StoreError::Rule(DomainError::Invalid { field, message, .. }) => Ok(format!("{field}: {message}")),
+        AppError::Rule(DomainError::Invalid { field, message, .. }) => Ok(format!("{field}: {message}")),
         other => Err(other.into()),
     }
 }
@@ -96,14 +95,14 @@ fn checkbox(name: &str, label: &str, checked: bool, hint: Option<&str>) -> Marku
 }
 
 async fn render(
-    state: &AppState,
+    app: &App,
     session: &AdminSession,
     bot: Option<&str>,
     locale_raw: Option<&str>,
     extras: Extras,
 ) -> Result<Markup, WebError> {
     let scope = session.principal.scope();
-    let bots = bots(state, session).await?;
+    let bots = bots(app, session).await?;
     let bot = match bot {
         Some(b) => Some(
             bots.iter()
@@ -116,13 +115,13 @@ async fn render(
         Some(l) => locale("locale", l)?,
         None => "en".to_owned(),
     };
-    let keys = state.store.list_keys(&scope, PageRequest::parse(Some(MAX_LIMIT), None)?).await?.items;
+    let keys = app.list_keys(&scope, PageRequest::parse(Some(MAX_LIMIT), None)?).await?.items;
     let mut bot_state = None;
     if let Some(b) = bot {
-        let rating = state.store.rating_config(&scope, &b.id).await?;
-        let settings = state.store.bot_settings(&scope, &b.id).await?;
-        let copy = state.store.prompt_copy(&scope, &b.id, &loc).await?;
-        let locales = state.store.prompt_copy_locales(&scope, &b.id).await?;
+        let rating = app.rating_config(&scope, &b.id).await?;
+        let settings = app.bot_settings(&scope, &b.id).await?;
+        let copy = app.prompt_copy(&scope, &b.id, &loc).await?;
+        let locales = app.prompt_copy_locales(&scope, &b.id).await?;
         bot_state = Some((b, rating, settings, copy, locales));
     }
     let bot_id = bot.map(|b| b.id.as_str());
@@ -317,7 +316,7 @@ fn back(bot: Option<&str>, locale: Option<&str>, notice: &str) -> Response {
 }
 
 async fn refused(
-    state: &AppState,
+    app: &App,
     session: &AdminSession,
     bot: Option<&str>,
     locale: Option<&str>,
@@ -325,7 +324,7 @@ async fn refused(
     message: String,
 ) -> Result<Response, WebError> {
     let extras = Extras { error: Some((form, message)), ..Extras::default() };
-    Ok((StatusCode::BAD_REQUEST, render(state, session, bot, locale, extras).await?).into_response())
+    Ok((StatusCode::BAD_REQUEST, render(app, session, bot, locale, extras).await?).into_response())
 }
 
 fn bot_id(raw: Option<&str>) -> Result<Uuid, WebError> {
@@ -335,7 +334,7 @@ fn bot_id(raw: Option<&str>) -> Result<Uuid, WebError> {
 
 /// `GET /settings`
 pub async fn page(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageQuery(q): PageQuery<SettingsQuery>,
 ) -> Result<Markup, WebError> {
@@ -344,7 +343,7 @@ pub async fn page(
         Uuid::parse("bot_id", b)?;
     }
     let extras = Extras { notice: q.notice.clone(), ..Extras::default() };
-    render(&state, &session, bot, q.locale.as_deref(), extras).await
+    render(&app, &session, bot, q.locale.as_deref(), extras).await
 }
 
 /// A new bot.
@@ -356,19 +355,16 @@ pub struct BotForm {
 
 /// `POST /settings/bots`
 pub async fn create_bot(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageForm(form): PageForm<BotForm>,
 ) -> Result<Response, WebError> {
-    session.check_csrf(form.csrf.as_deref(), &state.token_secret)?;
-    if session.principal.bot_id.is_some() {
-        return Err(WebError::Forbidden("A key bound to a bot cannot create bots.".into()));
-    }
+    session.check_csrf(&app, form.csrf.as_deref())?;
     let name = match bot_name(form.name.as_deref().unwrap_or_default()) {
         Ok(n) => n,
-        Err(e) => return refused(&state, &session, None, None, Form::Bot, e.to_string()).await,
+        Err(e) => return refused(&app, &session, None, None, Form::Bot, e.to_string()).await,
     };
-    let bot = state.store.create_bot(&session.principal.account_id, name, Timestamp::now()).await?;
+    let bot = app.create_bot(&session.principal, name).await?;
     Ok(back(Some(bot.id.as_str()), None, "bot_created"))
 }
 
@@ -386,11 +382,11 @@ pub struct RatingForm {
 
 /// `POST /settings/rating`
 pub async fn save_rating(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageForm(form): PageForm<RatingForm>,
 ) -> Result<Response, WebError> {
-    session.check_csrf(form.csrf.as_deref(), &state.token_secret)?;
+    session.check_csrf(&app, form.csrf.as_deref())?;
     let bot = bot_id(form.bot_id.as_deref())?;
     let ticked = [&form.code_helpful_thumbs, &form.code_experience_thumbs, &form.code_satisfaction_stars];
     let codes = CODES.iter().zip(ticked).filter(|(_, t)| t.is_some()).map(|((c, _, _), _)| c.as_str().to_owned());
@@ -399,11 +395,11 @@ pub async fn save_rating(
         conv_rating_popup_active: Some(form.conv_rating_popup_active.is_some()),
         conv_rating_question_codes: Some(codes.collect()),
     };
-    match state.store.update_rating_config(&session.principal.scope(), &bot, patch, Timestamp::now()).await {
+    match app.update_rating_config(&session.principal.scope(), &bot, patch).await {
         Ok(_) => Ok(back(Some(bot.as_str()), None, "rating_saved")),
         Err(e) => {
             let message = refusal(e)?;
-            refused(&state, &session, Some(bot.as_str()), None, Form::Rating, message).await
+            refused(&app, &session, Some(bot.as_str()), None, Form::Rating, message).await
         }
     }
 }
@@ -422,18 +418,18 @@ pub struct FeedbackSettingsForm {
 
 /// `POST /settings/feedback`
 pub async fn save_feedback(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageForm(form): PageForm<FeedbackSettingsForm>,
 ) -> Result<Response, WebError> {
-    session.check_csrf(form.csrf.as_deref(), &state.token_secret)?;
+    session.check_csrf(&app, form.csrf.as_deref())?;
     let bot = bot_id(form.bot_id.as_deref())?;
     let window = match non_empty(form.vote_window_seconds.as_deref()).map(str::parse::<i64>) {
         Some(Ok(w)) => Some(w),
         None => None,
         Some(Err(_)) => {
             let message = "vote_window_seconds: must be a whole number of seconds".to_owned();
-            return refused(&state, &session, Some(bot.as_str()), None, Form::Feedback, message).await;
+            return refused(&app, &session, Some(bot.as_str()), None, Form::Feedback, message).await;
         }
     };
     let patch = BotSettingsPatch {
@@ -443,11 +439,11 @@ pub async fn save_feedback(
         require_reason_negative: Some(form.require_reason_negative.is_some()),
         vote_window_seconds: window,
     };
-    match state.store.update_bot_settings(&session.principal.scope(), &bot, patch, Timestamp::now()).await {
+    match app.update_bot_settings(&session.principal.scope(), &bot, patch).await {
         Ok(_) => Ok(back(Some(bot.as_str()), None, "feedback_saved")),
         Err(e) => {
             let message = refusal(e)?;
-            refused(&state, &session, Some(bot.as_str()), None, Form::Feedback, message).await
+            refused(&app, &session, Some(bot.as_str()), None, Form::Feedback, message).await
         }
     }
 }
@@ -467,11 +463,11 @@ pub struct CopyForm {
 
 /// `POST /settings/copy`
 pub async fn save_copy(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageForm(form): PageForm<CopyForm>,
 ) -> Result<Response, WebError> {
-    session.check_csrf(form.csrf.as_deref(), &state.token_secret)?;
+    session.check_csrf(&app, form.csrf.as_deref())?;
     let bot = bot_id(form.bot_id.as_deref())?;
     let loc = locale("locale", form.locale.as_deref().unwrap_or_default().trim())?;
     let copy = PromptCopy {
@@ -481,15 +477,12 @@ pub async fn save_copy(
         negative_button: form.negative_button.unwrap_or_default(),
         after_submission: form.after_submission.unwrap_or_default(),
     };
-    let saved = match copy.validate() {
-        Ok(copy) => state.store.put_prompt_copy(&session.principal.scope(), &bot, &loc, copy, Timestamp::now()).await,
-        Err(e) => Err(StoreError::Rule(e)),
-    };
+    let saved = app.put_prompt_copy(&session.principal.scope(), &bot, &loc, copy).await;
     match saved {
         Ok(_) => Ok(back(Some(bot.as_str()), Some(&loc), "copy_saved")),
         Err(e) => {
             let message = refusal(e)?;
-            refused(&state, &session, Some(bot.as_str()), Some(&loc), Form::Copy, message).await
+            refused(&app, &session, Some(bot.as_str()), Some(&loc), Form::Copy, message).await
         }
     }
 }
@@ -507,11 +500,11 @@ pub struct KeyForm {
 
 /// `POST /settings/keys`: creates a key and shows its secret, this once.
 pub async fn create_key(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     PageForm(form): PageForm<KeyForm>,
 ) -> Result<Response, WebError> {
-    session.check_csrf(form.csrf.as_deref(), &state.token_secret)?;
+    session.check_csrf(&app, form.csrf.as_deref())?;
     let page_bot = non_empty(form.bot_id.as_deref());
     let p = &session.principal;
     let now = Timestamp::now();
@@ -521,30 +514,26 @@ pub async fn create_key(
             .map(|d| d.parse::<i64>().map_err(|_| DomainError::invalid("expires_in_days", "must be a whole number")))
             .transpose()?;
         let bound = if form.bind_bot.is_some() { page_bot } else { None };
-        let mut new = NewKey::parse(
+        NewKey::parse(
             p.account_id.clone(),
             non_empty(form.name.as_deref()),
             role,
             bound,
             days.map(|d| d.saturating_mul(86_400)),
             now,
-        )?;
-        if p.bot_id.is_some() {
-            new.bot_id = Some(p.resolve_bot(new.bot_id)?);
-        }
-        Ok::<_, DomainError>(new)
+        )?
+        .made_by(p)
     })();
     let new = match parsed {
         Ok(new) => new,
         Err(DomainError::Invalid { field, message, .. }) => {
-            return refused(&state, &session, page_bot, None, Form::Keys, format!("{field}: {message}")).await;
+            return refused(&app, &session, page_bot, None, Form::Keys, format!("{field}: {message}")).await;
         }
         Err(e) => return Err(e.into()),
     };
-    let secret = Secret::generate();
-    let key = state.store.create_key(new, hash_secret(secret.expose()), secret.display_prefix(), now).await?;
+    let (key, secret) = app.mint_key(new).await?;
     let extras = Extras { new_key: Some((key, secret.expose().to_owned())), ..Extras::default() };
-    let page = render(&state, &session, page_bot, None, extras).await?;
+    let page = render(&app, &session, page_bot, None, extras).await?;
     Ok((StatusCode::CREATED, page).into_response())
 }
 
@@ -556,15 +545,15 @@ pub struct RevokeQuery {
 
 /// `POST /settings/keys/{id}/revoke`
 pub async fn revoke_key(
-    State(state): State<AppState>,
+    State(app): State<App>,
     session: AdminSession,
     Path(id): Path<String>,
     PageQuery(q): PageQuery<RevokeQuery>,
     PageForm(form): PageForm<super::session::CsrfForm>,
 ) -> Result<Response, WebError> {
-    session.check_csrf(form.csrf.as_deref(), &state.token_secret)?;
+    session.check_csrf(&app, form.csrf.as_deref())?;
     let id = Uuid::parse("id", &id).map_err(|_| WebError::NotFound("This key does not exist.".into()))?;
-    state.store.revoke_key(&session.principal.scope(), &id, Timestamp::now()).await?;
+    app.revoke_key(&session.principal.scope(), &id).await?;
     let bot = non_empty(q.bot_id.as_deref()).filter(|b| Uuid::parse("bot_id", b).is_ok());
     if id == session.principal.key_id {
         // Revoking one's own key ends this session: the next page asks to sign in.

@@ -14,7 +14,7 @@ use axum::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::api::AppState;
+use crate::app::App;
 
 /// The widget's source.
 pub const WIDGET_JS: &str = include_str!("assets/widget.js");
@@ -30,7 +30,7 @@ static ETAG: LazyLock<String> = LazyLock::new(|| {
 /// revalidation to a 304.
 const CACHE_CONTROL: &str = "public, max-age=3600";
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new().route("/widget.js", get(serve))
 }
 

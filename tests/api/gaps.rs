@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     both_backends,
-    helpers::{Backend, TestApp, TestDatabase, serve_site, spawn_app, test_settings},
+    helpers::{Backend, TestApp, TestDatabase, demo_data, serve_site, spawn_app, test_settings},
 };
 
 both_backends!(
@@ -22,9 +22,8 @@ both_backends!(
 async fn the_demo_has_knowledge_gaps_with_paraphrases() {
     let db = TestDatabase::new(&Backend::Sqlite).await;
     let store = db.open_store().await;
-    let options = plaudit::web::demo::seed::DemoOptions::default();
-    let (_, site) = plaudit::web::demo::prepare(&store, &options).await.expect("generate the demo data");
-    let app = serve_site(db, store, test_settings(), Some(site)).await;
+    let data = demo_data(&store).await;
+    let app = serve_site(db, store, test_settings(), Some(&data)).await;
     let r = app.get("/v1/recommendations?limit=500", &app.admin).await;
     let groups = items(r.assert_status(200)).clone();
     assert!(groups.iter().filter(|g| g["count"].as_i64().unwrap() >= 2).count() >= 3, "{groups:#?}");

@@ -7,6 +7,10 @@ use std::{
 };
 
 use plaudit::{
+    app::{
+        App,
+        demo::{self, DemoData, DemoOptions},
+    },
     config::Settings,
     domain::{
         Timestamp,
@@ -15,7 +19,6 @@ use plaudit::{
     },
     startup::Application,
     store::{self, Store},
-    web::demo::DemoSite,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -232,16 +235,22 @@ pub async fn serve(db: TestDatabase, store: Arc<dyn Store>, settings: Settings) 
     serve_site(db, store, settings, None).await
 }
 
+/// The demo data, generated into `store` (an empty database) as `plaudit demo` does.
+pub async fn demo_data(store: &Arc<dyn Store>) -> DemoData {
+    let app = App::start(Arc::clone(store)).await.expect("start the app");
+    demo::generate(&app, &DemoOptions::default(), Timestamp::now()).await.expect("generate the demo data")
+}
+
 /// Starts a server, as `plaudit demo` does when `demo` is given.
 pub async fn serve_site(
     db: TestDatabase,
     store: Arc<dyn Store>,
     settings: Settings,
-    demo: Option<DemoSite>,
+    demo: Option<&DemoData>,
 ) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let app = match demo {
-        Some(site) => Application::with_demo(Arc::clone(&store), listener, &settings, site).await,
+        Some(data) => Application::with_demo(Arc::clone(&store), listener, &settings, data).await,
         None => Application::with_store(Arc::clone(&store), listener, &settings).await,
     }
     .expect("build the app");

@@ -1,19 +1,15 @@
 //! The widget script, the demo page and its chat backend, and the demo data.
 
 use plaudit::{
+    app::demo::{DemoData, content::PERSONAS},
     domain::{Timestamp, account::DEFAULT_ACCOUNT_ID, ids::ClientId},
-    web::demo::{
-        self, DemoSite,
-        content::PERSONAS,
-        seed::{DemoData, DemoOptions},
-    },
 };
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{
     both_backends,
-    helpers::{Backend, TestApp, TestDatabase, serve_site, spawn_app, test_settings},
+    helpers::{Backend, TestApp, TestDatabase, demo_data, serve_site, spawn_app, test_settings},
 };
 
 both_backends!(
@@ -123,9 +119,8 @@ impl Drop for DemoProcess {
 async fn spawn_demo(backend: Backend) -> (TestApp, DemoData) {
     let db = TestDatabase::new(&backend).await;
     let store = db.open_store().await;
-    let (data, site): (DemoData, DemoSite) =
-        demo::prepare(&store, &DemoOptions::default()).await.expect("generate the demo data");
-    (serve_site(db, store, test_settings(), Some(site)).await, data)
+    let data = demo_data(&store).await;
+    (serve_site(db, store, test_settings(), Some(&data)).await, data)
 }
 
 async fn post_public(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
@@ -238,7 +233,7 @@ async fn the_demo_chat_refuses_bad_input_with_4xx(backend: Backend) {
     let (app, _) = spawn_demo(backend).await;
     for (body, status, code) in [
         (json!({ "message": "   " }), 400, "invalid_request"),
-        (json!({ "message": "x".repeat(demo::MAX_QUESTION_CHARS + 1) }), 400, "invalid_request"),
+        (json!({ "message": "x".repeat(plaudit::web::demo::MAX_QUESTION_CHARS + 1) }), 400, "invalid_request"),
         (json!({ "message": 7 }), 400, "invalid_request"),
         (json!({ "message": "Hi", "surprise": true }), 400, "invalid_request"),
         (json!({ "message": "Hi", "locale": "not a locale" }), 400, "invalid_request"),
@@ -342,7 +337,7 @@ async fn the_demo_data_is_reproducible(backend: Backend) {
     for _ in 0..2 {
         let db = TestDatabase::new(&backend).await;
         let store = db.open_store().await;
-        demo::prepare(&store, &DemoOptions::default()).await.expect("generate");
+        demo_data(&store).await;
         let scope = plaudit::domain::access::Scope::account(DEFAULT_ACCOUNT_ID);
         let mut texts = Vec::new();
         for id in ["shop-0000", "shop-0123", "it-0042", "travel-0079"] {

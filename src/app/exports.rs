@@ -1,15 +1,23 @@
-//! Conversation exports, shared by the HTTP route and `plaudit export`: the
-//! formats, and the export as a stream of text chunks fetched a page at a time.
+//! Downloads, streamed a page at a time so that memory stays flat whatever
+//! the size: conversations (with their messages, feedback, votes, CSAT and
+//! satisfaction) for `GET /v1/exports/conversations` and `plaudit export`,
+//! and golden examples for `GET /v1/golden-examples/export` and the
+//! dashboard's downloads.
 
+use std::pin::Pin;
+
+use futures_util::Stream;
+
+use super::{App, AppError};
 use crate::{
     domain::{
-        DomainError,
         access::Scope,
         analytics::InboxFilter,
         conversation::ConversationRow,
-        golden::csv_field,
-        page::{Page, PageRequest},
-        transcript::{Transcript, TranscriptWriter},
+        golden::ExportFormat,
+        ids::Uuid,
+        page::{MAX_LIMIT, Page, PageRequest},
+        transcript::{ConversationFormat, TranscriptWriter},
     },
     store::{Store, StoreError},
 };
@@ -17,95 +25,61 @@ use crate::{
 /// Conversations fetched per page of an export.
 pub const EXPORT_PAGE: i64 = 200;
 
-/// How conversations are exported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ConversationFormat {
-    /// One transcript object a line.
-    Jsonl,
-    /// A header and one row a conversation (its messages as JSON in a column).
-    Csv,
+/// A download's body: chunks of bytes, each with the number of items it
+/// holds. A failure mid-way ends it with an error, which cuts a streamed
+/// answer short.
+pub type Chunks = Pin<Box<dyn Stream<Item = Result<(Vec<u8>, usize), std::io::Error>> + Send>>;
+
+/// A download: what it holds, under which file name, and its body.
+pub struct Export {
+    pub content_type: &'static str,
+    pub file_name: String,
+    pub chunks: Chunks,
 }
 
-impl ConversationFormat {
-    pub fn parse(raw: Option<&str>) -> Result<Self, DomainError> {
-        match raw.unwrap_or("jsonl") {
-            "jsonl" => Ok(Self::Jsonl),
-            "csv" => Ok(Self::Csv),
-            _ => Err(DomainError::invalid("format", "must be jsonl or csv")),
-        }
+impl App {
+    /// Every conversation of `filter` in scope, in `format`. The first page
+    /// is read before this returns, so that errors come before the body.
+    pub async fn export_conversations(
+        &self,
+        scope: Scope,
+        filter: InboxFilter,
+        format: ConversationFormat,
+    ) -> Result<Export, AppError> {
+        let first = self.store.inbox(&scope, &filter, PageRequest::parse(Some(EXPORT_PAGE), None)?).await?;
+        let name = if format == ConversationFormat::Csv { "conversations.csv" } else { "conversations.jsonl" };
+        Ok(Export {
+            content_type: format.content_type(),
+            file_name: name.to_owned(),
+            chunks: Box::pin(conversations(self.store.clone(), scope, filter, format, first)),
+        })
     }
 
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Self::Jsonl => "application/x-ndjson",
-            Self::Csv => "text/csv; charset=utf-8",
-        }
-    }
-
-    pub fn header(self) -> &'static str {
-        match self {
-            Self::Jsonl => "",
-            Self::Csv => {
-                "id,bot_id,contact_id,locale,variant,status,created_at,ended_at,satisfaction,negative_reason,\
-                 message_count,thumbs_up,thumbs_down,upvotes,downvotes,csat_average,messages\n"
+    /// The golden examples in scope (of one bot, if given), in `format`.
+    pub async fn export_golden(
+        &self,
+        scope: Scope,
+        bot: Option<Uuid>,
+        format: ExportFormat,
+    ) -> Result<Export, AppError> {
+        let first = self.store.list_golden(&scope, bot.as_ref(), PageRequest::parse(Some(MAX_LIMIT), None)?).await?;
+        let store = self.store.clone();
+        let fetch = move |cursor: String| {
+            let (store, scope, bot) = (store.clone(), scope.clone(), bot.clone());
+            async move {
+                let request = PageRequest::parse(Some(MAX_LIMIT), Some(&cursor))?;
+                store.list_golden(&scope, bot.as_ref(), request).await
             }
-        }
-    }
-
-    /// Appends one conversation to `out`, as a line with its newline.
-    pub fn write(self, t: &Transcript, out: &mut Vec<u8>) {
-        match self {
-            Self::Jsonl => {
-                // Writing into memory fails only on a value JSON cannot hold,
-                // which a transcript never is; the line is then left out.
-                let mark = out.len();
-                if serde_json::to_writer(&mut *out, t).is_err() {
-                    out.truncate(mark);
-                    return;
-                }
-                out.push(b'\n');
-            }
-            Self::Csv => {
-                let c = &t.conversation;
-                let (up, down) = t
-                    .messages
-                    .iter()
-                    .filter_map(|m| m.feedback.as_ref())
-                    .fold((0, 0), |(u, d), b| (u + b.up, d + b.down));
-                let upvotes = t.votes.iter().filter(|v| v.value > 0).count();
-                #[allow(clippy::cast_precision_loss)]
-                let csat = (!t.csat.is_empty())
-                    .then(|| t.csat.iter().map(|a| a.score).sum::<i64>() as f64 / t.csat.len() as f64);
-                let messages: Vec<serde_json::Value> = t
-                    .messages
-                    .iter()
-                    .map(|m| serde_json::json!({"id": m.message.id, "role": m.message.role, "content": m.message.content}))
-                    .collect();
-                let fields = [
-                    c.id.clone(),
-                    c.bot_id.to_string(),
-                    c.contact_id.clone().unwrap_or_default(),
-                    c.locale.clone().unwrap_or_default(),
-                    c.metadata.text("variant").unwrap_or_default(),
-                    c.status.as_str().to_owned(),
-                    c.created_at.to_rfc3339(),
-                    c.ended_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                    c.satisfaction.value.as_str().to_owned(),
-                    c.satisfaction.negative_reason.clone().unwrap_or_default(),
-                    t.messages.iter().filter(|m| m.message.role.as_str() != "activity").count().to_string(),
-                    up.to_string(),
-                    down.to_string(),
-                    upvotes.to_string(),
-                    (t.votes.len() - upvotes).to_string(),
-                    csat.map(|a| format!("{a:.2}")).unwrap_or_default(),
-                    serde_json::to_string(&messages).unwrap_or_default(),
-                ];
-                let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-                out.extend_from_slice(row.join(",").as_bytes());
-                out.push(b'\n');
-            }
-        }
+        };
+        let whole = |examples| vec![examples];
+        let load = move |examples: Vec<_>| {
+            std::future::ready(Ok(chunk_of(&examples, |e, out| out.extend_from_slice(format.line(e).as_bytes()))))
+        };
+        Ok(Export {
+            content_type: format.content_type(),
+            file_name: format!("golden-examples.{}", format.extension()),
+            chunks: Box::pin(paged(format.header(), first, fetch, whole, load)),
+        })
     }
 }
 
@@ -119,13 +93,13 @@ impl ConversationFormat {
 /// whatever the size. Each chunk comes with the number of items it holds. A
 /// failure mid-way cuts the body short, which is how a streamed answer
 /// reports one.
-pub fn paged<T, F, Fut, L, LFut>(
+fn paged<T, F, Fut, L, LFut>(
     header: &'static str,
     first: Page<T>,
     fetch: F,
     split: impl Fn(Vec<T>) -> Vec<Vec<T>> + Send + 'static,
     load: L,
-) -> impl futures_util::Stream<Item = Result<(Vec<u8>, usize), std::io::Error>>
+) -> impl Stream<Item = Result<(Vec<u8>, usize), std::io::Error>> + Send
 where
     T: Send + 'static,
     F: Fn(String) -> Fut + Send + Clone + 'static,
@@ -169,7 +143,7 @@ where
 }
 
 /// `items` written one after the other by `write`, as one chunk.
-pub fn chunk_of<T>(items: &[T], write: impl Fn(&T, &mut Vec<u8>)) -> Vec<u8> {
+fn chunk_of<T>(items: &[T], write: impl Fn(&T, &mut Vec<u8>)) -> Vec<u8> {
     let mut chunk = Vec::with_capacity(CHUNK_CAPACITY);
     for item in items {
         write(item, &mut chunk);
@@ -190,13 +164,13 @@ const CHUNK_CAPACITY: usize = 1 << 20;
 
 /// The conversation export of `filter` as a stream of chunks, each with the
 /// number of conversations it holds, starting from the first page of the inbox.
-pub fn stream(
+fn conversations(
     store: std::sync::Arc<dyn Store>,
     scope: Scope,
     filter: InboxFilter,
     format: ConversationFormat,
     first: Page<ConversationRow>,
-) -> impl futures_util::Stream<Item = Result<(Vec<u8>, usize), std::io::Error>> {
+) -> impl Stream<Item = Result<(Vec<u8>, usize), std::io::Error>> + Send {
     let (fetch_store, fetch_scope) = (store.clone(), scope.clone());
     let fetch = move |cursor: String| {
         let (store, scope, filter) = (fetch_store.clone(), fetch_scope.clone(), filter.clone());
@@ -218,13 +192,13 @@ pub fn stream(
 /// conversations of hundreds of messages each is loaded a few at a time.
 /// With 5,000, an export after a burst of ingest peaked at 105-109 MB; with
 /// 2,000 at 88-89 MB, at the same speed on ordinary conversations.
-pub const GROUP_MESSAGES: i64 = 2_000;
+const GROUP_MESSAGES: i64 = 2_000;
 
 /// Cuts a page of conversations, in order, into groups of at most
 /// [`GROUP_MESSAGES`] messages (a longer conversation makes a group alone),
 /// so that what an export holds follows the number of messages, not of
 /// conversations.
-pub fn by_messages(rows: Vec<ConversationRow>) -> Vec<Vec<ConversationRow>> {
+fn by_messages(rows: Vec<ConversationRow>) -> Vec<Vec<ConversationRow>> {
     groups(rows, |row| row.message_count, GROUP_MESSAGES)
 }
 

@@ -1,33 +1,34 @@
-//! The demo dataset: three bots and a few hundred conversations over the last
+//! The demo dataset of `plaudit demo`: three bots and a few hundred conversations over the last
 //! 60 days, with thumbs (and their reasons), votes, CSAT answers, two A/B
 //! variants of the first bot that visibly differ, topics, reviewed and pending
-//! feedback. Written through the [`Store`] like any other write; the same seed
-//! gives the same data (times are relative to `now`).
-
-use std::sync::Arc;
+//! feedback. Written through the application's operations like any other
+//! write; the same seed gives the same data (times are relative to `now`).
 
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use serde_json::json;
 
-use super::content::{Entry, FOLLOW_UPS, HELPDESK, PERSONAS, Persona};
+pub mod content;
+
 use crate::{
+    app::{App, AppError, GapFilter},
     domain::{
         Timestamp,
-        access::{NewKey, Rater, Role, Scope, Secret, hash_secret},
+        access::{NewKey, Principal, Rater, Role, Scope},
         account::{Bot, DEFAULT_ACCOUNT_ID},
         conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
         feedback::{
             BotSettingsPatch, FeedbackFilter, FeedbackInput, FeedbackStatus, FeedbackType, ReviewAction, ReviewBody,
             Source,
         },
-        gaps::{self, GapAnswerInput},
+        gaps,
         ids::{ClientId, Uuid},
         page::PageRequest,
         rating::{CsatInput, PromptCopy, QuestionCode, RatingConfigPatch},
         vote::{Direction, VoteInput},
     },
-    store::{Command, Store, StoreError},
+    store::Command,
 };
+use content::{Entry, FOLLOW_UPS, HELPDESK, PERSONAS, Persona};
 
 /// How much to generate.
 #[derive(Debug, Clone)]
@@ -102,25 +103,26 @@ const GAP_ANSWER: (&str, &str) = (
      valid for two years, online and in our stores.",
 );
 
-async fn key(store: &Arc<dyn Store>, role: Role, name: &str, bot: Option<&Uuid>) -> Result<String, StoreError> {
-    let now = Timestamp::now();
+async fn key(app: &App, role: Role, name: &str, bot: Option<&Uuid>) -> Result<String, AppError> {
     let bot = bot.map(Uuid::to_string);
-    let key = NewKey::parse(DEFAULT_ACCOUNT_ID.into(), Some(name), role, bot.as_deref(), None, now)?;
-    let secret = Secret::generate();
-    store.create_key(key, hash_secret(secret.expose()), secret.display_prefix(), now).await?;
+    let key = NewKey::parse(DEFAULT_ACCOUNT_ID.into(), Some(name), role, bot.as_deref(), None, Timestamp::now())?;
+    let (_, secret) = app.mint_key(key).await?;
     Ok(secret.expose().to_owned())
 }
 
 /// Fills an empty database with the demo data.
-pub async fn generate(store: &Arc<dyn Store>, options: &DemoOptions, now: Timestamp) -> Result<DemoData, StoreError> {
+pub async fn generate(app: &App, options: &DemoOptions, now: Timestamp) -> Result<DemoData, AppError> {
     let scope = Scope::account(DEFAULT_ACCOUNT_ID);
     let mut rng = StdRng::seed_from_u64(options.seed);
+    // The admin: who makes the bots and reviews, as from the dashboard.
+    let admin_key = key(app, Role::Admin, "demo admin", None).await?;
+    let admin = app.admit_key(&admin_key).await?;
     let mut bots = Vec::new();
     for persona in PERSONAS {
-        let bot = store.create_bot(DEFAULT_ACCOUNT_ID, persona.name.to_owned(), now).await?;
+        let bot = app.create_bot(&admin, persona.name.to_owned()).await?;
         bots.push(DemoBot { bot, conversations: 0, messages: 0, feedback: 0, votes: 0, csat: 0 });
     }
-    configure(store, &scope, &bots, now).await?;
+    configure(app, &scope, &bots).await?;
 
     for (index, persona) in PERSONAS.iter().enumerate() {
         let bot_id = bots[index].bot.id.clone();
@@ -141,19 +143,19 @@ pub async fn generate(store: &Arc<dyn Store>, options: &DemoOptions, now: Timest
             commands.extend(generated);
         }
         for chunk in commands.chunks(1_000) {
-            for result in store.apply(&scope, chunk.to_vec(), now).await? {
+            for result in app.apply(&scope, chunk.to_vec(), now).await? {
                 result?;
             }
         }
     }
-    let reviewed = review(store, &scope, &bots[0].bot.id, &mut rng, now).await?;
-    answer_a_gap(store, &scope, &bots[0].bot.id, now).await?;
+    let reviewed = review(app, &admin, &bots[0].bot.id, &mut rng).await?;
+    answer_a_gap(app, &scope, &bots[0].bot.id, now).await?;
 
     let first = bots[0].bot.id.clone();
     Ok(DemoData {
-        admin_key: key(store, Role::Admin, "demo admin", None).await?,
-        server_key: key(store, Role::Server, "demo chat backend", Some(&first)).await?,
-        public_key: key(store, Role::Public, "demo widget", Some(&first)).await?,
+        admin_key,
+        server_key: key(app, Role::Server, "demo chat backend", Some(&first)).await?,
+        public_key: key(app, Role::Public, "demo widget", Some(&first)).await?,
         bots,
         reviewed,
     })
@@ -161,17 +163,15 @@ pub async fn generate(store: &Arc<dyn Store>, options: &DemoOptions, now: Timest
 
 /// Settings that make the dashboard interesting: stars and translated copy on
 /// the first bot, auto-approval on the second.
-async fn configure(store: &Arc<dyn Store>, scope: &Scope, bots: &[DemoBot], now: Timestamp) -> Result<(), StoreError> {
+async fn configure(app: &App, scope: &Scope, bots: &[DemoBot]) -> Result<(), AppError> {
     let shop = &bots[0].bot.id;
     let codes = Some(SHOP_CODES.iter().map(|c| (*c).to_owned()).collect());
-    store
-        .update_rating_config(
-            scope,
-            shop,
-            RatingConfigPatch { conv_rating_question_codes: codes, ..Default::default() },
-            now,
-        )
-        .await?;
+    app.update_rating_config(
+        scope,
+        shop,
+        RatingConfigPatch { conv_rating_question_codes: codes, ..Default::default() },
+    )
+    .await?;
     let copies = [
         (
             "fr",
@@ -195,18 +195,16 @@ async fn configure(store: &Arc<dyn Store>, scope: &Scope, bots: &[DemoBot], now:
         ),
     ];
     for (locale, copy) in copies {
-        store.put_prompt_copy(scope, shop, locale, copy.validate()?, now).await?;
+        app.put_prompt_copy(scope, shop, locale, copy).await?;
     }
     let helpdesk = &bots[1].bot.id;
     debug_assert_eq!(bots[1].bot.name, HELPDESK.name);
-    store
-        .update_bot_settings(
-            scope,
-            helpdesk,
-            BotSettingsPatch { auto_approve_positive: Some(true), ..Default::default() },
-            now,
-        )
-        .await?;
+    app.update_bot_settings(
+        scope,
+        helpdesk,
+        BotSettingsPatch { auto_approve_positive: Some(true), ..Default::default() },
+    )
+    .await?;
     Ok(())
 }
 
@@ -214,7 +212,7 @@ fn at(ms: i64) -> Option<String> {
     Some(Timestamp(ms).to_rfc3339())
 }
 
-fn id(raw: &str) -> Result<ClientId, StoreError> {
+fn id(raw: &str) -> Result<ClientId, AppError> {
     Ok(ClientId::parse("id", raw)?)
 }
 
@@ -227,7 +225,7 @@ fn conversation(
     options: &DemoOptions,
     rng: &mut StdRng,
     now: Timestamp,
-) -> Result<Vec<Command>, StoreError> {
+) -> Result<Vec<Command>, AppError> {
     const MINUTE: i64 = 60_000;
     let slug = ["shop", "it", "travel"][bot_index];
     let conv_id = format!("{slug}-{i:04}");
@@ -277,7 +275,7 @@ fn conversation(
         };
         let (answer, topic, confidence, liked) = match entry {
             Some(e) => (e.answer, Some(e.topic), rng.random_range(0.55..0.98) * (0.6 + e.liked * 0.4), e.liked),
-            None => (super::content::FALLBACK, None, rng.random_range(0.05..0.3), 0.12),
+            None => (content::FALLBACK, None, rng.random_range(0.05..0.3), 0.12),
         };
         let liked = (liked + lift).min(0.97);
         liked_sum += liked;
@@ -390,19 +388,13 @@ fn lower_first(s: &str) -> String {
 
 /// A reviewer's first pass on the first bot: some praise approved (golden
 /// examples), a few complaints corrected or dismissed; the rest stays pending.
-async fn review(
-    store: &Arc<dyn Store>,
-    scope: &Scope,
-    bot: &Uuid,
-    rng: &mut StdRng,
-    now: Timestamp,
-) -> Result<usize, StoreError> {
+async fn review(app: &App, reviewer: &Principal, bot: &Uuid, rng: &mut StdRng) -> Result<usize, AppError> {
     let filter = FeedbackFilter {
         status: Some(FeedbackStatus::Pending),
         bot_id: Some(bot.clone()),
         ..FeedbackFilter::default()
     };
-    let page = store.list_feedback(scope, &filter, PageRequest::parse(Some(500), None)?).await?;
+    let page = app.review_queue(&reviewer.scope(), &filter, PageRequest::parse(Some(500), None)?).await?;
     let mut reviewed = 0;
     let (mut approved, mut corrected, mut dismissed) = (0, 0, 0);
     // Oldest first: a reviewer works through the backlog, so recent feedback stays pending.
@@ -434,7 +426,7 @@ async fn review(
             }
             _ => continue,
         };
-        store.review_feedback(scope, &feedback.id, body, "demo reviewer", now).await?;
+        app.review(reviewer, &feedback.id, body).await?;
         reviewed += 1;
     }
     Ok(reviewed)
@@ -442,22 +434,13 @@ async fn review(
 
 /// Answers the knowledge gap of [`GAP_ANSWER`]'s question, as an admin would
 /// from the page, if the generated data has it among the last 30 days' gaps.
-async fn answer_a_gap(store: &Arc<dyn Store>, scope: &Scope, bot: &Uuid, now: Timestamp) -> Result<(), StoreError> {
-    let from = Timestamp(now.0 - 30 * 86_400_000);
-    let facts = store.knowledge_gap_facts(scope, Some(bot), from, Timestamp(now.0 + 1), gaps::MAX_ROWS).await?;
+async fn answer_a_gap(app: &App, scope: &Scope, bot: &Uuid, now: Timestamp) -> Result<(), AppError> {
+    let filter =
+        GapFilter { bot: Some(bot.clone()), from: Timestamp(now.0 - 30 * 86_400_000), to: Timestamp(now.0 + 1) };
+    let listed = app.gaps(scope, &filter, PageRequest::parse(Some(500), None)?).await?;
     let (question, answer) = GAP_ANSWER;
-    let found = gaps::group(facts.questions, &facts.answers).into_iter().find(|g| gaps::alike(&g.question, question));
-    let Some(gap) = found else { return Ok(()) };
-    let Some(newest) = gap.examples.first() else { return Ok(()) };
-    let input = GapAnswerInput {
-        gap_id: gap.id.clone(),
-        bot_id: gap.bot_id.clone(),
-        question: gap.question.clone(),
-        answer: answer.to_owned(),
-        conversation_id: newest.conversation_id.clone(),
-        message_id: newest.message_id.clone(),
-    };
-    store.answer_knowledge_gap(scope, input, now).await?;
+    let Some(gap) = listed.items.into_iter().find(|g| gaps::alike(&g.question, question)) else { return Ok(()) };
+    app.answer_gap(scope, &filter, &gap.id, answer).await?;
     Ok(())
 }
 
@@ -492,7 +475,7 @@ mod tests {
 
     #[test]
     fn the_first_bot_is_the_shop() {
-        use super::super::content::SHOP;
+        use super::content::SHOP;
         assert_eq!(PERSONAS[0].name, SHOP.name);
     }
 }

@@ -13,7 +13,10 @@ use axum::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{domain::DomainError, store::StoreError};
+use crate::{
+    app::AppError,
+    domain::{DomainError, access::KeyRefusal, token::TokenRefusal},
+};
 
 /// The body of every error answer of the native API.
 #[derive(Debug, Serialize, ToSchema)]
@@ -134,17 +137,29 @@ impl From<DomainError> for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            StoreError::NotFound(what) => Self::NotFound(what.to_owned()),
-            StoreError::Rule(rule) => rule.into(),
-            StoreError::Conflict(cause) => {
+            AppError::Rule(rule) => rule.into(),
+            AppError::NotFound(what) => Self::NotFound(what.to_owned()),
+            AppError::Key(KeyRefusal::Invalid) => Self::InvalidApiKey,
+            AppError::Key(KeyRefusal::NoApiAccess) => Self::Forbidden {
+                code: "api_access_not_available_on_plan",
+                message: "this account's plan does not include API access".to_owned(),
+            },
+            AppError::Token(refusal) => Self::InvalidFeedbackToken(match refusal {
+                TokenRefusal::Expired => "the feedback token has expired",
+                TokenRefusal::Malformed | TokenRefusal::BadSignature => "the feedback token is not valid",
+                TokenRefusal::OtherKey => "the feedback token is not valid for this key",
+                TokenRefusal::OtherConversation => "the feedback token is for another conversation",
+                TokenRefusal::OtherBot => "the feedback token is for another bot",
+            }),
+            AppError::Conflict(cause) => {
                 tracing::info!(%cause, "write refused by a database constraint");
                 Self::Conflict { code: "conflict", message: "the write conflicts with existing data".to_owned() }
             }
-            StoreError::Unavailable(cause) => Self::Unavailable(cause),
-            StoreError::Other(cause) => Self::Internal(cause),
+            AppError::Unavailable(cause) => Self::Unavailable(cause.to_string()),
+            AppError::Internal(cause) => Self::Internal(cause.to_string()),
         }
     }
 }
@@ -238,10 +253,11 @@ mod tests {
 
     #[test]
     fn store_failures_hide_their_cause() {
-        let e = ApiError::from(StoreError::Other("SELECT secret FROM x".into()));
+        use crate::store::StoreError;
+        let e = ApiError::from(AppError::from(StoreError::Other("SELECT secret FROM x".into())));
         assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.body().message.contains("SELECT"));
-        let e = ApiError::from(StoreError::Unavailable("connection refused".into()));
+        let e = ApiError::from(AppError::from(StoreError::Unavailable("connection refused".into())));
         assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
     }
 }

@@ -1,0 +1,26 @@
+//! Golden examples: the approved answers and corrections, listed and
+//! deleted (their download is in `exports.rs`).
+
+use super::{App, AppError};
+use crate::domain::{
+    access::Scope,
+    golden::GoldenExample,
+    ids::Uuid,
+    page::{Page, PageRequest},
+};
+
+impl App {
+    /// Golden examples in scope (of one bot, if given), newest first.
+    pub async fn golden_examples(
+        &self,
+        scope: &Scope,
+        bot: Option<&Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<GoldenExample>, AppError> {
+        Ok(self.store.list_golden(scope, bot, page).await?)
+    }
+
+    pub async fn delete_golden(&self, scope: &Scope, id: &Uuid) -> Result<(), AppError> {
+        Ok(self.store.delete_golden(scope, id).await?)
+    }
+}
