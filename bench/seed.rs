@@ -20,11 +20,12 @@ use plaudit::{
     config::Settings,
     domain::{
         Timestamp,
+        access::Source,
         access::{NewKey, Rater, Role, Scope, Secret, hash_secret},
         account::DEFAULT_ACCOUNT_ID,
-        conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
-        feedback::{FeedbackInput, FeedbackType, Source},
-        rating::{CsatInput, QuestionCode},
+        conversation::{ConversationFields, ConversationInput, MessageFields, MessageInput, MessageRole},
+        csat::{CsatInput, QuestionCode},
+        feedback::{FeedbackInput, FeedbackType},
         vote::{Direction, VoteInput},
     },
     store::{self, Command, Store},
@@ -134,7 +135,7 @@ fn conversation(
     let variant = if rng.random_bool(0.5) { "A" } else { "B" };
     let contact = format!("visitor-{}", i % 50_000);
     let at = |ms: i64| Some(Timestamp(ms).to_rfc3339());
-    let body = ConversationBody {
+    let body = ConversationFields {
         bot_id: Some(bots[(i % bots.len() as u64) as usize].clone()),
         contact_id: Some(contact.clone()),
         locale: Some(if i % 3 == 0 { "fr-FR" } else { "en" }.into()),
@@ -148,7 +149,7 @@ fn conversation(
     for k in 1..=3 {
         let topic = TOPICS[rng.random_range(0..TOPICS.len())];
         let t = start + k * 20_000;
-        let q = MessageBody {
+        let q = MessageFields {
             id: format!("{id}-u{k}"),
             role: MessageRole::User,
             content: fill(QUESTIONS[rng.random_range(0..QUESTIONS.len())], topic),
@@ -157,7 +158,7 @@ fn conversation(
             metadata: None,
             created_at: at(t),
         };
-        let a = MessageBody {
+        let a = MessageFields {
             id: format!("{id}-a{k}"),
             role: MessageRole::Assistant,
             content: fill(ANSWERS[rng.random_range(0..ANSWERS.len())], topic),

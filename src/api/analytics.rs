@@ -1,8 +1,8 @@
 //! Analytics: the overview, A/B comparisons and the reasons people give.
 
 use axum::{Json, extract::State};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiError, ApiQuery, App, Auth, ErrorResponses};
@@ -61,7 +61,7 @@ impl AnalyticsQuery {
 
 /// Thumbs, CSAT, votes and daily satisfaction of a period, against the previous period.
 #[utoipa::path(get, path = "/v1/analytics/overview", tag = "analytics", params(AnalyticsQuery),
-    responses((status = 200, description = "The figures", body = Overview), ErrorResponses))]
+    responses((status = 200, description = "The figures", body = OverviewDoc), ErrorResponses))]
 async fn get_overview(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -75,7 +75,7 @@ async fn get_overview(
 /// Message-thumbs satisfaction per variant, bot or topic, with 95% Wilson
 /// intervals and two-proportion z-tests against the baseline.
 #[utoipa::path(get, path = "/v1/analytics/compare", tag = "analytics", params(AnalyticsQuery),
-    responses((status = 200, description = "The groups, largest first", body = Comparison), ErrorResponses))]
+    responses((status = 200, description = "The groups, largest first", body = ComparisonDoc), ErrorResponses))]
 async fn get_compare(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -104,5 +104,137 @@ async fn get_reasons(
 /// The answer of `GET /v1/analytics/reasons`.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ReasonList {
+    #[schema(value_type = Vec<ReasonCountDoc>)]
     pub items: Vec<ReasonCount>,
+}
+
+/// The answer of `GET /v1/analytics/overview`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Overview)]
+pub struct OverviewDoc {
+    pub period: PeriodOutDoc,
+    pub previous_period: PeriodOutDoc,
+    pub message_feedback: MessageFeedbackFiguresDoc,
+    pub csat: CsatFiguresDoc,
+    pub votes: VoteFiguresDoc,
+    pub satisfaction: SatisfactionFiguresDoc,
+}
+
+/// A period as answered.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PeriodOut)]
+pub struct PeriodOutDoc {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub tz: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = MessageFeedbackFigures)]
+pub struct MessageFeedbackFiguresDoc {
+    pub thumbs_up: ThumbFigureDoc,
+    pub thumbs_down: ThumbFigureDoc,
+}
+
+/// Thumbs up (or down) of the period against the previous one.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ThumbFigure)]
+pub struct ThumbFigureDoc {
+    pub count: i64,
+    /// Share among all thumbs of the period, 0–100.
+    pub percent: Option<f64>,
+    pub previous_count: i64,
+    pub previous_percent: Option<f64>,
+    /// `100·(count − previous_count)/previous_count`.
+    pub change_percent: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = CsatFigures)]
+pub struct CsatFiguresDoc {
+    /// Over rated conversations, each conversation's answers averaged first (1–5).
+    pub average: Option<f64>,
+    pub rated_conversations: i64,
+    pub previous_average: Option<f64>,
+    pub daily: Vec<CsatDayDoc>,
+    pub by_question: Vec<CsatQuestionDoc>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = CsatDay)]
+pub struct CsatDayDoc {
+    pub date: String,
+    pub average: Option<f64>,
+    /// Rated conversations that day.
+    pub count: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = CsatQuestion)]
+pub struct CsatQuestionDoc {
+    pub question_code: String,
+    pub average: Option<f64>,
+    pub count: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = VoteFigures)]
+pub struct VoteFiguresDoc {
+    pub upvotes: i64,
+    pub downvotes: i64,
+    pub average_value: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = SatisfactionFigures)]
+pub struct SatisfactionFiguresDoc {
+    pub daily: Vec<SatisfactionDayDoc>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = SatisfactionDay)]
+pub struct SatisfactionDayDoc {
+    pub date: String,
+    /// Positive thumbs.
+    pub good: i64,
+    /// All thumbs.
+    pub total: i64,
+    /// `100·good/total`.
+    pub rate: Option<f64>,
+}
+
+/// The answer of `GET /v1/analytics/compare`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Comparison)]
+pub struct ComparisonDoc {
+    pub group_by: GroupBy,
+    pub baseline: Option<String>,
+    pub groups: Vec<CompareGroupDoc>,
+}
+
+/// One group of a comparison.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CompareGroup)]
+pub struct CompareGroupDoc {
+    /// The variant, bot id or topic; `null` for messages without one.
+    pub key: Option<String>,
+    /// Thumbs in the group.
+    pub n: i64,
+    /// Positive thumbs.
+    pub good: i64,
+    /// `100·good/n`.
+    pub rate: Option<f64>,
+    /// 95% Wilson interval of the rate, in percent.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// Two-sided pooled two-proportion z-test against the baseline; `null` for the baseline.
+    pub p_value: Option<f64>,
+}
+
+/// A reason and how often it was given.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ReasonCount)]
+pub struct ReasonCountDoc {
+    pub reason: String,
+    pub count: i64,
 }

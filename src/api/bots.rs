@@ -1,12 +1,13 @@
 //! Bots: the assistants of an account.
 
 use axum::{Json, extract::State, http::StatusCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, PageQuery};
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, PageDoc, PageQuery};
 use crate::domain::{
+    Timestamp,
     access::Role,
     account::{Bot, bot_name},
     feedback::{BotSettings, BotSettingsPatch},
@@ -38,7 +39,7 @@ pub struct BotPath {
 
 /// Creates a bot (admin).
 #[utoipa::path(post, path = "/v1/bots", tag = "bots", request_body = NewBotBody,
-    responses((status = 201, description = "The new bot", body = Bot), ErrorResponses))]
+    responses((status = 201, description = "The new bot", body = BotDoc), ErrorResponses))]
 async fn create_bot(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -51,7 +52,7 @@ async fn create_bot(
 
 /// Lists the account's bots, newest first.
 #[utoipa::path(get, path = "/v1/bots", tag = "bots", params(PageQuery),
-    responses((status = 200, description = "A page of bots", body = Page<Bot>), ErrorResponses))]
+    responses((status = 200, description = "A page of bots", body = PageDoc<BotDoc>), ErrorResponses))]
 async fn list_bots(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -63,7 +64,7 @@ async fn list_bots(
 
 /// One bot.
 #[utoipa::path(get, path = "/v1/bots/{id}", tag = "bots", params(BotPath),
-    responses((status = 200, description = "The bot", body = Bot), ErrorResponses))]
+    responses((status = 200, description = "The bot", body = BotDoc), ErrorResponses))]
 async fn get_bot(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -76,7 +77,7 @@ async fn get_bot(
 
 /// A bot's feedback and vote settings.
 #[utoipa::path(get, path = "/v1/bots/{id}/settings", tag = "bots", params(BotPath),
-    responses((status = 200, description = "The settings", body = BotSettings), ErrorResponses))]
+    responses((status = 200, description = "The settings", body = BotSettingsDoc), ErrorResponses))]
 async fn get_settings(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -88,15 +89,60 @@ async fn get_settings(
 }
 
 /// Changes any of a bot's settings (admin); `vote_window_seconds` is 1 s to a year.
-#[utoipa::path(patch, path = "/v1/bots/{id}/settings", tag = "bots", params(BotPath), request_body = BotSettingsPatch,
-    responses((status = 200, description = "The new settings", body = BotSettings), ErrorResponses))]
+#[utoipa::path(patch, path = "/v1/bots/{id}/settings", tag = "bots", params(BotPath), request_body = BotSettingsPatchBody,
+    responses((status = 200, description = "The new settings", body = BotSettingsDoc), ErrorResponses))]
 async fn patch_settings(
     State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<BotPath>,
-    ApiJson(patch): ApiJson<BotSettingsPatch>,
+    ApiJson(patch): ApiJson<BotSettingsPatchBody>,
 ) -> Result<Json<BotSettings>, ApiError> {
     principal.require(Role::Admin)?;
     let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
-    Ok(Json(app.update_bot_settings(&principal.scope(), &id, patch).await?))
+    Ok(Json(app.update_bot_settings(&principal.scope(), &id, patch.into()).await?))
+}
+
+/// The body of `PATCH /v1/bots/{id}/settings`: any subset of the settings.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(as = BotSettingsPatch)]
+#[serde(deny_unknown_fields)]
+pub struct BotSettingsPatchBody {
+    pub auto_approve_positive: Option<bool>,
+    pub auto_approve_negative: Option<bool>,
+    pub require_reason_positive: Option<bool>,
+    pub require_reason_negative: Option<bool>,
+    pub vote_window_seconds: Option<i64>,
+}
+
+impl From<BotSettingsPatchBody> for BotSettingsPatch {
+    fn from(body: BotSettingsPatchBody) -> Self {
+        Self {
+            auto_approve_positive: body.auto_approve_positive,
+            auto_approve_negative: body.auto_approve_negative,
+            require_reason_positive: body.require_reason_positive,
+            require_reason_negative: body.require_reason_negative,
+            vote_window_seconds: body.vote_window_seconds,
+        }
+    }
+}
+
+/// One AI assistant of an account.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Bot)]
+pub struct BotDoc {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// The per-bot settings that steer feedback and votes.
+#[derive(Serialize, ToSchema)]
+#[schema(as = BotSettings)]
+pub struct BotSettingsDoc {
+    pub auto_approve_positive: bool,
+    pub auto_approve_negative: bool,
+    pub require_reason_positive: bool,
+    pub require_reason_negative: bool,
+    /// One vote per voter per conversation within this many seconds.
+    pub vote_window_seconds: i64,
 }

@@ -1,25 +1,27 @@
 //! Logging conversations and messages, and reading a transcript back.
 
 use axum::{Json, extract::State, http::StatusCode};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, OptionalJson};
-use crate::{
-    domain::{
-        Timestamp,
-        access::{Principal, Role},
-        analytics::{InboxFilter, SatisfactionFilter},
-        conversation::{
-            Conversation, ConversationBody, ConversationInput, ConversationRow, Message, MessageBody, MessageInput,
-            MessageUpdate, MessageUpdateBody,
-        },
-        ids::{ClientId, Uuid},
-        page::{Page, PageRequest},
-        transcript::Transcript,
+use super::{
+    ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, IdPath, OptionalJson, PageDoc, created_or_found,
+    csat::CsatAnswerDoc, feedback::FeedbackDoc, votes::VoteDoc,
+};
+use crate::domain::{
+    DomainError, Timestamp,
+    access::{Principal, Role},
+    analytics::{InboxFilter, SatisfactionFilter},
+    conversation::{
+        Conversation, ConversationFields, ConversationInput, ConversationRow, ConversationStatus, Message,
+        MessageFields, MessageInput, MessageRole, MessageStatus, MessageUpdate, MessageUpdateFields,
     },
-    store::Recorded,
+    ids::{ClientId, Uuid},
+    page::{Page, PageRequest},
+    satisfaction::SatisfactionValue,
+    transcript::Transcript,
 };
 
 pub fn router() -> OpenApiRouter<App> {
@@ -29,13 +31,6 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(append_message))
         .routes(routes!(end_conversation))
         .routes(routes!(update_message))
-}
-
-/// Path of one conversation or message.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct IdPath {
-    /// The client-chosen id.
-    pub id: String,
 }
 
 /// The inbox's filters.
@@ -56,7 +51,7 @@ pub struct InboxQuery {
 }
 
 impl InboxQuery {
-    pub fn filter(&self) -> Result<InboxFilter, ApiError> {
+    pub fn parse(&self) -> Result<InboxFilter, ApiError> {
         Ok(InboxFilter {
             bot_id: self.bot_id.as_deref().map(|b| Uuid::parse("bot_id", b)).transpose()?,
             feedback: self
@@ -74,35 +69,60 @@ impl InboxQuery {
 
 /// The inbox: conversations newest first, with satisfaction and thumbs counts.
 #[utoipa::path(get, path = "/v1/conversations", tag = "conversations", params(InboxQuery),
-    responses((status = 200, description = "A page of conversations", body = Page<ConversationRow>), ErrorResponses))]
+    responses((status = 200, description = "A page of conversations", body = PageDoc<ConversationRowDoc>), ErrorResponses))]
 async fn list_conversations(
     State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> Result<Json<Page<ConversationRow>>, ApiError> {
     principal.require(Role::Server)?;
-    let filter = q.filter()?;
+    let filter = q.parse()?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     Ok(Json(app.inbox(&principal.scope(), &filter, page).await?))
 }
 
-/// Checks a conversation body's bot against the key, before the store sees it.
-pub(super) fn conversation_input(
-    principal: &Principal,
-    id: &str,
-    body: ConversationBody,
-    now: Timestamp,
-) -> Result<ConversationInput, ApiError> {
-    let mut input = ConversationInput::parse(id, body, now)?;
-    if let Some(requested) = input.bot_id.take() {
-        input.bot_id = Some(principal.resolve_bot(Some(requested))?);
+impl ConversationBody {
+    /// The conversation `id` as sent, checked, with its bot checked against the key.
+    pub fn parse(self, principal: &Principal, id: &str, now: Timestamp) -> Result<ConversationInput, DomainError> {
+        let fields = ConversationFields {
+            bot_id: self.bot_id,
+            contact_id: self.contact_id,
+            locale: self.locale,
+            metadata: self.metadata,
+            created_at: self.created_at,
+        };
+        let mut input = ConversationInput::parse(id, fields, now)?;
+        if let Some(requested) = input.bot_id.take() {
+            input.bot_id = Some(principal.resolve_bot(Some(requested))?);
+        }
+        Ok(input)
     }
-    Ok(input)
 }
 
-/// 201 with what a write made, 200 with what it found or updated.
-pub(super) fn created_or_found<T>(recorded: Recorded<T>) -> (StatusCode, Json<T>) {
-    (if recorded.created { StatusCode::CREATED } else { StatusCode::OK }, Json(recorded.value))
+impl MessageBody {
+    /// The message of conversation `conversation_id` as sent, checked.
+    pub fn parse(self, conversation_id: &str, now: Timestamp) -> Result<MessageInput, DomainError> {
+        let fields = MessageFields {
+            id: self.id,
+            role: self.role,
+            content: self.content,
+            request_id: self.request_id,
+            status: self.status,
+            metadata: self.metadata,
+            created_at: self.created_at,
+        };
+        MessageInput::parse(conversation_id, fields, now)
+    }
+}
+
+impl MessageUpdateBody {
+    /// The change to message `id` as sent, checked.
+    pub fn parse(self, id: &str) -> Result<MessageUpdate, DomainError> {
+        MessageUpdate::parse(
+            id,
+            MessageUpdateFields { status: self.status, content: self.content, metadata: self.metadata },
+        )
+    }
 }
 
 /// Creates a conversation (201) or updates its contact, locale and metadata (200).
@@ -111,8 +131,8 @@ pub(super) fn created_or_found<T>(recorded: Recorded<T>) -> (StatusCode, Json<T>
 /// change afterwards (409).
 #[utoipa::path(put, path = "/v1/conversations/{id}", tag = "conversations", params(IdPath),
     request_body = ConversationBody,
-    responses((status = 201, description = "Created", body = Conversation),
-              (status = 200, description = "Updated", body = Conversation), ErrorResponses))]
+    responses((status = 201, description = "Created", body = ConversationDoc),
+              (status = 200, description = "Updated", body = ConversationDoc), ErrorResponses))]
 async fn put_conversation(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -121,13 +141,13 @@ async fn put_conversation(
 ) -> Result<(StatusCode, Json<Conversation>), ApiError> {
     principal.require(Role::Server)?;
     let now = Timestamp::now();
-    let input = conversation_input(&principal, &path.id, body, now)?;
+    let input = body.parse(&principal, &path.id, now)?;
     Ok(created_or_found(app.log_conversation(&principal.scope(), input, now).await?))
 }
 
 /// The transcript: the conversation and its messages in order.
 #[utoipa::path(get, path = "/v1/conversations/{id}", tag = "conversations", params(IdPath),
-    responses((status = 200, description = "The transcript", body = Transcript), ErrorResponses))]
+    responses((status = 200, description = "The transcript", body = TranscriptDoc), ErrorResponses))]
 async fn get_conversation(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -142,8 +162,8 @@ async fn get_conversation(
 /// the stored one; another message under a taken id is 409.
 #[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "conversations", params(IdPath),
     request_body = MessageBody,
-    responses((status = 201, description = "Appended", body = Message),
-              (status = 200, description = "Already there, unchanged", body = Message), ErrorResponses))]
+    responses((status = 201, description = "Appended", body = MessageDoc),
+              (status = 200, description = "Already there, unchanged", body = MessageDoc), ErrorResponses))]
 async fn append_message(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -152,13 +172,13 @@ async fn append_message(
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     principal.require(Role::Server)?;
     let now = Timestamp::now();
-    let input = MessageInput::parse(&path.id, body, now)?;
+    let input = body.parse(&path.id, now)?;
     Ok(created_or_found(app.append_message(&principal.scope(), input, now).await?))
 }
 
 /// Marks the conversation ended (resolved); ending it again changes nothing.
 #[utoipa::path(post, path = "/v1/conversations/{id}/end", tag = "conversations", params(IdPath),
-    responses((status = 200, description = "The ended conversation", body = Conversation), ErrorResponses))]
+    responses((status = 200, description = "The ended conversation", body = ConversationDoc), ErrorResponses))]
 async fn end_conversation(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -173,7 +193,7 @@ async fn end_conversation(
 /// grow while pending; metadata may change at any time.
 #[utoipa::path(patch, path = "/v1/messages/{id}", tag = "conversations", params(IdPath),
     request_body = MessageUpdateBody,
-    responses((status = 200, description = "The updated message", body = Message), ErrorResponses))]
+    responses((status = 200, description = "The updated message", body = MessageDoc), ErrorResponses))]
 async fn update_message(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -181,6 +201,137 @@ async fn update_message(
     ApiJson(body): ApiJson<MessageUpdateBody>,
 ) -> Result<Json<Message>, ApiError> {
     principal.require(Role::Server)?;
-    let update = MessageUpdate::parse(&path.id, body)?;
+    let update = body.parse(&path.id)?;
     Ok(Json(app.update_message(&principal.scope(), update).await?))
+}
+
+/// The body of `PUT /v1/conversations/{id}` (and of a `conversation` event).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationBody {
+    /// The bot this conversation belongs to; defaults to the key's bot.
+    pub bot_id: Option<String>,
+    /// The end user or visitor.
+    pub contact_id: Option<String>,
+    /// BCP 47 language tag, such as `fr-CA`.
+    pub locale: Option<String>,
+    /// Free JSON object; `variant`, `channel`, `tags` are conventional.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    /// Backfill: when the conversation started (server and admin keys).
+    pub created_at: Option<String>,
+}
+
+/// The body of `POST /v1/conversations/{id}/messages`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    /// Client-chosen id, unique in the account.
+    pub id: String,
+    pub role: MessageRole,
+    pub content: String,
+    /// The id of the chat request that produced this answer; unique in the account.
+    pub request_id: Option<String>,
+    /// Defaults to `completed`.
+    pub status: Option<MessageStatus>,
+    /// Free JSON object; `topic` (string) and `confidence` (0..1) are conventional.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    /// Backfill: when the message was sent (server and admin keys).
+    pub created_at: Option<String>,
+}
+
+/// The body of `PATCH /v1/messages/{id}`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageUpdateBody {
+    pub status: Option<MessageStatus>,
+    pub content: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+/// A conversation as the API shows it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Conversation)]
+pub struct ConversationDoc {
+    pub id: String,
+    pub bot_id: Uuid,
+    pub contact_id: Option<String>,
+    pub locale: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    pub status: ConversationStatus,
+    /// Its latest conversation-level signal (a vote or a CSAT answer).
+    pub satisfaction: SatisfactionDoc,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+}
+
+/// A conversation's satisfaction, as shown in the transcript and the inbox.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Satisfaction)]
+pub struct SatisfactionDoc {
+    pub value: SatisfactionValue,
+    /// The reason given with a negative signal, when there is one.
+    pub negative_reason: Option<String>,
+}
+
+/// An inbox row: a conversation with its counts.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ConversationRow)]
+pub struct ConversationRowDoc {
+    #[serde(flatten)]
+    pub conversation: ConversationDoc,
+    /// Messages, activity messages left out.
+    pub message_count: i64,
+    pub thumbs_up: i64,
+    pub thumbs_down: i64,
+}
+
+/// A message as the API shows it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Message)]
+pub struct MessageDoc {
+    pub id: String,
+    pub conversation_id: String,
+    pub role: MessageRole,
+    pub content: String,
+    pub request_id: Option<String>,
+    pub status: MessageStatus,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A conversation with its messages in order, its votes, CSAT answers and satisfaction.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Transcript)]
+pub struct TranscriptDoc {
+    #[serde(flatten)]
+    pub conversation: ConversationDoc,
+    pub messages: Vec<TranscriptMessageDoc>,
+    pub votes: Vec<VoteDoc>,
+    pub csat: Vec<CsatAnswerDoc>,
+}
+
+/// A message of a transcript; assistant answers carry their badges.
+#[derive(Serialize, ToSchema)]
+#[schema(as = TranscriptMessage)]
+pub struct TranscriptMessageDoc {
+    #[serde(flatten)]
+    pub message: MessageDoc,
+    pub feedback: Option<FeedbackBadgesDoc>,
+}
+
+/// The thumbs an assistant answer received.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FeedbackBadges)]
+pub struct FeedbackBadgesDoc {
+    pub up: i64,
+    pub down: i64,
+    /// The current (not retracted) records.
+    pub records: Vec<FeedbackDoc>,
 }

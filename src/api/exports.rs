@@ -51,6 +51,6 @@ async fn export_conversations(
         limit: None,
         cursor: None,
     }
-    .filter()?;
+    .parse()?;
     Ok(download(app.export_conversations(principal.scope(), filter, format).await?))
 }

@@ -1,19 +1,19 @@
 //! Message feedback: thumbs on answers, the review queue, and reviews.
 
 use axum::{Json, extract::State, http::StatusCode};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, Caller, ErrorResponses, PageQuery, conversations::created_or_found,
+    ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, Caller, ErrorResponses, PageDoc, PageQuery, created_or_found,
 };
 use crate::domain::{
-    Timestamp,
-    access::Role,
+    DomainError, Timestamp,
+    access::{Role, Source},
     feedback::{
-        Feedback, FeedbackBody, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem, FeedbackStatus,
-        FeedbackType, MAX_REASON_CHARS, ReviewBody, optional_text,
+        Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem, FeedbackStatus, FeedbackType,
+        MAX_REASON_CHARS, ReviewAction, ReviewRequest, optional_text,
     },
     ids::{ClientId, Uuid},
     page::Page,
@@ -69,16 +69,28 @@ pub struct QueueQuery {
     pub cursor: Option<String>,
 }
 
-/// Turns a feedback body into the thumb it records.
-pub(super) fn feedback_input(caller: &Caller, body: FeedbackBody, now: Timestamp) -> Result<FeedbackInput, ApiError> {
-    let rater = caller.rater(body.user_id.as_deref(), body.created_at.is_some())?;
-    Ok(FeedbackInput {
-        message_id: ClientId::parse("message_id", &body.message_id)?,
-        feedback_type: body.feedback_type,
-        reason: optional_text("reason", body.reason.as_deref(), MAX_REASON_CHARS)?,
-        rater,
-        created_at: body.created_at.as_deref().map(|t| Timestamp::parse_backfill("created_at", t, now)).transpose()?,
-    })
+impl FeedbackBody {
+    /// The thumb as sent by `caller`, checked.
+    pub fn parse(self, caller: &Caller, now: Timestamp) -> Result<FeedbackInput, DomainError> {
+        let rater = caller.rater(self.user_id.as_deref(), self.created_at.is_some())?;
+        Ok(FeedbackInput {
+            message_id: ClientId::parse("message_id", &self.message_id)?,
+            feedback_type: self.feedback_type,
+            reason: optional_text("reason", self.reason.as_deref(), MAX_REASON_CHARS)?,
+            rater,
+            created_at: self
+                .created_at
+                .as_deref()
+                .map(|t| Timestamp::parse_backfill("created_at", t, now))
+                .transpose()?,
+        })
+    }
+}
+
+impl From<ReviewBody> for ReviewRequest {
+    fn from(body: ReviewBody) -> Self {
+        Self { action: body.action, corrected_response: body.corrected_response, note: body.note }
+    }
 }
 
 /// Thumbs up or down on a completed assistant answer.
@@ -88,8 +100,8 @@ pub(super) fn feedback_input(caller: &Caller, body: FeedbackBody, now: Timestamp
 /// With auto-approval on for the type, new feedback is `auto_approved`, and
 /// positive auto-approved feedback becomes a golden example at once.
 #[utoipa::path(post, path = "/v1/feedback", tag = "feedback", request_body = FeedbackBody,
-    responses((status = 201, description = "Recorded", body = Feedback),
-              (status = 200, description = "Already there, or updated", body = Feedback), ErrorResponses))]
+    responses((status = 201, description = "Recorded", body = FeedbackDoc),
+              (status = 200, description = "Already there, or updated", body = FeedbackDoc), ErrorResponses))]
 async fn submit_feedback(
     State(app): State<App>,
     caller: Caller,
@@ -97,7 +109,7 @@ async fn submit_feedback(
 ) -> Result<(StatusCode, Json<Feedback>), ApiError> {
     caller.principal.require(Role::Public)?;
     let now = Timestamp::now();
-    let input = feedback_input(&caller, body, now)?;
+    let input = body.parse(&caller, now)?;
     Ok(created_or_found(app.submit_feedback(&caller, input, now).await?))
 }
 
@@ -107,7 +119,7 @@ fn message_id(path: &MessagePath) -> Result<ClientId, ApiError> {
 
 /// A user's current feedback on a message, or `null` when there is none.
 #[utoipa::path(get, path = "/v1/messages/{id}/feedback", tag = "feedback", params(MessagePath, UserQuery),
-    responses((status = 200, description = "The record, or null", body = Option<Feedback>), ErrorResponses))]
+    responses((status = 200, description = "The record, or null", body = Option<FeedbackDoc>), ErrorResponses))]
 async fn get_user_feedback(
     State(app): State<App>,
     caller: Caller,
@@ -121,7 +133,7 @@ async fn get_user_feedback(
 
 /// The user takes the thumb back: it leaves the counts and stays in the history.
 #[utoipa::path(delete, path = "/v1/messages/{id}/feedback", tag = "feedback", params(MessagePath, UserQuery),
-    responses((status = 200, description = "The retracted record", body = Feedback), ErrorResponses))]
+    responses((status = 200, description = "The retracted record", body = FeedbackDoc), ErrorResponses))]
 async fn retract_feedback(
     State(app): State<App>,
     caller: Caller,
@@ -135,7 +147,7 @@ async fn retract_feedback(
 
 /// The review queue: feedback with the exchange it rates, newest first.
 #[utoipa::path(get, path = "/v1/feedback", tag = "feedback", params(QueueQuery),
-    responses((status = 200, description = "A page of feedback", body = Page<FeedbackItem>), ErrorResponses))]
+    responses((status = 200, description = "A page of feedback", body = PageDoc<FeedbackItemDoc>), ErrorResponses))]
 async fn list_feedback(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -159,7 +171,7 @@ fn feedback_id(path: &FeedbackPath) -> Result<Uuid, ApiError> {
 
 /// One feedback record with its full history.
 #[utoipa::path(get, path = "/v1/feedback/{id}", tag = "feedback", params(FeedbackPath),
-    responses((status = 200, description = "The record and its history", body = FeedbackDetail), ErrorResponses))]
+    responses((status = 200, description = "The record and its history", body = FeedbackDetailDoc), ErrorResponses))]
 async fn get_feedback(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -175,7 +187,7 @@ async fn get_feedback(
 /// feedback needs `corrected_response`, which becomes the ideal answer);
 /// dismissing withdraws any golden example. Repeating a decision changes nothing.
 #[utoipa::path(post, path = "/v1/feedback/{id}/review", tag = "feedback", params(FeedbackPath), request_body = ReviewBody,
-    responses((status = 200, description = "The reviewed record", body = Feedback), ErrorResponses))]
+    responses((status = 200, description = "The reviewed record", body = FeedbackDoc), ErrorResponses))]
 async fn review_feedback(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -184,5 +196,92 @@ async fn review_feedback(
 ) -> Result<Json<Feedback>, ApiError> {
     principal.require(Role::Admin)?;
     let id = feedback_id(&path)?;
-    Ok(Json(app.review(&principal, &id, body).await?))
+    Ok(Json(app.review(&principal, &id, body.into()).await?))
+}
+
+/// The body of `POST /v1/feedback` (and of a `feedback` event).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackBody {
+    /// The assistant message rated.
+    pub message_id: String,
+    pub feedback_type: FeedbackType,
+    pub reason: Option<String>,
+    /// Who gives the feedback; defaults to the caller (the key, or the token's contact).
+    pub user_id: Option<String>,
+    /// Backfill: when it was given (server and admin keys).
+    pub created_at: Option<String>,
+}
+
+/// The body of `POST /v1/feedback/{id}/review`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    pub action: ReviewAction,
+    /// The ideal answer. Required to approve negative feedback.
+    pub corrected_response: Option<String>,
+    /// A note for other reviewers.
+    pub note: Option<String>,
+}
+
+/// A feedback record as the API shows it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Feedback)]
+pub struct FeedbackDoc {
+    pub id: Uuid,
+    pub message_id: String,
+    pub conversation_id: String,
+    pub bot_id: Uuid,
+    pub user_id: String,
+    pub feedback_type: FeedbackType,
+    pub reason: Option<String>,
+    pub status: FeedbackStatus,
+    pub source: Source,
+    /// The name of the admin key that reviewed it.
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<Timestamp>,
+    pub corrected_response: Option<String>,
+    pub review_note: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// When the current value (the type) was given.
+    pub submitted_at: Timestamp,
+    /// Set when the user took the thumb back.
+    pub retracted_at: Option<Timestamp>,
+}
+
+/// A review-queue entry: the feedback with the exchange it rates.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FeedbackItem)]
+pub struct FeedbackItemDoc {
+    #[serde(flatten)]
+    pub feedback: FeedbackDoc,
+    /// The rated answer.
+    pub answer: String,
+    /// The user's message just before it, if any.
+    pub question: Option<String>,
+}
+
+/// A record with its full history, oldest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FeedbackDetail)]
+pub struct FeedbackDetailDoc {
+    #[serde(flatten)]
+    pub feedback: FeedbackDoc,
+    pub history: Vec<FeedbackEventDoc>,
+}
+
+/// One entry of a record's history.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FeedbackEvent)]
+pub struct FeedbackEventDoc {
+    /// submitted, reason_updated, switched, retracted, resubmitted, approved, dismissed
+    pub event: String,
+    pub feedback_type: FeedbackType,
+    pub reason: Option<String>,
+    pub status: FeedbackStatus,
+    pub source: Source,
+    /// The user or key name that caused it.
+    pub actor: String,
+    pub at: Timestamp,
 }

@@ -1,14 +1,16 @@
 //! Golden examples: list, delete, and export as fine-tuning data.
 
 use axum::{extract::State, http::StatusCode, response::Response};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiPath, ApiQuery, App, Auth, ErrorResponses};
+use super::{ApiError, ApiPath, ApiQuery, App, Auth, ErrorResponses, PageDoc};
 use crate::{
     domain::{
+        Timestamp,
         access::Role,
+        feedback::FeedbackType,
         golden::{ExportFormat, GoldenExample},
         ids::Uuid,
         page::{Page, PageRequest},
@@ -50,7 +52,7 @@ fn bot_filter(raw: Option<&str>) -> Result<Option<Uuid>, ApiError> {
 
 /// Golden examples, newest first.
 #[utoipa::path(get, path = "/v1/golden-examples", tag = "golden examples", params(GoldenQuery),
-    responses((status = 200, description = "A page of golden examples", body = Page<GoldenExample>), ErrorResponses))]
+    responses((status = 200, description = "A page of golden examples", body = PageDoc<GoldenExampleDoc>), ErrorResponses))]
 async fn list_golden(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -90,4 +92,37 @@ async fn export_golden(
     let format = ExportFormat::parse(q.format.as_deref())?;
     let bot = bot_filter(q.bot_id.as_deref())?;
     Ok(download(app.export_golden(principal.scope(), bot, format).await?))
+}
+
+/// A golden example.
+#[derive(Serialize, ToSchema)]
+#[schema(as = GoldenExample)]
+pub struct GoldenExampleDoc {
+    pub id: Uuid,
+    pub bot_id: Uuid,
+    /// The feedback it was made from.
+    pub feedback_id: Option<Uuid>,
+    pub conversation_id: String,
+    /// The rated answer.
+    pub message_id: String,
+    pub feedback_type: FeedbackType,
+    /// `auto_approved`, `reviewed`, or `knowledge_gap` (an admin's answer to a
+    /// group of thumbed-down questions, see `/v1/recommendations`).
+    pub origin: String,
+    /// The conversation before the rated answer.
+    pub messages: Vec<TurnDoc>,
+    /// The answer to learn: the rated answer, or the reviewer's correction.
+    pub ideal_response: String,
+    pub created_at: Timestamp,
+    /// The knowledge gap it answers (`knowledge_gap` examples only).
+    pub recommendation_id: Option<String>,
+}
+
+/// One turn of a golden example's context.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Turn)]
+pub struct TurnDoc {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    pub content: String,
 }

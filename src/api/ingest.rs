@@ -18,15 +18,17 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    ApiError, App, Auth, Caller, ErrorResponses, conversations::conversation_input, feedback::feedback_input,
-    rating::csat_input, votes::vote_input,
+    ApiError, App, Auth, Caller, ErrorResponses,
+    conversations::{ConversationBody, MessageBody, MessageUpdateBody},
+    csat::CsatBody,
+    feedback::FeedbackBody,
+    votes::VoteBody,
 };
 use crate::http::{JsonObject, invalid_field, parse_json};
 use crate::{
     domain::{
         DomainError, Timestamp,
         access::{Principal, Role},
-        conversation::{MessageInput, MessageUpdate},
         ids::ClientId,
         vote::Direction,
     },
@@ -255,15 +257,18 @@ fn parse_event(principal: &Principal, raw: &RawValue, now: Timestamp) -> Result<
     match required_string("type", head.kind)?.as_str() {
         "conversation" => {
             let (mut keys, body) = split(text, &["id"])?;
-            Ok(Command::UpsertConversation(conversation_input(principal, &keys.string("id")?, body, now)?))
+            let body: ConversationBody = body;
+            Ok(Command::UpsertConversation(body.parse(principal, &keys.string("id")?, now)?))
         }
         "message" => {
             let (mut keys, body) = split(text, &["conversation_id"])?;
-            Ok(Command::AppendMessage(MessageInput::parse(&keys.string("conversation_id")?, body, now)?))
+            let body: MessageBody = body;
+            Ok(Command::AppendMessage(body.parse(&keys.string("conversation_id")?, now)?))
         }
         "message_update" => {
             let (mut keys, body) = split(text, &["id"])?;
-            Ok(Command::UpdateMessage(MessageUpdate::parse(&keys.string("id")?, body)?))
+            let body: MessageUpdateBody = body;
+            Ok(Command::UpdateMessage(body.parse(&keys.string("id")?)?))
         }
         "conversation_end" => {
             let (mut keys, FirstKey(extra)) = split(text, &["id"])?;
@@ -281,15 +286,18 @@ fn parse_event(principal: &Principal, raw: &RawValue, now: Timestamp) -> Result<
                 "down" => Direction::Down,
                 _ => return Err(DomainError::invalid("direction", "must be up or down").into()),
             };
-            Ok(Command::Vote(vote_input(&caller(principal), &conversation_id, direction, body, now)?))
+            let body: VoteBody = body;
+            Ok(Command::Vote(body.parse(&caller(principal), &conversation_id, direction, now)?))
         }
         "feedback" => {
             let (_, body) = split(text, &[])?;
-            Ok(Command::Feedback(feedback_input(&caller(principal), body, now)?))
+            let body: FeedbackBody = body;
+            Ok(Command::Feedback(body.parse(&caller(principal), now)?))
         }
         "csat" => {
             let (mut keys, body) = split(text, &["conversation_id"])?;
-            Ok(Command::Csat(csat_input(&caller(principal), &keys.string("conversation_id")?, body, now)?))
+            let body: CsatBody = body;
+            Ok(Command::Csat(body.parse(&caller(principal), &keys.string("conversation_id")?, now)?))
         }
         other => Err(DomainError::invalid(
             "type",

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, PageQuery};
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, PageDoc, PageQuery};
 use crate::domain::{
-    Timestamp,
-    access::{ApiKey, NewKey, Role},
+    DomainError, Timestamp,
+    access::{ApiKey, NewKey, Principal, Role},
     ids::Uuid,
     page::Page,
 };
@@ -31,10 +31,20 @@ pub struct NewKeyBody {
     pub expires_in: Option<i64>,
 }
 
+impl NewKeyBody {
+    /// The key `principal` asks for, checked.
+    pub fn parse(self, principal: &Principal, now: Timestamp) -> Result<NewKey, DomainError> {
+        let account = principal.account_id.clone();
+        NewKey::parse(account, self.name.as_deref(), self.role, self.bot_id.as_deref(), self.expires_in, now)?
+            .made_by(principal)
+    }
+}
+
 /// A created key with its secret, shown this once.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedKey {
     #[serde(flatten)]
+    #[schema(value_type = ApiKeyDoc)]
     pub key: ApiKey,
     /// The secret. Store it now: Plaudit keeps only its hash.
     pub secret: String,
@@ -55,22 +65,13 @@ async fn create_key(
     ApiJson(body): ApiJson<NewKeyBody>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     principal.require(Role::Admin)?;
-    let new = NewKey::parse(
-        principal.account_id.clone(),
-        body.name.as_deref(),
-        body.role,
-        body.bot_id.as_deref(),
-        body.expires_in,
-        Timestamp::now(),
-    )?
-    .made_by(&principal)?;
-    let (key, secret) = app.mint_key(new).await?;
+    let (key, secret) = app.mint_key(body.parse(&principal, Timestamp::now())?).await?;
     Ok((StatusCode::CREATED, Json(CreatedKey { key, secret: secret.expose().to_owned() })))
 }
 
 /// Lists the account's keys, newest first, without secrets (admin).
 #[utoipa::path(get, path = "/v1/keys", tag = "keys", params(PageQuery),
-    responses((status = 200, description = "A page of keys", body = Page<ApiKey>), ErrorResponses))]
+    responses((status = 200, description = "A page of keys", body = PageDoc<ApiKeyDoc>), ErrorResponses))]
 async fn list_keys(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -82,7 +83,7 @@ async fn list_keys(
 
 /// Revokes a key at once (admin). Revoking twice keeps the first time.
 #[utoipa::path(delete, path = "/v1/keys/{id}", tag = "keys", params(KeyPath),
-    responses((status = 200, description = "The revoked key", body = ApiKey), ErrorResponses))]
+    responses((status = 200, description = "The revoked key", body = ApiKeyDoc), ErrorResponses))]
 async fn revoke_key(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -91,4 +92,21 @@ async fn revoke_key(
     principal.require(Role::Admin)?;
     let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("key".into()))?;
     Ok(Json(app.revoke_key(&principal.scope(), &id).await?))
+}
+
+/// An API key as listed (never with its secret).
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiKey)]
+pub struct ApiKeyDoc {
+    pub id: Uuid,
+    pub account_id: String,
+    pub name: String,
+    pub role: Role,
+    /// When set, the key acts only on this bot.
+    pub bot_id: Option<Uuid>,
+    /// The first characters of the secret, to recognise it.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
 }

@@ -7,21 +7,22 @@
 pub mod analytics;
 pub mod bots;
 pub mod conversations;
+pub mod csat;
 mod docs;
 pub mod exports;
 pub mod feedback;
+pub mod gaps;
 pub mod golden;
 pub mod ingest;
 pub mod keys;
 pub mod ops;
-pub mod rating;
-pub mod recommendations;
+pub mod tokens;
 pub mod votes;
 
-use axum::{Json, Router, routing::get};
-use serde::Deserialize;
+use axum::{Json, Router, http::StatusCode, routing::get};
+use serde::{Deserialize, Serialize};
 use utoipa::{
-    IntoParams, Modify, OpenApi,
+    IntoParams, Modify, OpenApi, ToSchema,
     openapi::security::{ApiKey as ApiKeyScheme, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 use utoipa_axum::router::OpenApiRouter;
@@ -30,7 +31,20 @@ use crate::{
     app::App,
     domain::{DomainError, page::PageRequest, token::Caller},
     http::{ApiError, ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, ErrorResponses, OptionalJson},
+    store::Recorded,
 };
+
+/// Path of one conversation or message.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct IdPath {
+    /// The client-chosen id.
+    pub id: String,
+}
+
+/// 201 with what a write made, 200 with what it found or updated.
+pub(super) fn created_or_found<T>(recorded: Recorded<T>) -> (StatusCode, Json<T>) {
+    (if recorded.created { StatusCode::CREATED } else { StatusCode::OK }, Json(recorded.value))
+}
 
 /// `limit` and `cursor` of every list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -46,6 +60,16 @@ impl PageQuery {
     pub fn parse(&self) -> Result<PageRequest, DomainError> {
         PageRequest::parse(self.limit, self.cursor.as_deref())
     }
+}
+
+// The schema of the domain's `Page` (see `http/schemas.rs`).
+/// One page of a list.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Page)]
+pub struct PageDoc<T> {
+    pub items: Vec<T>,
+    /// Pass this back as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(OpenApi)]
@@ -97,14 +121,14 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(ingest::router())
         .merge(votes::private_router())
         .merge(feedback::private_router())
-        .merge(rating::private_router())
+        .merge(tokens::router())
         .merge(golden::router())
         .merge(analytics::router())
-        .merge(recommendations::router())
+        .merge(gaps::router())
         .merge(exports::router())
         .merge(votes::router())
         .merge(feedback::router())
-        .merge(rating::router())
+        .merge(csat::router())
 }
 
 /// The OpenAPI document at `/openapi.json`, and its page at `/docs`.

@@ -1,18 +1,18 @@
 //! Conversation votes: up or down, one per voter per window.
 
 use axum::{Json, extract::State};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{
-    ApiError, ApiPath, ApiQuery, App, Auth, Caller, ErrorResponses, OptionalJson, PageQuery, conversations::IdPath,
-};
+use super::{ApiError, ApiPath, ApiQuery, App, Auth, Caller, ErrorResponses, IdPath, OptionalJson, PageDoc, PageQuery};
 use crate::domain::{
-    Timestamp,
-    access::Role,
+    DomainError, Timestamp,
+    access::{Role, Source},
     feedback::{MAX_REASON_CHARS, optional_text},
-    ids::ClientId,
+    ids::{ClientId, Uuid},
     page::Page,
-    vote::{Direction, Vote, VoteAck, VoteBody, VoteInput},
+    vote::{Direction, Vote, VoteAck, VoteInput},
 };
 
 pub fn router() -> OpenApiRouter<App> {
@@ -24,24 +24,30 @@ pub fn private_router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(list_votes))
 }
 
-/// Turns a vote body into the vote it records.
-pub(super) fn vote_input(
-    caller: &Caller,
-    conversation_id: &str,
-    direction: Direction,
-    body: VoteBody,
-    now: Timestamp,
-) -> Result<VoteInput, ApiError> {
-    let conversation_id = ClientId::parse("conversation_id", conversation_id)?;
-    let rater = caller.rater(body.user_id.as_deref(), body.created_at.is_some())?;
-    Ok(VoteInput {
-        conversation_id,
-        direction,
-        value: direction.value(body.value)?,
-        reason: optional_text("reason", body.reason.as_deref(), MAX_REASON_CHARS)?,
-        rater,
-        created_at: body.created_at.as_deref().map(|t| Timestamp::parse_backfill("created_at", t, now)).transpose()?,
-    })
+impl VoteBody {
+    /// The vote in `direction` on conversation `conversation_id` as sent by `caller`, checked.
+    pub fn parse(
+        self,
+        caller: &Caller,
+        conversation_id: &str,
+        direction: Direction,
+        now: Timestamp,
+    ) -> Result<VoteInput, DomainError> {
+        let conversation_id = ClientId::parse("conversation_id", conversation_id)?;
+        let rater = caller.rater(self.user_id.as_deref(), self.created_at.is_some())?;
+        Ok(VoteInput {
+            conversation_id,
+            direction,
+            value: direction.value(self.value)?,
+            reason: optional_text("reason", self.reason.as_deref(), MAX_REASON_CHARS)?,
+            rater,
+            created_at: self
+                .created_at
+                .as_deref()
+                .map(|t| Timestamp::parse_backfill("created_at", t, now))
+                .transpose()?,
+        })
+    }
 }
 
 async fn vote(
@@ -53,7 +59,7 @@ async fn vote(
 ) -> Result<Json<VoteAck>, ApiError> {
     caller.principal.require(Role::Public)?;
     let now = Timestamp::now();
-    let input = vote_input(caller, id, direction, body, now)?;
+    let input = body.parse(caller, id, direction, now)?;
     Ok(Json(app.vote(caller, input, now).await?.ack))
 }
 
@@ -65,7 +71,7 @@ async fn vote(
 /// conversation, in the same transaction.
 #[utoipa::path(post, path = "/v1/conversations/{id}/upvote", tag = "votes", params(IdPath),
     request_body(content = VoteBody, description = "Optional; an empty body is a full-strength upvote"),
-    responses((status = 200, description = "Recorded, or already voted within the window", body = VoteAck), ErrorResponses))]
+    responses((status = 200, description = "Recorded, or already voted within the window", body = VoteAckDoc), ErrorResponses))]
 async fn upvote(
     State(app): State<App>,
     caller: Caller,
@@ -78,7 +84,7 @@ async fn upvote(
 /// Downvotes a conversation (`value` -100..-1, default -100); same rules as upvotes.
 #[utoipa::path(post, path = "/v1/conversations/{id}/downvote", tag = "votes", params(IdPath),
     request_body(content = VoteBody, description = "Optional; an empty body is a full-strength downvote"),
-    responses((status = 200, description = "Recorded, or already voted within the window", body = VoteAck), ErrorResponses))]
+    responses((status = 200, description = "Recorded, or already voted within the window", body = VoteAckDoc), ErrorResponses))]
 async fn downvote(
     State(app): State<App>,
     caller: Caller,
@@ -90,7 +96,7 @@ async fn downvote(
 
 /// A conversation's votes, newest first.
 #[utoipa::path(get, path = "/v1/conversations/{id}/votes", tag = "votes", params(IdPath, PageQuery),
-    responses((status = 200, description = "A page of votes", body = Page<Vote>), ErrorResponses))]
+    responses((status = 200, description = "A page of votes", body = PageDoc<VoteDoc>), ErrorResponses))]
 async fn list_votes(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -100,4 +106,45 @@ async fn list_votes(
     principal.require(Role::Server)?;
     let id = ClientId::parse("id", &path.id).map_err(|_| ApiError::NotFound("conversation".into()))?;
     Ok(Json(app.votes(&principal.scope(), &id, page.parse()?).await?))
+}
+
+/// The body of `POST /v1/conversations/{id}/upvote` and `/downvote`; every field is optional.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoteBody {
+    /// 1..100 for an upvote (default 100), -100..-1 for a downvote (default -100).
+    pub value: Option<i64>,
+    pub reason: Option<String>,
+    /// The voter; defaults to the caller (the key, or the token's contact).
+    pub user_id: Option<String>,
+    /// Backfill: when the vote was cast (server and admin keys).
+    pub created_at: Option<String>,
+}
+
+/// The answer of the vote routes, the same whether the vote was recorded or
+/// was a duplicate inside the window.
+#[derive(Serialize, ToSchema)]
+#[schema(as = VoteAck)]
+pub struct VoteAckDoc {
+    pub conversation_id: String,
+    /// `upvote` or `downvote`.
+    pub vote: String,
+}
+
+/// A recorded vote.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Vote)]
+pub struct VoteDoc {
+    pub id: Uuid,
+    pub conversation_id: String,
+    pub bot_id: Uuid,
+    pub contact_id: Option<String>,
+    pub user_id: String,
+    pub direction: Direction,
+    pub value: i64,
+    pub reason: Option<String>,
+    pub source: Source,
+    /// The activity message written into the conversation with the vote.
+    pub activity_message_id: String,
+    pub created_at: Timestamp,
 }

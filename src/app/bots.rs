@@ -6,10 +6,10 @@ use crate::domain::{
     DomainError, Timestamp,
     access::{Principal, Scope},
     account::{Account, Bot},
+    csat::{PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
     feedback::{BotSettings, BotSettingsPatch},
     ids::Uuid,
     page::{MAX_LIMIT, Page, PageRequest},
-    rating::{PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
 };
 
 impl App {

@@ -7,7 +7,7 @@ use crate::{
     domain::{
         Timestamp,
         access::{Principal, Scope},
-        feedback::{Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem, ReviewBody},
+        feedback::{Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem, ReviewRequest},
         ids::{ClientId, Uuid},
         page::{Page, PageRequest},
         token::Caller,
@@ -82,7 +82,7 @@ impl App {
 
     /// Approves or dismisses feedback, in the reviewer's name. Approving
     /// makes a golden example; dismissing withdraws it.
-    pub async fn review(&self, reviewer: &Principal, id: &Uuid, review: ReviewBody) -> Result<Feedback, AppError> {
+    pub async fn review(&self, reviewer: &Principal, id: &Uuid, review: ReviewRequest) -> Result<Feedback, AppError> {
         let scope = reviewer.scope();
         Ok(self.store.review_feedback(&scope, id, review, &reviewer.key_name, Timestamp::now()).await?)
     }

@@ -11,36 +11,12 @@ use crate::{
     domain::{
         DomainError, Timestamp,
         access::Scope,
-        analytics::Period,
-        gaps::{GapAnswerInput, KnowledgeGap, MAX_ROWS, group, is_gap_id, parse_answer},
+        gaps::{GapAnswerInput, GapFilter, KnowledgeGap, MAX_ROWS, group, is_gap_id, parse_answer},
         golden::GoldenExample,
-        ids::Uuid,
         page::{Cursor, Page, PageRequest},
     },
     store::Store,
 };
-
-/// Which thumbs-down a listing groups: a bot (or all in scope) and a period.
-#[derive(Debug, Clone)]
-pub struct GapFilter {
-    pub bot: Option<Uuid>,
-    pub from: Timestamp,
-    pub to: Timestamp,
-}
-
-impl GapFilter {
-    /// As the analytics routes read `from`, `to` and `tz` (default: the last 30 days).
-    pub fn parse(
-        bot: Option<&str>,
-        from: Option<&str>,
-        to: Option<&str>,
-        tz: Option<&str>,
-    ) -> Result<Self, DomainError> {
-        let bot = bot.filter(|b| !b.is_empty()).map(|b| Uuid::parse("bot_id", b)).transpose()?;
-        let period = Period::parse(from, to, tz, Timestamp::now())?;
-        Ok(Self { bot, from: period.from, to: period.to })
-    }
-}
 
 /// The knowledge gaps of `filter` in scope, largest group first.
 async fn all_gaps(store: &dyn Store, scope: &Scope, filter: &GapFilter) -> Result<Vec<KnowledgeGap>, AppError> {
@@ -125,6 +101,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::Uuid;
 
     fn gaps(n: usize) -> Vec<KnowledgeGap> {
         (0..n)

@@ -35,7 +35,6 @@ use std::sync::Arc;
 
 pub use error::AppError;
 pub use exports::{Chunks, Export};
-pub use gaps::GapFilter;
 pub use sessions::Session;
 pub use tokens::IssuedToken;
 

@@ -6,9 +6,9 @@ use crate::{
     domain::{
         Timestamp,
         access::Scope,
+        csat::{CsatAnswer, CsatInput},
         ids::ClientId,
         page::{Page, PageRequest},
-        rating::{CsatAnswer, CsatInput},
         token::Caller,
         vote::{Vote, VoteInput},
     },

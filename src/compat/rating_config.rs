@@ -11,10 +11,10 @@ use crate::{
     app::App,
     domain::{
         access::{Principal, Role},
+        csat::RatingConfig,
         ids::Uuid,
-        rating::{RatingConfig, RatingConfigPatch},
     },
-    http::{ApiError, ApiJson, ApiQuery, Auth, ErrorResponses},
+    http::{ApiError, ApiJson, ApiQuery, Auth, ErrorResponses, RatingConfigDoc, RatingConfigPatchBody},
 };
 
 pub fn router() -> OpenApiRouter<App> {
@@ -37,7 +37,7 @@ async fn bot(app: &App, principal: &Principal, query: &BotQuery) -> Result<Uuid,
 
 /// The conversation-rating configuration.
 #[utoipa::path(get, path = "/v1/api/conversation_ratings/configuration", tag = "compatibility", params(BotQuery),
-    responses((status = 200, description = "The configuration", body = RatingConfig), ErrorResponses))]
+    responses((status = 200, description = "The configuration", body = RatingConfigDoc), ErrorResponses))]
 async fn get_configuration(
     State(app): State<App>,
     Auth(principal): Auth,
@@ -50,15 +50,15 @@ async fn get_configuration(
 
 /// Updates the conversation-rating configuration (admin); answers the updated configuration.
 #[utoipa::path(patch, path = "/v1/api/conversation_ratings/configuration", tag = "compatibility", params(BotQuery),
-    request_body = RatingConfigPatch,
-    responses((status = 200, description = "The updated configuration", body = RatingConfig), ErrorResponses))]
+    request_body = RatingConfigPatchBody,
+    responses((status = 200, description = "The updated configuration", body = RatingConfigDoc), ErrorResponses))]
 async fn patch_configuration(
     State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(query): ApiQuery<BotQuery>,
-    ApiJson(patch): ApiJson<RatingConfigPatch>,
+    ApiJson(patch): ApiJson<RatingConfigPatchBody>,
 ) -> Result<Json<RatingConfig>, ApiError> {
     principal.require(Role::Admin)?;
     let bot = bot(&app, &principal, &query).await?;
-    Ok(Json(app.update_rating_config(&principal.scope(), &bot, patch).await?))
+    Ok(Json(app.update_rating_config(&principal.scope(), &bot, patch.into()).await?))
 }

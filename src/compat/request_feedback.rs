@@ -22,8 +22,9 @@ use crate::{
     app::App,
     domain::{
         Timestamp,
+        access::Source,
         access::{Principal, Rater, Role},
-        feedback::{FeedbackInput, FeedbackType, Source},
+        feedback::{FeedbackInput, FeedbackType},
         ids::{ClientId, Uuid},
         token::Caller,
     },

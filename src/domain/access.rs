@@ -3,12 +3,11 @@
 use rand::{Rng, distr::Alphanumeric};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 use super::{DomainError, Timestamp, ids::Uuid};
 
 /// What a key may do. Ordered: each role can do everything the ones below it can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Safe to ship in a browser: reads rating config and prompt copy, and
@@ -22,6 +21,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every value, in order.
+    pub const ALL: [Self; 3] = [Self::Public, Self::Server, Self::Admin];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Public => "public",
@@ -36,6 +38,49 @@ impl Role {
             "server" => Ok(Self::Server),
             "admin" => Ok(Self::Admin),
             _ => Err(DomainError::invalid(field, "must be one of admin, server, public")),
+        }
+    }
+}
+
+/// Who gives a signal (a thumb, a vote, a CSAT answer), so that analytics
+/// can keep them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A visitor, through the widget or a feedback token.
+    EndUser,
+    /// A server key, on a user's behalf.
+    Api,
+    /// An admin.
+    Reviewer,
+}
+
+impl Source {
+    /// Every value, in order.
+    pub const ALL: [Self; 3] = [Self::EndUser, Self::Api, Self::Reviewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EndUser => "end_user",
+            Self::Api => "api",
+            Self::Reviewer => "reviewer",
+        }
+    }
+
+    pub fn from_db(raw: &str) -> Self {
+        match raw {
+            "end_user" => Self::EndUser,
+            "reviewer" => Self::Reviewer,
+            _ => Self::Api,
+        }
+    }
+
+    /// The source a key's role speaks for.
+    pub fn of_role(role: Role) -> Self {
+        match role {
+            Role::Public => Self::EndUser,
+            Role::Server => Self::Api,
+            Role::Admin => Self::Reviewer,
         }
     }
 }
@@ -76,7 +121,7 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 /// An API key as listed (never with its secret).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ApiKey {
     pub id: Uuid,
     pub account_id: String,
@@ -213,7 +258,7 @@ impl Principal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rater {
     pub user_id: String,
-    pub source: super::feedback::Source,
+    pub source: Source,
 }
 
 impl Principal {
@@ -227,7 +272,7 @@ impl Principal {
         user_id: Option<&str>,
         has_created_at: bool,
     ) -> Result<Rater, DomainError> {
-        let source = super::feedback::Source::of_role(self.role);
+        let source = Source::of_role(self.role);
         if self.role == Role::Public {
             let contact = token_contact.ok_or_else(|| DomainError::forbidden("a public key needs a feedback token"))?;
             if user_id.is_some_and(|u| u != contact) {
@@ -336,7 +381,7 @@ mod tests {
 
     #[test]
     fn raters_come_from_the_token_or_the_body() {
-        use crate::domain::feedback::Source;
+        use crate::domain::access::Source;
         let mut p = Principal::admit(Some(record(Role::Server)), Timestamp(0)).unwrap();
         let r = p.rater(None, Some("u1"), true).unwrap();
         assert_eq!((r.user_id.as_str(), r.source), ("u1", Source::Api));

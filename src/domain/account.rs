@@ -1,7 +1,6 @@
 //! Accounts (tenants), their plans, and bots.
 
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::{
     DomainError, Timestamp,
@@ -16,7 +15,7 @@ pub const PLAN_STANDARD: &str = "standard";
 pub const PLAN_NO_API: &str = "no_api";
 
 /// A tenant.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Account {
     pub id: String,
     pub name: String,
@@ -31,7 +30,7 @@ pub fn account_name(raw: &str) -> Result<String, DomainError> {
 }
 
 /// One AI assistant of an account.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Bot {
     pub id: Uuid,
     pub name: String,

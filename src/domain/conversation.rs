@@ -3,19 +3,18 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, value::RawValue};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 use super::{
     DomainError, Timestamp,
     ids::{ClientId, MAX_SHORT_TEXT_LEN, Uuid, locale, optional_short_text},
-    rating::Satisfaction,
+    satisfaction::Satisfaction,
 };
 
 /// Largest metadata object, serialised.
 pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 
 /// Whether a conversation is still going.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ConversationStatus {
     Open,
@@ -23,6 +22,9 @@ pub enum ConversationStatus {
 }
 
 impl ConversationStatus {
+    /// Every value, in order.
+    pub const ALL: [Self; 2] = [Self::Open, Self::Ended];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Open => "open",
@@ -36,7 +38,7 @@ impl ConversationStatus {
 }
 
 /// Who spoke a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageRole {
     User,
@@ -47,6 +49,9 @@ pub enum MessageRole {
 }
 
 impl MessageRole {
+    /// Every value, in order.
+    pub const ALL: [Self; 4] = [Self::User, Self::Assistant, Self::System, Self::Activity];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
@@ -67,7 +72,7 @@ impl MessageRole {
 }
 
 /// Where an answer is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageStatus {
     Pending,
@@ -76,6 +81,9 @@ pub enum MessageStatus {
 }
 
 impl MessageStatus {
+    /// Every value, in order.
+    pub const ALL: [Self; 3] = [Self::Pending, Self::Completed, Self::Failed];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -245,20 +253,18 @@ impl PartialEq for StoredMetadata {
     }
 }
 
-/// The body of `PUT /v1/conversations/{id}` (and of a `conversation` event).
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConversationBody {
+/// A conversation as sent, not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFields {
     /// The bot this conversation belongs to; defaults to the key's bot.
     pub bot_id: Option<String>,
     /// The end user or visitor.
     pub contact_id: Option<String>,
-    /// BCP 47 language tag, such as `fr-CA`.
+    /// A BCP 47 language tag, such as `fr-CA`.
     pub locale: Option<String>,
-    /// Free JSON object; `variant`, `channel`, `tags` are conventional.
-    #[schema(value_type = Option<Object>)]
+    /// A JSON object; `variant`, `channel` and `tags` are conventional.
     pub metadata: Option<Value>,
-    /// Backfill: when the conversation started (server and admin keys).
+    /// Backfill: when the conversation started.
     pub created_at: Option<String>,
 }
 
@@ -276,7 +282,7 @@ pub struct ConversationInput {
 }
 
 impl ConversationInput {
-    pub fn parse(id: &str, body: ConversationBody, now: Timestamp) -> Result<Self, DomainError> {
+    pub fn parse(id: &str, body: ConversationFields, now: Timestamp) -> Result<Self, DomainError> {
         Ok(Self {
             id: ClientId::parse("id", id)?,
             bot_id: body.bot_id.as_deref().map(|b| Uuid::parse("bot_id", b)).transpose()?,
@@ -293,13 +299,12 @@ impl ConversationInput {
 }
 
 /// A conversation as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Conversation {
     pub id: String,
     pub bot_id: Uuid,
     pub contact_id: Option<String>,
     pub locale: Option<String>,
-    #[schema(value_type = Object)]
     pub metadata: StoredMetadata,
     pub status: ConversationStatus,
     /// Its latest conversation-level signal (a vote or a CSAT answer).
@@ -321,10 +326,9 @@ pub fn check_bot_unchanged(current: &Uuid, requested: Option<&Uuid>) -> Result<(
     }
 }
 
-/// The body of `POST /v1/conversations/{id}/messages`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MessageBody {
+/// A message as sent, not yet checked.
+#[derive(Debug, Clone)]
+pub struct MessageFields {
     /// Client-chosen id, unique in the account.
     pub id: String,
     pub role: MessageRole,
@@ -333,10 +337,9 @@ pub struct MessageBody {
     pub request_id: Option<String>,
     /// Defaults to `completed`.
     pub status: Option<MessageStatus>,
-    /// Free JSON object; `topic` (string) and `confidence` (0..1) are conventional.
-    #[schema(value_type = Option<Object>)]
+    /// A JSON object; `topic` (string) and `confidence` (0..1) are conventional.
     pub metadata: Option<Value>,
-    /// Backfill: when the message was sent (server and admin keys).
+    /// Backfill: when the message was sent.
     pub created_at: Option<String>,
 }
 
@@ -356,7 +359,7 @@ pub struct MessageInput {
 }
 
 impl MessageInput {
-    pub fn parse(conversation_id: &str, body: MessageBody, now: Timestamp) -> Result<Self, DomainError> {
+    pub fn parse(conversation_id: &str, body: MessageFields, now: Timestamp) -> Result<Self, DomainError> {
         if body.role == MessageRole::Activity {
             return Err(DomainError::invalid(
                 "role",
@@ -421,7 +424,7 @@ impl MessageInput {
 }
 
 /// A message as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Message {
     pub id: String,
     pub conversation_id: String,
@@ -429,19 +432,16 @@ pub struct Message {
     pub content: String,
     pub request_id: Option<String>,
     pub status: MessageStatus,
-    #[schema(value_type = Object)]
     pub metadata: StoredMetadata,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
-/// The body of `PATCH /v1/messages/{id}`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MessageUpdateBody {
+/// A change to a message as sent, not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct MessageUpdateFields {
     pub status: Option<MessageStatus>,
     pub content: Option<String>,
-    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
 }
 
@@ -455,7 +455,7 @@ pub struct MessageUpdate {
 }
 
 impl MessageUpdate {
-    pub fn parse(id: &str, body: MessageUpdateBody) -> Result<Self, DomainError> {
+    pub fn parse(id: &str, body: MessageUpdateFields) -> Result<Self, DomainError> {
         if body.status.is_none() && body.content.is_none() && body.metadata.is_none() {
             return Err(DomainError::invalid("body", "give at least one of status, content, metadata"));
         }
@@ -502,7 +502,7 @@ impl MessageUpdate {
 }
 
 /// An inbox row: a conversation with its counts.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ConversationRow {
     #[serde(flatten)]
     pub conversation: Conversation,
@@ -536,8 +536,8 @@ mod tests {
 
     use super::*;
 
-    fn body(role: MessageRole) -> MessageBody {
-        MessageBody {
+    fn body(role: MessageRole) -> MessageFields {
+        MessageFields {
             id: "m1".into(),
             role,
             content: "hi".into(),
@@ -623,21 +623,23 @@ mod tests {
     fn pending_answers_complete_or_fail_once() {
         let complete = MessageUpdate::parse(
             "m1",
-            MessageUpdateBody { status: Some(MessageStatus::Completed), ..Default::default() },
+            MessageUpdateFields { status: Some(MessageStatus::Completed), ..Default::default() },
         )
         .unwrap();
         assert!(complete.check_against(MessageStatus::Pending, "x").is_ok());
         assert!(complete.check_against(MessageStatus::Completed, "x").is_ok());
-        let fail =
-            MessageUpdate::parse("m1", MessageUpdateBody { status: Some(MessageStatus::Failed), ..Default::default() })
-                .unwrap();
+        let fail = MessageUpdate::parse(
+            "m1",
+            MessageUpdateFields { status: Some(MessageStatus::Failed), ..Default::default() },
+        )
+        .unwrap();
         assert!(matches!(fail.check_against(MessageStatus::Completed, "x"), Err(DomainError::Conflict { .. })));
-        let edit =
-            MessageUpdate::parse("m1", MessageUpdateBody { content: Some("y".into()), ..Default::default() }).unwrap();
+        let edit = MessageUpdate::parse("m1", MessageUpdateFields { content: Some("y".into()), ..Default::default() })
+            .unwrap();
         assert!(edit.check_against(MessageStatus::Pending, "x").is_ok());
         assert!(edit.check_against(MessageStatus::Completed, "x").is_err());
         assert!(edit.check_against(MessageStatus::Completed, "y").is_ok());
-        assert!(MessageUpdate::parse("m1", MessageUpdateBody::default()).is_err());
+        assert!(MessageUpdate::parse("m1", MessageUpdateFields::default()).is_err());
     }
 
     /// Stored metadata is answered as the very text it is stored as, which

@@ -21,11 +21,10 @@
 //! afterwards also starts over.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{
     DomainError, Timestamp,
-    access::{Rater, Role},
+    access::{Rater, Source},
     conversation::{MessageRole, MessageStatus},
     ids::{ClientId, Uuid},
 };
@@ -36,7 +35,7 @@ pub const MAX_REASON_CHARS: usize = 2_000;
 pub const MAX_CORRECTION_CHARS: usize = 20_000;
 
 /// Thumbs up or down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FeedbackType {
     Positive,
@@ -44,6 +43,9 @@ pub enum FeedbackType {
 }
 
 impl FeedbackType {
+    /// Every value, in order.
+    pub const ALL: [Self; 2] = [Self::Positive, Self::Negative];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Positive => "positive",
@@ -57,7 +59,7 @@ impl FeedbackType {
 }
 
 /// Where a feedback record is in its review lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedbackStatus {
     /// Waiting for a reviewer.
@@ -71,6 +73,9 @@ pub enum FeedbackStatus {
 }
 
 impl FeedbackStatus {
+    /// Every value, in order.
+    pub const ALL: [Self; 4] = [Self::Pending, Self::AutoApproved, Self::Reviewed, Self::Dismissed];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -100,47 +105,8 @@ impl FeedbackStatus {
     }
 }
 
-/// Who gave a piece of feedback, so that analytics can keep them apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// A visitor, through the widget or a feedback token.
-    EndUser,
-    /// A server key, on a user's behalf.
-    Api,
-    /// An admin.
-    Reviewer,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::EndUser => "end_user",
-            Self::Api => "api",
-            Self::Reviewer => "reviewer",
-        }
-    }
-
-    pub fn from_db(raw: &str) -> Self {
-        match raw {
-            "end_user" => Self::EndUser,
-            "reviewer" => Self::Reviewer,
-            _ => Self::Api,
-        }
-    }
-
-    /// The source a key's role speaks for.
-    pub fn of_role(role: Role) -> Self {
-        match role {
-            Role::Public => Self::EndUser,
-            Role::Server => Self::Api,
-            Role::Admin => Self::Reviewer,
-        }
-    }
-}
-
 /// The per-bot settings that steer feedback and votes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BotSettings {
     pub auto_approve_positive: bool,
     pub auto_approve_negative: bool,
@@ -165,9 +131,8 @@ impl Default for BotSettings {
 /// Longest vote window: a year.
 pub const MAX_VOTE_WINDOW_SECONDS: i64 = 366 * 86_400;
 
-/// The body of `PATCH /v1/bots/{id}/settings`: any subset of the settings.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A change to a bot's settings: any subset of them.
+#[derive(Debug, Clone, Default)]
 pub struct BotSettingsPatch {
     pub auto_approve_positive: Option<bool>,
     pub auto_approve_negative: Option<bool>,
@@ -338,17 +303,28 @@ pub fn golden_on_arrival(status: FeedbackStatus, feedback_type: FeedbackType) ->
 }
 
 /// A reviewer's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReviewAction {
     Approve,
     Dismiss,
 }
 
-/// The body of `POST /v1/feedback/{id}/review`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewBody {
+impl ReviewAction {
+    /// Every value, in order.
+    pub const ALL: [Self; 2] = [Self::Approve, Self::Dismiss];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Dismiss => "dismiss",
+        }
+    }
+}
+
+/// A reviewer's decision on a record, as sent.
+#[derive(Debug, Clone)]
+pub struct ReviewRequest {
     pub action: ReviewAction,
     /// The ideal answer. Required to approve negative feedback.
     pub corrected_response: Option<String>,
@@ -369,7 +345,7 @@ pub enum Review {
 }
 
 /// Decides what a review does. Retracted feedback cannot be reviewed.
-pub fn decide_review(current: &CurrentFeedback, body: &ReviewBody) -> Result<Review, DomainError> {
+pub fn decide_review(current: &CurrentFeedback, body: &ReviewRequest) -> Result<Review, DomainError> {
     if current.retracted {
         return Err(DomainError::conflict("feedback_retracted", "the user took this feedback back; nothing to review"));
     }
@@ -403,20 +379,6 @@ pub fn decide_review(current: &CurrentFeedback, body: &ReviewBody) -> Result<Rev
     }
 }
 
-/// The body of `POST /v1/feedback` (and of a `feedback` event).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FeedbackBody {
-    /// The assistant message rated.
-    pub message_id: String,
-    pub feedback_type: FeedbackType,
-    pub reason: Option<String>,
-    /// Who gives the feedback; defaults to the caller (the key, or the token's contact).
-    pub user_id: Option<String>,
-    /// Backfill: when it was given (server and admin keys).
-    pub created_at: Option<String>,
-}
-
 /// A thumb on an answer, parsed.
 #[derive(Debug, Clone)]
 pub struct FeedbackInput {
@@ -429,7 +391,7 @@ pub struct FeedbackInput {
 }
 
 /// A feedback record as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Feedback {
     pub id: Uuid,
     pub message_id: String,
@@ -477,7 +439,7 @@ pub struct FeedbackFilter {
 }
 
 /// A review-queue entry: the feedback with the exchange it rates.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FeedbackItem {
     #[serde(flatten)]
     pub feedback: Feedback,
@@ -488,7 +450,7 @@ pub struct FeedbackItem {
 }
 
 /// A record with its full history, oldest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FeedbackDetail {
     #[serde(flatten)]
     pub feedback: Feedback,
@@ -496,7 +458,7 @@ pub struct FeedbackDetail {
 }
 
 /// One entry of a record's history.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FeedbackEvent {
     /// submitted, reason_updated, switched, retracted, resubmitted, approved, dismissed
     pub event: String,
@@ -593,8 +555,8 @@ mod tests {
         assert!(!golden_on_arrival(Pending, Positive));
     }
 
-    fn review(action: ReviewAction, corrected: Option<&str>) -> ReviewBody {
-        ReviewBody { action, corrected_response: corrected.map(str::to_owned), note: None }
+    fn review(action: ReviewAction, corrected: Option<&str>) -> ReviewRequest {
+        ReviewRequest { action, corrected_response: corrected.map(str::to_owned), note: None }
     }
 
     #[test]

@@ -2,12 +2,11 @@
 //! feedback, and their export formats.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{DomainError, Timestamp, feedback::FeedbackType, ids::Uuid};
 
 /// One turn of a golden example's context.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Turn {
     /// `system`, `user` or `assistant`.
     pub role: String,
@@ -15,7 +14,7 @@ pub struct Turn {
 }
 
 /// A golden example.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct GoldenExample {
     pub id: Uuid,
     pub bot_id: Uuid,
@@ -34,12 +33,12 @@ pub struct GoldenExample {
     pub ideal_response: String,
     pub created_at: Timestamp,
     /// The knowledge gap it answers (`knowledge_gap` examples only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recommendation_id: Option<String>,
+    #[serde(rename = "recommendation_id", skip_serializing_if = "Option::is_none")]
+    pub gap_id: Option<String>,
 }
 
 /// How golden examples are exported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     /// One `{"messages": [...]}` object a line: the chat fine-tuning layout.
@@ -137,7 +136,7 @@ mod tests {
             ],
             ideal_response: "It ships tomorrow,\nfrom Lyon.".into(),
             created_at: Timestamp(0),
-            recommendation_id: None,
+            gap_id: None,
         }
     }
 

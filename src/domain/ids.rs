@@ -1,7 +1,6 @@
 //! Identifiers and the small validated strings of the API.
 
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::DomainError;
 
@@ -12,7 +11,7 @@ pub const MAX_SHORT_TEXT_LEN: usize = 256;
 
 /// An id chosen by the client for a conversation or message:
 /// 1–128 characters of `A-Za-z0-9_.:-`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct ClientId(String);
 
@@ -41,7 +40,7 @@ impl ClientId {
 }
 
 /// A server-generated UUID (bots, keys, feedback, ...), in its hyphenated form.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Uuid(String);
 

@@ -6,7 +6,6 @@
 //! pagination stays stable while new rows arrive, unlike offsets.
 
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::DomainError;
 
@@ -71,7 +70,7 @@ impl PageRequest {
 }
 
 /// One page of a list.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass this back as `cursor` for the next page; `null` on the last page.

@@ -168,18 +168,6 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
-impl utoipa::PartialSchema for Timestamp {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime)))
-            .examples([serde_json::json!("2024-06-13T14:32:45Z")])
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for Timestamp {}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,19 +2,18 @@
 //! the formats conversations are exported in.
 
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::{
     DomainError,
     conversation::{Conversation, Message},
+    csat::CsatAnswer,
     feedback::Feedback,
     golden::csv_field,
-    rating::CsatAnswer,
     vote::Vote,
 };
 
 /// The thumbs an assistant answer received.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct FeedbackBadges {
     pub up: i64,
     pub down: i64,
@@ -23,7 +22,7 @@ pub struct FeedbackBadges {
 }
 
 /// A message of a transcript; assistant answers carry their badges.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TranscriptMessage {
     #[serde(flatten)]
     pub message: Message,
@@ -32,7 +31,7 @@ pub struct TranscriptMessage {
 }
 
 /// A conversation with its messages in order, its votes, CSAT answers and satisfaction.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Transcript {
     #[serde(flatten)]
     pub conversation: Conversation,

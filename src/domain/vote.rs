@@ -2,17 +2,16 @@
 //! graded value, permanent once recorded, one per voter per window.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{
     DomainError, Timestamp,
     access::Rater,
-    feedback::Source,
+    access::Source,
     ids::{ClientId, Uuid},
 };
 
 /// Up or down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Up,
@@ -20,6 +19,9 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// Every value, in order.
+    pub const ALL: [Self; 2] = [Self::Up, Self::Down];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Up => "up",
@@ -60,19 +62,6 @@ impl Direction {
     }
 }
 
-/// The body of `POST /v1/conversations/{id}/upvote` and `/downvote`; every field is optional.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VoteBody {
-    /// 1..100 for an upvote (default 100), -100..-1 for a downvote (default -100).
-    pub value: Option<i64>,
-    pub reason: Option<String>,
-    /// The voter; defaults to the caller (the key, or the token's contact).
-    pub user_id: Option<String>,
-    /// Backfill: when the vote was cast (server and admin keys).
-    pub created_at: Option<String>,
-}
-
 /// A vote to record, parsed.
 #[derive(Debug, Clone)]
 pub struct VoteInput {
@@ -87,7 +76,7 @@ pub struct VoteInput {
 
 /// The answer of the vote routes, the same whether the vote was recorded or
 /// was a duplicate inside the window.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct VoteAck {
     pub conversation_id: String,
     /// `upvote` or `downvote`.
@@ -95,7 +84,7 @@ pub struct VoteAck {
 }
 
 /// A recorded vote.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Vote {
     pub id: Uuid,
     pub conversation_id: String,

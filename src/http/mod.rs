@@ -10,9 +10,11 @@ mod download;
 mod error;
 mod extract;
 pub mod metrics;
+mod schemas;
 
 pub use auth::{Auth, FEEDBACK_TOKEN_HEADER, KeyRateLimiter};
 pub use cors::{is_browser_route, public_cors};
 pub use download::download;
 pub use error::{ApiError, ErrorBody, ErrorResponses};
 pub use extract::{ApiJson, ApiPath, ApiQuery, JsonObject, OptionalJson, invalid_field, parse_json};
+pub use schemas::{RatingConfigDoc, RatingConfigPatchBody};

@@ -10,8 +10,8 @@ use crate::{
         analytics::{
             BUCKET_MS, Filters, GroupBy, Grouping, OverviewFacts, QuestionTotal, RatingBucket, ThumbBucket, VoteTotals,
         },
+        csat::QuestionCode,
         feedback::FeedbackType,
-        rating::QuestionCode,
         rollup::{
             ANY, Counting, Grain, bucket_of, from_key_part, key_part, ranges_for, rating_micros, signal_grain,
             thumb_grain,

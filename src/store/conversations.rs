@@ -12,10 +12,11 @@ use crate::{
         DomainError, Timestamp,
         access::Scope,
         conversation::{Conversation, ConversationInput, ConversationStatus, Metadata, StoredMetadata},
+        csat::RatingConfig,
         feedback::BotSettings,
         ids::ClientId,
-        rating::{RatingConfig, Satisfaction, SatisfactionValue},
         rollup::Rows,
+        satisfaction::{Satisfaction, SatisfactionValue},
     },
     params,
     store::{

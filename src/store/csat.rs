@@ -12,9 +12,9 @@ use crate::{
     domain::{
         Timestamp,
         access::Scope,
-        feedback::Source,
+        access::Source,
+        csat::{CsatAnswer, CsatInput, QuestionCode},
         ids::Uuid,
-        rating::{CsatAnswer, CsatInput, QuestionCode},
         rollup::Rows,
     },
     params,

@@ -8,10 +8,11 @@ use super::{golden, messages};
 use crate::{
     domain::{
         Timestamp,
+        access::Source,
         access::{Rater, Scope},
         feedback::{
             Feedback, FeedbackDetail, FeedbackEvent, FeedbackFilter, FeedbackItem, FeedbackStatus, FeedbackType,
-            Review, ReviewBody, Source, decide_review,
+            Review, ReviewRequest, decide_review,
         },
         ids::{ClientId, Uuid},
         page::{Cursor, Page, PageRequest},
@@ -203,7 +204,7 @@ pub(super) async fn review(
     c: &mut impl Conn,
     scope: &Scope,
     id: &Uuid,
-    review: &ReviewBody,
+    review: &ReviewRequest,
     reviewer: &str,
     now: Timestamp,
 ) -> Result<Feedback, StoreError> {

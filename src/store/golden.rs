@@ -96,7 +96,7 @@ pub(super) fn golden_from(row: &Row) -> Result<GoldenExample, StoreError> {
         messages: serde_json::from_str(&prompt).unwrap_or_default(),
         ideal_response: row.get(8)?,
         created_at: row.get(9)?,
-        recommendation_id: row.get(11)?,
+        gap_id: row.get(11)?,
     })
 }
 

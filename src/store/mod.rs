@@ -65,15 +65,15 @@ use crate::domain::{
     conversation::{
         Conversation, ConversationInput, ConversationRow, Message, MessageInContext, MessageInput, MessageUpdate,
     },
+    csat::{CsatAnswer, CsatInput, PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
     feedback::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem,
-        FeedbackType, ReviewBody,
+        FeedbackType, ReviewRequest,
     },
     gaps::{GapAnswerInput, GapFacts},
     golden::GoldenExample,
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
-    rating::{CsatAnswer, CsatInput, PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
     rollup::Counting,
     transcript::{Transcript, TranscriptWriter},
     vote::{Vote, VoteAck, VoteInput},
@@ -304,7 +304,7 @@ pub trait Store: Send + Sync {
         &self,
         scope: &Scope,
         id: &Uuid,
-        review: ReviewBody,
+        review: ReviewRequest,
         reviewer: &str,
         now: Timestamp,
     ) -> Result<Feedback, StoreError>;

@@ -5,7 +5,7 @@
 use crate::{
     domain::{
         Timestamp,
-        rating::{Satisfaction, SatisfactionValue, next_satisfaction},
+        satisfaction::{Satisfaction, SatisfactionValue, next_satisfaction},
     },
     params,
     store::{StoreError, sql::Conn},

@@ -6,9 +6,9 @@ use crate::{
     domain::{
         Timestamp,
         access::Scope,
+        csat::{PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy, locale_chain},
         feedback::{BotSettings, BotSettingsPatch},
         ids::Uuid,
-        rating::{PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy, locale_chain},
     },
     params,
     store::{

@@ -23,15 +23,15 @@ use crate::domain::{
     conversation::{
         Conversation, ConversationInput, ConversationRow, Message, MessageInContext, MessageInput, MessageUpdate,
     },
+    csat::{CsatAnswer, CsatInput, PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
     feedback::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem,
-        FeedbackType, ReviewBody,
+        FeedbackType, ReviewRequest,
     },
     gaps::{GapAnswerInput, GapFacts},
     golden::GoldenExample,
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
-    rating::{CsatAnswer, CsatInput, PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
     rollup::Counting,
     transcript::{Transcript, TranscriptWriter},
     vote::{Vote, VoteInput},
@@ -413,7 +413,7 @@ impl<E: Engine> Store for SqlStore<E> {
         &self,
         scope: &Scope,
         id: &Uuid,
-        review: ReviewBody,
+        review: ReviewRequest,
         reviewer: &str,
         now: Timestamp,
     ) -> Result<Feedback, StoreError> {
@@ -592,8 +592,8 @@ mod tests {
     use crate::{
         domain::{
             access::Rater,
-            conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
-            feedback::Source,
+            access::Source,
+            conversation::{ConversationFields, ConversationInput, MessageFields, MessageInput, MessageRole},
             vote::Direction,
         },
         store::{
@@ -630,14 +630,14 @@ mod tests {
         let account = store.create_account("prefetch".into(), true, now).await.unwrap();
         let bot = store.create_bot(&account.id, "bot".into(), now).await.unwrap();
         let scope = Scope::account(account.id.as_str());
-        let body = ConversationBody {
+        let body = ConversationFields {
             bot_id: Some(bot.id.to_string()),
             contact_id: None,
             locale: None,
             metadata: None,
             created_at: None,
         };
-        let message = |id: &str, role| MessageBody {
+        let message = |id: &str, role| MessageFields {
             id: id.to_owned(),
             role,
             content: "hello".into(),

@@ -28,7 +28,7 @@ use crate::{
     domain::{
         Timestamp,
         access::Principal,
-        conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
+        conversation::{ConversationFields, ConversationInput, MessageFields, MessageInput, MessageRole},
         ids::{ClientId, Uuid, locale},
         token::{TokenClaims, TokenRefusal, TokenRequest},
     },
@@ -226,7 +226,7 @@ async fn chat(
         None => {
             let id = format!("chat-{}", short_id());
             let locale = body.locale.as_deref().map(|l| locale("locale", l)).transpose()?;
-            let conversation = ConversationBody {
+            let conversation = ConversationFields {
                 bot_id: Some(site.bot_id.to_string()),
                 contact_id: Some(format!("demo-visitor-{}", short_id())),
                 locale,
@@ -241,7 +241,7 @@ async fn chat(
     let (text, topic, confidence) = answer(question);
     let user_message_id = format!("{conversation_id}-u-{turn}");
     let message_id = format!("{conversation_id}-a-{turn}");
-    let message = |id: &str, role, content: String, metadata| MessageBody {
+    let message = |id: &str, role, content: String, metadata| MessageFields {
         id: id.to_owned(),
         role,
         content,

@@ -15,8 +15,14 @@ use super::{
     non_empty, query_string,
 };
 use crate::{
-    app::{App, GapFilter},
-    domain::{Timestamp, analytics::Period, gaps::MAX_ROWS, ids::Uuid, page::PageRequest},
+    app::App,
+    domain::{
+        Timestamp,
+        analytics::Period,
+        gaps::{GapFilter, MAX_ROWS},
+        ids::Uuid,
+        page::PageRequest,
+    },
 };
 
 /// The page's filters: a bot and whole days, both ends included.

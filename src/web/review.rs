@@ -16,7 +16,7 @@ use super::{
 use crate::{
     app::App,
     domain::{
-        feedback::{FeedbackFilter, FeedbackStatus, FeedbackType, ReviewAction, ReviewBody},
+        feedback::{FeedbackFilter, FeedbackStatus, FeedbackType, ReviewAction, ReviewRequest},
         ids::Uuid,
         page::PageRequest,
     },
@@ -172,7 +172,7 @@ pub async fn decide(
         Some("dismiss") => ReviewAction::Dismiss,
         _ => return Err(WebError::BadRequest("action: must be approve or dismiss".into())),
     };
-    let body = ReviewBody {
+    let body = ReviewRequest {
         action,
         corrected_response: non_empty(form.corrected_response.as_deref()).map(str::to_owned),
         note: non_empty(form.note.as_deref()).map(str::to_owned),

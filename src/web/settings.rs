@@ -21,10 +21,10 @@ use crate::{
         DomainError, Timestamp,
         access::{ApiKey, NewKey, Role},
         account::bot_name,
+        csat::{PromptCopy, QuestionCode, RatingConfigPatch},
         feedback::BotSettingsPatch,
         ids::{Uuid, locale},
         page::{MAX_LIMIT, PageRequest},
-        rating::{PromptCopy, QuestionCode, RatingConfigPatch},
     },
 };
 

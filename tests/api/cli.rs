@@ -122,8 +122,10 @@ async fn export_writes_every_conversation_to_a_file_or_stdout(backend: Backend) 
     let scope = plaudit::domain::access::Scope::account(DEFAULT_ACCOUNT_ID);
     let mut commands = Vec::new();
     for i in 0..450 {
-        let body =
-            plaudit::domain::conversation::ConversationBody { bot_id: Some(bot.id.to_string()), ..Default::default() };
+        let body = plaudit::domain::conversation::ConversationFields {
+            bot_id: Some(bot.id.to_string()),
+            ..Default::default()
+        };
         let input = plaudit::domain::conversation::ConversationInput::parse(&format!("c{i}"), body, now).unwrap();
         commands.push(plaudit::store::Command::UpsertConversation(input));
     }

@@ -22,6 +22,7 @@ mod ops;
 mod rating;
 mod review;
 mod rollups;
+mod schemas;
 mod tenancy;
 mod thumb_batches;
 mod tokens;

@@ -10,10 +10,11 @@
 use plaudit::{
     domain::{
         Timestamp,
+        access::Source,
         access::{Rater, Scope},
         analytics::InboxFilter,
-        conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
-        feedback::{BotSettingsPatch, FeedbackInput, FeedbackType, Source},
+        conversation::{ConversationFields, ConversationInput, MessageFields, MessageInput, MessageRole},
+        feedback::{BotSettingsPatch, FeedbackInput, FeedbackType},
         ids::{ClientId, Uuid},
         page::PageRequest,
         vote::{Direction, VoteInput},
@@ -199,7 +200,7 @@ async fn setup(store: &impl Store, name: &str, now: Timestamp) -> Setup {
     };
     store.update_bot_settings(&scope, &second, strict, now).await.unwrap();
     let conversation = |id: &str, bot: &Uuid| {
-        let body = ConversationBody {
+        let body = ConversationFields {
             bot_id: Some(bot.to_string()),
             contact_id: None,
             locale: None,
@@ -209,7 +210,7 @@ async fn setup(store: &impl Store, name: &str, now: Timestamp) -> Setup {
         Command::UpsertConversation(ConversationInput::parse(id, body, now).unwrap())
     };
     let message = |conversation: &str, id: &str, role| {
-        let body = MessageBody {
+        let body = MessageFields {
             id: id.to_owned(),
             role,
             content: format!("{id} says hello"),

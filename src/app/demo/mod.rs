@@ -10,20 +10,20 @@ use serde_json::json;
 pub mod content;
 
 use crate::{
-    app::{App, AppError, GapFilter},
+    app::{App, AppError},
     domain::{
         Timestamp,
+        access::Source,
         access::{NewKey, Principal, Rater, Role, Scope},
         account::{Bot, DEFAULT_ACCOUNT_ID},
-        conversation::{ConversationBody, ConversationInput, MessageBody, MessageInput, MessageRole},
+        conversation::{ConversationFields, ConversationInput, MessageFields, MessageInput, MessageRole},
+        csat::{CsatInput, PromptCopy, QuestionCode, RatingConfigPatch},
         feedback::{
-            BotSettingsPatch, FeedbackFilter, FeedbackInput, FeedbackStatus, FeedbackType, ReviewAction, ReviewBody,
-            Source,
+            BotSettingsPatch, FeedbackFilter, FeedbackInput, FeedbackStatus, FeedbackType, ReviewAction, ReviewRequest,
         },
-        gaps,
+        gaps::{self, GapFilter},
         ids::{ClientId, Uuid},
         page::PageRequest,
-        rating::{CsatInput, PromptCopy, QuestionCode, RatingConfigPatch},
         vote::{Direction, VoteInput},
     },
     store::Command,
@@ -244,7 +244,7 @@ fn conversation(
     if let Some(v) = variant {
         metadata["variant"] = json!(v);
     }
-    let body = ConversationBody {
+    let body = ConversationFields {
         bot_id: Some(bot_id.to_string()),
         contact_id: Some(contact.clone()),
         locale: Some(locale.to_owned()),
@@ -283,7 +283,7 @@ fn conversation(
         let answer_id = format!("{conv_id}-a{k}");
         out.push(Command::AppendMessage(MessageInput::parse(
             &conv_id,
-            MessageBody {
+            MessageFields {
                 id: user_id,
                 role: MessageRole::User,
                 content: question,
@@ -301,7 +301,7 @@ fn conversation(
         }
         out.push(Command::AppendMessage(MessageInput::parse(
             &conv_id,
-            MessageBody {
+            MessageFields {
                 id: answer_id.clone(),
                 role: MessageRole::Assistant,
                 content: answer.to_owned(),
@@ -403,11 +403,11 @@ async fn review(app: &App, reviewer: &Principal, bot: &Uuid, rng: &mut StdRng) -
         let body = match feedback.feedback_type {
             FeedbackType::Positive if approved < 14 && rng.random_bool(0.5) => {
                 approved += 1;
-                ReviewBody { action: ReviewAction::Approve, corrected_response: None, note: None }
+                ReviewRequest { action: ReviewAction::Approve, corrected_response: None, note: None }
             }
             FeedbackType::Negative if corrected < 4 && feedback.reason.is_some() && rng.random_bool(0.3) => {
                 corrected += 1;
-                ReviewBody {
+                ReviewRequest {
                     action: ReviewAction::Approve,
                     corrected_response: Some(format!(
                         "{} If this does not solve it, I can connect you with a colleague right away.",
@@ -418,7 +418,7 @@ async fn review(app: &App, reviewer: &Principal, bot: &Uuid, rng: &mut StdRng) -
             }
             FeedbackType::Negative if dismissed < 5 && rng.random_bool(0.2) => {
                 dismissed += 1;
-                ReviewBody {
+                ReviewRequest {
                     action: ReviewAction::Dismiss,
                     corrected_response: None,
                     note: Some("Not actionable".into()),

@@ -1,19 +1,18 @@
-//! Conversation rating: the end-of-conversation prompt's configuration, its
-//! copy per locale, CSAT answers, and a conversation's satisfaction.
+//! CSAT: the end-of-conversation prompt (its configuration and its copy per
+//! locale) and the answers people give to its questions.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use super::{
     DomainError, Timestamp,
     access::Rater,
-    feedback::Source,
+    access::Source,
     ids::{ClientId, Uuid},
 };
 
 /// The questions a prompt can ask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum QuestionCode {
     /// Was it helpful? `up` or `down`.
@@ -68,7 +67,7 @@ impl QuestionCode {
 }
 
 /// Which questions the end-of-conversation prompt asks, and whether it shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RatingConfig {
     pub conv_rating_active: bool,
     /// Must equal `conv_rating_active`.
@@ -121,9 +120,8 @@ impl RatingConfig {
     }
 }
 
-/// The body of a rating-configuration PATCH: any subset of the fields.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A change to the rating configuration: any subset of it.
+#[derive(Debug, Clone, Default)]
 pub struct RatingConfigPatch {
     pub conv_rating_active: Option<bool>,
     pub conv_rating_popup_active: Option<bool>,
@@ -165,21 +163,6 @@ impl RatingConfigPatch {
     }
 }
 
-/// The body of `POST /v1/conversations/{id}/csat` (and of a `csat` event).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CsatBody {
-    pub question_code: String,
-    /// `up`/`down` for thumbs questions, 1–5 for stars.
-    #[schema(value_type = Object)]
-    pub value: Value,
-    pub negative_reason: Option<String>,
-    /// The respondent; defaults to the caller (the key, or the token's contact).
-    pub user_id: Option<String>,
-    /// Backfill: when it was answered (server and admin keys).
-    pub created_at: Option<String>,
-}
-
 /// An answer to a CSAT question, parsed and scored.
 #[derive(Debug, Clone)]
 pub struct CsatInput {
@@ -194,7 +177,7 @@ pub struct CsatInput {
 }
 
 /// A CSAT answer.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CsatAnswer {
     pub id: Uuid,
     pub conversation_id: String,
@@ -212,97 +195,8 @@ pub struct CsatAnswer {
     pub answered_at: Timestamp,
 }
 
-/// How a conversation went, by its latest conversation-level signal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SatisfactionValue {
-    Positive,
-    Negative,
-    Neutral,
-    Unknown,
-}
-
-impl SatisfactionValue {
-    /// From a 1–5 score: above 3 positive, below 3 negative, 3 neutral.
-    pub fn from_score(score: f64) -> Self {
-        if score > 3.0 {
-            Self::Positive
-        } else if score < 3.0 {
-            Self::Negative
-        } else {
-            Self::Neutral
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Positive => "positive",
-            Self::Negative => "negative",
-            Self::Neutral => "neutral",
-            Self::Unknown => "unknown",
-        }
-    }
-
-    pub fn from_db(raw: Option<&str>) -> Self {
-        match raw {
-            Some("positive") => Self::Positive,
-            Some("negative") => Self::Negative,
-            Some("neutral") => Self::Neutral,
-            _ => Self::Unknown,
-        }
-    }
-}
-
-/// A vote of value v scores 3 + 2·v/100 on the CSAT scale.
-#[allow(clippy::cast_precision_loss)]
-pub fn vote_score(value: i64) -> f64 {
-    3.0 + 2.0 * value as f64 / 100.0
-}
-
-/// A conversation's satisfaction, as shown in the transcript and the inbox.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Satisfaction {
-    pub value: SatisfactionValue,
-    /// The reason given with a negative signal, when there is one.
-    pub negative_reason: Option<String>,
-}
-
-impl Satisfaction {
-    /// Whether the conversation has had a vote or a CSAT answer: the first
-    /// one sets its satisfaction, and nothing sets it back to unknown.
-    pub fn has_signal(&self) -> bool {
-        self.value != SatisfactionValue::Unknown
-    }
-}
-
-/// The satisfaction a new signal leaves, given what the conversation had.
-///
-/// Only a signal at least as recent as the current one changes anything (a
-/// backfilled old answer does not override a newer one). A negative signal
-/// without a reason keeps the reason of an earlier negative signal.
-pub fn next_satisfaction(
-    current: (&Satisfaction, Option<Timestamp>),
-    score: f64,
-    reason: Option<&str>,
-    at: Timestamp,
-) -> Option<Satisfaction> {
-    let (now, since) = current;
-    if since.is_some_and(|s| at < s) {
-        return None;
-    }
-    let value = SatisfactionValue::from_score(score);
-    let negative_reason = match value {
-        SatisfactionValue::Negative => reason
-            .map(str::to_owned)
-            .or_else(|| (now.value == SatisfactionValue::Negative).then(|| now.negative_reason.clone()).flatten()),
-        _ => None,
-    };
-    Some(Satisfaction { value, negative_reason })
-}
-
 /// The words of the end-of-conversation prompt in one locale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PromptCopy {
     /// The heading of the prompt.
     pub title: String,
@@ -359,7 +253,7 @@ pub fn locale_chain(locale: &str) -> Vec<String> {
 }
 
 /// Prompt copy as answered, with the locale that answered.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ResolvedCopy {
     /// The locale asked for.
     pub locale: String,
@@ -427,33 +321,6 @@ mod tests {
             off.accepts(QuestionCode::HelpfulThumbs),
             Err(DomainError::Conflict { code: "conversation_rating_disabled", .. })
         ));
-    }
-
-    #[test]
-    fn satisfaction_comes_from_the_score() {
-        assert_eq!(SatisfactionValue::from_score(5.0), SatisfactionValue::Positive);
-        assert_eq!(SatisfactionValue::from_score(1.0), SatisfactionValue::Negative);
-        assert_eq!(SatisfactionValue::from_score(3.0), SatisfactionValue::Neutral);
-        assert!((vote_score(100) - 5.0).abs() < 1e-9);
-        assert!((vote_score(-100) - 1.0).abs() < 1e-9);
-        assert!((vote_score(-50) - 2.0).abs() < 1e-9);
-        assert!((vote_score(1) - 3.02).abs() < 1e-9);
-    }
-
-    #[test]
-    fn the_latest_signal_decides_and_keeps_a_negative_reason() {
-        let unknown = Satisfaction { value: SatisfactionValue::Unknown, negative_reason: None };
-        let neg = next_satisfaction((&unknown, None), 1.0, Some("slow"), Timestamp(10)).unwrap();
-        assert_eq!(neg, Satisfaction { value: SatisfactionValue::Negative, negative_reason: Some("slow".into()) });
-        let still = next_satisfaction((&neg, Some(Timestamp(10))), 1.0, None, Timestamp(11)).unwrap();
-        assert_eq!(still.negative_reason.as_deref(), Some("slow"));
-        let pos = next_satisfaction((&neg, Some(Timestamp(10))), 5.0, Some("ignored"), Timestamp(12)).unwrap();
-        assert_eq!(pos, Satisfaction { value: SatisfactionValue::Positive, negative_reason: None });
-        assert_eq!(
-            next_satisfaction((&pos, Some(Timestamp(12))), 1.0, None, Timestamp(5)),
-            None,
-            "older signals do not override"
-        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Knowledge gaps (recommendations): the questions whose answers were thumbed
-//! down, grouped by similarity, and answering a group with a golden example.
+//! Knowledge gaps (at `/v1/recommendations`): the questions whose answers
+//! were thumbed down, grouped by similarity, and answering a group with a
+//! golden example.
 //!
 //! Groups are not stored: each listing reads the most recent thumbs-down
 //! (at most [`MAX_ROWS`]) and groups them with the pure rules of
@@ -7,24 +8,23 @@
 //! stored is an answer: a golden example that names its group.
 
 use axum::{Json, extract::State, http::StatusCode};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses};
-use crate::{
-    app::GapFilter,
-    domain::{
-        access::Role,
-        gaps::{AnswerBody, KnowledgeGap},
-        golden::GoldenExample,
-        page::{Page, PageRequest},
-    },
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, PageDoc, golden::GoldenExampleDoc};
+use crate::domain::{
+    Timestamp,
+    access::Role,
+    gaps::{GapFilter, KnowledgeGap},
+    golden::GoldenExample,
+    ids::Uuid,
+    page::{Page, PageRequest},
 };
 
 /// The knowledge-gap routes.
 pub fn router() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(list_recommendations)).routes(routes!(answer_recommendation))
+    OpenApiRouter::new().routes(routes!(list_gaps)).routes(routes!(answer_gap))
 }
 
 /// Filters of the knowledge-gap routes.
@@ -52,9 +52,9 @@ pub struct GapQuery {
 /// Groups are per bot; each names a representative question (its most
 /// frequent phrasing), the number of thumbed-down answers, a few of them
 /// newest first, the first and last thumbs-down, and whether it was answered.
-#[utoipa::path(get, path = "/v1/recommendations", tag = "knowledge gaps", params(GapQuery),
-    responses((status = 200, description = "The groups, largest first", body = Page<KnowledgeGap>), ErrorResponses))]
-async fn list_recommendations(
+#[utoipa::path(get, path = "/v1/recommendations", operation_id = "list_recommendations", tag = "knowledge gaps", params(GapQuery),
+    responses((status = 200, description = "The groups, largest first", body = PageDoc<KnowledgeGapDoc>), ErrorResponses))]
+async fn list_gaps(
     State(app): State<App>,
     Auth(principal): Auth,
     ApiQuery(q): ApiQuery<GapQuery>,
@@ -93,10 +93,10 @@ pub struct GapPath {
 /// `tz`; the same defaults). 400 for an empty answer, 404 for an id that
 /// names no group, 409 when the group already has an answer (delete that
 /// golden example to write another).
-#[utoipa::path(post, path = "/v1/recommendations/{id}/answer", tag = "knowledge gaps", params(GapPath, AnswerQuery),
+#[utoipa::path(post, path = "/v1/recommendations/{id}/answer", operation_id = "answer_recommendation", tag = "knowledge gaps", params(GapPath, AnswerQuery),
     request_body = AnswerBody,
-    responses((status = 201, description = "The golden example made", body = GoldenExample), ErrorResponses))]
-async fn answer_recommendation(
+    responses((status = 201, description = "The golden example made", body = GoldenExampleDoc), ErrorResponses))]
+async fn answer_gap(
     State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<GapPath>,
@@ -107,4 +107,49 @@ async fn answer_recommendation(
     let filter = GapFilter::parse(q.bot_id.as_deref(), q.from.as_deref(), q.to.as_deref(), q.tz.as_deref())?;
     let golden = app.answer_gap(&principal.scope(), &filter, &path.id, &body.answer).await?;
     Ok((StatusCode::CREATED, Json(golden)))
+}
+
+/// The body of `POST /v1/recommendations/{id}/answer`.
+#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    /// The ideal answer to the group's question.
+    pub answer: String,
+}
+
+/// A group of paraphrased questions whose answers were thumbed down.
+#[derive(Serialize, ToSchema)]
+#[schema(as = KnowledgeGap)]
+pub struct KnowledgeGapDoc {
+    /// Stable while the group's most frequent phrasing stays the same.
+    pub id: String,
+    pub bot_id: Uuid,
+    /// The representative: the group's most frequent phrasing, as users wrote it.
+    pub question: String,
+    /// Thumbed-down answers in the group (an answer thumbed down by two users counts once).
+    pub count: i64,
+    /// A few of them, newest first.
+    pub example_message_ids: Vec<String>,
+    /// The same answers with their conversation and question, newest first.
+    pub examples: Vec<GapExampleDoc>,
+    /// The first and the last thumbs-down of the group.
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// Whether an answer was written for this group (or for a paraphrase of it).
+    pub answered: bool,
+    /// The golden example that answer became.
+    pub golden_example_id: Option<Uuid>,
+}
+
+/// One thumbed-down answer of a group.
+#[derive(Serialize, ToSchema)]
+#[schema(as = GapExample)]
+pub struct GapExampleDoc {
+    /// The rated assistant answer.
+    pub message_id: String,
+    pub conversation_id: String,
+    /// The question as the user asked it.
+    pub question: String,
+    /// When it was thumbed down (the latest thumb, if several users gave one).
+    pub rated_at: Timestamp,
 }

@@ -1,0 +1,116 @@
+//! The filters shared by every analytics call, and the inbox's.
+
+use serde::Serialize;
+
+use crate::domain::{DomainError, Timestamp, ids::Uuid};
+
+/// The filters shared by every analytics call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    pub bot_id: Option<Uuid>,
+    /// Message feedback on answers of this topic; conversation-level signals
+    /// of conversations with such an answer.
+    pub topic: Option<String>,
+    pub min_confidence: Option<f64>,
+    pub max_confidence: Option<f64>,
+    pub variant: Option<String>,
+    /// Only signals with (true) or without (false) a reason.
+    pub has_reason: Option<bool>,
+}
+
+impl Filters {
+    pub fn parse(
+        bot_id: Option<&str>,
+        topic: Option<&str>,
+        min_confidence: Option<f64>,
+        max_confidence: Option<f64>,
+        variant: Option<&str>,
+        has_reason: Option<bool>,
+    ) -> Result<Self, DomainError> {
+        for (field, c) in [("min_confidence", min_confidence), ("max_confidence", max_confidence)] {
+            if c.is_some_and(|c| !(0.0..=1.0).contains(&c)) {
+                return Err(DomainError::invalid(field, "must be a number from 0 to 1"));
+            }
+        }
+        if let (Some(lo), Some(hi)) = (min_confidence, max_confidence)
+            && lo > hi
+        {
+            return Err(DomainError::invalid("min_confidence", "must not be above max_confidence"));
+        }
+        Ok(Self {
+            bot_id: bot_id.map(|b| Uuid::parse("bot_id", b)).transpose()?,
+            topic: topic.filter(|t| !t.is_empty()).map(str::to_owned),
+            min_confidence,
+            max_confidence,
+            variant: variant.filter(|v| !v.is_empty()).map(str::to_owned),
+            has_reason,
+        })
+    }
+
+    /// Whether a topic or confidence filter narrows conversation-level signals.
+    pub fn filters_answers(&self) -> bool {
+        self.topic.is_some() || self.min_confidence.is_some() || self.max_confidence.is_some()
+    }
+}
+
+/// Which conversations the inbox shows, by their satisfaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SatisfactionFilter {
+    /// Positive satisfaction.
+    Upvote,
+    /// Negative satisfaction.
+    Downvote,
+    /// No conversation-level signal at all (neutral matches neither filter).
+    Unknown,
+}
+
+impl SatisfactionFilter {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, DomainError> {
+        match raw {
+            "upvote" => Ok(Self::Upvote),
+            "downvote" => Ok(Self::Downvote),
+            "unknown" => Ok(Self::Unknown),
+            _ => Err(DomainError::invalid(field, "must be upvote, downvote or unknown")),
+        }
+    }
+
+    /// The stored satisfaction value it selects (`unknown` selects none stored).
+    pub fn satisfaction(self) -> &'static str {
+        match self {
+            Self::Upvote => "positive",
+            Self::Downvote => "negative",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// The filters of the inbox and of conversation exports.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InboxFilter {
+    pub bot_id: Option<Uuid>,
+    pub feedback: Option<SatisfactionFilter>,
+    /// Started at or after.
+    pub from: Option<Timestamp>,
+    /// Started before.
+    pub to: Option<Timestamp>,
+    /// Text to find in the messages, the conversation id or the contact id.
+    pub q: Option<String>,
+}
+
+impl InboxFilter {
+    /// A case-insensitive `LIKE` pattern for `q`, its wildcards escaped with `\`.
+    pub fn like_pattern(&self) -> Option<String> {
+        self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| {
+            let escaped: String = q
+                .to_lowercase()
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            format!("%{escaped}%")
+        })
+    }
+}
