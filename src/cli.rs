@@ -4,6 +4,7 @@
 //! account id, the key secret) so that scripts can capture it; everything else
 //! goes to stderr.
 
+use anyhow::Context as _;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -180,7 +181,7 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     app.account(&scope.account_id).await?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
@@ -204,7 +205,7 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
 async fn open(settings: &Settings) -> anyhow::Result<App> {
     let store = store::connect(&settings.database_url, &settings.connect_options())
         .await
-        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", settings.redacted_database_url()))?;
+        .with_context(|| format!("cannot open {}", settings.redacted_database_url()))?;
     Ok(App::start(store).await?)
 }
 
@@ -242,19 +243,22 @@ async fn demo(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
         match std::fs::remove_file(&file) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => anyhow::bail!("cannot remove the old demo database {}: {e}", PathBuf::from(file).display()),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot remove the old demo database {}", PathBuf::from(file).display()));
+            }
         }
     }
     let url = format!("sqlite://{}", args.db.display());
     let store = store::connect(&url, &settings.connect_options())
         .await
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.db.display()))?;
+        .with_context(|| format!("cannot create {}", args.db.display()))?;
     eprintln!("generating the demo data in {} ...", args.db.display());
     let options = DemoOptions { seed: args.seed, ..DemoOptions::default() };
     let data = demo::generate(&App::start(store.clone()).await?, &options, Timestamp::now()).await?;
     let listen = args.listen.unwrap_or_else(|| settings.listen.clone());
     let listener =
-        tokio::net::TcpListener::bind(&listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let app = Application::with_demo(store, listener, settings, &data).await?;
     let mut address = app.local_addr()?;
     if address.ip().is_unspecified() {

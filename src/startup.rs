@@ -5,6 +5,7 @@
 //! ([`router`]); [`Application::run_until`] serves until the shutdown future
 //! resolves, then lets in-flight requests finish.
 
+use anyhow::Context as _;
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
@@ -46,10 +47,10 @@ impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let store = store::connect(&settings.database_url, &settings.connect_options())
             .await
-            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", settings.redacted_database_url()))?;
+            .with_context(|| format!("cannot open {}", settings.redacted_database_url()))?;
         let listener = TcpListener::bind(&settings.listen)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
         Self::with_store(store, listener, settings).await
     }
 
@@ -78,7 +79,7 @@ impl Application {
         if settings.rollup_fold_interval_ms > 0 {
             store::keep_folding(&store, Duration::from_millis(settings.rollup_fold_interval_ms));
         }
-        let app = App::start(store).await.map_err(|e| anyhow::anyhow!("cannot read the signing secret: {e}"))?;
+        let app = App::start(store).await.context("cannot read the signing secret")?;
         let web = WebOptions { secure_cookies: settings.secure_cookies, demo };
         Ok(Self {
             listener,

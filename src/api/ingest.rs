@@ -24,7 +24,7 @@ use super::{
     feedback::FeedbackBody,
     votes::VoteBody,
 };
-use crate::http::{JsonObject, invalid_field, parse_json};
+use crate::http::{JsonObject, explain, parse_json, parse_json_as};
 use crate::{
     domain::{
         DomainError, Timestamp,
@@ -65,6 +65,15 @@ pub struct IngestBody<'a> {
     #[schema(value_type = Vec<Object>)]
     #[serde(borrow)]
     pub events: Vec<&'a RawValue>,
+}
+
+/// [`IngestBody`] with its events left unread, which explains a body that
+/// does not fit (raw JSON text can only be read by serde_json itself).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IngestShape {
+    #[serde(rename = "events")]
+    _events: Vec<IgnoredAny>,
 }
 
 /// What happened to one event.
@@ -113,12 +122,19 @@ fn required_string(key: &str, value: Option<Value>) -> Result<String, DomainErro
 /// tree of JSON values built first.
 fn split<B: DeserializeOwned>(text: &str, keys: &'static [&'static str]) -> Result<(Keys, B), ApiError> {
     let mut found = Keys::default();
-    let mut track = serde_path_to_error::Track::new();
     let mut de = serde_json::Deserializer::from_str(text);
     let seed = Split { keys, found: &mut found, body: PhantomData };
-    match seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track)) {
+    match seed.deserialize(&mut de) {
         Ok(body) => Ok((found, body)),
-        Err(e) => Err(invalid_field(&track.path().to_string(), &e.to_string())),
+        Err(e) => {
+            // Read again to learn which field is at fault.
+            let seed = Split { keys, found: &mut Keys::default(), body: PhantomData::<B> };
+            Err(explain(text.as_bytes(), seed).unwrap_or_else(|| ApiError::BadRequest {
+                code: "invalid_request",
+                message: format!("the event does not fit: {e}"),
+                field: None,
+            }))
+        }
     }
 }
 
@@ -253,7 +269,7 @@ fn parse_event(principal: &Principal, raw: &RawValue, now: Timestamp) -> Result<
     if !text.starts_with('{') {
         return Err(DomainError::invalid("event", "must be a JSON object").into());
     }
-    let head: Head = serde_json::from_str(text).map_err(|e| invalid_field("type", &e.to_string()))?;
+    let head: Head = parse_json(text.as_bytes())?;
     match required_string("type", head.kind)?.as_str() {
         "conversation" => {
             let (mut keys, body) = split(text, &["id"])?;
@@ -341,8 +357,8 @@ async fn ingest(
     JsonObject(body): JsonObject,
 ) -> Result<Json<IngestResponse>, ApiError> {
     principal.require(Role::Server)?;
-    let _turn = APPLYING.acquire().await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let batch: IngestBody = parse_json(&body)?;
+    let _turn = APPLYING.acquire().await.map_err(|e| ApiError::Unavailable(Box::new(e)))?;
+    let batch: IngestBody = parse_json_as::<_, IngestShape>(&body)?;
     if batch.events.len() > MAX_EVENTS {
         return Err(ApiError::bad_request("events", format!("events: at most {MAX_EVENTS} events a batch")));
     }

@@ -24,14 +24,14 @@ pub enum AppError {
     #[error("the feedback token is refused: {0:?}")]
     Token(TokenRefusal),
     /// A uniqueness or reference rule of the database refused the write.
-    #[error("the write conflicts with stored data")]
-    Conflict(#[source] StoreError),
+    #[error(transparent)]
+    Conflict(StoreError),
     /// The database cannot be reached or is overloaded; worth retrying.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] StoreError),
+    #[error(transparent)]
+    Unavailable(StoreError),
     /// Anything else: a bug or a broken database.
-    #[error("the operation failed")]
-    Internal(#[source] StoreError),
+    #[error(transparent)]
+    Internal(StoreError),
 }
 
 impl From<StoreError> for AppError {

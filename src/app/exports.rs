@@ -19,7 +19,7 @@ use crate::{
         page::{MAX_LIMIT, Page, PageRequest},
         transcript::{ConversationFormat, TranscriptWriter},
     },
-    store::{Store, StoreError},
+    store::{Store, StoreError, because},
 };
 
 /// Conversations fetched per page of an export.
@@ -133,12 +133,12 @@ where
             let count = items.len();
             let task = tokio::spawn(load(items));
             async move {
-                let chunk = task.await.map_err(|e| StoreError::Other(format!("an export task failed: {e}")))??;
+                let chunk = task.await.map_err(|e| StoreError::other(because("an export task failed", e)))??;
                 Ok((chunk, count))
             }
         })
         .try_buffered(AHEAD)
-        .map_err(|e| std::io::Error::other(e.to_string()));
+        .map_err(std::io::Error::other);
     stream::once(std::future::ready(Ok((header.as_bytes().to_vec(), 0)))).chain(body)
 }
 

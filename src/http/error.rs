@@ -4,9 +4,11 @@
 //! `{"error": "<code>", "message": "<sentence>"}` (plus `field` when one input
 //! is to blame). Causes of 5xx are logged and never shown to the client.
 
+use std::error::Error;
+
 use axum::{
     Json,
-    extract::rejection::{PathRejection, QueryRejection},
+    extract::rejection::PathRejection,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -16,6 +18,7 @@ use utoipa::ToSchema;
 use crate::{
     app::AppError,
     domain::{DomainError, access::KeyRefusal, token::TokenRefusal},
+    error_chain::Chain,
 };
 
 /// The body of every error answer of the native API.
@@ -53,10 +56,10 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// 429 `rate_limited`, with the seconds to wait.
     RateLimited { retry_after_secs: u64 },
-    /// 503 `unavailable`: the database cannot be reached.
-    Unavailable(String),
+    /// 503 `unavailable`: the database cannot be reached (the cause is logged).
+    Unavailable(Box<dyn Error + Send + Sync>),
     /// 500 `internal`: the cause is logged, not shown.
-    Internal(String),
+    Internal(Box<dyn Error + Send + Sync>),
 }
 
 impl ApiError {
@@ -110,8 +113,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
-            Self::Internal(cause) => tracing::error!(%cause, "request failed"),
-            Self::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            Self::Internal(cause) => tracing::error!(cause = %Chain(&**cause), "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(cause = %Chain(&**cause), "database unavailable"),
             _ => {}
         }
         let mut response = (self.status_code(), Json(self.body())).into_response();
@@ -155,44 +158,18 @@ impl From<AppError> for ApiError {
                 TokenRefusal::OtherBot => "the feedback token is for another bot",
             }),
             AppError::Conflict(cause) => {
-                tracing::info!(%cause, "write refused by a database constraint");
+                tracing::info!(cause = %Chain(&cause), "write refused by a database constraint");
                 Self::Conflict { code: "conflict", message: "the write conflicts with existing data".to_owned() }
             }
-            AppError::Unavailable(cause) => Self::Unavailable(cause.to_string()),
-            AppError::Internal(cause) => Self::Internal(cause.to_string()),
+            AppError::Unavailable(cause) => Self::Unavailable(Box::new(cause)),
+            AppError::Internal(cause) => Self::Internal(Box::new(cause)),
         }
-    }
-}
-
-/// serde's message names the path to the bad field first (`events[2].role: ...`);
-/// this pulls it out so that the error can name it.
-fn split_field(detail: &str) -> (Option<String>, String) {
-    let detail = detail
-        .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
-        .trim_start_matches("Failed to deserialize query string: ");
-    if let Some(rest) = detail.strip_prefix("missing field `")
-        && let Some((field, _)) = rest.split_once('`')
-    {
-        return (Some(field.to_owned()), format!("{field}: is required"));
-    }
-    match detail.split_once(": ") {
-        Some((field, rest)) if !field.contains(' ') && !field.is_empty() && field != "." => {
-            (Some(field.to_owned()), format!("{field}: {rest}"))
-        }
-        _ => (None, detail.to_owned()),
     }
 }
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
         Self::BadRequest { code: "invalid_request", message: format!("bad path: {}", r.body_text()), field: None }
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(r: QueryRejection) -> Self {
-        let (field, message) = split_field(&r.body_text());
-        Self::BadRequest { code: "invalid_request", message: format!("bad query string: {message}"), field }
     }
 }
 
@@ -240,24 +217,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn serde_paths_become_fields() {
-        let (field, msg) = split_field(
-            "Failed to deserialize the JSON body into the target type: role: unknown variant `bot` at line 1 column 9",
-        );
-        assert_eq!(field.as_deref(), Some("role"));
-        assert!(msg.starts_with("role: unknown variant"));
-        let (field, msg) = split_field("missing field `content` at line 1 column 2");
-        assert_eq!(field.as_deref(), Some("content"));
-        assert_eq!(msg, "content: is required");
-    }
-
-    #[test]
     fn store_failures_hide_their_cause() {
         use crate::store::StoreError;
-        let e = ApiError::from(AppError::from(StoreError::Other("SELECT secret FROM x".into())));
+        let e = ApiError::from(AppError::from(StoreError::other("SELECT secret FROM x")));
         assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.body().message.contains("SELECT"));
-        let e = ApiError::from(AppError::from(StoreError::Unavailable("connection refused".into())));
+        let e = ApiError::from(AppError::from(StoreError::unavailable("connection refused")));
         assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
     }
 }

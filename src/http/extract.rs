@@ -2,14 +2,19 @@
 //! wrong content type or a bad path or query answer in the same JSON shape as
 //! every other error.
 
+use std::marker::PhantomData;
+
 use axum::{
     body::Bytes,
     extract::{FromRequest, FromRequestParts, Request},
-    http::{StatusCode, header},
+    http::{StatusCode, header, request::Parts},
 };
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::{
+    Deserialize,
+    de::{DeserializeOwned, IgnoredAny},
+};
 
-use super::ApiError;
+use super::{ApiError, explain::explain};
 
 /// A JSON object body, sent as `application/json` (or any `+json` type).
 ///
@@ -76,46 +81,30 @@ where
     }
 }
 
-/// Parses JSON, naming the path of the first bad field (`events[2].role`).
+/// Parses a JSON body, naming the path of the first bad field (`events[2].role`).
 pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
-    let syntax = |inner: serde_json::Error| ApiError::BadRequest {
-        code: "invalid_request",
-        message: format!("the body is not valid JSON: {inner}"),
-        field: None,
-    };
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        // serde_json also files some wrong types (a number for an enum) under
-        // syntax; only a body that is not JSON at all is a syntax error.
-        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
-        if (inner.is_syntax() || inner.is_eof()) && !well_formed {
-            return syntax(inner);
-        }
-        invalid_field(&path, &inner.to_string())
-    })?;
-    de.end().map_err(syntax)?;
-    Ok(value)
+    parse_json_as::<T, T>(bytes)
 }
 
-/// A 400 for a value that deserialised badly at `path`.
-pub fn invalid_field(path: &str, detail: &str) -> ApiError {
-    let detail = detail.split(" at line ").next().unwrap_or(detail);
-    let field = match detail.strip_prefix("missing field `").and_then(|r| r.split_once('`')) {
-        Some((missing, _)) if path == "." || path.is_empty() => missing.to_owned(),
-        Some((missing, _)) => format!("{path}.{missing}"),
-        None => match ["unknown field `", "duplicate field `"]
-            .iter()
-            .find_map(|prefix| detail.strip_prefix(prefix))
-            .and_then(|r| r.split_once('`'))
-        {
-            Some((unknown, _)) if path == "." || path.is_empty() => unknown.to_owned(),
-            _ => path.to_owned(),
-        },
+/// [`parse_json`] for a type that only serde_json can read (one that keeps
+/// raw JSON text): `Shape` is the same type with those parts left unread,
+/// and explains a body that does not fit.
+pub fn parse_json_as<'a, T: Deserialize<'a>, Shape: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| refused::<Shape>(bytes, &e))
+}
+
+/// The 400 for a body serde_json refused with `error`.
+fn refused<'a, Shape: Deserialize<'a>>(bytes: &'a [u8], error: &serde_json::Error) -> ApiError {
+    let well_formed = serde_json::from_slice::<IgnoredAny>(bytes).is_ok();
+    let message = if well_formed {
+        match explain(bytes, PhantomData::<Shape>) {
+            Some(explained) => return explained,
+            None => format!("the body does not fit: {error}"),
+        }
+    } else {
+        format!("the body is not valid JSON: {error}")
     };
-    let field = if field == "." || field.is_empty() { "body".to_owned() } else { field };
-    ApiError::BadRequest { code: "invalid_request", message: format!("{field}: {detail}"), field: Some(field) }
+    ApiError::BadRequest { code: "invalid_request", message, field: None }
 }
 
 /// Path parameters.
@@ -123,10 +112,31 @@ pub fn invalid_field(path: &str, detail: &str) -> ApiError {
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
-/// Query parameters.
-#[derive(Debug, Clone, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+/// Query parameters. A value that does not fit is named by its parameter.
+#[derive(Debug, Clone)]
 pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Self).map_err(|e| {
+            let path = e.path().to_string();
+            let field = (path != "." && !path.is_empty()).then_some(path);
+            let message = match &field {
+                Some(field) => format!("bad query string: {field}: {}", e.inner()),
+                None => format!("bad query string: {}", e.inner()),
+            };
+            ApiError::BadRequest { code: "invalid_request", message, field }
+        })
+    }
+}
 
 /// A JSON body that may be left out entirely: an empty body reads as `T::default()`.
 #[derive(Debug, Clone, Default)]

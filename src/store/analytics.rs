@@ -178,7 +178,7 @@ impl<T> Planned<T> {
         match self {
             Self::Ready(answer) => Ok(answer),
             Self::Query { decode, .. } => {
-                decode(&results.next().ok_or_else(|| StoreError::Other("a planned read had no result".into()))?)
+                decode(&results.next().ok_or_else(|| StoreError::other("a planned read had no result"))?)
             }
         }
     }
@@ -416,7 +416,7 @@ fn vote_totals(scope: &Scope, f: &Filters, from: Timestamp, to: Timestamp, count
         (sql, filter_params(scope, f, from, to))
     };
     Planned::query(sql, params, |rows| {
-        let row = rows.first().ok_or_else(|| StoreError::Other("an aggregate returned no row".into()))?;
+        let row = rows.first().ok_or_else(|| StoreError::other("an aggregate returned no row"))?;
         Ok(VoteTotals { upvotes: row.get(0)?, downvotes: row.get(1)?, value_sum: row.get(2)? })
     })
 }

@@ -221,7 +221,7 @@ pub(super) async fn write_commands_together<E: Engine>(
         .map(|place| match place {
             Place::Thumb(i) => thumbs[i].take().expect("answered once").map(Applied::Feedback),
             Place::Vote(i) => votes[i].take().expect("answered once").map(Applied::Vote),
-            Place::Neither => Err(StoreError::Other("only thumbs and votes are written together".into())),
+            Place::Neither => Err(StoreError::other("only thumbs and votes are written together")),
         })
         .collect()
 }
@@ -309,5 +309,5 @@ pub(super) async fn in_lane<T>(
 ) -> Result<T, StoreError> {
     let (tx, rx) = oneshot::channel();
     lanes.submit(single(tx));
-    rx.await.map_err(|_| StoreError::Unavailable("the write's batch stopped before answering; retry".into()))?
+    rx.await.map_err(|_| StoreError::unavailable("the write's batch stopped before answering; retry"))?
 }

@@ -27,8 +27,7 @@ use crate::{
 const CSAT_COLUMNS: &str = "id, conversation_id, bot_id, question_code, value, score, negative_reason, user_id, source, created_at, answered_at";
 
 pub(super) fn csat_from(row: &mut Row) -> Result<CsatAnswer, StoreError> {
-    let question_code =
-        QuestionCode::parse("question_code", row.text(3)?).map_err(|e| StoreError::Other(e.to_string()))?;
+    let question_code = QuestionCode::parse("question_code", row.text(3)?).map_err(StoreError::other)?;
     let source = Source::from_db(row.text(8)?);
     Ok(CsatAnswer {
         id: row.take(0)?,
@@ -124,7 +123,7 @@ pub(super) async fn answer(
             ],
         )
         .await?
-        .ok_or(StoreError::Other("an upsert returned no row".into()))?;
+        .ok_or(StoreError::other("an upsert returned no row"))?;
     let answer = csat_from(&mut row)?;
     #[allow(clippy::cast_precision_loss)]
     let score = input.score as f64;

@@ -99,7 +99,7 @@ pub(super) async fn answer(
 ) -> Result<GoldenExample, StoreError> {
     bots::get(c, scope, &input.bot_id).await?;
     let prompt = serde_json::to_string(&[Turn { role: "user".into(), content: input.question.clone() }])
-        .map_err(|e| StoreError::Other(e.to_string()))?;
+        .map_err(StoreError::other)?;
     let id = Uuid::new();
     let inserted = c
         .query_opt(

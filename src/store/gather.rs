@@ -135,7 +135,7 @@ mod tests {
     async fn ask(gather: &Arc<Gather<Item>>, i: u32) -> Result<u32, StoreError> {
         let (tx, rx) = oneshot::channel();
         gather.submit((i, tx));
-        rx.await.map_err(|_| StoreError::Unavailable("the batch stopped before answering".into()))?
+        rx.await.map_err(|_| StoreError::unavailable("the batch stopped before answering"))?
     }
 
     /// Answers each item with `answer`.

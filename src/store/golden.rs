@@ -50,7 +50,7 @@ pub(super) async fn make(
         .iter()
         .map(|r| Ok(Turn { role: r.get(0)?, content: r.get(1)? }))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let prompt = serde_json::to_string(&turns).map_err(|e| StoreError::Other(e.to_string()))?;
+    let prompt = serde_json::to_string(&turns).map_err(StoreError::other)?;
     c.execute(
         "INSERT INTO golden_examples (id, account_id, bot_id, feedback_id, conversation_id, message_id, feedback_type,
                                       origin, prompt, ideal_response, created_at)

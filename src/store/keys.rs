@@ -25,7 +25,7 @@ fn key_from(row: &Row) -> Result<ApiKey, StoreError> {
         id: row.get(0)?,
         account_id: row.get(1)?,
         name: row.get(2)?,
-        role: Role::parse("role", &role).map_err(|e| StoreError::Other(e.to_string()))?,
+        role: Role::parse("role", &role).map_err(StoreError::other)?,
         bot_id: row.get(4)?,
         prefix: row.get(5)?,
         created_at: row.get(6)?,

@@ -29,6 +29,7 @@ mod batches;
 mod bots;
 mod conversations;
 mod csat;
+mod error;
 mod feedback;
 mod gaps;
 mod gather;
@@ -55,10 +56,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use error::{Because, Cause, StoreError, because};
 pub use sql_store::SqlStore;
 
 use crate::domain::{
-    DomainError, Timestamp,
+    Timestamp,
     access::{ApiKey, KeyRecord, NewKey, Rater, Scope},
     account::{Account, Bot},
     analytics::{Filters, GroupBy, Grouping, InboxFilter, OverviewFacts},
@@ -78,26 +80,6 @@ use crate::domain::{
     transcript::{Transcript, TranscriptWriter},
     vote::{Vote, VoteAck, VoteInput},
 };
-
-/// What can go wrong in the store, independent of the engine.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    /// The object does not exist in the caller's scope.
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    /// A uniqueness or reference rule of the database refused the write.
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// A rule of the domain, checked against stored state, refused the write.
-    #[error(transparent)]
-    Rule(#[from] DomainError),
-    /// The database cannot be reached or is overloaded; worth retrying.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else: a bug or a broken database.
-    #[error("database error: {0}")]
-    Other(String),
-}
 
 /// What a write that may find its object already there did: the object as
 /// stored, and whether this write made it (201) or found or updated it (200).
@@ -480,6 +462,6 @@ pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>,
         }
         Ok(Arc::new(SqlStore::new(engine, key_ttl)))
     } else {
-        Err(StoreError::Other("PLAUDIT_DATABASE_URL must start with sqlite:// or postgres://".into()))
+        Err(StoreError::other("PLAUDIT_DATABASE_URL must start with sqlite:// or postgres://"))
     }
 }

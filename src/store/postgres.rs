@@ -4,8 +4,6 @@
 //! invariant lives in its constraints and atomic statements. Connections come
 //! from a deadpool pool; statements are prepared once per connection.
 
-use std::error::Error as _;
-
 use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use futures_util::future::try_join_all;
@@ -16,7 +14,7 @@ use tokio_postgres::{
 };
 
 use super::{
-    StoreError,
+    StoreError, because,
     sql::{BeforeCommit, Conn, Dialect, Engine, Row, TxLocal, Value, Work},
 };
 
@@ -72,8 +70,8 @@ fn rows_from(rows: &[tokio_postgres::Row]) -> Result<Vec<Row>, StoreError> {
 
 fn map_err(e: tokio_postgres::Error) -> StoreError {
     match e.code() {
-        Some(c) if *c == SqlState::UNIQUE_VIOLATION => StoreError::Conflict(e.to_string()),
-        Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => StoreError::Conflict(e.to_string()),
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION => StoreError::conflict(e),
+        Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => StoreError::conflict(e),
         Some(c)
             if *c == SqlState::ADMIN_SHUTDOWN
                 || *c == SqlState::CANNOT_CONNECT_NOW
@@ -81,15 +79,15 @@ fn map_err(e: tokio_postgres::Error) -> StoreError {
                 || *c == SqlState::T_R_SERIALIZATION_FAILURE
                 || *c == SqlState::T_R_DEADLOCK_DETECTED =>
         {
-            StoreError::Unavailable(e.to_string())
+            StoreError::unavailable(e)
         }
-        Some(_) => StoreError::Other(format!("{e}: {}", e.source().map(ToString::to_string).unwrap_or_default())),
-        None => StoreError::Unavailable(e.to_string()),
+        Some(_) => StoreError::other(e),
+        None => StoreError::unavailable(e),
     }
 }
 
 fn map_pool_err(e: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Unavailable(format!("no database connection: {e}"))
+    StoreError::unavailable(because("no database connection", e))
 }
 
 /// A pooled PostgreSQL connection speaking the shared SQL.
@@ -238,7 +236,7 @@ impl PgEngine {
     pub fn connect(url: &str, max_connections: usize) -> Result<Self, StoreError> {
         let config: tokio_postgres::Config = url
             .parse()
-            .map_err(|e| StoreError::Other(format!("PLAUDIT_DATABASE_URL is not a valid PostgreSQL URL: {e}")))?;
+            .map_err(|e| StoreError::other(because("PLAUDIT_DATABASE_URL is not a valid PostgreSQL URL", e)))?;
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(max_connections.max(1))
@@ -246,7 +244,7 @@ impl PgEngine {
             .wait_timeout(Some(std::time::Duration::from_secs(10)))
             .create_timeout(Some(std::time::Duration::from_secs(5)))
             .build()
-            .map_err(|e| StoreError::Other(format!("cannot build the connection pool: {e}")))?;
+            .map_err(|e| StoreError::other(because("cannot build the connection pool", e)))?;
         Ok(Self {
             pool,
             write_lanes: WRITE_LANES.min(max_connections.max(1)),
@@ -309,6 +307,6 @@ impl Engine for PgEngine {
             result
         })
         .await
-        .map_err(|e| StoreError::Other(format!("a PostgreSQL write failed: {e}")))?
+        .map_err(|e| StoreError::other(because("a PostgreSQL write failed", e)))?
     }
 }

@@ -204,6 +204,6 @@ pub(super) async fn instance_secret(c: &mut impl Conn, name: &str, candidate: &s
     let row = c
         .query_opt("SELECT value FROM instance_secrets WHERE name = $1", params![name])
         .await?
-        .ok_or(StoreError::Other("an instance secret vanished".into()))?;
+        .ok_or(StoreError::other("an instance secret vanished"))?;
     row.get(0)
 }

@@ -256,7 +256,7 @@ impl Row {
     }
 
     fn mismatch(&self, i: usize) -> StoreError {
-        StoreError::Other(format!("column {i} has an unexpected type: {:?}", self.0.get(i)))
+        StoreError::other(format!("column {i} has an unexpected type: {:?}", self.0.get(i)))
     }
 }
 
@@ -448,7 +448,7 @@ pub trait Conn: Send {
             let mut both = self.query_many(&[first, second]).await?.into_iter();
             match (both.next(), both.next()) {
                 (Some(a), Some(b)) => Ok((a, b)),
-                _ => Err(StoreError::Other("two statements answered fewer results".into())),
+                _ => Err(StoreError::other("two statements answered fewer results")),
             }
         }
     }

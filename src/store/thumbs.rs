@@ -98,7 +98,7 @@ pub(super) async fn submit(
                 )
                 .await?
             }
-            _ => return Err(StoreError::Other(format!("inconsistent feedback decision {decision:?}"))),
+            _ => return Err(StoreError::other(format!("inconsistent feedback decision {decision:?}"))),
         };
         let fact = |f: &Feedback| ThumbFact::of(f, target.variant.as_deref(), target.topic.as_deref());
         pending.absorb(Rows::thumb_change(existing.as_ref().and_then(fact), fact(&feedback)));
@@ -111,7 +111,7 @@ pub(super) async fn submit(
         let created = matches!(decision, Submission::Create { .. });
         return Ok(Recorded { value: feedback, created });
     }
-    Err(StoreError::Unavailable("feedback kept changing under a concurrent writer; retry".into()))
+    Err(StoreError::unavailable("feedback kept changing under a concurrent writer; retry"))
 }
 
 /// A thumb of a batch: its scope, what it says, and when it came.

@@ -7,7 +7,7 @@ use axum::{
 use maud::html;
 
 use super::layout;
-use crate::{app::AppError, domain::DomainError};
+use crate::{app::AppError, domain::DomainError, error_chain::Chain};
 
 /// What can go wrong on a page.
 #[derive(Debug)]
@@ -46,15 +46,15 @@ impl From<AppError> for WebError {
                 Self::Forbidden("This key or token is not valid for the dashboard.".into())
             }
             AppError::Conflict(cause) => {
-                tracing::info!(%cause, "write refused by a database constraint");
+                tracing::info!(cause = %Chain(&cause), "write refused by a database constraint");
                 Self::Conflict("The change conflicts with existing data.".into())
             }
             AppError::Unavailable(cause) => {
-                tracing::warn!(%cause, "database unavailable");
+                tracing::warn!(cause = %Chain(&cause), "database unavailable");
                 Self::Unavailable
             }
             AppError::Internal(cause) => {
-                tracing::error!(%cause, "database error");
+                tracing::error!(cause = %Chain(&cause), "database error");
                 Self::Internal
             }
         }

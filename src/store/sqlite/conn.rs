@@ -9,7 +9,7 @@ use rusqlite::{OpenFlags, ToSql, types::ToSqlOutput};
 
 use super::SqliteOptions;
 use crate::store::{
-    StoreError,
+    StoreError, because,
     sql::{Conn, Dialect, Param, Row, TxLocal, Value, Work},
 };
 
@@ -73,13 +73,13 @@ pub(super) fn map_err(e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
     match &e {
         rusqlite::Error::SqliteFailure(f, _) => match f.code {
-            ErrorCode::ConstraintViolation => StoreError::Conflict(e.to_string()),
+            ErrorCode::ConstraintViolation => StoreError::conflict(e),
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen | ErrorCode::DiskFull => {
-                StoreError::Unavailable(e.to_string())
+                StoreError::unavailable(e)
             }
-            _ => StoreError::Other(e.to_string()),
+            _ => StoreError::other(e),
         },
-        _ => StoreError::Other(e.to_string()),
+        _ => StoreError::other(e),
     }
 }
 
@@ -96,7 +96,7 @@ impl SqliteConn {
                 | OpenFlags::SQLITE_OPEN_URI
         };
         let conn = rusqlite::Connection::open_with_flags(&opts.path, flags)
-            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", opts.path.display())))?;
+            .map_err(|e| StoreError::unavailable(because(format!("cannot open {}", opts.path.display()), e)))?;
         conn.busy_timeout(opts.busy_timeout).map_err(map_err)?;
         conn.set_prepared_statement_cache_capacity(256);
         // Plans never depend on bound values. Otherwise SQLite looks at the
@@ -196,8 +196,8 @@ impl Conn for SqliteConn {
 pub(super) fn run_now<T>(conn: &mut SqliteConn, work: impl Work<SqliteConn, T>) -> Result<T, StoreError> {
     match std::panic::catch_unwind(AssertUnwindSafe(|| work(conn).now_or_never())) {
         Ok(Some(result)) => result,
-        Ok(None) => Err(StoreError::Other("a SQLite unit of work did not finish at once".into())),
-        Err(_) => Err(StoreError::Other("a SQLite unit of work panicked".into())),
+        Ok(None) => Err(StoreError::other("a SQLite unit of work did not finish at once")),
+        Err(_) => Err(StoreError::other("a SQLite unit of work panicked")),
     }
 }
 

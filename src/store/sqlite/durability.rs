@@ -19,7 +19,7 @@ use std::{
 };
 
 use super::{Reply, conn::SqliteConn};
-use crate::store::StoreError;
+use crate::store::{StoreError, because};
 
 /// Copies committed pages from the WAL into the database file without
 /// blocking anyone (`PASSIVE`): a few times a second when the database is
@@ -111,7 +111,7 @@ pub(super) fn sync_loop(groups: &std::sync::mpsc::Receiver<Vec<Reply>>, mut sync
         }
         let synced = sync().map_err(|e| {
             tracing::error!(error = %e, "syncing the SQLite WAL failed; its commits are not acknowledged");
-            StoreError::Unavailable(format!("the commit could not be made durable ({e}); retry"))
+            StoreError::unavailable(because("the commit could not be made durable; retry", e))
         });
         for reply in waiting {
             reply(synced.clone());

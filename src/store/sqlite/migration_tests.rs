@@ -3,6 +3,7 @@
 
 use super::{SqliteEngine, tests::engine};
 use crate::{
+    error_chain::Chain,
     params,
     store::{
         StoreError,
@@ -67,10 +68,10 @@ async fn hot_tables_check_their_lists_in_place() {
         };
         // Allowed values pass the constraints and fail later, on the
         // foreign keys (no parent rows are inserted).
-        let error = attempt(allowed).await.unwrap_err().to_string();
+        let error = attempt(allowed).await.unwrap_err().chain();
         assert!(error.contains("FOREIGN KEY"), "{sql}: {error}");
         for &values in refused {
-            let error = attempt(values).await.unwrap_err().to_string();
+            let error = attempt(values).await.unwrap_err().chain();
             assert!(error.contains("CHECK"), "{values:?} in {sql}: {error}");
         }
     }
@@ -222,7 +223,7 @@ async fn message_keys_lead_with_the_message_with_the_rows_in_place() {
         })
     };
     assert_eq!(thumb("m2").await.unwrap(), 1);
-    let missing = thumb("m9").await.unwrap_err().to_string();
+    let missing = thumb("m9").await.unwrap_err().chain();
     assert!(missing.contains("FOREIGN KEY constraint failed"), "{missing}");
     assert_eq!(texts(&e, "PRAGMA integrity_check").await, ["ok"]);
 }
@@ -270,7 +271,7 @@ async fn a_message_finds_its_conversation_by_id_first() {
         })
         .await
         .unwrap_err()
-        .to_string();
+        .chain();
     assert!(orphan.contains("FOREIGN KEY constraint failed"), "{orphan}");
     let again = e
         .write(|c| {
@@ -314,7 +315,7 @@ async fn the_request_id_migration_refuses_a_definition_it_does_not_know() {
     })
     .await
     .unwrap();
-    let failed = crate::store::migrate::run(&e).await.unwrap_err().to_string();
+    let failed = crate::store::migrate::run(&e).await.unwrap_err().chain();
     assert!(failed.contains("CHECK constraint failed"), "{failed}");
     assert_eq!(texts(&e, "PRAGMA integrity_check").await, ["ok"]);
     assert_eq!(
@@ -322,4 +323,15 @@ async fn the_request_id_migration_refuses_a_definition_it_does_not_know() {
         ["messages_in_order", "sqlite_autoindex_messages_1", "sqlite_autoindex_messages_2"]
     );
     assert_eq!(texts(&e, "SELECT CAST(MAX(version) AS TEXT) FROM plaudit_migrations").await, ["12"]);
+}
+
+/// An error with the driver's words beneath it.
+trait Chained {
+    fn chain(&self) -> String;
+}
+
+impl Chained for StoreError {
+    fn chain(&self) -> String {
+        Chain(self).to_string()
+    }
 }

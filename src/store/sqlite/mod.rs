@@ -35,7 +35,7 @@ use tokio::sync::{mpsc, oneshot};
 use writer::writer_loop;
 
 use super::{
-    StoreError,
+    StoreError, because,
     sql::{BeforeCommit, Conn, Engine, Work},
 };
 
@@ -103,7 +103,7 @@ impl SqliteEngine {
             std::thread::Builder::new()
                 .name("plaudit-sqlite-sync".into())
                 .spawn(move || sync_loop(&rx, || wal.sync()))
-                .map_err(|e| StoreError::Other(format!("cannot start the SQLite sync thread: {e}")))?;
+                .map_err(|e| StoreError::other(because("cannot start the SQLite sync thread", e)))?;
             Some(tx)
         } else {
             None
@@ -116,13 +116,13 @@ impl SqliteEngine {
         std::thread::Builder::new()
             .name("plaudit-sqlite-writer".into())
             .spawn(move || writer_loop(writer, rx, bound, &flag, syncer.as_ref(), &hook))
-            .map_err(|e| StoreError::Other(format!("cannot start the SQLite writer: {e}")))?;
+            .map_err(|e| StoreError::other(because("cannot start the SQLite writer", e)))?;
         let closing = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&closing);
         std::thread::Builder::new()
             .name("plaudit-sqlite-checkpoint".into())
             .spawn(move || checkpoint_loop(&checkpointer, &stop, &restarting))
-            .map_err(|e| StoreError::Other(format!("cannot start the SQLite checkpointer: {e}")))?;
+            .map_err(|e| StoreError::other(because("cannot start the SQLite checkpointer", e)))?;
         let (reads, queue) = std::sync::mpsc::channel::<ReadJob>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..opts.readers.max(1) {
@@ -130,7 +130,7 @@ impl SqliteEngine {
             std::thread::Builder::new()
                 .name(format!("plaudit-sqlite-reader-{n}"))
                 .spawn(move || reader_loop(&opts, &queue))
-                .map_err(|e| StoreError::Other(format!("cannot start a SQLite reader: {e}")))?;
+                .map_err(|e| StoreError::other(because("cannot start a SQLite reader", e)))?;
         }
         Ok(Self { jobs, reads, closing, disk_reads: DiskReads::new(process_read_bytes), before_commit })
     }
@@ -158,15 +158,15 @@ impl Engine for SqliteEngine {
         let job: ReadJob = Box::new(move |conn: Result<&mut SqliteConn, StoreError>| {
             let _ = tx.send(conn.and_then(|c| run_now(c, work)));
         });
-        self.reads.send(job).map_err(|_| StoreError::Unavailable("the SQLite readers have stopped".into()))?;
-        rx.await.map_err(|_| StoreError::Unavailable("a SQLite reader dropped a read".into()))?
+        self.reads.send(job).map_err(|_| StoreError::unavailable("the SQLite readers have stopped"))?;
+        rx.await.map_err(|_| StoreError::unavailable("a SQLite reader dropped a read"))?
     }
 
     async fn write<T: Send + 'static>(&self, work: impl Work<SqliteConn, T>) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
         let job: Job = Box::new(move |conn: Option<&mut SqliteConn>| {
             let result = match conn {
-                None => Err(StoreError::Unavailable("the SQLite transaction could not go on; retry".into())),
+                None => Err(StoreError::unavailable("the SQLite transaction could not go on; retry")),
                 Some(conn) => run_now(conn, work),
             };
             let ok = result.is_ok();
@@ -177,8 +177,8 @@ impl Engine for SqliteEngine {
             });
             (ok, reply)
         });
-        self.jobs.send(job).map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
-        rx.await.map_err(|_| StoreError::Unavailable("the SQLite writer dropped a write".into()))?
+        self.jobs.send(job).map_err(|_| StoreError::unavailable("the SQLite writer has stopped"))?;
+        rx.await.map_err(|_| StoreError::unavailable("the SQLite writer dropped a write"))?
     }
 
     /// Only while the process reads from the disk. When the file is in the

@@ -20,7 +20,7 @@ use super::{
     durability::{WAL_PAGES, restart_wal},
 };
 use crate::store::{
-    StoreError,
+    StoreError, because,
     sql::{BeforeCommit, Conn},
 };
 
@@ -84,11 +84,11 @@ pub(super) fn writer_loop(
         conn.tx_local().clear();
         let committed = if aborted {
             let _ = conn.conn.execute_batch("ROLLBACK");
-            Err(StoreError::Unavailable("another write of the same commit failed; retry".into()))
+            Err(StoreError::unavailable("another write of the same commit failed; retry"))
         } else if let Err(e) = flushed {
             tracing::error!(error = %e, "the work before a commit failed; its writes are rolled back");
             let _ = conn.conn.execute_batch("ROLLBACK");
-            Err(StoreError::Unavailable(format!("the commit could not be completed; retry ({e})")))
+            Err(StoreError::unavailable(because("the commit could not be completed; retry", e)))
         } else {
             let c = conn.conn.execute_batch("COMMIT").map_err(map_err);
             if c.is_err() {
@@ -101,7 +101,7 @@ pub(super) fn writer_loop(
                 Ok(()) => continue,
                 // The sync thread is gone: nothing can make the commit durable.
                 Err(unsent) => {
-                    let gone = Err(StoreError::Unavailable("the SQLite sync thread has stopped".into()));
+                    let gone = Err(StoreError::unavailable("the SQLite sync thread has stopped"));
                     for reply in unsent.0 {
                         reply(gone.clone());
                     }
@@ -207,7 +207,7 @@ mod tests {
             let failing = e.write(move |c| {
                 Box::pin(async move {
                     c.execute("INSERT INTO t (v) VALUES ($1)", params![bad]).await?;
-                    Err::<(), _>(StoreError::Other("fails after writing".into()))
+                    Err::<(), _>(StoreError::other("fails after writing"))
                 })
             });
             let panicking =
@@ -230,11 +230,11 @@ mod tests {
             .write(|c| {
                 Box::pin(async move {
                     c.execute("INSERT INTO t (v) VALUES (-2)", &[]).await?;
-                    Err::<(), _>(StoreError::Other("mine".into()))
+                    Err::<(), _>(StoreError::other("mine"))
                 })
             })
             .await;
-        assert!(matches!(&alone, Err(StoreError::Other(m)) if m == "mine"), "{alone:?}");
+        assert!(matches!(&alone, Err(StoreError::Other(m)) if m.to_string() == "mine"), "{alone:?}");
         assert_eq!(count(&e, -2).await, 0);
         // The writer survives all of it.
         e.write(|c| Box::pin(async move { c.execute("INSERT INTO t (v) VALUES (-1)", &[]).await })).await.unwrap();
