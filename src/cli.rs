@@ -211,9 +211,6 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
-    if settings.memory_trim_interval_ms > 0 {
-        crate::memory::keep_trimming(std::time::Duration::from_millis(settings.memory_trim_interval_ms));
-    }
     tracing::info!(
         address = %app.local_addr()?,
         database = %settings.redacted_database_url(),

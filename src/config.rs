@@ -72,8 +72,9 @@ pub struct Settings {
     /// How often the server adds the rollups' pending changes to the rollup
     /// rows, in milliseconds (0: never; figures stay exact either way).
     pub rollup_fold_interval_ms: u64,
-    /// How often `serve` hands freed memory back to the system, in
-    /// milliseconds (0: never; see [`crate::memory`]).
+    /// Accepted and ignored: the allocator (jemalloc) returns freed memory
+    /// to the system by itself. Kept so that existing configurations, which
+    /// may set it, still load (unknown keys are refused).
     pub memory_trim_interval_ms: u64,
 }
 

@@ -12,10 +12,8 @@
 //! - [`store`]: the [`store::Store`] trait, all SQL, and the SQLite and PostgreSQL engines.
 //! - [`startup`]: composes the router from the HTTP doors and serves it until shutdown.
 //! - [`config`]: typed settings from defaults, an optional TOML file and `PLAUDIT_*` variables.
-//! - [`telemetry`]: structured logs; [`error_chain`]: an error with its causes on one line;
-//!   [`memory`]: hands the memory a burst of work freed back.
-// The one exception is the allocator call in `memory`, allowed there alone.
-#![deny(unsafe_code)]
+//! - [`telemetry`]: structured logs; [`error_chain`]: an error with its causes on one line.
+#![forbid(unsafe_code)]
 
 pub mod api;
 pub mod app;
@@ -25,7 +23,6 @@ pub mod config;
 pub mod domain;
 pub mod error_chain;
 pub mod http;
-pub mod memory;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

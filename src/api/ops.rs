@@ -1,4 +1,4 @@
-//! Operations: liveness, readiness and the OpenAPI document.
+//! Operations: liveness and readiness (the OpenAPI document is served by `docs.rs`).
 
 use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;

@@ -1,12 +1,12 @@
 //! `/metrics`: request counts and latencies per route in the Prometheus text
-//! format. A small recorder of our own: a counter and a histogram per
-//! (method, route, status), which is all the service needs to expose.
+//! format, recorded with the `metrics` crate into a
+//! `metrics-exporter-prometheus` recorder of this application's own (not the
+//! process-wide one, so that two applications in one process, as in the
+//! tests, count apart).
 
 use std::{
-    collections::BTreeMap,
-    fmt::Write as _,
-    sync::{Arc, Mutex},
-    time::Instant,
+    sync::{Arc, Weak},
+    time::{Duration, Instant},
 };
 
 use axum::{
@@ -15,69 +15,72 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use metrics::{Label, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
-#[derive(Default)]
-struct Series {
-    count: u64,
-    sum: f64,
-    buckets: [u64; BUCKETS.len()],
-}
+const UP: &str = "plaudit_up";
+const REQUESTS: &str = "plaudit_http_requests_total";
+const DURATION: &str = "plaudit_http_request_duration_seconds";
+
+/// How often latencies recorded since the last scrape are folded into their
+/// buckets: the recorder keeps each sample until then.
+const UPKEEP: Duration = Duration::from_secs(5);
 
 /// What `/metrics` reports.
-#[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
 }
 
 impl Metrics {
+    /// A recorder with the series described, `plaudit_up` set, and (inside a
+    /// runtime) a task that folds latencies every few seconds for as long as
+    /// the metrics live.
     pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
+        let recorder =
+            PrometheusBuilder::new().set_buckets(&BUCKETS).expect("the buckets are not empty").build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            describe_gauge!(UP, "Whether the process is up.");
+            describe_counter!(REQUESTS, "Requests answered, by method, route and status.");
+            describe_histogram!(DURATION, "Time to answer, by method, route and status.");
+            gauge!(UP).set(1.0);
+        });
+        let metrics = Arc::new(Self { recorder, handle });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(upkeep(Arc::downgrade(&metrics)));
+        }
+        metrics
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let Ok(mut series) = self.series.lock() else { return };
-        let s = series.entry((method.to_owned(), route.to_owned(), status)).or_default();
-        s.count += 1;
-        s.sum += seconds;
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if seconds <= *bound {
-                s.buckets[i] += 1;
-            }
-        }
+        let labels = [
+            Label::new("method", method.to_owned()),
+            Label::new("route", route.to_owned()),
+            Label::new("status", status.to_string()),
+        ];
+        metrics::with_local_recorder(&self.recorder, || {
+            counter!(REQUESTS, labels.iter()).increment(1);
+            histogram!(DURATION, labels.iter()).record(seconds);
+        });
     }
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
-        let mut out = String::from(
-            "# HELP plaudit_up Whether the process is up.\n# TYPE plaudit_up gauge\nplaudit_up 1\n\
-             # HELP plaudit_http_requests_total Requests answered, by method, route and status.\n\
-             # TYPE plaudit_http_requests_total counter\n",
-        );
-        let Ok(series) = self.series.lock() else { return out };
-        for ((method, route, status), s) in series.iter() {
-            let _ = writeln!(
-                out,
-                "plaudit_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
-                s.count
-            );
-        }
-        out.push_str(
-            "# HELP plaudit_http_request_duration_seconds Time to answer, by method, route and status.\n\
-             # TYPE plaudit_http_request_duration_seconds histogram\n",
-        );
-        for ((method, route, status), s) in series.iter() {
-            let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
-            for (bound, n) in BUCKETS.iter().zip(s.buckets) {
-                let _ = writeln!(out, "plaudit_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");
-            }
-            let _ = writeln!(out, "plaudit_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "plaudit_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
-            let _ = writeln!(out, "plaudit_http_request_duration_seconds_count{{{labels}}} {}", s.count);
-        }
-        out
+        self.handle.render()
+    }
+}
+
+async fn upkeep(metrics: Weak<Metrics>) {
+    let mut tick = tokio::time::interval(UPKEEP);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(metrics) = metrics.upgrade() else { return };
+        metrics.handle.run_upkeep();
     }
 }
 
@@ -85,11 +88,11 @@ impl Metrics {
 /// path, so ids do not explode the series), or `unmatched`.
 pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
-    let route =
-        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
-    metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    metrics.observe(method.as_str(), route, response.status().as_u16(), started.elapsed().as_secs_f64());
     response
 }
 
@@ -104,14 +107,32 @@ mod tests {
 
     #[test]
     fn the_exposition_counts_and_buckets() {
-        let m = Metrics::default();
+        let m = Metrics::new();
         m.observe("GET", "/v1/bots", 200, 0.003);
         m.observe("GET", "/v1/bots", 200, 0.2);
         let text = m.render();
-        assert!(text.contains("plaudit_http_requests_total{method=\"GET\",route=\"/v1/bots\",status=\"200\"} 2"));
-        assert!(text.contains("route=\"/v1/bots\",status=\"200\",le=\"0.005\"} 1"));
-        assert!(text.contains("route=\"/v1/bots\",status=\"200\",le=\"0.25\"} 2"));
-        assert!(text.contains("le=\"+Inf\"} 2"));
-        assert!(text.contains("plaudit_up 1"));
+        assert!(
+            text.contains("plaudit_http_requests_total{method=\"GET\",route=\"/v1/bots\",status=\"200\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("# HELP plaudit_http_requests_total Requests answered"), "{text}");
+        assert!(text.contains("# TYPE plaudit_http_request_duration_seconds histogram"), "{text}");
+        let bucket =
+            |le: &str| format!("{DURATION}_bucket{{method=\"GET\",route=\"/v1/bots\",status=\"200\",le=\"{le}\"}}");
+        assert!(text.contains(&format!("{} 0", bucket("0.001"))), "{text}");
+        assert!(text.contains(&format!("{} 1", bucket("0.005"))), "{text}");
+        assert!(text.contains(&format!("{} 2", bucket("0.25"))), "{text}");
+        assert!(text.contains(&format!("{} 2", bucket("5"))), "{text}");
+        assert!(text.contains(&format!("{} 2", bucket("+Inf"))), "{text}");
+        assert_eq!(text.matches(&format!("{DURATION}_bucket{{")).count(), BUCKETS.len() + 1, "{text}");
+        assert!(text.contains("plaudit_up 1"), "{text}");
+    }
+
+    #[test]
+    fn two_recorders_count_apart() {
+        let (a, b) = (Metrics::new(), Metrics::new());
+        a.observe("GET", "/v1/bots", 200, 0.01);
+        assert!(a.render().contains("status=\"200\"} 1"));
+        assert!(!b.render().contains("/v1/bots"));
     }
 }

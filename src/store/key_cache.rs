@@ -10,6 +10,10 @@
 //! effect within the TTL. Expiry is decided on every request from the record,
 //! so a cached key expires on time. Unknown keys are never kept: a flood of
 //! made-up keys cannot fill the cache.
+//!
+//! Written by hand rather than with a cache crate: all it needs is a map, a
+//! time to live and a bound, where the crates that have a time to live
+//! (moka) bring eviction policies, maintenance work and a dozen dependencies.
 
 use std::{
     collections::HashMap,

@@ -1,10 +1,12 @@
 //! The small seam between the shared SQL and the two engines.
 //!
-//! All queries of the product are written once, in `queries.rs`, against the
-//! [`Conn`] trait: portable SQL with `$1`-style placeholders, integers for
-//! times (UTC milliseconds) and flags, text for ids and JSON. Each engine
-//! implements `Conn` (how to run a statement) and [`Engine`] (how to get a
-//! connection for a read, and how to run a write transaction).
+//! All queries of the product are written once, in the store's area modules,
+//! against the [`Conn`] trait: portable SQL with `$1`-style placeholders,
+//! integers for times (UTC milliseconds) and flags, text for ids and JSON.
+//! Each engine implements `Conn` (how to run a statement) and [`Engine`] (how
+//! to get a connection for a read, and how to run a write transaction, with
+//! a generic hook that runs just before it commits). Nothing here knows a
+//! product concept.
 
 use std::{any::Any, future::Future, sync::Arc};
 

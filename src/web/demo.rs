@@ -4,8 +4,9 @@
 //! dashboard — in a minute.
 //!
 //! The page's chat backend (`POST /demo/chat`) plays the part of a customer's
-//! chat server: it answers from a canned knowledge base ([`content`]), logs the
-//! conversation and both messages through the store, and hands the page a
+//! chat server: it answers from a canned knowledge base
+//! ([`crate::app::demo::content`]), logs the conversation and both messages
+//! through [`App::apply`], as a batch of the API would, and hands the page a
 //! feedback token issued exactly as `POST /v1/conversations/{id}/feedback-token`
 //! issues them. None of these routes exist unless the server runs as the demo.
 

@@ -1,5 +1,5 @@
-//! The dashboard: server-rendered HTML pages over the same store and domain
-//! functions as the JSON API.
+//! The dashboard: server-rendered HTML pages over the same operations of
+//! the [`App`] as the JSON API.
 //!
 //! Pages are built with `maud`, which escapes every interpolated value, so
 //! user text (messages, reasons, bot names, contact ids) can never become
@@ -10,7 +10,7 @@
 //! Beside the dashboard: the embeddable widget (`/widget.js`, [`widget`]) and
 //! the demo (`/demo`, `plaudit demo`, [`demo`]), doors onto the same API: the
 //! widget calls the public routes with a public key and a feedback token, and
-//! the demo logs through the store.
+//! the demo's chat backend logs through the same operations as the API.
 
 mod chart;
 pub mod demo;
