@@ -48,7 +48,19 @@ if [ ! -f "$stamp" ]; then
   start=$(date +%s)
   parallel=4
   [ "$engine" = postgres ] && parallel=${SEED_PARALLEL:-16}
-  target/release/examples/bench-seed --scale "$scale" --database-url "$url" --parallel "$parallel" >&2
+  target/release/examples/bench-seed --scale "$scale" --database-url "$url" --parallel "$parallel" >&2 &
+  seeder=$!
+  if [ "$engine" = postgres ]; then
+    # The planner's statistics as the tables grow: without them (autovacuum
+    # off, or not yet run) the seeder's lookups turn into scans and seeding
+    # slows to a crawl.
+    while kill -0 "$seeder" 2>/dev/null; do
+      sleep 15
+      psql "$pg" -q -c "SET search_path = $schema" -c "ANALYZE" 2>/dev/null || true
+    done
+  fi
+  wait "$seeder"
+  [ "$engine" = postgres ] && psql "$pg" -q -c "SET search_path = $schema" -c "VACUUM (FREEZE, ANALYZE)"
   echo "seeded in $(( $(date +%s) - start )) s" >&2
   cp bench/out/env "$stamp"
 fi
