@@ -71,7 +71,7 @@ async fn get_bot(
     ApiPath(path): ApiPath<BotPath>,
 ) -> Result<Json<Bot>, ApiError> {
     principal.require(Role::Server)?;
-    let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
+    let id = super::path_uuid(&path.id, "bot")?;
     Ok(Json(app.bot(&principal.scope(), &id).await?))
 }
 
@@ -84,7 +84,7 @@ async fn get_settings(
     ApiPath(path): ApiPath<BotPath>,
 ) -> Result<Json<BotSettings>, ApiError> {
     principal.require(Role::Server)?;
-    let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
+    let id = super::path_uuid(&path.id, "bot")?;
     Ok(Json(app.bot_settings(&principal.scope(), &id).await?))
 }
 
@@ -98,7 +98,7 @@ async fn patch_settings(
     ApiJson(patch): ApiJson<BotSettingsPatchBody>,
 ) -> Result<Json<BotSettings>, ApiError> {
     principal.require(Role::Admin)?;
-    let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
+    let id = super::path_uuid(&path.id, "bot")?;
     Ok(Json(app.update_bot_settings(&principal.scope(), &id, patch.into()).await?))
 }
 

@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<App> {
 }
 
 fn bot_id(path: &BotPath) -> Result<Uuid, ApiError> {
-    Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))
+    super::path_uuid(&path.id, "bot")
 }
 
 /// The rating configuration of a bot (any key, public included).
@@ -76,7 +76,7 @@ async fn get_copy(
     ApiPath(path): ApiPath<CopyPath>,
 ) -> Result<Json<ResolvedCopy>, ApiError> {
     principal.require(Role::Public)?;
-    let bot = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
+    let bot = super::path_uuid(&path.id, "bot")?;
     let locale = locale("locale", &path.locale)?;
     Ok(Json(app.prompt_copy(&principal.scope(), &bot, &locale).await?))
 }
@@ -91,7 +91,7 @@ async fn put_copy(
     ApiJson(copy): ApiJson<PromptCopyBody>,
 ) -> Result<Json<ResolvedCopy>, ApiError> {
     principal.require(Role::Admin)?;
-    let bot = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("bot".into()))?;
+    let bot = super::path_uuid(&path.id, "bot")?;
     let locale = locale("locale", &path.locale)?;
     Ok(Json(app.put_prompt_copy(&principal.scope(), &bot, &locale, copy.into()).await?))
 }

@@ -166,7 +166,7 @@ async fn list_feedback(
 }
 
 fn feedback_id(path: &FeedbackPath) -> Result<Uuid, ApiError> {
-    Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("feedback".into()))
+    super::path_uuid(&path.id, "feedback")
 }
 
 /// One feedback record with its full history.

@@ -73,7 +73,7 @@ async fn delete_golden(
     ApiPath(path): ApiPath<GoldenPath>,
 ) -> Result<StatusCode, ApiError> {
     principal.require(Role::Admin)?;
-    let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("golden example".into()))?;
+    let id = super::path_uuid(&path.id, "golden example")?;
     app.delete_golden(&principal.scope(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

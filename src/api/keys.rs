@@ -90,7 +90,7 @@ async fn revoke_key(
     ApiPath(path): ApiPath<KeyPath>,
 ) -> Result<Json<ApiKey>, ApiError> {
     principal.require(Role::Admin)?;
-    let id = Uuid::parse("id", &path.id).map_err(|_| ApiError::NotFound("key".into()))?;
+    let id = super::path_uuid(&path.id, "key")?;
     Ok(Json(app.revoke_key(&principal.scope(), &id).await?))
 }
 

@@ -29,10 +29,16 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::{
     app::App,
-    domain::{DomainError, page::PageRequest, token::Caller},
+    domain::{DomainError, ids::Uuid, page::PageRequest, token::Caller},
     http::{ApiError, ApiJson, ApiPath, ApiQuery, Auth, ErrorBody, ErrorResponses, OptionalJson},
     store::Recorded,
 };
+
+/// The id in a resource's path. One that is not a UUID names no resource, so
+/// it answers 404 for `what`, as an unknown one does.
+pub(super) fn path_uuid(value: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse("id", value).map_err(|_| ApiError::NotFound(what.into()))
+}
 
 /// Path of one conversation or message.
 #[derive(Debug, Deserialize, IntoParams)]
