@@ -110,11 +110,7 @@ impl CsatBody {
             score,
             negative_reason: optional_text("negative_reason", self.negative_reason.as_deref(), MAX_REASON_CHARS)?,
             rater,
-            created_at: self
-                .created_at
-                .as_deref()
-                .map(|t| Timestamp::parse_backfill("created_at", t, now))
-                .transpose()?,
+            created_at: Timestamp::parse_backfill("created_at", self.created_at.as_deref(), now)?,
         })
     }
 }

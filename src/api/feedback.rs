@@ -78,11 +78,7 @@ impl FeedbackBody {
             feedback_type: self.feedback_type,
             reason: optional_text("reason", self.reason.as_deref(), MAX_REASON_CHARS)?,
             rater,
-            created_at: self
-                .created_at
-                .as_deref()
-                .map(|t| Timestamp::parse_backfill("created_at", t, now))
-                .transpose()?,
+            created_at: Timestamp::parse_backfill("created_at", self.created_at.as_deref(), now)?,
         })
     }
 }

@@ -41,11 +41,7 @@ impl VoteBody {
             value: direction.value(self.value)?,
             reason: optional_text("reason", self.reason.as_deref(), MAX_REASON_CHARS)?,
             rater,
-            created_at: self
-                .created_at
-                .as_deref()
-                .map(|t| Timestamp::parse_backfill("created_at", t, now))
-                .transpose()?,
+            created_at: Timestamp::parse_backfill("created_at", self.created_at.as_deref(), now)?,
         })
     }
 }

@@ -289,11 +289,7 @@ impl ConversationInput {
             contact_id: optional_short_text("contact_id", body.contact_id.as_deref(), MAX_SHORT_TEXT_LEN)?,
             locale: body.locale.as_deref().map(|l| locale("locale", l)).transpose()?,
             metadata: body.metadata.map(|m| Metadata::parse("metadata", Some(m))).transpose()?,
-            created_at: body
-                .created_at
-                .as_deref()
-                .map(|t| Timestamp::parse_backfill("created_at", t, now))
-                .transpose()?,
+            created_at: Timestamp::parse_backfill("created_at", body.created_at.as_deref(), now)?,
         })
     }
 }
@@ -378,11 +374,7 @@ impl MessageInput {
             request_id,
             status: body.status.unwrap_or(MessageStatus::Completed),
             metadata: Metadata::parse("metadata", body.metadata)?,
-            created_at: body
-                .created_at
-                .as_deref()
-                .map(|t| Timestamp::parse_backfill("created_at", t, now))
-                .transpose()?,
+            created_at: Timestamp::parse_backfill("created_at", body.created_at.as_deref(), now)?,
             fingerprint: String::new(),
         };
         // Here, on the request's own thread, not in the write that stores it.

@@ -38,14 +38,15 @@ impl Timestamp {
             .map_err(|_| DomainError::invalid(field, "must be an RFC 3339 time such as 2024-06-13T14:32:45Z"))
     }
 
-    /// Parses a client-supplied creation time for backfill: RFC 3339, not in
-    /// the future relative to `now`.
-    pub fn parse_backfill(field: &str, raw: &str, now: Timestamp) -> Result<Self, DomainError> {
+    /// Parses a client-supplied creation time for backfill, when one is
+    /// given: RFC 3339, not in the future relative to `now`.
+    pub fn parse_backfill(field: &str, raw: Option<&str>, now: Timestamp) -> Result<Option<Self>, DomainError> {
+        let Some(raw) = raw else { return Ok(None) };
         let t = Self::parse_rfc3339(field, raw)?;
         if t.0 > now.0 + FUTURE_TOLERANCE_MS {
             return Err(DomainError::invalid(field, "must not be in the future"));
         }
-        Ok(t)
+        Ok(Some(t))
     }
 
     /// Parses a bound of a time filter: RFC 3339, or a bare `YYYY-MM-DD`
@@ -242,8 +243,9 @@ mod tests {
     fn backfill_refuses_the_future() {
         let now = Timestamp(1_700_000_000_000);
         let later = Timestamp(now.0 + 3_600_000).to_rfc3339();
-        assert!(Timestamp::parse_backfill("created_at", &later, now).is_err());
+        assert!(Timestamp::parse_backfill("created_at", Some(&later), now).is_err());
         let earlier = Timestamp(now.0 - 3_600_000).to_rfc3339();
-        assert!(Timestamp::parse_backfill("created_at", &earlier, now).is_ok());
+        assert!(Timestamp::parse_backfill("created_at", Some(&earlier), now).is_ok());
+        assert!(Timestamp::parse_backfill("created_at", None, now).unwrap().is_none());
     }
 }
