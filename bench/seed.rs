@@ -18,6 +18,7 @@ use std::{fmt::Write as _, sync::Arc, time::Instant};
 use futures_util::StreamExt;
 use plaudit::{
     config::Settings,
+    domain::audit::Actor,
     domain::{
         Timestamp,
         access::Source,
@@ -138,7 +139,7 @@ fn conversation(
     let body = ConversationFields {
         bot_id: Some(bots[(i % bots.len() as u64) as usize].clone()),
         contact_id: Some(contact.clone()),
-        locale: Some(if i % 3 == 0 { "fr-FR" } else { "en" }.into()),
+        locale: Some(if i.is_multiple_of(3) { "fr-FR" } else { "en" }.into()),
         metadata: Some(serde_json::json!({"variant": variant, "channel": "web"})),
         created_at: at(start),
     };
@@ -223,7 +224,10 @@ async fn key(store: &Arc<dyn Store>, role: Role) -> String {
     let now = Timestamp::now();
     let key = NewKey::parse(DEFAULT_ACCOUNT_ID.into(), Some("bench"), role, None, None, now).expect("key");
     let secret = Secret::generate();
-    store.create_key(key, hash_secret(secret.expose()), secret.display_prefix(), now).await.expect("create key");
+    store
+        .create_key(key, hash_secret(secret.expose()), secret.display_prefix(), &Actor::cli(), now)
+        .await
+        .expect("create key");
     secret.expose().to_owned()
 }
 
@@ -251,7 +255,12 @@ async fn main() {
     let mut bots = Vec::new();
     for b in 0..10 {
         bots.push(
-            store.create_bot(DEFAULT_ACCOUNT_ID, format!("Bench bot {b}"), now).await.expect("bot").id.to_string(),
+            store
+                .create_bot(DEFAULT_ACCOUNT_ID, format!("Bench bot {b}"), &Actor::cli(), now)
+                .await
+                .expect("bot")
+                .id
+                .to_string(),
         );
     }
     let (admin, server) = (key(&store, Role::Admin).await, key(&store, Role::Server).await);

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `demo`, `migrate`, `accounts create`, `keys create|list|revoke`, `export`.
+//! The command line: `serve`, `demo`, `migrate`, `accounts create`, `keys create|list|revoke`,
+//! `users invite|list|disable|enable|set-role`, `export`.
 //!
 //! Commands that create something print exactly one thing on stdout (the
 //! account id, the key secret) so that scripts can capture it; everything else
@@ -20,12 +21,14 @@ use crate::{
         access::{NewKey, Role, Scope},
         account::{DEFAULT_ACCOUNT_ID, account_name},
         analytics::{InboxFilter, SatisfactionFilter},
+        audit::Actor,
         ids::Uuid,
         page::PageRequest,
+        people::NewUser,
         transcript::ConversationFormat,
     },
     startup::{Application, shutdown_signal},
-    store,
+    store::{self, UserChange},
 };
 
 /// Plaudit: a self-hosted feedback service for AI assistants.
@@ -53,6 +56,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage the people who use the dashboard.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Export conversations (with messages, feedback, votes, CSAT) to a file or stdout.
     Export(ExportArgs),
 }
@@ -110,6 +116,36 @@ pub enum AccountsCommand {
     },
 }
 
+/// `plaudit users …`
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Invite a person: prints their one-time sign-in link alone (valid 7 days).
+    Invite {
+        #[arg(long)]
+        email: String,
+        /// viewer, reviewer or admin.
+        #[arg(long)]
+        role: String,
+        /// Display name (default: the part of the email before @).
+        #[arg(long)]
+        name: Option<String>,
+        /// The account (default: the default account).
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// List the users of an account.
+    List {
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Disable a user (by email) and end their sessions.
+    Disable { email: String },
+    /// Let a disabled user sign in again.
+    Enable { email: String },
+    /// Change a user's role (viewer, reviewer, admin) and end their sessions.
+    SetRole { email: String, role: String },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Create a key; prints its secret (shown this once).
@@ -155,11 +191,12 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Accounts(AccountsCommand::Create { name, no_api_access }) => {
             let app = open(&settings).await?;
-            let account = app.create_account(account_name(&name)?, !no_api_access).await?;
+            let account = app.create_account(account_name(&name)?, !no_api_access, &Actor::cli()).await?;
             println!("{}", account.id);
             Ok(())
         }
         Command::Keys(cmd) => keys(&settings, cmd).await,
+        Command::Users(cmd) => users(&settings, cmd).await,
         Command::Export(args) => export(&settings, args).await,
     }
 }
@@ -279,6 +316,54 @@ async fn demo(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn users(settings: &Settings, cmd: UsersCommand) -> anyhow::Result<()> {
+    let app = open(settings).await?;
+    let by = Actor::cli();
+    let (email, change) = match cmd {
+        UsersCommand::Invite { email, role, name, account } => {
+            let account = account.unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned());
+            app.account(&account).await?;
+            let invited = app.invite_user(NewUser::parse(account, &email, name.as_deref(), &role)?, &by).await?;
+            println!("{}", crate::domain::people::invitation_link(&settings.public_url(None), &invited.token));
+            let (email, role) = (&invited.user.email, invited.user.role.as_str());
+            eprintln!("invited {email} as {role} (the link works once, for 7 days)");
+            return Ok(());
+        }
+        UsersCommand::List { account } => return list_users(&app, account).await,
+        UsersCommand::Disable { email } => (email, UserChange::Disabled(true)),
+        UsersCommand::Enable { email } => (email, UserChange::Disabled(false)),
+        UsersCommand::SetRole { email, role } => (email, UserChange::Role(Role::parse_user("role", &role)?)),
+    };
+    let user = app.user_by_email(&email).await?;
+    let user = app.change_any_user(&Scope::account(user.account_id), &user.id, change, &by).await?;
+    let state = if user.active() { "active" } else { "disabled" };
+    eprintln!("{}: {} and {state}; their sessions have ended", user.email, user.role.as_str());
+    Ok(())
+}
+
+async fn list_users(app: &App, account: Option<String>) -> anyhow::Result<()> {
+    let scope = Scope::account(account.unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned()));
+    app.account(&scope.account_id).await?;
+    println!("{:<36}  {:<8}  {:<8}  {:<24}  EMAIL (NAME)", "ID", "ROLE", "STATE", "CREATED");
+    let mut page = PageRequest::first();
+    loop {
+        let listed = app.list_users(&scope, page).await?;
+        for user in &listed.items {
+            let state = match (user.active(), user.has_password) {
+                (false, _) => "disabled",
+                (true, false) => "invited",
+                (true, true) => "active",
+            };
+            let (id, role, at) = (&user.id, user.role.as_str(), user.created_at.to_rfc3339());
+            println!("{id:<36}  {role:<8}  {state:<8}  {at:<24}  {} ({})", user.email, user.name);
+        }
+        match listed.next_cursor {
+            Some(cursor) => page = PageRequest::parse(Some(page.limit), Some(&cursor))?,
+            None => return Ok(()),
+        }
+    }
+}
+
 async fn keys(settings: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
     let app = open(settings).await?;
     let now = Timestamp::now();
@@ -287,7 +372,7 @@ async fn keys(settings: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
             let role = Role::parse("--role", &args.role)?;
             let account = args.account.unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned());
             let new = NewKey::parse(account, args.name.as_deref(), role, args.bot.as_deref(), args.expires_in, now)?;
-            let (_, secret) = app.mint_key(new).await?;
+            let (_, secret) = app.mint_key(new, &Actor::cli()).await?;
             println!("{}", secret.expose());
         }
         KeysCommand::List { account } => {
@@ -324,7 +409,7 @@ async fn keys(settings: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Revoke { id } => {
             let id = Uuid::parse("id", &id)?;
-            let revoked = app.revoke_any_key(&id).await?;
+            let revoked = app.revoke_any_key(&id, &Actor::cli()).await?;
             eprintln!("revoked key {} ({})", revoked.id, revoked.name);
         }
     }

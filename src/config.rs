@@ -72,6 +72,18 @@ pub struct Settings {
     /// How often the server adds the rollups' pending changes to the rollup
     /// rows, in milliseconds (0: never; figures stay exact either way).
     pub rollup_fold_interval_ms: u64,
+    /// The address people and receivers reach Plaudit at, such as
+    /// `https://feedback.example.com`: invitation links and the single
+    /// sign-on redirect are built on it. Default: `http://` + `listen`.
+    pub public_url: Option<String>,
+    /// Single sign-on (OpenID Connect): the provider's issuer URL. Unset: no single sign-on.
+    pub oidc_issuer: Option<String>,
+    pub oidc_client_id: Option<String>,
+    pub oidc_client_secret: Option<String>,
+    /// New people whose verified email is of this domain join as viewers.
+    pub oidc_join_domain: Option<String>,
+    /// The account they join (default: the default account).
+    pub oidc_join_account: Option<String>,
     /// Accepted and ignored: the allocator (jemalloc) returns freed memory
     /// to the system by itself. Kept so that existing configurations, which
     /// may set it, still load (unknown keys are refused).
@@ -98,6 +110,12 @@ impl Default for Settings {
             secure_cookies: false,
             rollup_fold_interval_ms: 1_000,
             memory_trim_interval_ms: 5_000,
+            public_url: None,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_join_domain: None,
+            oidc_join_account: None,
         }
     }
 }
@@ -118,6 +136,15 @@ impl Settings {
     /// The database URL with any password replaced by `***`.
     pub fn redacted_database_url(&self) -> String {
         redact_url(&self.database_url)
+    }
+
+    /// The address people reach Plaudit at: `public_url`, else `http://` +
+    /// the address actually bound (`bound`, when known, for port 0).
+    pub fn public_url(&self, bound: Option<std::net::SocketAddr>) -> String {
+        match self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", bound.map_or_else(|| self.listen.clone(), |a| a.to_string())),
+        }
     }
 
     /// The engine options these settings imply.
@@ -183,6 +210,12 @@ impl fmt::Debug for Settings {
             .field("secure_cookies", &self.secure_cookies)
             .field("rollup_fold_interval_ms", &self.rollup_fold_interval_ms)
             .field("memory_trim_interval_ms", &self.memory_trim_interval_ms)
+            .field("public_url", &self.public_url)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field("oidc_client_secret", &self.oidc_client_secret.as_ref().map(|_| "***"))
+            .field("oidc_join_domain", &self.oidc_join_domain)
+            .field("oidc_join_account", &self.oidc_join_account)
             .finish()
     }
 }

@@ -12,6 +12,7 @@
 //! - [`store`]: the [`store::Store`] trait, all SQL, and the SQLite and PostgreSQL engines.
 //! - [`startup`]: composes the router from the HTTP doors and serves it until shutdown.
 //! - [`config`]: typed settings from defaults, an optional TOML file and `PLAUDIT_*` variables.
+//! - [`outbound`]: the one HTTP client for what Plaudit calls out to (single sign-on).
 //! - [`telemetry`]: structured logs; [`error_chain`]: an error with its causes on one line.
 #![forbid(unsafe_code)]
 
@@ -23,6 +24,7 @@ pub mod config;
 pub mod domain;
 pub mod error_chain;
 pub mod http;
+pub mod outbound;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -25,10 +25,11 @@ use tracing::Level;
 
 use crate::{
     api,
-    app::App,
     app::demo::DemoData,
+    app::{App, SingleSignOn},
     compat,
     config::Settings,
+    domain::account::DEFAULT_ACCOUNT_ID,
     http::{ApiError, KeyRateLimiter, metrics, public_cors},
     store::{self, Store},
     web::{self, WebError, WebOptions, demo::DemoSite},
@@ -80,7 +81,9 @@ impl Application {
             store::keep_folding(&store, Duration::from_millis(settings.rollup_fold_interval_ms));
         }
         let app = App::start(store).await.context("cannot read the signing secret")?;
-        let web = WebOptions { secure_cookies: settings.secure_cookies, demo };
+        let public_url = settings.public_url(listener.local_addr().ok());
+        let sso = single_sign_on(settings, &public_url)?.map(Arc::new);
+        let web = WebOptions { secure_cookies: settings.secure_cookies, public_url, sso, demo };
         Ok(Self {
             listener,
             router: router(app.clone(), settings, web),
@@ -98,7 +101,8 @@ impl Application {
     /// in-flight requests up to the grace period to finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (tx, mut rx) = tokio::sync::watch::channel(false);
-        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = tx.send(true);
         });
@@ -115,6 +119,26 @@ impl Application {
             }
         }
     }
+}
+
+/// Single sign-on as configured: all of issuer, client id and secret, or none.
+fn single_sign_on(settings: &Settings, public_url: &str) -> anyhow::Result<Option<SingleSignOn>> {
+    let (issuer, id, secret) = (&settings.oidc_issuer, &settings.oidc_client_id, &settings.oidc_client_secret);
+    let (Some(issuer), Some(client_id), Some(client_secret)) = (issuer, id, secret) else {
+        if issuer.is_some() || id.is_some() || secret.is_some() {
+            anyhow::bail!("single sign-on needs all of oidc_issuer, oidc_client_id and oidc_client_secret");
+        }
+        return Ok(None);
+    };
+    Ok(Some(SingleSignOn {
+        issuer: issuer.trim_end_matches('/').to_owned(),
+        client_id: client_id.clone(),
+        client_secret: client_secret.clone(),
+        redirect_uri: format!("{public_url}/auth/oidc/callback"),
+        join_domain: settings.oidc_join_domain.clone().filter(|d| !d.trim().is_empty()),
+        join_account: settings.oidc_join_account.clone().unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned()),
+        http: crate::outbound::client()?,
+    }))
 }
 
 /// The full router: the JSON API with its OpenAPI document, the compatible

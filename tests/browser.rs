@@ -69,10 +69,26 @@ struct DemoServer {
 }
 
 impl DemoServer {
+    /// The URL of its database.
+    fn database_url(&self) -> String {
+        format!("sqlite://{}", self._dir.path().join("demo.db").display())
+    }
+}
+
+impl DemoServer {
     async fn start() -> Self {
+        Self::start_with(|_, _| Ok(None::<()>)).await.0
+    }
+
+    /// The demo server, with `configure` given the settings and the base URL
+    /// before the application is built (the port is bound first). What
+    /// `configure` returns is kept alive as long as the caller needs it.
+    async fn start_with<T>(
+        configure: impl FnOnce(&mut Settings, &str) -> std::io::Result<Option<T>>,
+    ) -> (Self, Option<T>) {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("demo.db").display());
-        let settings = Settings {
+        let mut settings = Settings {
             listen: "127.0.0.1:0".into(),
             rate_limit_per_second: 0,
             shutdown_grace_seconds: 1,
@@ -83,13 +99,14 @@ impl DemoServer {
         let data =
             demo::generate(&app, &DemoOptions::default(), Timestamp::now()).await.expect("generate the demo data");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let base = format!("http://{}", listener.local_addr().expect("local address"));
+        let kept = configure(&mut settings, &base).expect("configure the server");
         let app = Application::with_demo(Arc::clone(&store), listener, &settings, &data).await.expect("build the app");
-        let base = format!("http://{}", app.local_addr().expect("local address"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {
             let _ = rx.await;
         }));
-        Self { base, admin: data.admin_key, shutdown: Some(tx), _dir: dir }
+        (Self { base, admin: data.admin_key, shutdown: Some(tx), _dir: dir }, kept)
     }
 }
 
@@ -99,6 +116,81 @@ impl Drop for DemoServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// The single sign-on provider's people: Ana is invited as a reviewer, Vic
+/// joins through the join domain, Zed has no user, Eve's email is unverified.
+const SSO_USERS: &str = r#"[
+  {"sub": "ana", "email": "ana@example.com", "email_verified": true, "name": "Ana", "password": "ana password"},
+  {"sub": "vic", "email": "vic@partner.example", "email_verified": true, "name": "Vic", "password": "vic password"},
+  {"sub": "zed", "email": "zed@elsewhere.org", "email_verified": true, "name": "Zed", "password": "zed password"},
+  {"sub": "eve", "email": "eve@partner.example", "email_verified": false, "name": "Eve", "password": "eve password"}
+]"#;
+
+/// A running `oidc-provider.mjs`, stopped when dropped.
+struct Provider(std::process::Child);
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the OpenID Connect provider for a client whose redirect URI is
+/// `redirect`; returns it with its issuer.
+fn start_provider(redirect: &str) -> std::io::Result<(Provider, String)> {
+    use std::io::BufRead as _;
+    let mut child = Command::new("node")
+        .arg("oidc-provider.mjs")
+        .current_dir(browser_dir())
+        .env("OIDC_PORT", "0")
+        .env("OIDC_CLIENT_ID", "plaudit-test")
+        .env("OIDC_CLIENT_SECRET", "a client secret")
+        .env("OIDC_REDIRECT_URI", redirect)
+        .env("OIDC_USERS", SSO_USERS)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let provider = Provider(child);
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    let issuer = line.trim().strip_prefix("OIDC_ISSUER=").map(str::to_owned);
+    issuer.map(|i| (provider, i)).ok_or_else(|| std::io::Error::other(format!("the provider said {line:?}")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_sign_in_by_password_and_through_a_real_provider() {
+    let provider_missing = !browser_dir().join("node_modules").join("oidc-provider").is_dir();
+    if let Some(what) = missing().or(provider_missing.then(|| "oidc-provider is not installed (npm ci)".into())) {
+        assert!(!in_ci(), "CI=true but the browser tests cannot run: {what}");
+        eprintln!("NOTICE: skipping the single sign-on browser test: {what}");
+        return;
+    }
+    let (server, provider) = DemoServer::start_with(|settings, base| {
+        let (provider, issuer) = start_provider(&format!("{base}/auth/oidc/callback"))?;
+        settings.public_url = Some(base.to_owned());
+        settings.oidc_issuer = Some(issuer);
+        settings.oidc_client_id = Some("plaudit-test".into());
+        settings.oidc_client_secret = Some("a client secret".into());
+        settings.oidc_join_domain = Some("partner.example".into());
+        Ok(Some(provider))
+    })
+    .await;
+    let store = store::connect(&server.database_url(), &Settings::default().connect_options()).await.expect("store");
+    let ana = plaudit::domain::people::NewUser::parse("default".into(), "ana@example.com", Some("Ana"), "reviewer")
+        .expect("a user");
+    let cli = plaudit::domain::audit::Actor::cli();
+    let expires = Timestamp(Timestamp::now().0 + 3_600_000);
+    store.invite_user(ana, "unused".into(), expires, &cli, Timestamp::now()).await.expect("invite Ana");
+    let (base, admin) = (server.base.clone(), server.admin.clone());
+    let file = browser_dir().join("people.mjs");
+    let (ok, output) = tokio::task::spawn_blocking(move || run_node(&file, &base, &admin)).await.expect("node");
+    println!("== people.mjs\n{output}");
+    drop(provider);
+    assert!(ok, "browser test people.mjs failed:\n{output}");
 }
 
 /// Runs one test file to the end (or the timeout); returns success and its output.

@@ -99,7 +99,7 @@ async fn patch_settings(
 ) -> Result<Json<BotSettings>, ApiError> {
     principal.require(Role::Admin)?;
     let id = super::path_uuid(&path.id, "bot")?;
-    Ok(Json(app.update_bot_settings(&principal.scope(), &id, patch.into()).await?))
+    Ok(Json(app.update_bot_settings(&principal, &id, patch.into()).await?))
 }
 
 /// The body of `PATCH /v1/bots/{id}/settings`: any subset of the settings.

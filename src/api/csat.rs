@@ -54,7 +54,7 @@ async fn patch_rating_config(
     ApiJson(patch): ApiJson<RatingConfigPatchBody>,
 ) -> Result<Json<RatingConfig>, ApiError> {
     principal.require(Role::Admin)?;
-    Ok(Json(app.update_rating_config(&principal.scope(), &bot_id(&path)?, patch.into()).await?))
+    Ok(Json(app.update_rating_config(&principal, &bot_id(&path)?, patch.into()).await?))
 }
 
 /// Path of a bot's copy in one locale.
@@ -93,7 +93,7 @@ async fn put_copy(
     principal.require(Role::Admin)?;
     let bot = super::path_uuid(&path.id, "bot")?;
     let locale = locale("locale", &path.locale)?;
-    Ok(Json(app.put_prompt_copy(&principal.scope(), &bot, &locale, copy.into()).await?))
+    Ok(Json(app.put_prompt_copy(&principal, &bot, &locale, copy.into()).await?))
 }
 
 impl CsatBody {

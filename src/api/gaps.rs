@@ -105,7 +105,7 @@ async fn answer_gap(
 ) -> Result<(StatusCode, Json<GoldenExample>), ApiError> {
     principal.require(Role::Admin)?;
     let filter = GapFilter::parse(q.bot_id.as_deref(), q.from.as_deref(), q.to.as_deref(), q.tz.as_deref())?;
-    let golden = app.answer_gap(&principal.scope(), &filter, &path.id, &body.answer).await?;
+    let golden = app.answer_gap(&principal, &filter, &path.id, &body.answer).await?;
     Ok((StatusCode::CREATED, Json(golden)))
 }
 

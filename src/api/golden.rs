@@ -74,7 +74,7 @@ async fn delete_golden(
 ) -> Result<StatusCode, ApiError> {
     principal.require(Role::Admin)?;
     let id = super::path_uuid(&path.id, "golden example")?;
-    app.delete_golden(&principal.scope(), &id).await?;
+    app.delete_golden(&principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -116,6 +116,11 @@ pub struct GoldenExampleDoc {
     pub created_at: Timestamp,
     /// The knowledge gap it answers (`knowledge_gap` examples only).
     pub recommendation_id: Option<String>,
+    /// Who made it: the reviewer who approved it or the person who answered
+    /// the gap (`null` when it came from automatic approval).
+    pub created_by: Option<String>,
+    /// `user:<id>` or `key:<id>`.
+    pub created_by_id: Option<String>,
 }
 
 /// One turn of a golden example's context.

@@ -65,7 +65,7 @@ async fn create_key(
     ApiJson(body): ApiJson<NewKeyBody>,
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     principal.require(Role::Admin)?;
-    let (key, secret) = app.mint_key(body.parse(&principal, Timestamp::now())?).await?;
+    let (key, secret) = app.mint_key(body.parse(&principal, Timestamp::now())?, &principal.actor).await?;
     Ok((StatusCode::CREATED, Json(CreatedKey { key, secret: secret.expose().to_owned() })))
 }
 
@@ -91,7 +91,7 @@ async fn revoke_key(
 ) -> Result<Json<ApiKey>, ApiError> {
     principal.require(Role::Admin)?;
     let id = super::path_uuid(&path.id, "key")?;
-    Ok(Json(app.revoke_key(&principal.scope(), &id).await?))
+    Ok(Json(app.revoke_key(&principal, &id).await?))
 }
 
 /// An API key as listed (never with its secret).

@@ -5,6 +5,7 @@
 //! is composed with the other doors in `startup.rs`.
 
 pub mod analytics;
+pub mod audit;
 pub mod bots;
 pub mod conversations;
 pub mod csat;
@@ -86,6 +87,7 @@ pub struct PageDoc<T> {
     tags(
         (name = "bots", description = "The assistants of an account"),
         (name = "keys", description = "API keys (admin)"),
+        (name = "audit", description = "Who changed what (admin)"),
         (name = "conversations", description = "Logging conversations and messages"),
         (name = "ingest", description = "Batches of events"),
         (name = "votes", description = "Conversation votes"),
@@ -123,6 +125,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(ops::router())
         .merge(bots::router())
         .merge(keys::router())
+        .merge(audit::router())
         .merge(conversations::router())
         .merge(ingest::router())
         .merge(votes::private_router())

@@ -6,6 +6,7 @@ use crate::domain::{
     DomainError, Timestamp,
     access::{Principal, Scope},
     account::{Account, Bot},
+    audit::Actor,
     csat::{PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy},
     feedback::{BotSettings, BotSettingsPatch},
     ids::Uuid,
@@ -13,8 +14,8 @@ use crate::domain::{
 };
 
 impl App {
-    pub async fn create_account(&self, name: String, api_access: bool) -> Result<Account, AppError> {
-        Ok(self.store.create_account(name, api_access, Timestamp::now()).await?)
+    pub async fn create_account(&self, name: String, api_access: bool, by: &Actor) -> Result<Account, AppError> {
+        Ok(self.store.create_account(name, api_access, by, Timestamp::now()).await?)
     }
 
     pub async fn account(&self, id: &str) -> Result<Account, AppError> {
@@ -26,7 +27,7 @@ impl App {
         if principal.bot_id.is_some() {
             return Err(DomainError::forbidden("a key bound to a bot cannot create bots").into());
         }
-        Ok(self.store.create_bot(&principal.account_id, name, Timestamp::now()).await?)
+        Ok(self.store.create_bot(&principal.account_id, name, &principal.actor, Timestamp::now()).await?)
     }
 
     pub async fn bot(&self, scope: &Scope, id: &Uuid) -> Result<Bot, AppError> {
@@ -65,11 +66,11 @@ impl App {
 
     pub async fn update_bot_settings(
         &self,
-        scope: &Scope,
+        by: &Principal,
         bot: &Uuid,
         patch: BotSettingsPatch,
     ) -> Result<BotSettings, AppError> {
-        Ok(self.store.update_bot_settings(scope, bot, patch, Timestamp::now()).await?)
+        Ok(self.store.update_bot_settings(&by.scope(), bot, patch, &by.actor, Timestamp::now()).await?)
     }
 
     pub async fn rating_config(&self, scope: &Scope, bot: &Uuid) -> Result<RatingConfig, AppError> {
@@ -78,11 +79,11 @@ impl App {
 
     pub async fn update_rating_config(
         &self,
-        scope: &Scope,
+        by: &Principal,
         bot: &Uuid,
         patch: RatingConfigPatch,
     ) -> Result<RatingConfig, AppError> {
-        Ok(self.store.update_rating_config(scope, bot, patch, Timestamp::now()).await?)
+        Ok(self.store.update_rating_config(&by.scope(), bot, patch, &by.actor, Timestamp::now()).await?)
     }
 
     /// The prompt copy for `locale`, falling back along its chain to the built-in copy.
@@ -98,12 +99,12 @@ impl App {
     /// Stores the copy for a locale; every piece is required.
     pub async fn put_prompt_copy(
         &self,
-        scope: &Scope,
+        by: &Principal,
         bot: &Uuid,
         locale: &str,
         copy: PromptCopy,
     ) -> Result<ResolvedCopy, AppError> {
         let copy = copy.validate()?;
-        Ok(self.store.put_prompt_copy(scope, bot, locale, copy, Timestamp::now()).await?)
+        Ok(self.store.put_prompt_copy(&by.scope(), bot, locale, copy, &by.actor, Timestamp::now()).await?)
     }
 }

@@ -1,7 +1,7 @@
 //! What an operation answers instead of its result.
 
 use crate::{
-    domain::{DomainError, access::KeyRefusal, token::TokenRefusal},
+    domain::{DomainError, access::KeyRefusal, people::SignInRefusal, token::TokenRefusal},
     store::StoreError,
 };
 
@@ -20,6 +20,9 @@ pub enum AppError {
     /// plan has no API access.
     #[error("the key is refused: {0:?}")]
     Key(KeyRefusal),
+    /// A person's sign-in was refused.
+    #[error("the sign-in is refused: {0:?}")]
+    SignIn(SignInRefusal),
     /// The feedback token is not valid for this request.
     #[error("the feedback token is refused: {0:?}")]
     Token(TokenRefusal),
@@ -49,6 +52,12 @@ impl From<StoreError> for AppError {
 impl From<KeyRefusal> for AppError {
     fn from(refusal: KeyRefusal) -> Self {
         Self::Key(refusal)
+    }
+}
+
+impl From<SignInRefusal> for AppError {
+    fn from(refusal: SignInRefusal) -> Self {
+        Self::SignIn(refusal)
     }
 }
 

@@ -84,6 +84,6 @@ impl App {
     /// makes a golden example; dismissing withdraws it.
     pub async fn review(&self, reviewer: &Principal, id: &Uuid, review: ReviewRequest) -> Result<Feedback, AppError> {
         let scope = reviewer.scope();
-        Ok(self.store.review_feedback(&scope, id, review, &reviewer.key_name, Timestamp::now()).await?)
+        Ok(self.store.review_feedback(&scope, id, review, &reviewer.actor, Timestamp::now()).await?)
     }
 }

@@ -10,6 +10,7 @@ use super::{App, AppError};
 use crate::{
     domain::{
         DomainError, Timestamp,
+        access::Principal,
         access::Scope,
         gaps::{GapAnswerInput, GapFilter, KnowledgeGap, MAX_ROWS, group, is_gap_id, parse_answer},
         golden::GoldenExample,
@@ -61,11 +62,12 @@ impl App {
     /// another.
     pub async fn answer_gap(
         &self,
-        scope: &Scope,
+        by: &Principal,
         filter: &GapFilter,
         id: &str,
         answer: &str,
     ) -> Result<GoldenExample, AppError> {
+        let scope = &by.scope();
         let answer = parse_answer(answer)?;
         if !is_gap_id(id) {
             return Err(AppError::NotFound("recommendation"));
@@ -94,7 +96,7 @@ impl App {
             conversation_id: newest.conversation_id.clone(),
             message_id: newest.message_id.clone(),
         };
-        Ok(self.store.answer_knowledge_gap(scope, input, Timestamp::now()).await?)
+        Ok(self.store.answer_knowledge_gap(scope, input, &by.actor, Timestamp::now()).await?)
     }
 }
 

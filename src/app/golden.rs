@@ -3,7 +3,8 @@
 
 use super::{App, AppError};
 use crate::domain::{
-    access::Scope,
+    Timestamp,
+    access::{Principal, Scope},
     golden::GoldenExample,
     ids::Uuid,
     page::{Page, PageRequest},
@@ -20,7 +21,7 @@ impl App {
         Ok(self.store.list_golden(scope, bot, page).await?)
     }
 
-    pub async fn delete_golden(&self, scope: &Scope, id: &Uuid) -> Result<(), AppError> {
-        Ok(self.store.delete_golden(scope, id).await?)
+    pub async fn delete_golden(&self, by: &Principal, id: &Uuid) -> Result<(), AppError> {
+        Ok(self.store.delete_golden(&by.scope(), id, &by.actor, Timestamp::now()).await?)
     }
 }

@@ -5,6 +5,7 @@ use super::{App, AppError};
 use crate::domain::{
     Timestamp,
     access::{ApiKey, NewKey, Principal, Scope, Secret, hash_secret},
+    audit::Actor,
     ids::Uuid,
     page::{Page, PageRequest},
 };
@@ -17,10 +18,10 @@ impl App {
     }
 
     /// Creates a key and returns it with its secret, which is shown this once.
-    pub async fn mint_key(&self, key: NewKey) -> Result<(ApiKey, Secret), AppError> {
+    pub async fn mint_key(&self, key: NewKey, by: &Actor) -> Result<(ApiKey, Secret), AppError> {
         let secret = Secret::generate();
-        let key =
-            self.store.create_key(key, hash_secret(secret.expose()), secret.display_prefix(), Timestamp::now()).await?;
+        let (hash, prefix) = (hash_secret(secret.expose()), secret.display_prefix());
+        let key = self.store.create_key(key, hash, prefix, by, Timestamp::now()).await?;
         Ok((key, secret))
     }
 
@@ -29,14 +30,15 @@ impl App {
         Ok(self.store.list_keys(scope, page).await?)
     }
 
-    /// Revokes a key in scope at once; revoking it again keeps the first time.
-    pub async fn revoke_key(&self, scope: &Scope, id: &Uuid) -> Result<ApiKey, AppError> {
-        Ok(self.store.revoke_key(scope, id, Timestamp::now()).await?)
+    /// Revokes a key in scope at once (and ends its dashboard sessions);
+    /// revoking it again keeps the first time.
+    pub async fn revoke_key(&self, by: &Principal, id: &Uuid) -> Result<ApiKey, AppError> {
+        Ok(self.store.revoke_key(&by.scope(), id, &by.actor, Timestamp::now()).await?)
     }
 
     /// Revokes a key of any account, by id: for operators (the command line).
-    pub async fn revoke_any_key(&self, id: &Uuid) -> Result<ApiKey, AppError> {
+    pub async fn revoke_any_key(&self, id: &Uuid, by: &Actor) -> Result<ApiKey, AppError> {
         let key = self.store.get_key_by_id(id).await?;
-        self.revoke_key(&Scope::account(key.account_id), id).await
+        Ok(self.store.revoke_key(&Scope::account(key.account_id), id, by, Timestamp::now()).await?)
     }
 }

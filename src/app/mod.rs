@@ -7,8 +7,10 @@
 //! rules, and knows nothing of HTTP. One file an area:
 //!
 //! - `keys.rs`: admitting a presented key, minting, listing and revoking keys;
-//! - `sessions.rs` and `tokens.rs`: dashboard sessions and feedback tokens,
-//!   signed with the instance's secret;
+//! - `sessions.rs`: signing in (people and admin keys) and dashboard sessions;
+//! - `users.rs`: invitations, users and their roles, the audit log;
+//! - `sso.rs`: single sign-on with OpenID Connect;
+//! - `tokens.rs`: feedback tokens, signed with the instance's secret;
 //! - `bots.rs`: accounts, bots and their settings, rating configuration and
 //!   prompt copy;
 //! - `conversations.rs`: logging conversations and messages, batches, the
@@ -28,7 +30,9 @@ mod gaps;
 mod golden;
 mod keys;
 mod sessions;
+mod sso;
 mod tokens;
+mod users;
 mod votes;
 
 use std::sync::Arc;
@@ -36,7 +40,9 @@ use std::sync::Arc;
 pub use error::AppError;
 pub use exports::{Chunks, Export};
 pub use sessions::Session;
+pub use sso::{RoundTrip, SingleSignOn, SsoError};
 pub use tokens::IssuedToken;
+pub use users::Invited;
 
 use crate::store::Store;
 
@@ -54,6 +60,11 @@ impl App {
     pub async fn start(store: Arc<dyn Store>) -> Result<Self, AppError> {
         let secret = store.signing_secret().await?;
         Ok(Self { store, secret: Arc::from(secret.into_bytes()) })
+    }
+
+    /// The instance's signing secret (sessions' CSRF tokens, sign-on round trips).
+    pub fn secret(&self) -> &[u8] {
+        &self.secret
     }
 
     /// Whether the database answers.

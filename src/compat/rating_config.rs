@@ -60,5 +60,5 @@ async fn patch_configuration(
 ) -> Result<Json<RatingConfig>, ApiError> {
     principal.require(Role::Admin)?;
     let bot = bot(&app, &principal, &query).await?;
-    Ok(Json(app.update_rating_config(&principal.scope(), &bot, patch.into()).await?))
+    Ok(Json(app.update_rating_config(&principal, &bot, patch.into()).await?))
 }

@@ -4,41 +4,79 @@ use rand::{Rng, distr::Alphanumeric};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{DomainError, Timestamp, ids::Uuid};
+use super::{
+    DomainError, Timestamp,
+    audit::{Actor, ActorKind},
+    ids::Uuid,
+};
 
-/// What a key may do. Ordered: each role can do everything the ones below it can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// What a key or a person may do. Keys are `public`, `server` or `admin`;
+/// people (users of the dashboard) are `viewer`, `reviewer` or `admin`.
+/// [`Role::grants`] says which role covers which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// Safe to ship in a browser: reads rating config and prompt copy, and
-    /// rates one conversation through a feedback token.
+    /// A key safe to ship in a browser: reads rating config and prompt copy,
+    /// and rates one conversation through a feedback token.
     Public,
-    /// The chat backend: logs conversations, submits and reads feedback,
-    /// analytics and exports.
+    /// The chat backend's key: logs conversations, submits and reads
+    /// feedback, analytics and exports.
     Server,
-    /// Everything, including settings, review and keys.
+    /// A person who reads: overview, inbox, transcripts, knowledge gaps, exports.
+    Viewer,
+    /// A person who also reviews feedback, answers gaps and curates golden examples.
+    Reviewer,
+    /// Everything, including settings, keys, users and the audit log.
     Admin,
 }
 
 impl Role {
-    /// Every value, in order.
-    pub const ALL: [Self; 3] = [Self::Public, Self::Server, Self::Admin];
+    /// The roles of keys, in order.
+    pub const KEY_ROLES: [Self; 3] = [Self::Public, Self::Server, Self::Admin];
+    /// The roles the JSON API names: those of keys (people use the dashboard only).
+    pub const ALL: [Self; 3] = Self::KEY_ROLES;
+    /// The roles of people, in order.
+    pub const USER_ROLES: [Self; 3] = [Self::Viewer, Self::Reviewer, Self::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Public => "public",
             Self::Server => "server",
+            Self::Viewer => "viewer",
+            Self::Reviewer => "reviewer",
             Self::Admin => "admin",
         }
     }
 
+    /// A key's role.
     pub fn parse(field: &str, raw: &str) -> Result<Self, DomainError> {
-        match raw {
-            "public" => Ok(Self::Public),
-            "server" => Ok(Self::Server),
-            "admin" => Ok(Self::Admin),
-            _ => Err(DomainError::invalid(field, "must be one of admin, server, public")),
-        }
+        Self::KEY_ROLES
+            .into_iter()
+            .find(|r| r.as_str() == raw)
+            .ok_or_else(|| DomainError::invalid(field, "must be one of admin, server, public"))
+    }
+
+    /// A person's role.
+    pub fn parse_user(field: &str, raw: &str) -> Result<Self, DomainError> {
+        Self::USER_ROLES
+            .into_iter()
+            .find(|r| r.as_str() == raw)
+            .ok_or_else(|| DomainError::invalid(field, "must be one of viewer, reviewer, admin"))
+    }
+
+    /// Whether this role may do what `needed` may: admin everything, each
+    /// role what the ones below it on its own ladder may (public → server →
+    /// admin for keys, viewer → reviewer → admin for people).
+    pub fn grants(self, needed: Self) -> bool {
+        let rank = |r: Self| match r {
+            Self::Public | Self::Viewer => 0,
+            Self::Server | Self::Reviewer => 1,
+            Self::Admin => 2,
+        };
+        let is_key = |r: Self| matches!(r, Self::Public | Self::Server);
+        let is_user = |r: Self| matches!(r, Self::Viewer | Self::Reviewer);
+        self == Self::Admin
+            || (rank(self) >= rank(needed) && !(is_key(self) && is_user(needed)) && !(is_user(self) && is_key(needed)))
     }
 }
 
@@ -80,7 +118,7 @@ impl Source {
         match role {
             Role::Public => Self::EndUser,
             Role::Server => Self::Api,
-            Role::Admin => Self::Reviewer,
+            Role::Viewer | Role::Reviewer | Role::Admin => Self::Reviewer,
         }
     }
 }
@@ -203,8 +241,8 @@ pub enum KeyRefusal {
 /// The identity a request acts as once its key checked out.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub key_id: Uuid,
-    pub key_name: String,
+    /// Who acts: the key, or the person signed in to the dashboard.
+    pub actor: Actor,
     pub account_id: String,
     pub role: Role,
     pub bot_id: Option<Uuid>,
@@ -221,20 +259,23 @@ impl Principal {
         if !record.api_access {
             return Err(KeyRefusal::NoApiAccess);
         }
-        Ok(Self { key_id: key.id, key_name: key.name, account_id: key.account_id, role: key.role, bot_id: key.bot_id })
+        Ok(Self {
+            actor: Actor::key(&key.id, &key.name),
+            account_id: key.account_id,
+            role: key.role,
+            bot_id: key.bot_id,
+        })
     }
 
-    /// Refuses with 403 unless the key's role is at least `needed`.
+    /// Refuses with 403 unless the role grants `needed`.
     pub fn require(&self, needed: Role) -> Result<(), DomainError> {
-        if self.role >= needed {
-            Ok(())
-        } else {
-            Err(DomainError::forbidden(format!(
-                "this route needs a {} key; this key is {}",
-                needed.as_str(),
-                self.role.as_str()
-            )))
+        if self.role.grants(needed) {
+            return Ok(());
         }
+        Err(DomainError::forbidden(match self.actor.kind {
+            ActorKind::User => format!("this needs the {} role; yours is {}", needed.as_str(), self.role.as_str()),
+            _ => format!("this route needs a {} key; this key is {}", needed.as_str(), self.role.as_str()),
+        }))
     }
 
     /// The bot a new object goes to: the requested one, or the key's own.
@@ -285,7 +326,7 @@ impl Principal {
         }
         let user_id = match user_id {
             Some(u) => super::ids::short_text("user_id", u, super::ids::MAX_SHORT_TEXT_LEN)?,
-            None => format!("key:{}", self.key_id),
+            None => self.actor.reference(),
         };
         Ok(Rater { user_id, source })
     }
@@ -361,11 +402,17 @@ mod tests {
     }
 
     #[test]
-    fn roles_are_ordered() {
+    fn roles_are_ordered_on_their_own_ladder() {
         let server = Principal::admit(Some(record(Role::Server)), Timestamp(0)).unwrap();
         assert!(server.require(Role::Public).is_ok());
         assert!(server.require(Role::Server).is_ok());
         assert!(server.require(Role::Admin).is_err());
+        assert!(!Role::Server.grants(Role::Viewer), "a key is no person");
+        assert!(!Role::Reviewer.grants(Role::Server), "a person is no key");
+        assert!(Role::Reviewer.grants(Role::Viewer) && !Role::Viewer.grants(Role::Reviewer));
+        assert!(!Role::Reviewer.grants(Role::Admin));
+        assert!(Role::USER_ROLES.iter().chain(&Role::KEY_ROLES).all(|r| Role::Admin.grants(*r)));
+        assert!(Role::parse("role", "viewer").is_err() && Role::parse_user("role", "server").is_err());
     }
 
     #[test]

@@ -402,8 +402,10 @@ pub struct Feedback {
     pub reason: Option<String>,
     pub status: FeedbackStatus,
     pub source: Source,
-    /// The name of the admin key that reviewed it.
+    /// The display name of the person, or the name of the key, that reviewed it.
     pub reviewed_by: Option<String>,
+    /// Who reviewed it: `user:<id>` or `key:<id>`.
+    pub reviewed_by_id: Option<String>,
     pub reviewed_at: Option<Timestamp>,
     pub corrected_response: Option<String>,
     pub review_note: Option<String>,

@@ -35,6 +35,11 @@ pub struct GoldenExample {
     /// The knowledge gap it answers (`knowledge_gap` examples only).
     #[serde(rename = "recommendation_id", skip_serializing_if = "Option::is_none")]
     pub gap_id: Option<String>,
+    /// Who made it: the reviewer who approved it or the person who answered
+    /// the gap (`None` when it came from automatic approval).
+    pub created_by: Option<String>,
+    /// `user:<id>` or `key:<id>`.
+    pub created_by_id: Option<String>,
 }
 
 /// How golden examples are exported.
@@ -137,6 +142,8 @@ mod tests {
             ideal_response: "It ships tomorrow,\nfrom Lyon.".into(),
             created_at: Timestamp(0),
             gap_id: None,
+            created_by: None,
+            created_by_id: None,
         }
     }
 

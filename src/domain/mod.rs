@@ -8,6 +8,7 @@
 pub mod access;
 pub mod account;
 pub mod analytics;
+pub mod audit;
 pub mod conversation;
 pub mod csat;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod gaps;
 pub mod golden;
 pub mod ids;
 pub mod page;
+pub mod people;
 pub mod rollup;
 pub mod satisfaction;
 pub mod session;

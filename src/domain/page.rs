@@ -27,7 +27,7 @@ impl Cursor {
 
     pub fn decode(raw: &str) -> Result<Self, DomainError> {
         let bad = || DomainError::invalid("cursor", "is not a cursor returned by this API");
-        if raw.len() % 2 != 0 || raw.len() > 128 {
+        if !raw.len().is_multiple_of(2) || raw.len() > 128 {
             return Err(bad());
         }
         let bytes = (0..raw.len())

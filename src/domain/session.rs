@@ -1,45 +1,28 @@
-//! Dashboard sessions: a signed cookie naming the admin key that signed in,
-//! and the CSRF token tied to it.
+//! Dashboard sessions: the cookie, the CSRF token tied to it, and the
+//! signed, short-lived state of a single sign-on round trip.
 //!
-//! A session is `base64url(payload) "." base64url(HMAC-SHA256(purpose ‖ payload))`,
-//! the same shape as a feedback token, signed with the same instance-shared
-//! secret: any instance behind a load balancer can check it without shared
-//! memory. The purpose prefix keeps a feedback token from ever passing as a
-//! session (and the other way round). The session holds no rights of its own:
-//! the key is looked up again on every request, so revoking it ends the
-//! session at once.
+//! A session is a row in the database named by the hash of a random cookie
+//! value (see `people::random_token`): signing out, signing out everywhere,
+//! disabling a user or changing their role deletes the rows, and every
+//! instance reads the row on each request. The CSRF token of a session is a
+//! MAC of its cookie with the instance-shared secret, so it needs no storage.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 use sha2::Sha256;
 
 use super::{Timestamp, token::TokenRefusal};
 
 /// How long a sign-in lasts.
 pub const SESSION_TTL_SECONDS: i64 = 12 * 3_600;
+/// Prefix of session cookie values.
+pub const SESSION_PREFIX: &str = "pls_";
+/// How long a single sign-on round trip may take.
+pub const SIGN_ON_TTL_SECONDS: i64 = 10 * 60;
 
-const SESSION_PURPOSE: &[u8] = b"plaudit-session\n";
 const CSRF_PURPOSE: &[u8] = b"plaudit-csrf\n";
-
-/// What a session cookie says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SessionClaims {
-    /// The id of the admin key that signed in.
-    #[serde(rename = "k")]
-    pub key_id: String,
-    /// Expiry, UTC milliseconds.
-    #[serde(rename = "e")]
-    pub expires_at: i64,
-}
-
-impl SessionClaims {
-    /// A session for `key_id` starting at `now`.
-    pub fn new(key_id: impl Into<String>, now: Timestamp) -> Self {
-        Self { key_id: key_id.into(), expires_at: now.0 + SESSION_TTL_SECONDS * 1000 }
-    }
-}
+const SIGN_ON_PURPOSE: &[u8] = b"plaudit-sign-on\n";
 
 fn mac(secret: &[u8], purpose: &[u8]) -> Hmac<Sha256> {
     let mut m = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
@@ -47,28 +30,28 @@ fn mac(secret: &[u8], purpose: &[u8]) -> Hmac<Sha256> {
     m
 }
 
-/// Signs claims into a cookie value.
-pub fn sign(claims: &SessionClaims, secret: &[u8]) -> String {
-    let payload = serde_json::to_vec(claims).unwrap_or_default();
-    let mut m = mac(secret, SESSION_PURPOSE);
+/// Signs the state of a single sign-on round trip (kept in a cookie until
+/// the provider sends the browser back), valid for [`SIGN_ON_TTL_SECONDS`].
+pub fn sign_round_trip<T: Serialize>(state: &T, secret: &[u8], now: Timestamp) -> String {
+    let payload = serde_json::to_vec(&(now.0 + SIGN_ON_TTL_SECONDS * 1000, state)).unwrap_or_default();
+    let mut m = mac(secret, SIGN_ON_PURPOSE);
     m.update(&payload);
-    let signature = m.finalize().into_bytes();
-    format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(signature))
+    format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
 }
 
-/// Checks a cookie value's signature and expiry and returns its claims.
-pub fn verify(raw: &str, secret: &[u8], now: Timestamp) -> Result<SessionClaims, TokenRefusal> {
+/// The state [`sign_round_trip`] signed, if the signature holds and it has not expired.
+pub fn verify_round_trip<T: DeserializeOwned>(raw: &str, secret: &[u8], now: Timestamp) -> Result<T, TokenRefusal> {
     let (payload, signature) = raw.split_once('.').ok_or(TokenRefusal::Malformed)?;
     let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenRefusal::Malformed)?;
     let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenRefusal::Malformed)?;
-    let mut m = mac(secret, SESSION_PURPOSE);
+    let mut m = mac(secret, SIGN_ON_PURPOSE);
     m.update(&payload);
     m.verify_slice(&signature).map_err(|_| TokenRefusal::BadSignature)?;
-    let claims: SessionClaims = serde_json::from_slice(&payload).map_err(|_| TokenRefusal::Malformed)?;
-    if claims.expires_at <= now.0 {
+    let (expires_at, state): (i64, T) = serde_json::from_slice(&payload).map_err(|_| TokenRefusal::Malformed)?;
+    if expires_at <= now.0 {
         return Err(TokenRefusal::Expired);
     }
-    Ok(claims)
+    Ok(state)
 }
 
 /// The CSRF token of a session: a MAC of the session cookie, so it is valid
@@ -92,49 +75,29 @@ pub fn check_csrf(session: &str, presented: &str, secret: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::token::{self, TokenClaims};
 
     #[test]
-    fn a_session_verifies_until_it_expires() {
-        let claims = SessionClaims::new("k1", Timestamp(0));
-        let cookie = sign(&claims, b"secret");
-        assert_eq!(verify(&cookie, b"secret", Timestamp(1)).unwrap(), claims);
-        let end = Timestamp(SESSION_TTL_SECONDS * 1000);
-        assert_eq!(verify(&cookie, b"secret", end).unwrap_err(), TokenRefusal::Expired);
-    }
-
-    #[test]
-    fn tampered_or_foreign_sessions_are_refused() {
-        let cookie = sign(&SessionClaims::new("k1", Timestamp(0)), b"secret");
-        assert_eq!(verify(&cookie, b"other", Timestamp(0)).unwrap_err(), TokenRefusal::BadSignature);
-        let forged = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&SessionClaims::new("k2", Timestamp(0))).unwrap());
-        let tampered = format!("{forged}.{}", cookie.split_once('.').unwrap().1);
-        assert_eq!(verify(&tampered, b"secret", Timestamp(0)).unwrap_err(), TokenRefusal::BadSignature);
-        assert_eq!(verify("nonsense", b"secret", Timestamp(0)).unwrap_err(), TokenRefusal::Malformed);
-    }
-
-    #[test]
-    fn a_feedback_token_is_not_a_session() {
-        let claims = TokenClaims {
-            account_id: "default".into(),
-            bot_id: "b".into(),
-            conversation_id: "c".into(),
-            contact_id: "u".into(),
-            expires_at: i64::MAX,
-        };
-        let feedback_token = token::sign(&claims, b"secret");
-        assert!(verify(&feedback_token, b"secret", Timestamp(0)).is_err());
+    fn round_trips_verify_until_they_expire() {
+        let signed = sign_round_trip(&("state", 7), b"secret", Timestamp(0));
+        let back: (String, i32) = verify_round_trip(&signed, b"secret", Timestamp(1)).unwrap();
+        assert_eq!(back, ("state".to_owned(), 7));
+        let end = Timestamp(SIGN_ON_TTL_SECONDS * 1000);
+        assert_eq!(verify_round_trip::<(String, i32)>(&signed, b"secret", end).unwrap_err(), TokenRefusal::Expired);
+        assert_eq!(
+            verify_round_trip::<(String, i32)>(&signed, b"other", Timestamp(1)).unwrap_err(),
+            TokenRefusal::BadSignature
+        );
+        assert!(verify_round_trip::<(String, i32)>("nonsense", b"secret", Timestamp(1)).is_err());
     }
 
     #[test]
     fn csrf_tokens_belong_to_their_session() {
-        let a = sign(&SessionClaims::new("k1", Timestamp(0)), b"secret");
-        let b = sign(&SessionClaims::new("k2", Timestamp(0)), b"secret");
-        let token = csrf_token(&a, b"secret");
-        assert!(check_csrf(&a, &token, b"secret"));
-        assert!(!check_csrf(&b, &token, b"secret"));
-        assert!(!check_csrf(&a, &token, b"other"));
-        assert!(!check_csrf(&a, "", b"secret"));
-        assert!(!check_csrf(&a, "not base64 !", b"secret"));
+        let (a, b) = ("pls_a", "pls_b");
+        let token = csrf_token(a, b"secret");
+        assert!(check_csrf(a, &token, b"secret"));
+        assert!(!check_csrf(b, &token, b"secret"));
+        assert!(!check_csrf(a, &token, b"other"));
+        assert!(!check_csrf(a, "", b"secret"));
+        assert!(!check_csrf(a, "not base64 !", b"secret"));
     }
 }

@@ -63,9 +63,9 @@ impl FromRequestParts<App> for Auth {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let secret = presented_key(parts).ok_or(ApiError::InvalidApiKey)?;
         let principal = app.admit_key(secret).await?;
-        tracing::Span::current().record("key_id", principal.key_id.as_str());
+        tracing::Span::current().record("key_id", principal.actor.id.as_str());
         if let Some(limiter) = parts.extensions.get::<Arc<KeyRateLimiter>>() {
-            limiter.check(principal.key_id.as_str())?;
+            limiter.check(principal.actor.id.as_str())?;
         }
         Ok(Self(principal))
     }

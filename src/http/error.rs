@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::{
     app::AppError,
-    domain::{DomainError, access::KeyRefusal, token::TokenRefusal},
+    domain::{DomainError, access::KeyRefusal, people::SignInRefusal, token::TokenRefusal},
     error_chain::Chain,
 };
 
@@ -157,6 +157,11 @@ impl From<AppError> for ApiError {
                 TokenRefusal::OtherConversation => "the feedback token is for another conversation",
                 TokenRefusal::OtherBot => "the feedback token is for another bot",
             }),
+            // The JSON API is key-only; no route signs a person in.
+            AppError::SignIn(SignInRefusal::WrongCredentials) => Self::InvalidApiKey,
+            AppError::SignIn(SignInRefusal::Throttled { retry_after_secs }) => {
+                Self::RateLimited { retry_after_secs: retry_after_secs.unsigned_abs() }
+            }
             AppError::Conflict(cause) => {
                 tracing::info!(cause = %Chain(&cause), "write refused by a database constraint");
                 Self::Conflict { code: "conflict", message: "the write conflicts with existing data".to_owned() }

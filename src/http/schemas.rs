@@ -73,7 +73,7 @@ string_enums! {
     MessageStatus: "Where an answer is in its life.";
     QuestionCode: "The questions a prompt can ask.";
     ReviewAction: "A reviewer's decision.";
-    Role: "What a key may do. Ordered: each role can do everything the ones below it can.";
+    Role: "What a key may do. Ordered: each role can do everything the ones below it can (public, server, admin).";
     SatisfactionValue: "How a conversation went, by its latest conversation-level signal.";
     Source: "Who gave a piece of feedback, so that analytics can keep them apart.";
 }

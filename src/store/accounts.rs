@@ -4,6 +4,7 @@ use crate::{
     domain::{
         Timestamp,
         account::{Account, PLAN_NO_API, PLAN_STANDARD},
+        audit::{Action, Actor, AuditEntry},
         ids::Uuid,
     },
     params,
@@ -41,6 +42,7 @@ pub(super) async fn create(
     c: &mut impl Conn,
     name: &str,
     api_access: bool,
+    by: &Actor,
     now: Timestamp,
 ) -> Result<Account, StoreError> {
     let id = Uuid::new().to_string();
@@ -50,5 +52,7 @@ pub(super) async fn create(
         params![id.as_str(), name, plan, now],
     )
     .await?;
+    let after = serde_json::json!({"name": name, "plan": plan});
+    super::audit::append(c, &AuditEntry::new(&id, by, Action::AccountCreated, &id, None, Some(after), now)).await?;
     get(c, &id).await
 }

@@ -5,6 +5,7 @@ use crate::{
         Timestamp,
         access::Scope,
         account::Bot,
+        audit::{Action, Actor, AuditEntry},
         ids::Uuid,
         page::{Cursor, Page, PageRequest},
     },
@@ -34,7 +35,13 @@ pub(super) async fn get(c: &mut impl Conn, scope: &Scope, id: &Uuid) -> Result<B
 }
 
 /// A new bot with its default settings, in one transaction.
-pub(super) async fn create(c: &mut impl Conn, account_id: &str, name: &str, now: Timestamp) -> Result<Bot, StoreError> {
+pub(super) async fn create(
+    c: &mut impl Conn,
+    account_id: &str,
+    name: &str,
+    by: &Actor,
+    now: Timestamp,
+) -> Result<Bot, StoreError> {
     let id = Uuid::new();
     c.execute(
         "INSERT INTO bots (id, account_id, name, created_at) VALUES ($1, $2, $3, $4)",
@@ -47,6 +54,8 @@ pub(super) async fn create(c: &mut impl Conn, account_id: &str, name: &str, now:
         params![&id, account_id, now],
     )
     .await?;
+    let after = serde_json::json!({"name": name});
+    super::audit::append(c, &AuditEntry::new(account_id, by, Action::BotCreated, &id, None, Some(after), now)).await?;
     get(c, &Scope::account(account_id), &id).await
 }
 

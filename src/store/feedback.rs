@@ -4,12 +4,13 @@
 //! example in the same transaction; and reading records, their history and
 //! the review queue.
 
-use super::{golden, messages};
+use super::{audit, golden, messages};
 use crate::{
     domain::{
         Timestamp,
         access::Source,
         access::{Rater, Scope},
+        audit::{Action, Actor, AuditEntry},
         feedback::{
             Feedback, FeedbackDetail, FeedbackEvent, FeedbackFilter, FeedbackItem, FeedbackStatus, FeedbackType,
             Review, ReviewRequest, decide_review,
@@ -27,7 +28,7 @@ use crate::{
 
 pub(super) const FEEDBACK_COLUMNS: &str = "f.id, f.message_id, f.conversation_id, f.bot_id, f.user_id, f.feedback_type, f.reason, \
      f.status, f.source, f.reviewed_by, f.reviewed_at, f.corrected_response, f.review_note, f.created_at, f.updated_at, \
-     f.submitted_at, f.retracted_at, f.seq";
+     f.submitted_at, f.retracted_at, f.seq, f.reviewed_by_id";
 
 pub(super) fn feedback_from(row: &mut Row) -> Result<Feedback, StoreError> {
     let feedback_type = FeedbackType::from_db(row.text(5)?);
@@ -44,6 +45,7 @@ pub(super) fn feedback_from(row: &mut Row) -> Result<Feedback, StoreError> {
         status,
         source,
         reviewed_by: row.take(9)?,
+        reviewed_by_id: row.take(18)?,
         reviewed_at: row.get(10)?,
         corrected_response: row.take(11)?,
         review_note: row.take(12)?,
@@ -205,7 +207,7 @@ pub(super) async fn review(
     scope: &Scope,
     id: &Uuid,
     review: &ReviewRequest,
-    reviewer: &str,
+    reviewer: &Actor,
     now: Timestamp,
 ) -> Result<Feedback, StoreError> {
     let f = record_by_id(c, scope, id, true).await?;
@@ -219,14 +221,27 @@ pub(super) async fn review(
     golden::withdraw(c, &f).await?;
     let f = update_record(
         c,
-        "status = $2, reviewed_by = $3, reviewed_at = $4, corrected_response = $5, review_note = $6, updated_at = $4",
-        params![&f.id, status.as_str(), reviewer, now, corrected.as_deref(), note.as_deref()],
+        "status = $2, reviewed_by = $3, reviewed_at = $4, corrected_response = $5, review_note = $6, updated_at = $4,
+         reviewed_by_id = $7",
+        params![
+            &f.id,
+            status.as_str(),
+            &reviewer.name,
+            now,
+            corrected.as_deref(),
+            note.as_deref(),
+            reviewer.reference()
+        ],
     )
     .await?;
     if status == FeedbackStatus::Reviewed {
-        golden::make(c, &scope.account_id, &f, "reviewed", corrected.as_deref(), now).await?;
+        golden::make(c, &scope.account_id, &f, "reviewed", corrected.as_deref(), Some(reviewer), now).await?;
     }
-    log_event(c, &scope.account_id, &f, event, reviewer, Source::Reviewer, now).await?;
+    log_event(c, &scope.account_id, &f, event, &reviewer.name, Source::Reviewer, now).await?;
+    // The decision, not the words: no reason, note or correction.
+    let after = serde_json::json!({"status": status.as_str(), "corrected": corrected.is_some()});
+    let entry = AuditEntry::new(&scope.account_id, reviewer, Action::FeedbackReviewed, &f.id, None, Some(after), now);
+    audit::append(c, &entry).await?;
     Ok(f)
 }
 
@@ -306,7 +321,7 @@ pub(super) async fn queue(
     let rows = rows
         .iter_mut()
         .map(|r| {
-            let item = FeedbackItem { feedback: feedback_from(r)?, answer: r.get(18)?, question: r.get(19)? };
+            let item = FeedbackItem { feedback: feedback_from(r)?, answer: r.get(19)?, question: r.get(20)? };
             Ok((item, Cursor { at: r.get(15)?, seq: r.get(17)? }))
         })
         .collect::<Result<_, StoreError>>()?;

@@ -9,6 +9,7 @@ use crate::{
     domain::{
         DomainError, Timestamp,
         access::Scope,
+        audit::{Action, Actor, AuditEntry},
         gaps::{GapAnswer, GapAnswerInput, GapFacts, RatedQuestion},
         golden::{GoldenExample, Turn},
         ids::Uuid,
@@ -95,6 +96,7 @@ pub(super) async fn answer(
     c: &mut impl Conn,
     scope: &Scope,
     input: &GapAnswerInput,
+    by: &Actor,
     now: Timestamp,
 ) -> Result<GoldenExample, StoreError> {
     bots::get(c, scope, &input.bot_id).await?;
@@ -104,8 +106,9 @@ pub(super) async fn answer(
     let inserted = c
         .query_opt(
             "INSERT INTO golden_examples (id, account_id, bot_id, feedback_id, conversation_id, message_id,
-                                          feedback_type, origin, prompt, ideal_response, created_at, gap_id)
-             VALUES ($1, $2, $3, NULL, $4, $5, 'negative', 'knowledge_gap', $6, $7, $8, $9)
+                                          feedback_type, origin, prompt, ideal_response, created_at, gap_id,
+                                          created_by, created_by_id)
+             VALUES ($1, $2, $3, NULL, $4, $5, 'negative', 'knowledge_gap', $6, $7, $8, $9, $10, $11)
              ON CONFLICT (account_id, gap_id) DO NOTHING RETURNING id",
             params![
                 &id,
@@ -116,13 +119,18 @@ pub(super) async fn answer(
                 prompt,
                 input.answer.as_str(),
                 now,
-                input.gap_id.as_str()
+                input.gap_id.as_str(),
+                &by.name,
+                by.reference()
             ],
         )
         .await?;
     if inserted.is_none() {
         return Err(DomainError::conflict("conflict", "this knowledge gap already has an answer").into());
     }
+    let after = serde_json::json!({"origin": "knowledge_gap", "bot_id": input.bot_id});
+    let entry = AuditEntry::new(&scope.account_id, by, Action::GoldenExampleCreated, &id, None, Some(after), now);
+    super::audit::append(c, &entry).await?;
     let row = c
         .query_opt(
             &format!("SELECT {GOLDEN_COLUMNS} FROM golden_examples WHERE id = $1 AND account_id = $2"),

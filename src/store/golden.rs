@@ -2,11 +2,12 @@
 //! auto-approved), withdrawn when it changes, listed and deleted. At most one
 //! per feedback record, by a unique key.
 
-use super::bots;
+use super::{audit, bots};
 use crate::{
     domain::{
         Timestamp,
         access::Scope,
+        audit::{Action, Actor, AuditEntry},
         feedback::{Feedback, FeedbackType},
         golden::{GoldenExample, Turn},
         ids::Uuid,
@@ -27,6 +28,7 @@ pub(super) async fn make(
     f: &Feedback,
     origin: &str,
     ideal: Option<&str>,
+    by: Option<&Actor>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let answer = c
@@ -53,8 +55,8 @@ pub(super) async fn make(
     let prompt = serde_json::to_string(&turns).map_err(StoreError::other)?;
     c.execute(
         "INSERT INTO golden_examples (id, account_id, bot_id, feedback_id, conversation_id, message_id, feedback_type,
-                                      origin, prompt, ideal_response, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (feedback_id) DO NOTHING",
+                                      origin, prompt, ideal_response, created_at, created_by, created_by_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (feedback_id) DO NOTHING",
         params![
             &Uuid::new(),
             account_id,
@@ -66,7 +68,9 @@ pub(super) async fn make(
             origin,
             prompt,
             ideal.unwrap_or(&content),
-            now
+            now,
+            by.map(|a| a.name.as_str()),
+            by.map(Actor::reference)
         ],
     )
     .await?;
@@ -80,7 +84,7 @@ pub(super) async fn withdraw(c: &mut impl Conn, f: &Feedback) -> Result<(), Stor
 }
 
 pub(super) const GOLDEN_COLUMNS: &str = "id, bot_id, feedback_id, conversation_id, message_id, feedback_type, origin, \
-     prompt, ideal_response, created_at, seq, gap_id";
+     prompt, ideal_response, created_at, seq, gap_id, created_by, created_by_id";
 
 pub(super) fn golden_from(row: &Row) -> Result<GoldenExample, StoreError> {
     let t = row.text(5)?;
@@ -97,6 +101,8 @@ pub(super) fn golden_from(row: &Row) -> Result<GoldenExample, StoreError> {
         ideal_response: row.get(8)?,
         created_at: row.get(9)?,
         gap_id: row.get(11)?,
+        created_by: row.get(12)?,
+        created_by_id: row.get(13)?,
     })
 }
 
@@ -129,7 +135,24 @@ pub(super) async fn list(
     Ok(Page::from_rows(rows, page.limit))
 }
 
-pub(super) async fn delete(c: &mut impl Conn, scope: &Scope, id: &Uuid) -> Result<(), StoreError> {
+pub(super) async fn delete(
+    c: &mut impl Conn,
+    scope: &Scope,
+    id: &Uuid,
+    by: &Actor,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let found = c
+        .query_opt(
+            "SELECT origin, bot_id FROM golden_examples
+             WHERE id = $1 AND account_id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)",
+            params![id, &scope.account_id, scope.bot_id.as_ref()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound("golden example"))?;
+    let before = serde_json::json!({"origin": found.get::<String>(0)?, "bot_id": found.get::<String>(1)?});
+    let entry = AuditEntry::new(&scope.account_id, by, Action::GoldenExampleDeleted, id, Some(before), None, now);
+    audit::append(c, &entry).await?;
     let n = c
         .execute(
             "DELETE FROM golden_examples WHERE id = $1 AND account_id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)",

@@ -1,11 +1,12 @@
 //! API keys: created with the hash of their secret (never the secret),
 //! listed, revoked, and found by the hash a request presents.
 
-use super::{accounts, bots};
+use super::{accounts, audit, bots};
 use crate::{
     domain::{
         Timestamp,
         access::{ApiKey, KeyRecord, NewKey, Role, Scope},
+        audit::{Action, Actor, AuditEntry},
         ids::Uuid,
         page::{Cursor, Page, PageRequest},
     },
@@ -77,6 +78,7 @@ pub(super) async fn create(
     key: &NewKey,
     secret_hash: &str,
     prefix: &str,
+    by: &Actor,
     now: Timestamp,
 ) -> Result<ApiKey, StoreError> {
     accounts::get(c, &key.account_id).await?;
@@ -101,6 +103,10 @@ pub(super) async fn create(
         ],
     )
     .await?;
+    // What the key may do, never its secret (nor the secret's first characters).
+    let after =
+        serde_json::json!({"name": key.name, "role": key.role, "bot_id": key.bot_id, "expires_at": key.expires_at});
+    audit::append(c, &AuditEntry::new(&key.account_id, by, Action::KeyCreated, &id, None, Some(after), now)).await?;
     get(c, &scope, &id).await
 }
 
@@ -126,8 +132,27 @@ pub(super) async fn list(c: &mut impl Conn, scope: &Scope, page: PageRequest) ->
 }
 
 /// Revokes a key; revoking it again keeps the first time.
-pub(super) async fn revoke(c: &mut impl Conn, scope: &Scope, id: &Uuid, now: Timestamp) -> Result<ApiKey, StoreError> {
-    get(c, scope, id).await?;
+pub(super) async fn revoke(
+    c: &mut impl Conn,
+    scope: &Scope,
+    id: &Uuid,
+    by: &Actor,
+    now: Timestamp,
+) -> Result<ApiKey, StoreError> {
+    if get(c, scope, id).await?.revoked_at.is_none() {
+        let entry = AuditEntry::new(
+            &scope.account_id,
+            by,
+            Action::KeyRevoked,
+            id,
+            Some(serde_json::json!({"revoked": false})),
+            Some(serde_json::json!({"revoked": true})),
+            now,
+        );
+        audit::append(c, &entry).await?;
+        // Its dashboard sessions end with it.
+        c.execute("DELETE FROM sessions WHERE key_id = $1", params![id]).await?;
+    }
     c.execute(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND account_id = $2",
         params![id, &scope.account_id, now],

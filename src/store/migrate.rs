@@ -25,9 +25,9 @@ macro_rules! migrations {
 }
 
 /// The SQLite migrations, oldest first.
-pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_feedback", 3 "0003_inbox_indexes", 4 "0004_rollups", 5 "0005_conversation_counts", 6 "0006_knowledge_gaps", 7 "0007_pending_rollups", 8 "0008_check_lists", 9 "0009_feedback_through_messages", 10 "0010_rollup_reads_without_views", 11 "0011_rollup_blocks", 12 "0012_bytewise_keys", 13 "0013_request_ids_only_where_given", 14 "0014_message_keys_lead_with_the_message", 15 "0015_messages_checked_by_statement", 16 "0016_conversations_found_by_id");
+pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_feedback", 3 "0003_inbox_indexes", 4 "0004_rollups", 5 "0005_conversation_counts", 6 "0006_knowledge_gaps", 7 "0007_pending_rollups", 8 "0008_check_lists", 9 "0009_feedback_through_messages", 10 "0010_rollup_reads_without_views", 11 "0011_rollup_blocks", 12 "0012_bytewise_keys", 13 "0013_request_ids_only_where_given", 14 "0014_message_keys_lead_with_the_message", 15 "0015_messages_checked_by_statement", 16 "0016_conversations_found_by_id", 17 "0017_people");
 /// The PostgreSQL migrations, oldest first.
-pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_feedback", 3 "0003_inbox_indexes", 4 "0004_rollups", 5 "0005_conversation_counts", 6 "0006_knowledge_gaps", 7 "0007_pending_rollups", 8 "0008_check_lists", 9 "0009_feedback_through_messages", 10 "0010_rollup_reads_without_views", 11 "0011_rollup_blocks", 12 "0012_bytewise_keys", 13 "0013_request_ids_only_where_given", 14 "0014_message_keys_lead_with_the_message", 15 "0015_messages_checked_by_statement", 16 "0016_conversations_found_by_id");
+pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_feedback", 3 "0003_inbox_indexes", 4 "0004_rollups", 5 "0005_conversation_counts", 6 "0006_knowledge_gaps", 7 "0007_pending_rollups", 8 "0008_check_lists", 9 "0009_feedback_through_messages", 10 "0010_rollup_reads_without_views", 11 "0011_rollup_blocks", 12 "0012_bytewise_keys", 13 "0013_request_ids_only_where_given", 14 "0014_message_keys_lead_with_the_message", 15 "0015_messages_checked_by_statement", 16 "0016_conversations_found_by_id", 17 "0017_people");
 
 /// The list for a dialect.
 pub fn for_dialect(d: Dialect) -> &'static [Migration] {

@@ -25,6 +25,7 @@
 
 mod accounts;
 mod analytics;
+mod audit;
 mod batches;
 mod bots;
 mod conversations;
@@ -40,6 +41,8 @@ mod key_cache;
 mod keys;
 mod messages;
 pub mod migrate;
+mod people;
+mod people_store;
 pub mod postgres;
 mod rollups;
 mod satisfaction;
@@ -57,6 +60,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use error::{Because, Cause, StoreError, because};
+pub use people::{SessionOwner, SessionRow, UserChange};
+pub use people_store::PeopleStore;
 pub use sql_store::SqlStore;
 
 use crate::domain::{
@@ -64,6 +69,7 @@ use crate::domain::{
     access::{ApiKey, KeyRecord, NewKey, Rater, Scope},
     account::{Account, Bot},
     analytics::{Filters, GroupBy, Grouping, InboxFilter, OverviewFacts},
+    audit::Actor,
     conversation::{
         Conversation, ConversationInput, ConversationRow, Message, MessageInContext, MessageInput, MessageUpdate,
     },
@@ -136,7 +142,7 @@ impl Applied {
 
 /// Everything the product keeps. Implemented once by [`SqlStore`] over both engines.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: PeopleStore + Send + Sync {
     // ---- the instance ----------------------------------------------------------
 
     /// Checks that the database answers.
@@ -155,7 +161,13 @@ pub trait Store: Send + Sync {
 
     // ---- accounts, keys, bots ---------------------------------------------------
 
-    async fn create_account(&self, name: String, api_access: bool, now: Timestamp) -> Result<Account, StoreError>;
+    async fn create_account(
+        &self,
+        name: String,
+        api_access: bool,
+        by: &Actor,
+        now: Timestamp,
+    ) -> Result<Account, StoreError>;
     async fn get_account(&self, id: &str) -> Result<Account, StoreError>;
 
     /// Looks a key up by the hash of its secret.
@@ -165,14 +177,16 @@ pub trait Store: Send + Sync {
         key: NewKey,
         secret_hash: String,
         prefix: String,
+        by: &Actor,
         now: Timestamp,
     ) -> Result<ApiKey, StoreError>;
     async fn list_keys(&self, scope: &Scope, page: PageRequest) -> Result<Page<ApiKey>, StoreError>;
-    async fn revoke_key(&self, scope: &Scope, id: &Uuid, now: Timestamp) -> Result<ApiKey, StoreError>;
+    /// Revokes a key and ends its dashboard sessions.
+    async fn revoke_key(&self, scope: &Scope, id: &Uuid, by: &Actor, now: Timestamp) -> Result<ApiKey, StoreError>;
     /// A key by id in any account: for operators (the CLI) and sessions, never for the API.
     async fn get_key_by_id(&self, id: &Uuid) -> Result<ApiKey, StoreError>;
 
-    async fn create_bot(&self, account_id: &str, name: String, now: Timestamp) -> Result<Bot, StoreError>;
+    async fn create_bot(&self, account_id: &str, name: String, by: &Actor, now: Timestamp) -> Result<Bot, StoreError>;
     async fn get_bot(&self, scope: &Scope, id: &Uuid) -> Result<Bot, StoreError>;
     async fn list_bots(&self, scope: &Scope, page: PageRequest) -> Result<Page<Bot>, StoreError>;
 
@@ -184,6 +198,7 @@ pub trait Store: Send + Sync {
         scope: &Scope,
         bot: &Uuid,
         patch: BotSettingsPatch,
+        by: &Actor,
         now: Timestamp,
     ) -> Result<BotSettings, StoreError>;
     async fn rating_config(&self, scope: &Scope, bot: &Uuid) -> Result<RatingConfig, StoreError>;
@@ -192,6 +207,7 @@ pub trait Store: Send + Sync {
         scope: &Scope,
         bot: &Uuid,
         patch: RatingConfigPatch,
+        by: &Actor,
         now: Timestamp,
     ) -> Result<RatingConfig, StoreError>;
     /// Prompt copy for `locale`, falling back along its chain to the built-in copy.
@@ -204,6 +220,7 @@ pub trait Store: Send + Sync {
         bot: &Uuid,
         locale: &str,
         copy: PromptCopy,
+        by: &Actor,
         now: Timestamp,
     ) -> Result<ResolvedCopy, StoreError>;
 
@@ -287,7 +304,7 @@ pub trait Store: Send + Sync {
         scope: &Scope,
         id: &Uuid,
         review: ReviewRequest,
-        reviewer: &str,
+        reviewer: &Actor,
         now: Timestamp,
     ) -> Result<Feedback, StoreError>;
 
@@ -316,7 +333,7 @@ pub trait Store: Send + Sync {
         bot: Option<&Uuid>,
         page: PageRequest,
     ) -> Result<Page<GoldenExample>, StoreError>;
-    async fn delete_golden(&self, scope: &Scope, id: &Uuid) -> Result<(), StoreError>;
+    async fn delete_golden(&self, scope: &Scope, id: &Uuid, by: &Actor, now: Timestamp) -> Result<(), StoreError>;
 
     /// For knowledge gaps, in one read: the most recent current thumbs-down of
     /// `[from, to)` (at most `limit`, newest first), each with the user
@@ -335,6 +352,7 @@ pub trait Store: Send + Sync {
         &self,
         scope: &Scope,
         answer: GapAnswerInput,
+        by: &Actor,
         now: Timestamp,
     ) -> Result<GoldenExample, StoreError>;
 

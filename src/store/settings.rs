@@ -1,11 +1,12 @@
 //! Per-bot settings (review and votes), the rating configuration, prompt
 //! copy per locale, and the instance's secrets.
 
-use super::bots;
+use super::{audit, bots};
 use crate::{
     domain::{
         Timestamp,
         access::Scope,
+        audit::{self as log, Action, Actor, AuditEntry},
         csat::{PromptCopy, RatingConfig, RatingConfigPatch, ResolvedCopy, locale_chain},
         feedback::{BotSettings, BotSettingsPatch},
         ids::Uuid,
@@ -90,12 +91,15 @@ pub(super) async fn update_bot_settings(
     scope: &Scope,
     bot: &Uuid,
     patch: &BotSettingsPatch,
+    by: &Actor,
     now: Timestamp,
 ) -> Result<BotSettings, StoreError> {
     bots::get(c, scope, bot).await?;
     let (settings, rating) = settings_of(c, bot).await?;
+    let before = log::values(&settings);
     let next = patch.apply_to(settings)?;
     save(c, bot, &next, &rating, now).await?;
+    record_change(c, scope, bot, Action::SettingsUpdated, before, log::values(&next), by, now).await?;
     Ok(next)
 }
 
@@ -109,13 +113,34 @@ pub(super) async fn update_rating_config(
     scope: &Scope,
     bot: &Uuid,
     patch: &RatingConfigPatch,
+    by: &Actor,
     now: Timestamp,
 ) -> Result<RatingConfig, StoreError> {
     bots::get(c, scope, bot).await?;
     let (settings, rating) = settings_of(c, bot).await?;
     let next = patch.apply_to(&rating)?;
     save(c, bot, &settings, &next, now).await?;
+    record_change(c, scope, bot, Action::RatingConfigUpdated, log::values(&rating), log::values(&next), by, now)
+        .await?;
     Ok(next)
+}
+
+/// Audits a change of a bot's configuration, if anything changed.
+#[allow(clippy::too_many_arguments)]
+async fn record_change(
+    c: &mut impl Conn,
+    scope: &Scope,
+    bot: &Uuid,
+    action: Action,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    by: &Actor,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if before == after {
+        return Ok(());
+    }
+    audit::append(c, &AuditEntry::new(&scope.account_id, by, action, bot, before, after, now)).await
 }
 
 pub(super) async fn prompt_copy(
@@ -156,10 +181,16 @@ pub(super) async fn put_prompt_copy(
     bot: &Uuid,
     locale: &str,
     copy: &PromptCopy,
+    by: &Actor,
     now: Timestamp,
 ) -> Result<ResolvedCopy, StoreError> {
     bots::get(c, scope, bot).await?;
     let key = locale.to_ascii_lowercase();
+    let before = prompt_copy(c, scope, bot, &key).await?;
+    let before = (before.resolved_locale == key).then_some(before.copy);
+    let value = |copy: Option<&PromptCopy>| copy.map(|copy| serde_json::json!({"locale": key, "copy": copy}));
+    let (before_value, after_value) = (value(before.as_ref()), value(Some(copy)));
+    record_change(c, scope, bot, Action::PromptCopyUpdated, before_value, after_value, by, now).await?;
     c.execute(
         "INSERT INTO prompt_copy (account_id, bot_id, locale, title, negative_reason, negative_placeholder,
                                   negative_button, after_submission, updated_at)

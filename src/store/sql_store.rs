@@ -20,6 +20,7 @@ use crate::domain::{
     access::{ApiKey, KeyRecord, NewKey, Rater, Scope, Secret},
     account::{Account, Bot},
     analytics::{Filters, GroupBy, Grouping, InboxFilter, OverviewFacts},
+    audit::Actor,
     conversation::{
         Conversation, ConversationInput, ConversationRow, Message, MessageInContext, MessageInput, MessageUpdate,
     },
@@ -39,8 +40,8 @@ use crate::domain::{
 
 /// The one [`Store`] implementation, generic over the engine.
 pub struct SqlStore<E> {
-    engine: Arc<E>,
-    keys: KeyCache,
+    pub(super) engine: Arc<E>,
+    pub(super) keys: KeyCache,
     /// Where the engine gathers single thumbs and votes
     /// ([`Engine::write_lanes`]): the lanes that write them in batches.
     lanes: Option<Arc<Lanes>>,
@@ -66,7 +67,7 @@ impl<E: Engine> SqlStore<E> {
     }
 
     /// See [`write_settled`].
-    async fn write<T: Send + 'static>(&self, work: impl Work<E::Conn, T>) -> Result<T, StoreError> {
+    pub(super) async fn write<T: Send + 'static>(&self, work: impl Work<E::Conn, T>) -> Result<T, StoreError> {
         write_settled(&*self.engine, work).await
     }
 
@@ -121,8 +122,15 @@ impl<E: Engine> Store for SqlStore<E> {
             .await
     }
 
-    async fn create_account(&self, name: String, api_access: bool, now: Timestamp) -> Result<Account, StoreError> {
-        self.write(move |c| Box::pin(async move { accounts::create(c, &name, api_access, now).await })).await
+    async fn create_account(
+        &self,
+        name: String,
+        api_access: bool,
+        by: &Actor,
+        now: Timestamp,
+    ) -> Result<Account, StoreError> {
+        let by = by.clone();
+        self.write(move |c| Box::pin(async move { accounts::create(c, &name, api_access, &by, now).await })).await
     }
 
     async fn get_account(&self, id: &str) -> Result<Account, StoreError> {
@@ -147,9 +155,11 @@ impl<E: Engine> Store for SqlStore<E> {
         key: NewKey,
         secret_hash: String,
         prefix: String,
+        by: &Actor,
         now: Timestamp,
     ) -> Result<ApiKey, StoreError> {
-        self.write(move |c| Box::pin(async move { keys::create(c, &key, &secret_hash, &prefix, now).await })).await
+        let by = by.clone();
+        self.write(move |c| Box::pin(async move { keys::create(c, &key, &secret_hash, &prefix, &by, now).await })).await
     }
 
     async fn list_keys(&self, scope: &Scope, page: PageRequest) -> Result<Page<ApiKey>, StoreError> {
@@ -157,9 +167,10 @@ impl<E: Engine> Store for SqlStore<E> {
         self.engine.read(move |c| Box::pin(async move { keys::list(c, &scope, page).await })).await
     }
 
-    async fn revoke_key(&self, scope: &Scope, id: &Uuid, now: Timestamp) -> Result<ApiKey, StoreError> {
-        let (scope, id) = (scope.clone(), id.clone());
-        let revoked = self.write(move |c| Box::pin(async move { keys::revoke(c, &scope, &id, now).await })).await?;
+    async fn revoke_key(&self, scope: &Scope, id: &Uuid, by: &Actor, now: Timestamp) -> Result<ApiKey, StoreError> {
+        let (scope, id, by) = (scope.clone(), id.clone(), by.clone());
+        let revoked =
+            self.write(move |c| Box::pin(async move { keys::revoke(c, &scope, &id, &by, now).await })).await?;
         // This instance stops admitting it now; others within their TTL.
         self.keys.forget(&revoked.id);
         Ok(revoked)
@@ -170,9 +181,9 @@ impl<E: Engine> Store for SqlStore<E> {
         self.engine.read(move |c| Box::pin(async move { keys::by_id(c, &id).await })).await
     }
 
-    async fn create_bot(&self, account_id: &str, name: String, now: Timestamp) -> Result<Bot, StoreError> {
-        let account_id = account_id.to_owned();
-        self.write(move |c| Box::pin(async move { bots::create(c, &account_id, &name, now).await })).await
+    async fn create_bot(&self, account_id: &str, name: String, by: &Actor, now: Timestamp) -> Result<Bot, StoreError> {
+        let (account_id, by) = (account_id.to_owned(), by.clone());
+        self.write(move |c| Box::pin(async move { bots::create(c, &account_id, &name, &by, now).await })).await
     }
 
     async fn get_bot(&self, scope: &Scope, id: &Uuid) -> Result<Bot, StoreError> {
@@ -195,11 +206,14 @@ impl<E: Engine> Store for SqlStore<E> {
         scope: &Scope,
         bot: &Uuid,
         patch: BotSettingsPatch,
+        by: &Actor,
         now: Timestamp,
     ) -> Result<BotSettings, StoreError> {
-        let (scope, bot) = (scope.clone(), bot.clone());
-        self.write(move |c| Box::pin(async move { settings::update_bot_settings(c, &scope, &bot, &patch, now).await }))
-            .await
+        let (scope, bot, by) = (scope.clone(), bot.clone(), by.clone());
+        self.write(move |c| {
+            Box::pin(async move { settings::update_bot_settings(c, &scope, &bot, &patch, &by, now).await })
+        })
+        .await
     }
 
     async fn rating_config(&self, scope: &Scope, bot: &Uuid) -> Result<RatingConfig, StoreError> {
@@ -212,11 +226,14 @@ impl<E: Engine> Store for SqlStore<E> {
         scope: &Scope,
         bot: &Uuid,
         patch: RatingConfigPatch,
+        by: &Actor,
         now: Timestamp,
     ) -> Result<RatingConfig, StoreError> {
-        let (scope, bot) = (scope.clone(), bot.clone());
-        self.write(move |c| Box::pin(async move { settings::update_rating_config(c, &scope, &bot, &patch, now).await }))
-            .await
+        let (scope, bot, by) = (scope.clone(), bot.clone(), by.clone());
+        self.write(move |c| {
+            Box::pin(async move { settings::update_rating_config(c, &scope, &bot, &patch, &by, now).await })
+        })
+        .await
     }
 
     async fn prompt_copy(&self, scope: &Scope, bot: &Uuid, locale: &str) -> Result<ResolvedCopy, StoreError> {
@@ -235,11 +252,12 @@ impl<E: Engine> Store for SqlStore<E> {
         bot: &Uuid,
         locale: &str,
         copy: PromptCopy,
+        by: &Actor,
         now: Timestamp,
     ) -> Result<ResolvedCopy, StoreError> {
-        let (scope, bot, locale) = (scope.clone(), bot.clone(), locale.to_owned());
+        let (scope, bot, locale, by) = (scope.clone(), bot.clone(), locale.to_owned(), by.clone());
         self.write(move |c| {
-            Box::pin(async move { settings::put_prompt_copy(c, &scope, &bot, &locale, &copy, now).await })
+            Box::pin(async move { settings::put_prompt_copy(c, &scope, &bot, &locale, &copy, &by, now).await })
         })
         .await
     }
@@ -414,10 +432,10 @@ impl<E: Engine> Store for SqlStore<E> {
         scope: &Scope,
         id: &Uuid,
         review: ReviewRequest,
-        reviewer: &str,
+        reviewer: &Actor,
         now: Timestamp,
     ) -> Result<Feedback, StoreError> {
-        let (scope, id, reviewer) = (scope.clone(), id.clone(), reviewer.to_owned());
+        let (scope, id, reviewer) = (scope.clone(), id.clone(), reviewer.clone());
         self.write(move |c| Box::pin(async move { feedback::review(c, &scope, &id, &review, &reviewer, now).await }))
             .await
     }
@@ -469,9 +487,9 @@ impl<E: Engine> Store for SqlStore<E> {
         self.engine.read(move |c| Box::pin(async move { golden::list(c, &scope, bot.as_ref(), page).await })).await
     }
 
-    async fn delete_golden(&self, scope: &Scope, id: &Uuid) -> Result<(), StoreError> {
-        let (scope, id) = (scope.clone(), id.clone());
-        self.write(move |c| Box::pin(async move { golden::delete(c, &scope, &id).await })).await
+    async fn delete_golden(&self, scope: &Scope, id: &Uuid, by: &Actor, now: Timestamp) -> Result<(), StoreError> {
+        let (scope, id, by) = (scope.clone(), id.clone(), by.clone());
+        self.write(move |c| Box::pin(async move { golden::delete(c, &scope, &id, &by, now).await })).await
     }
 
     async fn knowledge_gap_facts(
@@ -492,10 +510,11 @@ impl<E: Engine> Store for SqlStore<E> {
         &self,
         scope: &Scope,
         answer: GapAnswerInput,
+        by: &Actor,
         now: Timestamp,
     ) -> Result<GoldenExample, StoreError> {
-        let scope = scope.clone();
-        self.write(move |c| Box::pin(async move { gaps::answer(c, &scope, &answer, now).await })).await
+        let (scope, by) = (scope.clone(), by.clone());
+        self.write(move |c| Box::pin(async move { gaps::answer(c, &scope, &answer, &by, now).await })).await
     }
 
     async fn inbox(
@@ -627,8 +646,9 @@ mod tests {
         assert!(engine.prefetches());
         let store = SqlStore::new(engine, std::time::Duration::ZERO);
         let now = Timestamp::now();
-        let account = store.create_account("prefetch".into(), true, now).await.unwrap();
-        let bot = store.create_bot(&account.id, "bot".into(), now).await.unwrap();
+        let account =
+            store.create_account("prefetch".into(), true, &crate::domain::audit::Actor::cli(), now).await.unwrap();
+        let bot = store.create_bot(&account.id, "bot".into(), &crate::domain::audit::Actor::cli(), now).await.unwrap();
         let scope = Scope::account(account.id.as_str());
         let body = ConversationFields {
             bot_id: Some(bot.id.to_string()),

@@ -84,7 +84,7 @@ pub(super) async fn submit(
                 update_record(
                     c,
                     "feedback_type = $2, reason = $3, status = $4, source = $5,
-                     reviewed_by = NULL, reviewed_at = NULL, corrected_response = NULL, review_note = NULL,
+                     reviewed_by = NULL, reviewed_by_id = NULL, reviewed_at = NULL, corrected_response = NULL, review_note = NULL,
                      retracted_at = NULL, submitted_at = $6, updated_at = $7",
                     params![
                         &f.id,
@@ -106,7 +106,7 @@ pub(super) async fn submit(
             log_event(c, &scope.account_id, &feedback, event, &rater.user_id, rater.source, now).await?;
         }
         if decision.new_status().is_some() && golden_on_arrival(feedback.status, feedback.feedback_type) {
-            golden::make(c, &scope.account_id, &feedback, "auto_approved", None, now).await?;
+            golden::make(c, &scope.account_id, &feedback, "auto_approved", None, None, now).await?;
         }
         let created = matches!(decision, Submission::Create { .. });
         return Ok(Recorded { value: feedback, created });
@@ -255,6 +255,7 @@ fn new_record(target: &MessageInContext, input: &FeedbackInput, status: Feedback
         status,
         source: input.rater.source,
         reviewed_by: None,
+        reviewed_by_id: None,
         reviewed_at: None,
         corrected_response: None,
         review_note: None,

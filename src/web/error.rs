@@ -42,6 +42,7 @@ impl From<AppError> for WebError {
         match e {
             AppError::Rule(rule) => rule.into(),
             AppError::NotFound(what) => Self::NotFound(format!("This {what} does not exist.")),
+            AppError::SignIn(_) => Self::Forbidden("Wrong email or password.".into()),
             AppError::Key(_) | AppError::Token(_) => {
                 Self::Forbidden("This key or token is not valid for the dashboard.".into())
             }

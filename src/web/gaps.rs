@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    AdminSession, PageForm, PageQuery, WebError, bot_name, bot_select, bots, date_range, enc,
+    PageForm, PageQuery, SignedIn, WebError, bot_name, bot_select, bots, date_range, enc,
     layout::{self, Section},
     non_empty, query_string,
 };
@@ -18,6 +18,7 @@ use crate::{
     app::App,
     domain::{
         Timestamp,
+        access::Role,
         analytics::Period,
         gaps::{GapFilter, MAX_ROWS},
         ids::Uuid,
@@ -50,7 +51,7 @@ fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -61,7 +62,7 @@ fn thousands(n: i64) -> String {
 /// `GET /gaps`
 pub async fn page(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageQuery(q): PageQuery<GapsQuery>,
 ) -> Result<Markup, WebError> {
     let bot = non_empty(q.bot_id.as_deref());
@@ -126,7 +127,7 @@ pub async fn page(
                     }
                     @if gap.answered {
                         p.small { "Its answer is on " a href="/golden" { "Golden examples" } "." }
-                    } @else {
+                    } @else if session.may(Role::Reviewer) {
                         form method="post" action={ "/gaps/" (gap.id) "/answer" (filters) } data-testid="gap-form" {
                             (layout::csrf_field(&session))
                             @let field = format!("answer-{}", gap.id);
@@ -165,7 +166,7 @@ pub struct Back {
 /// `POST /gaps/{id}/answer`
 pub async fn answer(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     Path(id): Path<String>,
     PageQuery(back): PageQuery<Back>,
     PageForm(form): PageForm<AnswerForm>,
@@ -174,8 +175,7 @@ pub async fn answer(
     let bot = non_empty(back.bot_id.as_deref());
     let (from, to) = (non_empty(back.from.as_deref()), non_empty(back.to.as_deref()));
     let (gap_filter, _, _) = filter(bot, from, to)?;
-    let scope = session.principal.scope();
-    app.answer_gap(&scope, &gap_filter, &id, form.answer.as_deref().unwrap_or_default()).await?;
+    app.answer_gap(&session.principal, &gap_filter, &id, form.answer.as_deref().unwrap_or_default()).await?;
     let to = query_string(&[("bot_id", bot), ("from", from), ("to", to), ("notice", Some("answered"))]);
     Ok(Redirect::to(&format!("/gaps{to}")).into_response())
 }

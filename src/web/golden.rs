@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    AdminSession, PageForm, PageQuery, WebError, bot_name, bot_select, bots, enc,
+    PageForm, PageQuery, SignedIn, WebError, bot_name, bot_select, bots, enc,
     layout::{self, Section},
     non_empty, query_string,
     session::CsrfForm,
@@ -35,7 +35,7 @@ const FORMATS: [(&str, &str); 3] =
 /// `GET /golden`
 pub async fn page(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageQuery(q): PageQuery<GoldenQuery>,
 ) -> Result<Markup, WebError> {
     let bot = non_empty(q.bot_id.as_deref());
@@ -118,20 +118,20 @@ pub async fn page(
 /// `POST /golden/{id}/delete`
 pub async fn delete(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, WebError> {
     session.check_csrf(&app, form.csrf.as_deref())?;
     let id = Uuid::parse("id", &id).map_err(|_| WebError::NotFound("This golden example does not exist.".into()))?;
-    app.delete_golden(&session.principal.scope(), &id).await?;
+    app.delete_golden(&session.principal, &id).await?;
     Ok(Redirect::to("/golden?notice=deleted").into_response())
 }
 
 /// `GET /golden/export?format=…`: the same stream as `GET /v1/golden-examples/export`.
 pub async fn export(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageQuery(q): PageQuery<GoldenQuery>,
 ) -> Result<Response, WebError> {
     let format = ExportFormat::parse(non_empty(q.format.as_deref()))?;

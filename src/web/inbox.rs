@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    AdminSession, PageQuery, WebError, bot_name, bot_select, bots, date_range, enc,
+    PageQuery, SignedIn, WebError, bot_name, bot_select, bots, date_range, enc,
     layout::{self, Section},
     non_empty, query_string,
 };
@@ -40,7 +40,7 @@ const FEEDBACK_CHOICES: [(&str, &str); 4] =
 /// `GET /inbox`
 pub async fn list(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageQuery(q): PageQuery<InboxQuery>,
 ) -> Result<Markup, WebError> {
     let feedback = non_empty(q.feedback.as_deref());
@@ -180,11 +180,7 @@ fn message(m: &TranscriptMessage) -> Markup {
 }
 
 /// `GET /inbox/{id}`
-pub async fn transcript(
-    State(app): State<App>,
-    session: AdminSession,
-    Path(id): Path<String>,
-) -> Result<Markup, WebError> {
+pub async fn transcript(State(app): State<App>, session: SignedIn, Path(id): Path<String>) -> Result<Markup, WebError> {
     let id = ClientId::parse("id", &id).map_err(|_| WebError::NotFound("This conversation does not exist.".into()))?;
     let t = app.transcript(&session.principal.scope(), &id).await?;
     let bots = bots(&app, &session).await?;

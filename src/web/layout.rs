@@ -3,8 +3,8 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use super::AdminSession;
-use crate::domain::Timestamp;
+use super::SignedIn;
+use crate::domain::{Timestamp, access::Role};
 
 /// The sections of the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,15 +15,21 @@ pub enum Section {
     Gaps,
     Golden,
     Settings,
+    Users,
+    Audit,
 }
 
-const NAV: [(Section, &str, &str); 6] = [
-    (Section::Overview, "/", "Overview"),
-    (Section::Inbox, "/inbox", "Inbox"),
-    (Section::Review, "/review", "Review"),
-    (Section::Gaps, "/gaps", "Knowledge gaps"),
-    (Section::Golden, "/golden", "Golden examples"),
-    (Section::Settings, "/settings", "Settings"),
+/// The sections, and the role each needs (the routes check it; the
+/// navigation shows only what the role may open).
+const NAV: [(Section, &str, &str, Role); 8] = [
+    (Section::Overview, "/", "Overview", Role::Viewer),
+    (Section::Inbox, "/inbox", "Inbox", Role::Viewer),
+    (Section::Review, "/review", "Review", Role::Reviewer),
+    (Section::Gaps, "/gaps", "Knowledge gaps", Role::Viewer),
+    (Section::Golden, "/golden", "Golden examples", Role::Reviewer),
+    (Section::Settings, "/settings", "Settings", Role::Admin),
+    (Section::Users, "/users", "Users", Role::Admin),
+    (Section::Audit, "/audit", "Audit log", Role::Admin),
 ];
 
 fn head(title: &str) -> Markup {
@@ -39,7 +45,7 @@ fn head(title: &str) -> Markup {
 }
 
 /// A page of the signed-in dashboard.
-pub fn page(title: &str, current: Section, session: &AdminSession, body: Markup) -> Markup {
+pub fn page(title: &str, current: Section, session: &SignedIn, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -50,20 +56,20 @@ pub fn page(title: &str, current: Section, session: &AdminSession, body: Markup)
                     a.brand href="/" aria-label="Plaudit home" { span.logo aria-hidden="true" { "▲" } "Plaudit" }
                     nav aria-label="Main" #main-nav {
                         ul {
-                            @for (section, href, label) in NAV {
-                                li {
+                            @for (section, href, label, needed) in NAV {
+                                @if session.may(needed) { li {
                                     @if section == current {
                                         a href=(href) aria-current="page" data-testid={ "nav-" (href.trim_start_matches('/')) } { (label) }
                                     } @else {
                                         a href=(href) data-testid={ "nav-" (href.trim_start_matches('/')) } { (label) }
                                     }
-                                }
+                                } }
                             }
                         }
                     }
                     form.signout method="post" action="/logout" #logout-form {
                         (csrf_field(session))
-                        span.who title="Signed in with this key" { (session.principal.key_name) }
+                        a.who href="/logout" title="Signed in as" data-testid="who" { (session.who()) }
                         button.link type="submit" data-testid="sign-out" { "Sign out" }
                     }
                 }
@@ -92,7 +98,7 @@ pub fn bare(title: &str, body: Markup) -> Markup {
 }
 
 /// The hidden CSRF field every POST form carries.
-pub fn csrf_field(session: &AdminSession) -> Markup {
+pub fn csrf_field(session: &SignedIn) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf); }
 }
 

@@ -3,15 +3,18 @@
 //!
 //! Pages are built with `maud`, which escapes every interpolated value, so
 //! user text (messages, reasons, bot names, contact ids) can never become
-//! markup. Sign-in is a signed, stateless session cookie (see
-//! [`crate::domain::session`]); every POST form carries the session's CSRF
-//! token. Pages work with plain links and forms, without JavaScript.
+//! markup. People sign in with a password or single sign-on (an admin key
+//! may too); the session lives in the database (see `session.rs`), and every
+//! POST form carries the session's CSRF token. [`pages`] is the one table of
+//! which role each page and action needs. Pages work with plain links and
+//! forms, without JavaScript.
 //!
 //! Beside the dashboard: the embeddable widget (`/widget.js`, [`widget`]) and
 //! the demo (`/demo`, `plaudit demo`, [`demo`]), doors onto the same API: the
 //! widget calls the public routes with a public key and a feedback token, and
 //! the demo's chat backend logs through the same operations as the API.
 
+mod audit;
 mod chart;
 pub mod demo;
 mod error;
@@ -23,6 +26,8 @@ mod overview;
 mod review;
 mod session;
 mod settings;
+mod sso;
+mod users;
 pub mod widget;
 
 use axum::{
@@ -35,9 +40,10 @@ use axum::{
 use serde::de::DeserializeOwned;
 
 pub use error::WebError;
-pub use session::AdminSession;
+pub use session::{SignInOptions, SignedIn};
 
-use crate::app::App;
+use crate::{app::App, domain::access::Role};
+use session::Needed;
 
 /// The stylesheet, embedded in the binary.
 const APP_CSS: &str = include_str!("app.css");
@@ -47,6 +53,10 @@ const APP_CSS: &str = include_str!("app.css");
 pub struct WebOptions {
     /// Whether the session cookie is marked `Secure` (served over https).
     pub secure_cookies: bool,
+    /// The address people reach Plaudit at (invitation links, single sign-on).
+    pub public_url: String,
+    /// Single sign-on, when configured.
+    pub sso: Option<std::sync::Arc<crate::app::SingleSignOn>>,
     /// Set when running as `plaudit demo`: turns on `/demo` and its chat backend.
     pub demo: Option<demo::DemoSite>,
 }
@@ -55,27 +65,41 @@ pub struct WebOptions {
 /// travels with their routes, as request extensions.
 pub fn router(options: WebOptions) -> Router<App> {
     let demo = demo::router().layer(axum::Extension(options.demo.map(std::sync::Arc::new)));
-    Router::new()
-        .merge(pages().layer(axum::Extension(session::Cookies { secure: options.secure_cookies })))
-        .merge(widget::router())
-        .merge(demo)
+    let sign_in = SignInOptions { secure_cookies: options.secure_cookies, single_sign_on: options.sso.is_some() };
+    let pages = pages()
+        .layer(axum::Extension(sign_in))
+        .layer(axum::Extension(users::PublicUrl(options.public_url.into())))
+        .layer(axum::Extension(options.sso));
+    Router::new().merge(pages).merge(widget::router()).merge(demo)
 }
 
-/// Every page of the dashboard, and its stylesheet.
+/// Every page of the dashboard, and its stylesheet, grouped by the role
+/// they need: viewers read, reviewers also decide, admins also configure.
+/// A page outside these groups (none should be) would need an admin.
 fn pages() -> Router<App> {
-    Router::new()
-        .route("/", get(overview::page))
+    let open = Router::new()
         .route("/login", get(session::login_page).post(session::login))
+        .route("/invite/{token}", get(users::invitation_page).post(users::accept_invitation))
+        .route("/auth/oidc", get(sso::start))
+        .route("/auth/oidc/callback", get(sso::callback))
+        .route("/assets/app.css", get(stylesheet));
+    let viewer = Router::new()
+        .route("/", get(overview::page))
         .route("/logout", get(session::logout_page).post(session::logout))
+        .route("/logout/everywhere", get(back_to("/logout")).post(session::logout_everywhere))
         .route("/inbox", get(inbox::list))
         .route("/inbox/{id}", get(inbox::transcript))
+        .route("/gaps", get(gaps::page))
+        .route_layer(axum::Extension(Needed(Role::Viewer)));
+    let reviewer = Router::new()
         .route("/review", get(review::page))
         .route("/review/{id}", get(back_to("/review")).post(review::decide))
-        .route("/gaps", get(gaps::page))
         .route("/gaps/{id}/answer", get(back_to("/gaps")).post(gaps::answer))
         .route("/golden", get(golden::page))
         .route("/golden/export", get(golden::export))
         .route("/golden/{id}/delete", get(back_to("/golden")).post(golden::delete))
+        .route_layer(axum::Extension(Needed(Role::Reviewer)));
+    let admin = Router::new()
         .route("/settings", get(settings::page))
         .route("/settings/bots", get(back_to("/settings")).post(settings::create_bot))
         .route("/settings/rating", get(back_to("/settings")).post(settings::save_rating))
@@ -83,8 +107,11 @@ fn pages() -> Router<App> {
         .route("/settings/copy", get(back_to("/settings")).post(settings::save_copy))
         .route("/settings/keys", get(back_to("/settings")).post(settings::create_key))
         .route("/settings/keys/{id}/revoke", get(back_to("/settings")).post(settings::revoke_key))
-        .route("/assets/app.css", get(stylesheet))
-        .layer(axum::middleware::map_response(page_headers))
+        .route("/users", get(users::page).post(users::invite))
+        .route("/users/{id}", get(back_to("/users")).post(users::change))
+        .route("/audit", get(audit::page))
+        .route_layer(axum::Extension(Needed(Role::Admin)));
+    open.merge(viewer).merge(reviewer).merge(admin).layer(axum::middleware::map_response(page_headers))
 }
 
 /// The addresses forms post to only change things; opened as pages (a
@@ -194,7 +221,7 @@ pub fn date_range(from: Option<&str>, to: Option<&str>) -> Result<(Option<String
 }
 
 /// The account's bots (the first 500, which is every bot of any real account).
-pub async fn bots(app: &App, session: &AdminSession) -> Result<Vec<crate::domain::account::Bot>, WebError> {
+pub async fn bots(app: &App, session: &SignedIn) -> Result<Vec<crate::domain::account::Bot>, WebError> {
     Ok(app.all_bots(&session.principal.scope()).await?)
 }
 

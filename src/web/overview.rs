@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    AdminSession, PageQuery, WebError, bot_select, bots, chart, date_range,
+    PageQuery, SignedIn, WebError, bot_select, bots, chart, date_range,
     layout::{self, Section},
     non_empty, query_string,
 };
@@ -49,7 +49,7 @@ fn percent(p: Option<f64>) -> String {
 /// `GET /`
 pub async fn page(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageQuery(q): PageQuery<OverviewQuery>,
 ) -> Result<Markup, WebError> {
     let bot = non_empty(q.bot_id.as_deref());

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    AdminSession, PageForm, PageQuery, WebError, bot_name, bot_select, bots, enc,
+    PageForm, PageQuery, SignedIn, WebError, bot_name, bot_select, bots, enc,
     layout::{self, Section},
     non_empty, query_string,
 };
@@ -37,7 +37,7 @@ const NOTICES: [(&str, &str); 2] =
 /// `GET /review`
 pub async fn page(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageQuery(q): PageQuery<QueueQuery>,
 ) -> Result<Markup, WebError> {
     let bot = non_empty(q.bot_id.as_deref());
@@ -160,7 +160,7 @@ pub struct Back {
 /// `POST /review/{id}`
 pub async fn decide(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     Path(id): Path<String>,
     PageQuery(back): PageQuery<Back>,
     PageForm(form): PageForm<ReviewForm>,

@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    AdminSession, PageForm, PageQuery, WebError, bots,
+    PageForm, PageQuery, SignedIn, WebError, bots,
     layout::{self, Section},
     non_empty, query_string,
 };
@@ -96,7 +96,7 @@ fn checkbox(name: &str, label: &str, checked: bool, hint: Option<&str>) -> Marku
 
 async fn render(
     app: &App,
-    session: &AdminSession,
+    session: &SignedIn,
     bot: Option<&str>,
     locale_raw: Option<&str>,
     extras: Extras,
@@ -281,7 +281,7 @@ async fn render(
                         tbody {
                             @for k in &keys {
                                 tr data-testid="key-row" data-key-id=(k.id) {
-                                    td data-label="Name" { (k.name) @if k.id == session.principal.key_id { " " span.pill.muted { "this session" } } }
+                                    td data-label="Name" { (k.name) @if k.id.to_string() == session.principal.actor.id { " " span.pill.muted { "this session" } } }
                                     td data-label="Role" { (k.role.as_str()) }
                                     td data-label="Key" { span.mono { (k.prefix) "…" } }
                                     td data-label="Bot" { (k.bot_id.as_ref().map_or("all", |id| super::bot_name(&bots, id.as_str()))) }
@@ -317,7 +317,7 @@ fn back(bot: Option<&str>, locale: Option<&str>, notice: &str) -> Response {
 
 async fn refused(
     app: &App,
-    session: &AdminSession,
+    session: &SignedIn,
     bot: Option<&str>,
     locale: Option<&str>,
     form: Form,
@@ -335,7 +335,7 @@ fn bot_id(raw: Option<&str>) -> Result<Uuid, WebError> {
 /// `GET /settings`
 pub async fn page(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageQuery(q): PageQuery<SettingsQuery>,
 ) -> Result<Markup, WebError> {
     let bot = non_empty(q.bot_id.as_deref());
@@ -356,7 +356,7 @@ pub struct BotForm {
 /// `POST /settings/bots`
 pub async fn create_bot(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageForm(form): PageForm<BotForm>,
 ) -> Result<Response, WebError> {
     session.check_csrf(&app, form.csrf.as_deref())?;
@@ -383,7 +383,7 @@ pub struct RatingForm {
 /// `POST /settings/rating`
 pub async fn save_rating(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageForm(form): PageForm<RatingForm>,
 ) -> Result<Response, WebError> {
     session.check_csrf(&app, form.csrf.as_deref())?;
@@ -395,7 +395,7 @@ pub async fn save_rating(
         conv_rating_popup_active: Some(form.conv_rating_popup_active.is_some()),
         conv_rating_question_codes: Some(codes.collect()),
     };
-    match app.update_rating_config(&session.principal.scope(), &bot, patch).await {
+    match app.update_rating_config(&session.principal, &bot, patch).await {
         Ok(_) => Ok(back(Some(bot.as_str()), None, "rating_saved")),
         Err(e) => {
             let message = refusal(e)?;
@@ -419,7 +419,7 @@ pub struct FeedbackSettingsForm {
 /// `POST /settings/feedback`
 pub async fn save_feedback(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageForm(form): PageForm<FeedbackSettingsForm>,
 ) -> Result<Response, WebError> {
     session.check_csrf(&app, form.csrf.as_deref())?;
@@ -439,7 +439,7 @@ pub async fn save_feedback(
         require_reason_negative: Some(form.require_reason_negative.is_some()),
         vote_window_seconds: window,
     };
-    match app.update_bot_settings(&session.principal.scope(), &bot, patch).await {
+    match app.update_bot_settings(&session.principal, &bot, patch).await {
         Ok(_) => Ok(back(Some(bot.as_str()), None, "feedback_saved")),
         Err(e) => {
             let message = refusal(e)?;
@@ -464,7 +464,7 @@ pub struct CopyForm {
 /// `POST /settings/copy`
 pub async fn save_copy(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageForm(form): PageForm<CopyForm>,
 ) -> Result<Response, WebError> {
     session.check_csrf(&app, form.csrf.as_deref())?;
@@ -477,7 +477,7 @@ pub async fn save_copy(
         negative_button: form.negative_button.unwrap_or_default(),
         after_submission: form.after_submission.unwrap_or_default(),
     };
-    let saved = app.put_prompt_copy(&session.principal.scope(), &bot, &loc, copy).await;
+    let saved = app.put_prompt_copy(&session.principal, &bot, &loc, copy).await;
     match saved {
         Ok(_) => Ok(back(Some(bot.as_str()), Some(&loc), "copy_saved")),
         Err(e) => {
@@ -501,7 +501,7 @@ pub struct KeyForm {
 /// `POST /settings/keys`: creates a key and shows its secret, this once.
 pub async fn create_key(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     PageForm(form): PageForm<KeyForm>,
 ) -> Result<Response, WebError> {
     session.check_csrf(&app, form.csrf.as_deref())?;
@@ -531,7 +531,7 @@ pub async fn create_key(
         }
         Err(e) => return Err(e.into()),
     };
-    let (key, secret) = app.mint_key(new).await?;
+    let (key, secret) = app.mint_key(new, &session.principal.actor).await?;
     let extras = Extras { new_key: Some((key, secret.expose().to_owned())), ..Extras::default() };
     let page = render(&app, &session, page_bot, None, extras).await?;
     Ok((StatusCode::CREATED, page).into_response())
@@ -546,16 +546,16 @@ pub struct RevokeQuery {
 /// `POST /settings/keys/{id}/revoke`
 pub async fn revoke_key(
     State(app): State<App>,
-    session: AdminSession,
+    session: SignedIn,
     Path(id): Path<String>,
     PageQuery(q): PageQuery<RevokeQuery>,
     PageForm(form): PageForm<super::session::CsrfForm>,
 ) -> Result<Response, WebError> {
     session.check_csrf(&app, form.csrf.as_deref())?;
     let id = Uuid::parse("id", &id).map_err(|_| WebError::NotFound("This key does not exist.".into()))?;
-    app.revoke_key(&session.principal.scope(), &id).await?;
+    app.revoke_key(&session.principal, &id).await?;
     let bot = non_empty(q.bot_id.as_deref()).filter(|b| Uuid::parse("bot_id", b).is_ok());
-    if id == session.principal.key_id {
+    if id.to_string() == session.principal.actor.id {
         // Revoking one's own key ends this session: the next page asks to sign in.
         return Ok(Redirect::to("/login").into_response());
     }

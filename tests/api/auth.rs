@@ -87,7 +87,15 @@ async fn a_key_revoked_elsewhere_is_401_within_the_key_cache_time(backend: Backe
         app.get("/v1/bots", secret).await.assert_status(200);
         let elsewhere = open_store(&url).await;
         let id = Uuid::parse("id", body["id"].as_str().unwrap()).unwrap();
-        elsewhere.revoke_key(&Scope::account(DEFAULT_ACCOUNT_ID), &id, Timestamp::now()).await.unwrap();
+        elsewhere
+            .revoke_key(
+                &Scope::account(DEFAULT_ACCOUNT_ID),
+                &id,
+                &plaudit::domain::audit::Actor::cli(),
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(cache_ms + 100)).await;
         app.get("/v1/bots", secret).await.assert_error(401, "invalid_api_key");
     }
@@ -101,7 +109,16 @@ async fn a_kept_key_is_401_once_it_expires(backend: Backend) {
     let mut key = NewKey::parse(DEFAULT_ACCOUNT_ID.into(), None, Role::Server, None, None, now).unwrap();
     key.expires_at = Some(Timestamp(now.0 + 1_000));
     let secret = Secret::generate();
-    app.store.create_key(key, hash_secret(secret.expose()), secret.display_prefix(), now).await.unwrap();
+    app.store
+        .create_key(
+            key,
+            hash_secret(secret.expose()),
+            secret.display_prefix(),
+            &plaudit::domain::audit::Actor::cli(),
+            now,
+        )
+        .await
+        .unwrap();
     app.get("/v1/bots", secret.expose()).await.assert_status(200);
     let left = 1_000 - (Timestamp::now().0 - now.0);
     tokio::time::sleep(Duration::from_millis(u64::try_from(left).unwrap_or(0) + 50)).await;
@@ -114,7 +131,16 @@ async fn an_expired_key_is_401(backend: Backend) {
     let mut key = NewKey::parse(DEFAULT_ACCOUNT_ID.into(), None, Role::Server, None, None, now).unwrap();
     key.expires_at = Some(Timestamp(now.0 - 1));
     let secret = Secret::generate();
-    app.store.create_key(key, hash_secret(secret.expose()), secret.display_prefix(), now).await.unwrap();
+    app.store
+        .create_key(
+            key,
+            hash_secret(secret.expose()),
+            secret.display_prefix(),
+            &plaudit::domain::audit::Actor::cli(),
+            now,
+        )
+        .await
+        .unwrap();
     app.get("/v1/bots", secret.expose()).await.assert_error(401, "invalid_api_key");
 }
 

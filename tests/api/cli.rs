@@ -17,6 +17,7 @@ both_backends!(
     accounts_create_prints_the_id_alone,
     keys_create_prints_the_secret_alone,
     keys_can_be_listed_and_revoked,
+    users_are_invited_listed_and_changed,
     bad_arguments_fail_cleanly,
     export_writes_every_conversation_to_a_file_or_stdout,
     acknowledged_writes_survive_a_killed_process,
@@ -64,7 +65,15 @@ async fn keys_create_prints_the_secret_alone(backend: Backend) {
     assert_eq!(record.key.role.as_str(), "server");
 
     let account = stdout_line(&plaudit(&db, &["accounts", "create", "--name", "Acme"]));
-    let bot = store.create_bot(&account, "Support".into(), plaudit::domain::Timestamp::now()).await.unwrap();
+    let bot = store
+        .create_bot(
+            &account,
+            "Support".into(),
+            &plaudit::domain::audit::Actor::cli(),
+            plaudit::domain::Timestamp::now(),
+        )
+        .await
+        .unwrap();
     let bound = stdout_line(&plaudit(
         &db,
         &["keys", "create", "--role", "public", "--account", &account, "--bot", bot.id.as_str(), "--expires-in", "60"],
@@ -118,7 +127,10 @@ async fn export_writes_every_conversation_to_a_file_or_stdout(backend: Backend) 
     let db = TestDatabase::new(&backend).await;
     let store = db.open_store().await;
     let now = plaudit::domain::Timestamp::now();
-    let bot = store.create_bot(DEFAULT_ACCOUNT_ID, "Support".into(), now).await.unwrap();
+    let bot = store
+        .create_bot(DEFAULT_ACCOUNT_ID, "Support".into(), &plaudit::domain::audit::Actor::cli(), now)
+        .await
+        .unwrap();
     let scope = plaudit::domain::access::Scope::account(DEFAULT_ACCOUNT_ID);
     let mut commands = Vec::new();
     for i in 0..450 {
@@ -247,4 +259,59 @@ async fn sigterm_stops_the_server_cleanly(backend: Backend) {
         assert!(Instant::now() < deadline, "the server did not stop after SIGTERM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+async fn users_are_invited_listed_and_changed(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_plaudit"))
+        .args(["users", "invite", "--email", "Ana@Example.com", "--role", "reviewer", "--name", "Ana"])
+        .env("PLAUDIT_DATABASE_URL", &db.url)
+        .env("PLAUDIT_PUBLIC_URL", "https://feedback.example.com/")
+        .output()
+        .expect("run plaudit");
+    let link = stdout_line(&out);
+    let token = link.strip_prefix("https://feedback.example.com/invite/").expect("the link alone, on the public URL");
+    assert!(token.starts_with("pli_"), "{link}");
+    let store = db.open_store().await;
+    let invitation = store.invitation(&hash_secret(token)).await.unwrap().expect("the invitation is kept by its hash");
+    assert_eq!((invitation.user.email.as_str(), invitation.user.name.as_str()), ("ana@example.com", "Ana"));
+    // Without public_url, the link is built on the listen address.
+    let other = stdout_line(&plaudit(&db, &["users", "invite", "--email", "bo@example.com", "--role", "viewer"]));
+    assert!(other.starts_with("http://127.0.0.1:8080/invite/pli_"), "{other}");
+
+    let listed = plaudit(&db, &["users", "list"]);
+    let text = String::from_utf8(listed.stdout).unwrap();
+    assert!(text.contains("ana@example.com (Ana)") && text.contains("reviewer") && text.contains("invited"), "{text}");
+    assert!(plaudit(&db, &["users", "set-role", "ana@example.com", "admin"]).status.success());
+    assert!(plaudit(&db, &["users", "disable", "bo@example.com"]).status.success());
+    let text = String::from_utf8(plaudit(&db, &["users", "list"]).stdout).unwrap();
+    let line = |email: &str| text.lines().find(|l| l.contains(email)).unwrap().to_owned();
+    assert!(line("ana@example.com").contains("admin"), "{text}");
+    assert!(line("bo@example.com").contains("disabled"), "{text}");
+    assert!(plaudit(&db, &["users", "enable", "bo@example.com"]).status.success());
+    // Bad input fails with a message, not a panic.
+    for args in [
+        &["users", "invite", "--email", "nope", "--role", "viewer"][..],
+        &["users", "invite", "--email", "c@example.com", "--role", "server"],
+        &["users", "invite", "--email", "c@example.com", "--role", "viewer", "--account", "nope"],
+        &["users", "disable", "nobody@example.com"],
+        &["users", "set-role", "ana@example.com", "owner"],
+    ] {
+        let out = plaudit(&db, args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked") && !err.is_empty(), "{args:?}: {err}");
+    }
+    // Every change is in the audit log, by the command line.
+    let log = store
+        .audit_log(
+            &plaudit::domain::access::Scope::account(DEFAULT_ACCOUNT_ID),
+            &Default::default(),
+            plaudit::domain::page::PageRequest::first(),
+        )
+        .await
+        .unwrap();
+    let seen: Vec<&str> = log.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(seen, ["user.enabled", "user.disabled", "user.role_changed", "user.invited", "user.invited"]);
+    assert!(log.items.iter().all(|e| e.actor.reference() == "cli"));
 }

@@ -275,7 +275,16 @@ pub async fn create_key(store: &Arc<dyn Store>, account: &str, role: Role, bot: 
     let now = Timestamp::now();
     let key = NewKey::parse(account.to_owned(), Some("test"), role, bot, None, now).expect("key");
     let secret = Secret::generate();
-    store.create_key(key, hash_secret(secret.expose()), secret.display_prefix(), now).await.expect("create key");
+    store
+        .create_key(
+            key,
+            hash_secret(secret.expose()),
+            secret.display_prefix(),
+            &plaudit::domain::audit::Actor::cli(),
+            now,
+        )
+        .await
+        .expect("create key");
     secret.expose().to_owned()
 }
 
@@ -346,7 +355,11 @@ impl TestApp {
 
     /// A second account, with an admin key of its own.
     pub async fn other_account(&self, api_access: bool) -> (String, String) {
-        let account = self.store.create_account("Other".into(), api_access, Timestamp::now()).await.expect("account");
+        let account = self
+            .store
+            .create_account("Other".into(), api_access, &plaudit::domain::audit::Actor::cli(), Timestamp::now())
+            .await
+            .expect("account");
         let key = create_key(&self.store, &account.id, Role::Admin, None).await;
         (account.id, key)
     }

@@ -19,6 +19,7 @@ mod inbox;
 mod ingest;
 mod keys;
 mod ops;
+mod people;
 mod rating;
 mod review;
 mod rollups;

@@ -187,10 +187,12 @@ async fn compare<E: Engine>(engine: E) {
 }
 
 async fn setup(store: &impl Store, name: &str, now: Timestamp) -> Setup {
-    let account = store.create_account(name.into(), true, now).await.unwrap();
+    let account = store.create_account(name.into(), true, &plaudit::domain::audit::Actor::cli(), now).await.unwrap();
     let scope = Scope::account(account.id.as_str());
-    let first = store.create_bot(&account.id, "first".into(), now).await.unwrap().id;
-    let second = store.create_bot(&account.id, "second".into(), now).await.unwrap().id;
+    let first =
+        store.create_bot(&account.id, "first".into(), &plaudit::domain::audit::Actor::cli(), now).await.unwrap().id;
+    let second =
+        store.create_bot(&account.id, "second".into(), &plaudit::domain::audit::Actor::cli(), now).await.unwrap().id;
     let strict = BotSettingsPatch {
         auto_approve_positive: Some(true),
         auto_approve_negative: None,
@@ -198,7 +200,7 @@ async fn setup(store: &impl Store, name: &str, now: Timestamp) -> Setup {
         require_reason_negative: Some(true),
         vote_window_seconds: Some(60),
     };
-    store.update_bot_settings(&scope, &second, strict, now).await.unwrap();
+    store.update_bot_settings(&scope, &second, strict, &plaudit::domain::audit::Actor::cli(), now).await.unwrap();
     let conversation = |id: &str, bot: &Uuid| {
         let body = ConversationFields {
             bot_id: Some(bot.to_string()),

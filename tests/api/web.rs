@@ -13,27 +13,27 @@ const SCRIPT: &str = "<script>alert(1)</script>";
 const IMG: &str = "\"><img src=x onerror=alert(1)>";
 
 /// A browser: no automatic redirects, one session cookie.
-struct Browser {
-    address: String,
-    client: reqwest::Client,
-    cookie: Option<String>,
+pub(crate) struct Browser {
+    pub(crate) address: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) cookie: Option<String>,
 }
 
 /// A page as the browser got it.
 #[derive(Debug)]
-struct Page {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default()
     }
 
     #[track_caller]
-    fn assert_html(&self, status: u16) -> &str {
+    pub(crate) fn assert_html(&self, status: u16) -> &str {
         assert_eq!(self.status, status, "{}", self.body);
         let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
         assert!(ct.starts_with("text/html"), "HTML expected, got {ct}");
@@ -42,26 +42,26 @@ impl Page {
     }
 
     #[track_caller]
-    fn assert_sign_in_redirect(&self) {
+    pub(crate) fn assert_sign_in_redirect(&self) {
         assert_eq!(self.status, 303, "{}", self.body);
         assert_eq!(self.location(), "/login");
     }
 
     /// The CSRF token of the first form of the page.
     #[track_caller]
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let at = self.body.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
         self.body[at..].split('"').next().expect("a value").to_owned()
     }
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         let client = reqwest::Client::builder().redirect(Policy::none()).build().expect("client");
         Self { address: app.address.clone(), client, cookie: None }
     }
 
-    async fn send(&self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+    pub(crate) async fn send(&self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
         let mut req = self.client.request(method, format!("{}{path}", self.address));
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
@@ -75,16 +75,16 @@ impl Browser {
         Page { status, headers, body: resp.text().await.expect("a body") }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub(crate) async fn get(&self, path: &str) -> Page {
         self.send(Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, Some(form)).await
     }
 
     /// Signs in with `key`; returns the answer (the cookie is kept on success).
-    async fn sign_in(&mut self, key: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, key: &str) -> Page {
         let page = self.post("/login", &[("key", key)]).await;
         if let Some(set) = page.headers.get("set-cookie").and_then(|v| v.to_str().ok()) {
             self.cookie = set.split(';').next().map(str::to_owned);
@@ -93,7 +93,7 @@ impl Browser {
     }
 
     /// A browser signed in with the app's admin key.
-    async fn admin(app: &TestApp) -> Self {
+    pub(crate) async fn admin(app: &TestApp) -> Self {
         let mut b = Self::new(app);
         let page = b.sign_in(&app.admin).await;
         assert_eq!(page.status, 303, "{}", page.body);
@@ -101,8 +101,8 @@ impl Browser {
     }
 
     /// The CSRF token, read from a page as a browser would.
-    async fn csrf(&self) -> String {
-        self.get("/golden").await.csrf()
+    pub(crate) async fn csrf(&self) -> String {
+        self.get("/").await.csrf()
     }
 }
 

@@ -23,8 +23,9 @@ async function ok(method, path, body, status = [200, 201]) {
 /** Signs in through the login form and waits for the overview. */
 async function signIn(page, key = admin) {
   await page.goto(base + '/login');
+  await page.click('#key-sign-in summary');
   await page.fill('#key', key);
-  await page.click('[data-testid=login-submit]');
+  await page.click('[data-testid=key-submit]');
   await page.locator('#main-nav').waitFor();
 }
 
@@ -80,8 +81,10 @@ test('sign in: a wrong key shows the error, the admin key opens the overview, si
   await page.goto(base + '/inbox');
   assert.equal(new URL(page.url()).pathname, '/login');
 
+  await page.click('#key-sign-in summary');
+
   await page.fill('#key', 'plk_not_a_real_key');
-  await submit(page, '[data-testid=login-submit]');
+  await submit(page, '[data-testid=key-submit]');
   const error = page.locator('[data-testid=login-error]');
   await error.waitFor();
   assert.match(await error.textContent(), /not valid/);
@@ -90,8 +93,9 @@ test('sign in: a wrong key shows the error, the admin key opens the overview, si
   // A public key is a real key, but not an admin one.
   const html = await (await fetch(base + '/demo')).text();
   const publicKey = html.match(/data-key="([^"]+)"/)[1];
+  await page.click('#key-sign-in summary');
   await page.fill('#key', publicKey);
-  await submit(page, '[data-testid=login-submit]');
+  await submit(page, '[data-testid=key-submit]');
   assert.match(await page.locator('[data-testid=login-error]').textContent(), /needs an admin key/);
 
   await signIn(page);

@@ -15,8 +15,9 @@ async function ok(method, path, body) {
 
 async function signIn(page) {
   await page.goto(base + '/login');
+  await page.click('#key-sign-in summary');
   await page.fill('#key', admin);
-  await page.click('[data-testid=login-submit]');
+  await page.click('[data-testid=key-submit]');
   await page.locator('#main-nav').waitFor();
 }
 

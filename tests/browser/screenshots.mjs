@@ -22,8 +22,9 @@ const PHONE = { width: 390, height: 844 };
 
 async function signIn(page) {
   await page.goto(base + '/login');
+  await page.click('#key-sign-in summary');
   await page.fill('#key', adminKey);
-  await page.click('[data-testid=login-submit]');
+  await page.click('[data-testid=key-submit]');
   await page.locator('#main-nav').waitFor();
 }
 

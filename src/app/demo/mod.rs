@@ -106,7 +106,7 @@ const GAP_ANSWER: (&str, &str) = (
 async fn key(app: &App, role: Role, name: &str, bot: Option<&Uuid>) -> Result<String, AppError> {
     let bot = bot.map(Uuid::to_string);
     let key = NewKey::parse(DEFAULT_ACCOUNT_ID.into(), Some(name), role, bot.as_deref(), None, Timestamp::now())?;
-    let (_, secret) = app.mint_key(key).await?;
+    let (_, secret) = app.mint_key(key, &crate::domain::audit::Actor::cli()).await?;
     Ok(secret.expose().to_owned())
 }
 
@@ -122,7 +122,7 @@ pub async fn generate(app: &App, options: &DemoOptions, now: Timestamp) -> Resul
         let bot = app.create_bot(&admin, persona.name.to_owned()).await?;
         bots.push(DemoBot { bot, conversations: 0, messages: 0, feedback: 0, votes: 0, csat: 0 });
     }
-    configure(app, &scope, &bots).await?;
+    configure(app, &admin, &bots).await?;
 
     for (index, persona) in PERSONAS.iter().enumerate() {
         let bot_id = bots[index].bot.id.clone();
@@ -149,7 +149,7 @@ pub async fn generate(app: &App, options: &DemoOptions, now: Timestamp) -> Resul
         }
     }
     let reviewed = review(app, &admin, &bots[0].bot.id, &mut rng).await?;
-    answer_a_gap(app, &scope, &bots[0].bot.id, now).await?;
+    answer_a_gap(app, &admin, &bots[0].bot.id, now).await?;
 
     let first = bots[0].bot.id.clone();
     Ok(DemoData {
@@ -163,11 +163,11 @@ pub async fn generate(app: &App, options: &DemoOptions, now: Timestamp) -> Resul
 
 /// Settings that make the dashboard interesting: stars and translated copy on
 /// the first bot, auto-approval on the second.
-async fn configure(app: &App, scope: &Scope, bots: &[DemoBot]) -> Result<(), AppError> {
+async fn configure(app: &App, admin: &Principal, bots: &[DemoBot]) -> Result<(), AppError> {
     let shop = &bots[0].bot.id;
     let codes = Some(SHOP_CODES.iter().map(|c| (*c).to_owned()).collect());
     app.update_rating_config(
-        scope,
+        admin,
         shop,
         RatingConfigPatch { conv_rating_question_codes: codes, ..Default::default() },
     )
@@ -195,12 +195,12 @@ async fn configure(app: &App, scope: &Scope, bots: &[DemoBot]) -> Result<(), App
         ),
     ];
     for (locale, copy) in copies {
-        app.put_prompt_copy(scope, shop, locale, copy).await?;
+        app.put_prompt_copy(admin, shop, locale, copy).await?;
     }
     let helpdesk = &bots[1].bot.id;
     debug_assert_eq!(bots[1].bot.name, HELPDESK.name);
     app.update_bot_settings(
-        scope,
+        admin,
         helpdesk,
         BotSettingsPatch { auto_approve_positive: Some(true), ..Default::default() },
     )
@@ -434,13 +434,13 @@ async fn review(app: &App, reviewer: &Principal, bot: &Uuid, rng: &mut StdRng) -
 
 /// Answers the knowledge gap of [`GAP_ANSWER`]'s question, as an admin would
 /// from the page, if the generated data has it among the last 30 days' gaps.
-async fn answer_a_gap(app: &App, scope: &Scope, bot: &Uuid, now: Timestamp) -> Result<(), AppError> {
+async fn answer_a_gap(app: &App, admin: &Principal, bot: &Uuid, now: Timestamp) -> Result<(), AppError> {
     let filter =
         GapFilter { bot: Some(bot.clone()), from: Timestamp(now.0 - 30 * 86_400_000), to: Timestamp(now.0 + 1) };
-    let listed = app.gaps(scope, &filter, PageRequest::parse(Some(500), None)?).await?;
+    let listed = app.gaps(&admin.scope(), &filter, PageRequest::parse(Some(500), None)?).await?;
     let (question, answer) = GAP_ANSWER;
     let Some(gap) = listed.items.into_iter().find(|g| gaps::alike(&g.question, question)) else { return Ok(()) };
-    app.answer_gap(scope, &filter, &gap.id, answer).await?;
+    app.answer_gap(admin, &filter, &gap.id, answer).await?;
     Ok(())
 }
 
