@@ -191,6 +191,7 @@ fn conversation(
             reason,
             rater: rater(format!("{contact}-{u}")),
             created_at: Some(Timestamp((t + 30_000 + rng.random_range(0..600_000)).min(now))),
+            reason_optional: false,
         }));
     }
     if rng.random_bool(ratio.1) {

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `demo`, `migrate`, `accounts create`, `keys create|list|revoke`,
-//! `users invite|list|disable|enable|set-role`, `export`.
+//! `users invite|list|disable|enable|set-role`, `secrets rotate`, `export`.
 //!
 //! Commands that create something print exactly one thing on stdout (the
 //! account id, the key secret) so that scripts can capture it; everything else
@@ -59,6 +59,9 @@ pub enum Command {
     /// Manage the people who use the dashboard.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Manage the instance's signing secret.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Export conversations (with messages, feedback, votes, CSAT) to a file or stdout.
     Export(ExportArgs),
 }
@@ -114,6 +117,14 @@ pub enum AccountsCommand {
         #[arg(long)]
         no_api_access: bool,
     },
+}
+
+/// `plaudit secrets …`
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Replace the secret that signs feedback tokens (and forms and sign-ons):
+    /// every one signed before stops working, within a second on every instance.
+    Rotate,
 }
 
 /// `plaudit users …`
@@ -197,6 +208,11 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Keys(cmd) => keys(&settings, cmd).await,
         Command::Users(cmd) => users(&settings, cmd).await,
+        Command::Secrets(SecretsCommand::Rotate) => {
+            open(&settings).await?.rotate_secret().await?;
+            eprintln!("rotated the signing secret: feedback tokens signed before no longer work");
+            Ok(())
+        }
         Command::Export(args) => export(&settings, args).await,
     }
 }

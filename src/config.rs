@@ -42,6 +42,15 @@ pub struct Settings {
     pub database_url: String,
     /// Address to listen on.
     pub listen: String,
+    /// A second listener serving only what a browser needs (the widget, its
+    /// feedback, vote and CSAT routes, the rating configuration and prompt
+    /// copy, the demo): the one to expose to the internet. Unset: none.
+    pub public_listen: Option<String>,
+    /// A listener of its own for `/metrics` (then the others do not serve it).
+    pub metrics_listen: Option<String>,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed
+    /// for the client's address.
+    pub trusted_proxies: Vec<String>,
     /// A tracing filter: `info`, `debug`, `plaudit=debug,tower_http=info`, ...
     pub log_level: String,
     pub log_format: LogFormat,
@@ -51,6 +60,18 @@ pub struct Settings {
     pub rate_limit_per_second: u32,
     /// Burst allowance above the steady rate.
     pub rate_limit_burst: u32,
+    /// Requests a second per feedback token, for the routes a browser calls
+    /// with a public key (0 turns the limit off).
+    pub public_rate_limit_per_token: u32,
+    pub public_rate_limit_per_token_burst: u32,
+    /// Requests a second per client address with a public key (0: off).
+    pub public_rate_limit_per_address: u32,
+    pub public_rate_limit_per_address_burst: u32,
+    /// Seconds a client has to send a request's headers (from connecting, or
+    /// from the end of the previous answer on a kept-alive connection).
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a client has to send a request's body once its headers are in.
+    pub body_timeout_seconds: u64,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_grace_seconds: u64,
     pub sqlite_busy_timeout_ms: u64,
@@ -95,11 +116,20 @@ impl Default for Settings {
         Self {
             database_url: "sqlite://plaudit.db".into(),
             listen: "127.0.0.1:8080".into(),
+            public_listen: None,
+            metrics_listen: None,
+            trusted_proxies: Vec::new(),
             log_level: "info,tokio_postgres=warn".into(),
             log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,
             rate_limit_per_second: 100,
             rate_limit_burst: 200,
+            public_rate_limit_per_token: 5,
+            public_rate_limit_per_token_burst: 20,
+            public_rate_limit_per_address: 50,
+            public_rate_limit_per_address_burst: 100,
+            header_read_timeout_seconds: 30,
+            body_timeout_seconds: 30,
             shutdown_grace_seconds: 30,
             sqlite_busy_timeout_ms: 5_000,
             sqlite_synchronous: SqliteSynchronous::Full,
@@ -196,11 +226,20 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database_url", &self.redacted_database_url())
             .field("listen", &self.listen)
+            .field("public_listen", &self.public_listen)
+            .field("metrics_listen", &self.metrics_listen)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("log_level", &self.log_level)
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("rate_limit_per_second", &self.rate_limit_per_second)
             .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("public_rate_limit_per_token", &self.public_rate_limit_per_token)
+            .field("public_rate_limit_per_token_burst", &self.public_rate_limit_per_token_burst)
+            .field("public_rate_limit_per_address", &self.public_rate_limit_per_address)
+            .field("public_rate_limit_per_address_burst", &self.public_rate_limit_per_address_burst)
+            .field("header_read_timeout_seconds", &self.header_read_timeout_seconds)
+            .field("body_timeout_seconds", &self.body_timeout_seconds)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
             .field("sqlite_synchronous", &self.sqlite_synchronous)

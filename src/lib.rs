@@ -10,7 +10,7 @@
 //! - [`app`]: every operation a door performs, written once, on the [`app::App`].
 //! - [`domain`]: the rules, pure and unit-tested: validation, roles, lifecycles, figures.
 //! - [`store`]: the [`store::Store`] trait, all SQL, and the SQLite and PostgreSQL engines.
-//! - [`startup`]: composes the router from the HTTP doors and serves it until shutdown.
+//! - [`startup`]: composes the routers from the HTTP doors; [`server`] serves them until shutdown.
 //! - [`config`]: typed settings from defaults, an optional TOML file and `PLAUDIT_*` variables.
 //! - [`outbound`]: the one HTTP client for what Plaudit calls out to (single sign-on).
 //! - [`telemetry`]: structured logs; [`error_chain`]: an error with its causes on one line.
@@ -25,6 +25,7 @@ pub mod domain;
 pub mod error_chain;
 pub mod http;
 pub mod outbound;
+pub mod server;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

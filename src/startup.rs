@@ -1,8 +1,10 @@
 //! Building the application and serving it until shutdown.
 //!
-//! [`Application::build`] binds the listener (port 0 works, for tests), opens
-//! the store, starts the [`App`] and composes the router from every HTTP door
-//! ([`router`]); [`Application::run_until`] serves until the shutdown future
+//! [`Application::build`] binds the listeners (port 0 works, for tests),
+//! opens the store, starts the [`App`] and composes the routers from every
+//! HTTP door ([`router`]): the main one, and when configured the public one
+//! (only what a browser needs, see `http/faces.rs`) and the metrics one.
+//! [`Application::run_until`] serves them all until the shutdown future
 //! resolves, then lets in-flight requests finish.
 
 use anyhow::Context as _;
@@ -19,6 +21,7 @@ use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::RequestBodyTimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -30,15 +33,23 @@ use crate::{
     compat,
     config::Settings,
     domain::account::DEFAULT_ACCOUNT_ID,
-    http::{ApiError, KeyRateLimiter, metrics, public_cors},
+    http::{ApiError, Rate, RateLimits, TrustedProxies, faces, metrics, public_cors},
+    server::{self, ConnectionLimits},
     store::{self, Store},
     web::{self, WebError, WebOptions, demo::DemoSite},
 };
+
+/// How often a server reads the signing secret again (a rotation elsewhere
+/// reaches it within this time).
+const SECRET_REFRESH: Duration = Duration::from_secs(1);
 
 /// A bound, ready-to-serve Plaudit.
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    public: Option<(TcpListener, Router)>,
+    metrics: Option<(TcpListener, Router)>,
+    limits: ConnectionLimits,
     grace: Duration,
     pub app: App,
 }
@@ -77,16 +88,25 @@ impl Application {
         settings: &Settings,
         demo: Option<DemoSite>,
     ) -> anyhow::Result<Self> {
+        let public = bind(settings.public_listen.as_deref()).await?;
+        let metrics_listener = bind(settings.metrics_listen.as_deref()).await?;
         if settings.rollup_fold_interval_ms > 0 {
             store::keep_folding(&store, Duration::from_millis(settings.rollup_fold_interval_ms));
         }
         let app = App::start(store).await.context("cannot read the signing secret")?;
+        app.keep_secret_fresh(SECRET_REFRESH);
         let public_url = settings.public_url(listener.local_addr().ok());
         let sso = single_sign_on(settings, &public_url)?.map(Arc::new);
         let web = WebOptions { secure_cookies: settings.secure_cookies, public_url, sso, demo };
+        let routers = routers(&app, settings, &web, metrics_listener.is_some(), public.is_some())?;
         Ok(Self {
             listener,
-            router: router(app.clone(), settings, web),
+            router: routers.main,
+            public: public.zip(routers.public),
+            metrics: metrics_listener.zip(routers.metrics),
+            limits: ConnectionLimits {
+                header_read_timeout: Duration::from_secs(settings.header_read_timeout_seconds.max(1)),
+            },
             grace: Duration::from_secs(settings.shutdown_grace_seconds),
             app,
         })
@@ -97,27 +117,42 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// The address of the public listener, when there is one.
+    pub fn public_addr(&self) -> Option<SocketAddr> {
+        self.public.as_ref().and_then(|(l, _)| l.local_addr().ok())
+    }
+
+    /// The address of the metrics listener, when there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
+    }
+
     /// Serves until `shutdown` resolves; then stops accepting and gives
     /// in-flight requests up to the grace period to finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let (tx, mut rx) = tokio::sync::watch::channel(false);
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = tx.send(true);
-        });
-        let grace = self.grace;
-        let deadline = async move {
-            let _ = rx.wait_for(|stopping| *stopping).await;
-            tokio::time::sleep(grace).await;
-        };
-        tokio::select! {
-            result = server => result,
-            () = deadline => {
-                tracing::warn!("in-flight requests did not finish within the grace period");
-                Ok(())
-            }
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let mut servers = tokio::task::JoinSet::new();
+        let listeners = [Some((self.listener, self.router)), self.public, self.metrics];
+        for (listener, router) in listeners.into_iter().flatten() {
+            servers.spawn(server::serve(listener, router, self.limits, rx.clone()));
         }
+        shutdown.await;
+        let _ = tx.send(true);
+        let finished = async { while servers.join_next().await.is_some() {} };
+        if tokio::time::timeout(self.grace, finished).await.is_err() {
+            tracing::warn!("in-flight requests did not finish within the grace period");
+        }
+        Ok(())
+    }
+}
+
+/// Binds an optional listener.
+async fn bind(address: Option<&str>) -> anyhow::Result<Option<TcpListener>> {
+    match address.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(address) => {
+            Ok(Some(TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?))
+        }
+        None => Ok(None),
     }
 }
 
@@ -141,28 +176,72 @@ fn single_sign_on(settings: &Settings, public_url: &str) -> anyhow::Result<Optio
     }))
 }
 
-/// The full router: the JSON API with its OpenAPI document, the compatible
-/// routes, the dashboard with the widget and the demo, `/metrics`, and the
-/// layers every request passes through.
+/// The routers of the listeners.
+struct Routers {
+    main: Router,
+    public: Option<Router>,
+    metrics: Option<Router>,
+}
+
+/// The full router of one listener: the JSON API with its OpenAPI document,
+/// the compatible routes, the dashboard with the widget and the demo,
+/// `/metrics`, and the layers every request passes through.
 pub fn router(app: App, settings: &Settings, web: WebOptions) -> Router {
-    let (documented, openapi) = api::routes().merge(compat::routes()).split_for_parts();
+    routers(&app, settings, &web, false, false).expect("settings already checked").main
+}
+
+/// The routers: the main one (with `/metrics` unless it has a listener of
+/// its own), the public one (only the browser routes), the metrics one.
+fn routers(
+    app: &App,
+    settings: &Settings,
+    web: &WebOptions,
+    metrics_apart: bool,
+    public: bool,
+) -> anyhow::Result<Routers> {
     let metrics = metrics::Metrics::new();
     let exposed = Arc::clone(&metrics);
-    let mut router = Router::new()
-        .merge(documented)
-        .merge(api::docs(openapi))
-        .merge(web::router(web))
-        .route("/metrics", get(move || std::future::ready(metrics::exposition(&exposed))))
-        .route_layer(axum::middleware::from_fn_with_state(metrics, metrics::record))
-        .fallback(fallback)
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .with_state(app);
-    if let Some(limiter) = KeyRateLimiter::new(settings.rate_limit_per_second, settings.rate_limit_burst) {
-        router = router.layer(Extension(limiter));
+    let exposition = get(move || std::future::ready(metrics::exposition(&exposed)));
+    let trusted = TrustedProxies::parse(&settings.trusted_proxies).map_err(anyhow::Error::msg)?;
+    let limits = RateLimits::new(
+        Rate { per_second: settings.rate_limit_per_second, burst: settings.rate_limit_burst },
+        Rate { per_second: settings.public_rate_limit_per_token, burst: settings.public_rate_limit_per_token_burst },
+        Rate {
+            per_second: settings.public_rate_limit_per_address,
+            burst: settings.public_rate_limit_per_address_burst,
+        },
+    );
+    let doors = || {
+        let (documented, openapi) = api::routes().merge(compat::routes()).split_for_parts();
+        Router::new().merge(documented).merge(api::docs(openapi)).merge(web::router(web.clone()))
+    };
+    let finish = |router: Router<App>| {
+        let router = router
+            .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&metrics), metrics::record))
+            .fallback(fallback)
+            .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+            .with_state(app.clone());
+        layers(router, settings, limits.clone(), trusted.clone())
+    };
+    let main = if metrics_apart { doors() } else { doors().route("/metrics", exposition.clone()) };
+    Ok(Routers {
+        main: finish(main),
+        public: public.then(|| finish(doors().route_layer(axum::middleware::from_fn(faces::public_only)))),
+        metrics: metrics_apart.then(|| Router::new().route("/metrics", exposition).with_state(app.clone())),
+    })
+}
+
+/// The layers every request of the main and public listeners passes through.
+fn layers(router: Router, settings: &Settings, limits: Option<Arc<RateLimits>>, trusted: TrustedProxies) -> Router {
+    let mut router = router.layer(Extension(trusted));
+    if let Some(limits) = limits {
+        router = router.layer(Extension(limits));
     }
     let request_id = HeaderName::from_static("x-request-id");
     router
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(settings.body_timeout_seconds.max(1))))
+        .layer(axum::middleware::from_fn_with_state(settings.max_body_bytes, crate::http::refuse_oversized))
         .layer(CatchPanicLayer::custom(|_| -> Response {
             ApiError::Internal("a handler panicked".into()).into_response()
         }))
@@ -183,6 +262,7 @@ pub fn router(app: App, settings: &Settings, web: WebOptions) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(axum::middleware::map_response(crate::http::nosniff))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(public_cors())

@@ -79,6 +79,7 @@ impl FeedbackBody {
             reason: optional_text("reason", self.reason.as_deref(), MAX_REASON_CHARS)?,
             rater,
             created_at: Timestamp::parse_backfill("created_at", self.created_at.as_deref(), now)?,
+            reason_optional: false,
         })
     }
 }

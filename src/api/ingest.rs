@@ -24,7 +24,7 @@ use super::{
     feedback::FeedbackBody,
     votes::VoteBody,
 };
-use crate::http::{JsonObject, explain, parse_json, parse_json_as};
+use crate::http::{JsonObject, explain, parse_envelope_as, parse_json};
 use crate::{
     domain::{
         DomainError, Timestamp,
@@ -358,7 +358,7 @@ async fn ingest(
 ) -> Result<Json<IngestResponse>, ApiError> {
     principal.require(Role::Server)?;
     let _turn = APPLYING.acquire().await.map_err(|e| ApiError::Unavailable(Box::new(e)))?;
-    let batch: IngestBody = parse_json_as::<_, IngestShape>(&body)?;
+    let batch: IngestBody = parse_envelope_as::<_, IngestShape>(&body)?;
     if batch.events.len() > MAX_EVENTS {
         return Err(ApiError::bad_request("events", format!("events: at most {MAX_EVENTS} events a batch")));
     }

@@ -144,7 +144,9 @@ pub fn routes() -> OpenApiRouter<App> {
 pub fn docs(openapi: utoipa::openapi::OpenApi) -> Router<App> {
     let page = docs::render(&openapi);
     let openapi = std::sync::Arc::new(openapi);
-    Router::new()
-        .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
-        .route("/docs", get(move || async move { page.clone() }))
+    Router::new().route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) })).route(
+        "/docs",
+        get(move || async move { page.clone() })
+            .layer(axum::middleware::map_response(crate::http::styled_page_headers)),
+    )
 }

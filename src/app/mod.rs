@@ -35,7 +35,7 @@ mod tokens;
 mod users;
 mod votes;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 pub use error::AppError;
 pub use exports::{Chunks, Export};
@@ -47,11 +47,13 @@ pub use users::Invited;
 use crate::store::Store;
 
 /// What every operation stands on: the store, and the secret that signs
-/// feedback tokens and sessions (the same in every instance). Cheap to clone.
+/// feedback tokens, CSRF tokens and sign-on round trips (the same in every
+/// instance, read again every second: see [`App::keep_secret_fresh`]).
+/// Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     store: Arc<dyn Store>,
-    secret: Arc<[u8]>,
+    secret: Arc<RwLock<Arc<[u8]>>>,
 }
 
 impl App {
@@ -59,12 +61,48 @@ impl App {
     /// the instance's signing secret.
     pub async fn start(store: Arc<dyn Store>) -> Result<Self, AppError> {
         let secret = store.signing_secret().await?;
-        Ok(Self { store, secret: Arc::from(secret.into_bytes()) })
+        Ok(Self { store, secret: Arc::new(RwLock::new(Arc::from(secret.into_bytes()))) })
     }
 
-    /// The instance's signing secret (sessions' CSRF tokens, sign-on round trips).
-    pub fn secret(&self) -> &[u8] {
-        &self.secret
+    /// The instance's signing secret as last read.
+    pub fn secret(&self) -> Arc<[u8]> {
+        self.secret.read().map_or_else(|poisoned| Arc::clone(&poisoned.into_inner()), |s| Arc::clone(&s))
+    }
+
+    fn set_secret(&self, value: String) {
+        let mut kept = self.secret.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.as_ref() != value.as_bytes() {
+            *kept = Arc::from(value.into_bytes());
+        }
+    }
+
+    /// Replaces the signing secret (`plaudit secrets rotate`): feedback
+    /// tokens, open forms and sign-ons begun before stop working, on this
+    /// instance at once and on the others within a second.
+    pub async fn rotate_secret(&self) -> Result<(), AppError> {
+        let fresh = crate::domain::access::Secret::generate().expose().to_owned();
+        self.store.rotate_signing_secret(fresh.clone()).await?;
+        self.set_secret(fresh);
+        Ok(())
+    }
+
+    /// Reads the signing secret again every `every` while the application
+    /// lives, so that a rotation made elsewhere takes effect here.
+    pub fn keep_secret_fresh(&self, every: std::time::Duration) {
+        let (store, secret) = (Arc::downgrade(&self.store), Arc::downgrade(&self.secret));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let (Some(store), Some(secret)) = (store.upgrade(), secret.upgrade()) else { return };
+                match store.read_signing_secret().await {
+                    Ok(Some(value)) => Self { store, secret }.set_secret(value),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %crate::error_chain::Chain(&e), "cannot read the signing secret"),
+                }
+            }
+        });
     }
 
     /// Whether the database answers.

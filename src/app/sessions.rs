@@ -133,7 +133,7 @@ impl App {
                 (principal, None)
             }
         };
-        let csrf = session::csrf_token(cookie, &self.secret);
+        let csrf = session::csrf_token(cookie, &self.secret());
         Ok(Some(Session { principal, user, cookie: cookie.to_owned(), csrf }))
     }
 
@@ -158,6 +158,6 @@ impl App {
 
     /// Whether `presented` is the CSRF token of `session`.
     pub fn check_csrf(&self, session: &Session, presented: &str) -> bool {
-        session::check_csrf(&session.cookie, presented, &self.secret)
+        session::check_csrf(&session.cookie, presented, &self.secret())
     }
 }

@@ -5,7 +5,7 @@ use super::{App, AppError};
 use crate::domain::{
     Timestamp,
     access::Principal,
-    ids::ClientId,
+    ids::{ClientId, Uuid},
     token::{self, Caller, TokenClaims, TokenRefusal, TokenRequest},
 };
 
@@ -36,21 +36,29 @@ impl App {
             conversation_id: conversation.id.clone(),
             contact_id: contact.clone(),
             expires_at: expires_at.0,
+            key_id: Some(principal.actor.id.clone()),
         };
-        let token = token::sign(&claims, &self.secret);
+        let token = token::sign(&claims, &self.secret());
         Ok(IssuedToken { token, conversation_id: conversation.id, contact_id: contact, expires_at })
     }
 
     /// What a token grants, once its signature and expiry check out.
     pub fn token_claims(&self, raw: &str) -> Result<TokenClaims, TokenRefusal> {
-        token::verify(raw.trim(), &self.secret, Timestamp::now())
+        token::verify(raw.trim(), &self.secret(), Timestamp::now())
     }
 
-    /// The caller a public key and its token make: the token must be valid
-    /// and issued for the key's account (and bot, if the key is bound to one).
-    pub fn caller_with_token(&self, principal: Principal, raw: &str) -> Result<Caller, AppError> {
+    /// The caller a public key and its token make: the token must be valid,
+    /// issued for the key's account (and bot, if the key is bound to one),
+    /// by a key that is still admitted (looked up like a presented key, so a
+    /// revocation elsewhere reaches this instance within `key_cache_ms`).
+    pub async fn caller_with_token(&self, principal: Principal, raw: &str) -> Result<Caller, AppError> {
         let claims = self.token_claims(raw)?;
         claims.check_key(&principal)?;
+        if let Some(issuer) = &claims.key_id {
+            let id = Uuid::parse("key", issuer).map_err(|_| TokenRefusal::Malformed)?;
+            let record = self.store.find_key_by_id(&id).await?;
+            Principal::admit(record, Timestamp::now()).map_err(|_| TokenRefusal::IssuerRevoked)?;
+        }
         Ok(Caller { principal, token: Some(claims) })
     }
 }

@@ -24,8 +24,9 @@ use crate::{
         Timestamp,
         access::Source,
         access::{Principal, Rater, Role},
-        feedback::{FeedbackInput, FeedbackType},
+        feedback::{FeedbackInput, FeedbackType, MAX_REASON_CHARS, optional_text},
         ids::{ClientId, Uuid},
+        text,
         token::Caller,
     },
     http::{ApiError, Auth},
@@ -44,6 +45,10 @@ pub struct RequestFeedbackBody {
     pub request_id: String,
     /// `good` or `bad`.
     pub feedback: String,
+    /// An extension of the seed's body: why, stored like a native reason
+    /// (at most 2,000 characters). The bot's required reasons do not apply
+    /// to this door.
+    pub reason: Option<String>,
 }
 
 /// The success body.
@@ -141,7 +146,18 @@ async fn submit(
         Some("bad") => FeedbackType::Negative,
         _ => return fail(StatusCode::BAD_REQUEST, BAD_FEEDBACK),
     };
-    match record(&app, &principal, &site, session_id, request_id, feedback_type).await {
+    // An extension of the seed's body: an optional reason, stored like a native one.
+    let reason = match body.get("reason") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r)) => match optional_text("reason", Some(r), MAX_REASON_CHARS)
+            .and_then(|r| r.map(|r| text::refuse_nul("reason", &r).map(|()| r)).transpose())
+        {
+            Ok(reason) => reason,
+            Err(e) => return from_api(e.into()),
+        },
+        Some(_) => return fail(StatusCode::BAD_REQUEST, "reason must be a string"),
+    };
+    match record(&app, &principal, &site, session_id, request_id, feedback_type, reason).await {
         Ok(submitted_at) => Json(RequestFeedbackOk {
             status: "ok",
             request_id: request_id.to_owned(),
@@ -160,6 +176,7 @@ async fn record(
     session_id: &str,
     request_id: &str,
     feedback_type: FeedbackType,
+    reason: Option<String>,
 ) -> Result<Timestamp, ApiError> {
     let scope = principal.scope();
     let found = app.message_by_request_id(&scope, request_id).await?;
@@ -173,9 +190,11 @@ async fn record(
     let input = FeedbackInput {
         message_id: ClientId::parse("request_id", &found.message.id)?,
         feedback_type,
-        reason: None,
+        reason,
         rater: Rater { user_id, source: Source::Api },
         created_at: None,
+        // The seed's body has no reason: a bot's required reasons do not refuse this door.
+        reason_optional: true,
     };
     let caller = Caller::key(principal.clone());
     Ok(app.submit_feedback(&caller, input, Timestamp::now()).await?.value.submitted_at)

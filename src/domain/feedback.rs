@@ -257,12 +257,13 @@ pub fn decide_submission(
     current: Option<&CurrentFeedback>,
     feedback_type: FeedbackType,
     reason: Option<&str>,
+    reason_optional: bool,
     settings: &BotSettings,
 ) -> Result<Submission, DomainError> {
     let effective_reason = reason.or_else(|| {
         current.filter(|c| !c.retracted && c.feedback_type == feedback_type).and_then(|c| c.reason.as_deref())
     });
-    if settings.requires_reason(feedback_type) && effective_reason.is_none() {
+    if settings.requires_reason(feedback_type) && effective_reason.is_none() && !reason_optional {
         return Err(DomainError::Invalid {
             code: "reason_required",
             field: "reason".into(),
@@ -388,6 +389,9 @@ pub struct FeedbackInput {
     pub rater: Rater,
     /// Backfill: when it was given.
     pub created_at: Option<Timestamp>,
+    /// Whether the bot's `require_reason_*` settings are waived: the door
+    /// it came through has no field for a reason (the seed-004 door).
+    pub reason_optional: bool,
 }
 
 /// A feedback record as the API shows it.
@@ -488,13 +492,25 @@ mod tests {
     #[test]
     fn a_first_submission_is_pending_or_auto_approved() {
         let plain = BotSettings::default();
-        assert_eq!(decide_submission(None, Positive, None, &plain).unwrap(), Submission::Create { status: Pending });
-        assert_eq!(decide_submission(None, Negative, None, &plain).unwrap(), Submission::Create { status: Pending });
+        assert_eq!(
+            decide_submission(None, Positive, None, false, &plain).unwrap(),
+            Submission::Create { status: Pending }
+        );
+        assert_eq!(
+            decide_submission(None, Negative, None, false, &plain).unwrap(),
+            Submission::Create { status: Pending }
+        );
         let s = auto(true, false);
-        assert_eq!(decide_submission(None, Positive, None, &s).unwrap(), Submission::Create { status: AutoApproved });
-        assert_eq!(decide_submission(None, Negative, None, &s).unwrap(), Submission::Create { status: Pending });
+        assert_eq!(
+            decide_submission(None, Positive, None, false, &s).unwrap(),
+            Submission::Create { status: AutoApproved }
+        );
+        assert_eq!(decide_submission(None, Negative, None, false, &s).unwrap(), Submission::Create { status: Pending });
         let s = auto(false, true);
-        assert_eq!(decide_submission(None, Negative, None, &s).unwrap(), Submission::Create { status: AutoApproved });
+        assert_eq!(
+            decide_submission(None, Negative, None, false, &s).unwrap(),
+            Submission::Create { status: AutoApproved }
+        );
     }
 
     #[test]
@@ -502,14 +518,24 @@ mod tests {
         let s = BotSettings::default();
         for status in [Pending, AutoApproved, Reviewed, Dismissed] {
             let c = current(Negative, None, status);
-            assert_eq!(decide_submission(Some(&c), Negative, None, &s).unwrap(), Submission::Unchanged, "{status:?}");
-            assert_eq!(decide_submission(Some(&c), Negative, Some("wrong"), &s).unwrap(), Submission::UpdateReason);
+            assert_eq!(
+                decide_submission(Some(&c), Negative, None, false, &s).unwrap(),
+                Submission::Unchanged,
+                "{status:?}"
+            );
+            assert_eq!(
+                decide_submission(Some(&c), Negative, Some("wrong"), false, &s).unwrap(),
+                Submission::UpdateReason
+            );
             let with_reason = current(Negative, Some("wrong"), status);
             assert_eq!(
-                decide_submission(Some(&with_reason), Negative, Some("wrong"), &s).unwrap(),
+                decide_submission(Some(&with_reason), Negative, Some("wrong"), false, &s).unwrap(),
                 Submission::Unchanged
             );
-            assert_eq!(decide_submission(Some(&with_reason), Negative, None, &s).unwrap(), Submission::Unchanged);
+            assert_eq!(
+                decide_submission(Some(&with_reason), Negative, None, false, &s).unwrap(),
+                Submission::Unchanged
+            );
         }
     }
 
@@ -517,11 +543,11 @@ mod tests {
     fn switching_type_starts_the_lifecycle_over_from_every_state() {
         for status in [Pending, AutoApproved, Reviewed, Dismissed] {
             let c = current(Positive, None, status);
-            let plain = decide_submission(Some(&c), Negative, None, &BotSettings::default()).unwrap();
+            let plain = decide_submission(Some(&c), Negative, None, false, &BotSettings::default()).unwrap();
             assert_eq!(plain, Submission::Switch { status: Pending }, "{status:?}");
             assert!(plain.withdraws_golden());
             assert!(plain.resubmits());
-            let auto_negative = decide_submission(Some(&c), Negative, None, &auto(false, true)).unwrap();
+            let auto_negative = decide_submission(Some(&c), Negative, None, false, &auto(false, true)).unwrap();
             assert_eq!(auto_negative, Submission::Switch { status: AutoApproved });
         }
     }
@@ -530,7 +556,7 @@ mod tests {
     fn giving_a_thumb_back_after_retracting_starts_over() {
         let mut c = current(Positive, None, Reviewed);
         c.retracted = true;
-        let again = decide_submission(Some(&c), Positive, None, &auto(true, false)).unwrap();
+        let again = decide_submission(Some(&c), Positive, None, false, &auto(true, false)).unwrap();
         assert_eq!(again, Submission::Restore { status: AutoApproved });
         assert!(again.withdraws_golden());
     }
@@ -538,16 +564,18 @@ mod tests {
     #[test]
     fn required_reasons_are_enforced_per_type() {
         let s = BotSettings { require_reason_negative: true, ..BotSettings::default() };
-        let err = decide_submission(None, Negative, None, &s).unwrap_err();
+        let err = decide_submission(None, Negative, None, false, &s).unwrap_err();
         assert!(matches!(err, DomainError::Invalid { code: "reason_required", .. }));
-        assert!(decide_submission(None, Negative, Some("too vague"), &s).is_ok());
-        assert!(decide_submission(None, Positive, None, &s).is_ok());
+        assert!(decide_submission(None, Negative, Some("too vague"), false, &s).is_ok());
+        assert!(decide_submission(None, Positive, None, false, &s).is_ok());
+        // A door with no field for a reason is not held to it.
+        assert!(decide_submission(None, Negative, None, true, &s).is_ok());
         // A reason given before still counts for a repeat of the same type.
         let c = current(Negative, Some("too vague"), Pending);
-        assert_eq!(decide_submission(Some(&c), Negative, None, &s).unwrap(), Submission::Unchanged);
+        assert_eq!(decide_submission(Some(&c), Negative, None, false, &s).unwrap(), Submission::Unchanged);
         // But not when switching: the new value needs its own.
         let p = current(Positive, Some("great"), Pending);
-        assert!(decide_submission(Some(&p), Negative, None, &s).is_err());
+        assert!(decide_submission(Some(&p), Negative, None, false, &s).is_err());
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod people;
 pub mod rollup;
 pub mod satisfaction;
 pub mod session;
+pub mod text;
 pub mod time;
 pub mod token;
 pub mod transcript;

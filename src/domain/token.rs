@@ -2,8 +2,10 @@
 //! conversation as its contact, next to a `public` key.
 //!
 //! A token is `base64url(payload) "." base64url(HMAC-SHA256(payload))`; the
-//! payload names the account, bot, conversation, contact and expiry. The
-//! signing secret is shared by every instance through the database.
+//! payload names the account, bot, conversation, contact, expiry and the key
+//! that issued it (revoking that key ends its tokens). The signing secret is
+//! shared by every instance through the database; rotating it ends every
+//! token signed before.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
@@ -35,6 +37,10 @@ pub struct TokenClaims {
     /// Expiry, UTC milliseconds.
     #[serde(rename = "e")]
     pub expires_at: i64,
+    /// The key that issued it. Tokens issued before keys were named in them
+    /// have none, and are honoured until they expire.
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 fn mac(secret: &[u8]) -> Hmac<Sha256> {
@@ -62,6 +68,8 @@ pub enum TokenRefusal {
     OtherConversation,
     /// Issued for another bot than the one asked about.
     OtherBot,
+    /// The key that issued it is revoked or expired.
+    IssuerRevoked,
 }
 
 impl TokenClaims {
@@ -185,6 +193,7 @@ mod tests {
             conversation_id: "c1".into(),
             contact_id: "visitor-7".into(),
             expires_at: 10_000,
+            key_id: Some("k1".into()),
         }
     }
 
@@ -206,6 +215,19 @@ mod tests {
         let tampered = format!("{forged_payload}.{signature}");
         assert_eq!(verify(&tampered, b"secret", Timestamp(0)).unwrap_err(), TokenRefusal::BadSignature);
         assert_eq!(verify("garbage", b"secret", Timestamp(0)).unwrap_err(), TokenRefusal::Malformed);
+    }
+
+    #[test]
+    fn tokens_without_an_issuer_still_read() {
+        let mut old = claims();
+        old.key_id = None;
+        let t = sign(&old, b"secret");
+        assert!(
+            !String::from_utf8(URL_SAFE_NO_PAD.decode(t.split_once('.').unwrap().0).unwrap())
+                .unwrap()
+                .contains("\"k\"")
+        );
+        assert_eq!(verify(&t, b"secret", Timestamp(0)).unwrap().key_id, None);
     }
 
     #[test]

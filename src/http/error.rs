@@ -156,6 +156,7 @@ impl From<AppError> for ApiError {
                 TokenRefusal::OtherKey => "the feedback token is not valid for this key",
                 TokenRefusal::OtherConversation => "the feedback token is for another conversation",
                 TokenRefusal::OtherBot => "the feedback token is for another bot",
+                TokenRefusal::IssuerRevoked => "the key that issued the feedback token is revoked",
             }),
             // The JSON API is key-only; no route signs a person in.
             AppError::SignIn(SignInRefusal::WrongCredentials) => Self::InvalidApiKey,

@@ -15,6 +15,7 @@ use serde::{
 };
 
 use super::{ApiError, explain::explain};
+use crate::domain::text;
 
 /// A JSON object body, sent as `application/json` (or any `+json` type).
 ///
@@ -90,7 +91,27 @@ pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError
 /// raw JSON text): `Shape` is the same type with those parts left unread,
 /// and explains a body that does not fit.
 pub fn parse_json_as<'a, T: Deserialize<'a>, Shape: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
+    refuse_nul(bytes)?;
+    parse_envelope_as::<T, Shape>(bytes)
+}
+
+/// [`parse_json_as`] for an envelope whose parts are parsed (and checked
+/// for NUL characters) one by one afterwards, such as a batch's events.
+pub fn parse_envelope_as<'a, T: Deserialize<'a>, Shape: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| refused::<Shape>(bytes, &e))
+}
+
+/// Refuses a body with a NUL character in any key or string, naming where.
+fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
+    if !text::may_hold_nul(bytes) {
+        return Ok(());
+    }
+    // Malformed JSON is reported by the parse that follows.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Ok(()) };
+    match text::nul_in_json(&value) {
+        Some(path) => Err(text::nul(&path).into()),
+        None => Ok(()),
+    }
 }
 
 /// The 400 for a body serde_json refused with `error`.
@@ -125,6 +146,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        if let Some((name, _)) =
+            form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(text::nul(&name.replace('\0', "\\u0000")).into());
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de).map(Self).map_err(|e| {
             let path = e.path().to_string();

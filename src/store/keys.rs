@@ -48,19 +48,29 @@ async fn get(c: &mut impl Conn, scope: &Scope, id: &Uuid) -> Result<ApiKey, Stor
     key_from(&row)
 }
 
-/// The key with this secret hash, with whether its account's plan has API access.
-pub(super) async fn find(c: &mut impl Conn, secret_hash: &str) -> Result<Option<KeyRecord>, StoreError> {
+/// The key whose `column` is `value`, with whether its account's plan has API access.
+async fn record_where(c: &mut impl Conn, column: &str, value: &str) -> Result<Option<KeyRecord>, StoreError> {
     let row = c
         .query_opt(
             &format!(
                 "SELECT {KEY_COLUMNS}, p.api_access FROM api_keys k
                  JOIN accounts a ON a.id = k.account_id JOIN plans p ON p.id = a.plan_id
-                 WHERE k.secret_hash = $1"
+                 WHERE k.{column} = $1"
             ),
-            params![secret_hash],
+            params![value],
         )
         .await?;
     row.map(|r| Ok(KeyRecord { key: key_from(&r)?, api_access: r.get(10)? })).transpose()
+}
+
+/// The key with this secret hash.
+pub(super) async fn find(c: &mut impl Conn, secret_hash: &str) -> Result<Option<KeyRecord>, StoreError> {
+    record_where(c, "secret_hash", secret_hash).await
+}
+
+/// The key with this id.
+pub(super) async fn find_by_id(c: &mut impl Conn, id: &Uuid) -> Result<Option<KeyRecord>, StoreError> {
+    record_where(c, "id", id.as_str()).await
 }
 
 /// A key by id in any account.

@@ -158,6 +158,10 @@ pub trait Store: PeopleStore + Send + Sync {
     /// The secret that signs feedback tokens and sessions, made on first use
     /// and shared by every instance.
     async fn signing_secret(&self) -> Result<String, StoreError>;
+    /// The signing secret as it is now (a read; `None` before any was made).
+    async fn read_signing_secret(&self) -> Result<Option<String>, StoreError>;
+    /// Replaces the signing secret: what was signed before stops verifying.
+    async fn rotate_signing_secret(&self, new: String) -> Result<(), StoreError>;
 
     // ---- accounts, keys, bots ---------------------------------------------------
 
@@ -185,6 +189,9 @@ pub trait Store: PeopleStore + Send + Sync {
     async fn revoke_key(&self, scope: &Scope, id: &Uuid, by: &Actor, now: Timestamp) -> Result<ApiKey, StoreError>;
     /// A key by id in any account: for operators (the CLI) and sessions, never for the API.
     async fn get_key_by_id(&self, id: &Uuid) -> Result<ApiKey, StoreError>;
+    /// A key by id, with whether its plan has API access, kept like a key
+    /// found by its secret (the issuer of a feedback token).
+    async fn find_key_by_id(&self, id: &Uuid) -> Result<Option<KeyRecord>, StoreError>;
 
     async fn create_bot(&self, account_id: &str, name: String, by: &Actor, now: Timestamp) -> Result<Bot, StoreError>;
     async fn get_bot(&self, scope: &Scope, id: &Uuid) -> Result<Bot, StoreError>;

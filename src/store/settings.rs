@@ -225,6 +225,22 @@ pub(super) async fn prompt_copy_locales(
     rows.iter().map(|r| r.get(0)).collect()
 }
 
+/// A named secret as it is now.
+pub(super) async fn read_instance_secret(c: &mut impl Conn, name: &str) -> Result<Option<String>, StoreError> {
+    let row = c.query_opt("SELECT value FROM instance_secrets WHERE name = $1", params![name]).await?;
+    row.map(|r| r.get(0)).transpose()
+}
+
+/// Replaces a named secret (or makes it).
+pub(super) async fn replace_instance_secret(c: &mut impl Conn, name: &str, value: &str) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO instance_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        params![name, value],
+    )
+    .await
+    .map(drop)
+}
+
 /// A named secret, made from `candidate` the first time and shared afterwards.
 pub(super) async fn instance_secret(c: &mut impl Conn, name: &str, candidate: &str) -> Result<String, StoreError> {
     c.execute(

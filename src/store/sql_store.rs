@@ -122,6 +122,15 @@ impl<E: Engine> Store for SqlStore<E> {
             .await
     }
 
+    async fn read_signing_secret(&self) -> Result<Option<String>, StoreError> {
+        self.engine.read(|c| Box::pin(async move { settings::read_instance_secret(c, "feedback_token").await })).await
+    }
+
+    async fn rotate_signing_secret(&self, new: String) -> Result<(), StoreError> {
+        self.write(move |c| Box::pin(async move { settings::replace_instance_secret(c, "feedback_token", &new).await }))
+            .await
+    }
+
     async fn create_account(
         &self,
         name: String,
@@ -174,6 +183,19 @@ impl<E: Engine> Store for SqlStore<E> {
         // This instance stops admitting it now; others within their TTL.
         self.keys.forget(&revoked.id);
         Ok(revoked)
+    }
+
+    async fn find_key_by_id(&self, id: &Uuid) -> Result<Option<KeyRecord>, StoreError> {
+        let cached = format!("id:{id}");
+        if let Some(record) = self.keys.get(&cached) {
+            return Ok(Some(record));
+        }
+        let id = id.clone();
+        let found = self.engine.read(move |c| Box::pin(async move { keys::find_by_id(c, &id).await })).await?;
+        if let Some(record) = &found {
+            self.keys.put(&cached, record);
+        }
+        Ok(found)
     }
 
     async fn get_key_by_id(&self, id: &Uuid) -> Result<ApiKey, StoreError> {
@@ -681,6 +703,7 @@ mod tests {
             reason: None,
             rater: rater.clone(),
             created_at: None,
+            reason_optional: false,
         };
         let vote = |conversation: &str, direction, value| VoteInput {
             conversation_id: ClientId::parse("conversation_id", conversation).unwrap(),

@@ -65,6 +65,7 @@ pub(super) async fn submit(
             existing.as_ref().map(Feedback::current).as_ref(),
             input.feedback_type,
             input.reason.as_deref(),
+            input.reason_optional,
             &settings,
         )?;
         let feedback = match (&decision, &existing) {
@@ -159,6 +160,7 @@ pub(super) async fn submit_many(
                 existing.as_ref().map(Feedback::current).as_ref(),
                 input.feedback_type,
                 input.reason.as_deref(),
+                input.reason_optional,
                 settings,
             )
         });

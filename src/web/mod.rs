@@ -34,7 +34,7 @@ use axum::{
     Router,
     extract::{FromRequest, FromRequestParts, Request},
     http::{HeaderValue, header, request::Parts},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Redirect},
     routing::get,
 };
 use serde::de::DeserializeOwned;
@@ -42,7 +42,7 @@ use serde::de::DeserializeOwned;
 pub use error::WebError;
 pub use session::{SignInOptions, SignedIn};
 
-use crate::{app::App, domain::access::Role};
+use crate::{app::App, domain::access::Role, http};
 use session::Needed;
 
 /// The stylesheet, embedded in the binary.
@@ -64,7 +64,9 @@ pub struct WebOptions {
 /// The dashboard, the widget and the demo. What they are told at start
 /// travels with their routes, as request extensions.
 pub fn router(options: WebOptions) -> Router<App> {
-    let demo = demo::router().layer(axum::Extension(options.demo.map(std::sync::Arc::new)));
+    let demo = demo::router()
+        .layer(axum::Extension(options.demo.map(std::sync::Arc::new)))
+        .layer(axum::middleware::map_response(http::styled_page_headers));
     let sign_in = SignInOptions { secure_cookies: options.secure_cookies, single_sign_on: options.sso.is_some() };
     let pages = pages()
         .layer(axum::Extension(sign_in))
@@ -111,31 +113,13 @@ fn pages() -> Router<App> {
         .route("/users/{id}", get(back_to("/users")).post(users::change))
         .route("/audit", get(audit::page))
         .route_layer(axum::Extension(Needed(Role::Admin)));
-    open.merge(viewer).merge(reviewer).merge(admin).layer(axum::middleware::map_response(page_headers))
+    open.merge(viewer).merge(reviewer).merge(admin).layer(axum::middleware::map_response(http::page_headers))
 }
 
 /// The addresses forms post to only change things; opened as pages (a
 /// reload, a bookmark) they lead back to where the form was.
 fn back_to(to: &'static str) -> impl Fn() -> std::future::Ready<Redirect> + Clone + Send + Sync + 'static {
     move || std::future::ready(Redirect::to(to))
-}
-
-/// Headers every dashboard answer carries: no framing (clickjacking), no
-/// scripts or styles from anywhere else, no sniffing, and no caching of
-/// account data (the stylesheet sets its own cache header).
-async fn page_headers(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    response
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -155,6 +139,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        refuse_nul(parts.uri.query().unwrap_or_default().as_bytes())?;
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Self(q.0))
@@ -169,10 +154,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
     type Rejection = WebError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::Form::<T>::from_request(req, state)
-            .await
-            .map(|f| Self(f.0))
-            .map_err(|e| WebError::BadRequest(e.body_text()))
+        let body =
+            axum::body::Bytes::from_request(req, state).await.map_err(|e| WebError::BadRequest(e.body_text()))?;
+        refuse_nul(&body)?;
+        serde_urlencoded::from_bytes(&body)
+            .map(Self)
+            .map_err(|e| WebError::BadRequest(format!("The form was not understood: {e}")))
+    }
+}
+
+/// Refuses a query string or form with a NUL character in a name or value.
+fn refuse_nul(encoded: &[u8]) -> Result<(), WebError> {
+    match form_urlencoded::parse(encoded).find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        Some((name, _)) => Err(crate::domain::text::nul(&name.replace('\0', "\\u0000")).into()),
+        None => Ok(()),
     }
 }
 

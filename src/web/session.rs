@@ -8,11 +8,9 @@
 //! the role it needs with a [`Needed`] extension (see `mod.rs`); a route
 //! that says nothing needs an admin.
 
-use std::net::SocketAddr;
-
 use axum::{
     Extension,
-    extract::{ConnectInfo, FromRequestParts, State},
+    extract::{FromRequestParts, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
@@ -28,6 +26,7 @@ use crate::{
         people::{SignInRefusal, User},
         session,
     },
+    http::ClientAddress,
 };
 
 /// How sign-in works on this instance. A request extension of the dashboard's routes.
@@ -223,17 +222,6 @@ pub(super) fn cross_site(headers: &HeaderMap) -> bool {
     origin == "null" || !ours
 }
 
-/// The client's address (of the TCP connection), for the sign-in throttle.
-pub struct ClientAddress(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())))
-    }
-}
-
 /// `POST /login`: checks the password (or the key) and sets the session cookie.
 pub async fn login(
     State(app): State<App>,
@@ -251,7 +239,10 @@ pub async fn login(
     let present = |v: &Option<String>| v.as_deref().map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned);
     let attempt = match (present(&form.key), present(&form.email), form.password.as_deref().filter(|p| !p.is_empty())) {
         (Some(key), _, _) => app.sign_in_with_key(&key).await,
-        (None, Some(email), Some(password)) => app.sign_in_with_password(&email, password, address.as_deref()).await,
+        (None, Some(email), Some(password)) => {
+            let address = address.map(|ip| ip.to_string());
+            app.sign_in_with_password(&email, password, address.as_deref()).await
+        }
         _ => return refuse(StatusCode::BAD_REQUEST, "Enter your email and password."),
     };
     let cookie = match attempt {

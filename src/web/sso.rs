@@ -55,7 +55,7 @@ pub async fn start(
             return Ok(refused(StatusCode::BAD_GATEWAY, "The sign-on provider cannot be reached. Try again later."));
         }
     };
-    let signed = session::sign_round_trip(&trip, app.secret(), Timestamp::now());
+    let signed = session::sign_round_trip(&trip, &app.secret(), Timestamp::now());
     let secure = if options.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{ROUND_TRIP_COOKIE}={signed}; Path=/auth/oidc; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
@@ -88,7 +88,7 @@ pub async fn callback(
         return Ok(refused(StatusCode::UNAUTHORIZED, "The sign-on provider did not sign you in."));
     }
     let trip = cookie(&headers, ROUND_TRIP_COOKIE)
-        .and_then(|raw| session::verify_round_trip::<RoundTrip>(raw, app.secret(), Timestamp::now()).ok());
+        .and_then(|raw| session::verify_round_trip::<RoundTrip>(raw, &app.secret(), Timestamp::now()).ok());
     let (Some(trip), Some(code), Some(state)) = (trip, back.code, back.state) else {
         return Ok(refused(StatusCode::BAD_REQUEST, "This sign-in link is stale. Start again from the sign-in page."));
     };

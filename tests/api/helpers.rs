@@ -186,6 +186,10 @@ impl Reply {
 /// A running server and a client for it.
 pub struct TestApp {
     pub address: String,
+    /// The public listener's address, when `public_listen` was set.
+    pub public: Option<String>,
+    /// The metrics listener's address, when `metrics_listen` was set.
+    pub metrics: Option<String>,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     /// An admin key of the default account.
@@ -215,6 +219,8 @@ pub fn test_settings() -> Settings {
     Settings {
         listen: "127.0.0.1:0".into(),
         rate_limit_per_second: 0,
+        public_rate_limit_per_token: 0,
+        public_rate_limit_per_address: 0,
         shutdown_grace_seconds: 1,
         ..Settings::default()
     }
@@ -255,6 +261,8 @@ pub async fn serve_site(
     }
     .expect("build the app");
     let address = format!("http://{}", app.local_addr().expect("local address"));
+    let (public, metrics) =
+        (app.public_addr().map(|a| format!("http://{a}")), app.metrics_addr().map(|a| format!("http://{a}")));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -262,6 +270,8 @@ pub async fn serve_site(
     let admin = create_key(&store, DEFAULT_ACCOUNT_ID, Role::Admin, None).await;
     TestApp {
         address,
+        public,
+        metrics,
         client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
         store,
         admin,

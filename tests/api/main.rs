@@ -20,6 +20,7 @@ mod ingest;
 mod keys;
 mod ops;
 mod people;
+mod public_face;
 mod rating;
 mod review;
 mod rollups;

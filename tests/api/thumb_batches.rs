@@ -248,6 +248,7 @@ fn thumb(message: &str, user: &str, feedback_type: FeedbackType, reason: Option<
         reason: reason.map(str::to_owned),
         rater: Rater { user_id: user.into(), source: Source::Api },
         created_at: None,
+        reason_optional: false,
     }
 }
 

@@ -101,6 +101,7 @@ async fn a_public_key_without_a_valid_token_is_401(backend: Backend) {
             conversation_id: "c1".into(),
             contact_id: "visitor-7".into(),
             expires_at: Timestamp::now().0 - 1,
+            key_id: None,
         },
         secret.as_bytes(),
     );

@@ -92,6 +92,58 @@ test('demo: a thumbs-down with its reason and the CSAT answers reach the API', a
   );
 });
 
+test('the prompt asks every question: a thumbs-down and its reason first, the stars after', async ({ page }) => {
+  await page.goto(base + '/demo');
+  await ask(page, 'Do you ship to Norway?');
+  await page.click('#end');
+  const prompt = page.locator('plaudit-prompt');
+  await prompt.locator('h2').waitFor();
+  await prompt.locator('[data-code="HELPFUL_THUMBS"] button[data-value="down"]').click();
+  await prompt.locator('textarea').fill('It did not know');
+  await prompt.locator('button.submit').click();
+  // The reason is in; the stars are still asked.
+  await eventually(async () => (await prompt.locator('textarea').count()) === 0);
+  assert.equal(await prompt.locator('.done').count(), 0);
+  const stars = prompt.locator('[data-code="SATISFACTION_STARS"] button[data-value="2"]');
+  await stars.click();
+  await prompt.locator('.done').waitFor();
+
+  const conversationId = await page.evaluate(() => window.plauditDemo.session.conversationId);
+  const transcript = await api('GET', `/v1/conversations/${encodeURIComponent(conversationId)}`);
+  const csat = Object.fromEntries(transcript.body.csat.map((a) => [a.question_code, a]));
+  assert.equal(csat.HELPFUL_THUMBS.value, 'down');
+  assert.equal(csat.HELPFUL_THUMBS.negative_reason, 'It did not know');
+  // A low rating after the reason carries it too.
+  assert.equal(String(csat.SATISFACTION_STARS.value), '2');
+  assert.equal(csat.SATISFACTION_STARS.negative_reason, 'It did not know');
+});
+
+test('a busy server (429, then 503) is asked again after its Retry-After, and the thumb lands', async ({ page }) => {
+  await page.goto(base + '/demo');
+  const answer = await ask(page, 'Can I pay by invoice?');
+  const messageId = await answer.getAttribute('data-message-id');
+  const attempts = [];
+  await page.route('**/v1/feedback', async (route) => {
+    attempts.push(Date.now());
+    if (attempts.length === 1) {
+      return route.fulfill({ status: 429, headers: { 'Retry-After': '1', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ error: 'rate_limited', message: 'slow down' }) });
+    }
+    if (attempts.length === 2) {
+      return route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"unavailable","message":"x"}' });
+    }
+    return route.continue();
+  });
+  const up = answer.locator('plaudit-thumbs button[data-value="positive"]');
+  await up.click();
+  await eventually(async () => (await answer.locator('plaudit-thumbs [role=status]').textContent()).includes('Thanks'), { timeout: 10000 });
+  assert.equal(attempts.length, 3);
+  assert.ok(attempts[1] - attempts[0] >= 1000, `waited for Retry-After: ${attempts[1] - attempts[0]} ms`);
+  const conversationId = await page.evaluate(() => window.plauditDemo.session.conversationId);
+  const transcript = await api('GET', `/v1/conversations/${encodeURIComponent(conversationId)}`);
+  assert.equal(transcript.body.messages.find((m) => m.id === messageId).feedback.up, 1);
+});
+
 test('thumbs toggle: switching, then taking a thumb back', async ({ page }) => {
   await page.goto(base + '/demo');
   const answer = await ask(page, 'Can I pay with PayPal?');
@@ -222,6 +274,8 @@ test('XSS: markup in questions, answers, reasons and prompt copy shows as text a
     await prompt.locator('[data-code="HELPFUL_THUMBS"] button[data-value="down"]').click();
     await prompt.locator('textarea').fill(reason);
     await prompt.locator('button.submit').click();
+    // Every configured question is asked: the stars come after the reason.
+    await prompt.locator('[data-code="SATISFACTION_STARS"] button[data-value="4"]').click();
     await prompt.locator('.done').waitFor();
     assert.equal(await prompt.locator('.done').textContent(), copy.after_submission);
 

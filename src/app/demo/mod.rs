@@ -325,6 +325,7 @@ fn conversation(
                 reason: reason.map(str::to_owned),
                 rater: rater.clone(),
                 created_at: Some(Timestamp((answered_at + rng.random_range(5_000..90_000)).min(now.0))),
+                reason_optional: false,
             }));
         }
         t = answered_at + rng.random_range(MINUTE / 2..3 * MINUTE);

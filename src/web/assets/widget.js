@@ -167,16 +167,33 @@
     }
   }
 
+  // Busy (429) or unavailable (503): try again, up to RETRIES times, after
+  // the server's Retry-After when it gives one, else after a backoff that
+  // doubles from half a second, each wait spread by a random jitter so that
+  // many visitors do not come back at once. Every call here is safe to
+  // repeat: the server keeps one thumb, vote or answer per visitor.
+  var RETRIES = 4;
+  function retryDelay(response, attempt) {
+    var after = Number(response.headers.get('Retry-After'));
+    var base = after > 0 ? Math.min(after, 30) * 1000 : 500 * Math.pow(2, attempt);
+    return base + Math.random() * Math.min(base, 1000);
+  }
+
   async function call(method, path, body, token) {
     var headers = { Authorization: 'Bearer ' + KEY };
     if (token) headers['X-Feedback-Token'] = token;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    var response = await fetch(ORIGIN + path, {
-      method: method,
-      headers: headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'omit'
-    });
+    var response;
+    for (var attempt = 0; ; attempt++) {
+      response = await fetch(ORIGIN + path, {
+        method: method,
+        headers: headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'omit'
+      });
+      if ((response.status !== 429 && response.status !== 503) || attempt >= RETRIES) break;
+      await new Promise(function (resolve) { setTimeout(resolve, retryDelay(response, attempt)); });
+    }
     var data = null;
     try { data = await response.json(); } catch (e) { data = null; }
     if (!response.ok) {
@@ -384,7 +401,9 @@
     var uid = 'plaudit-' + ++sequence;
     var shell = shadowHost('plaudit-prompt');
     var answers = {};
-    var reasonSent = false;
+    // The reason given after a negative answer (null until then); it goes
+    // with every negative answer, those before it and those after.
+    var reason = null;
 
     var titleId = uid + '-title';
     var close = el('button', { type: 'button', className: 'close', 'aria-label': t.close, title: t.close, text: '\u00d7' });
@@ -408,15 +427,17 @@
     var form = null;
     function openReason() {
       if (form) return;
-      var made = reasonForm(copy, uid, false, async function (reason) {
+      var made = reasonForm(copy, uid, false, async function (text) {
         var negatives = Object.keys(answers).filter(function (code) { return NEGATIVE[answers[code]]; });
         try {
-          for (var i = 0; i < negatives.length; i++) {
+          for (var i = 0; text && i < negatives.length; i++) {
             await call('POST', '/v1/conversations/' + encodeURIComponent(conv.id) + '/csat',
-              { question_code: negatives[i], value: answers[negatives[i]], negative_reason: reason }, conv.token);
+              { question_code: negatives[i], value: answers[negatives[i]], negative_reason: text }, conv.token);
           }
-          reasonSent = true;
-          finish();
+          reason = text;
+          form.remove();
+          form = null;
+          maybeFinish();
         } catch (error) {
           status.textContent = t.failed;
         }
@@ -425,12 +446,14 @@
       body.appendChild(form);
     }
 
+    // Done once every question has its answer and, after a negative one,
+    // the reason was given (or skipped); until then the other questions stay.
     function maybeFinish() {
       var codes = config.conv_rating_question_codes;
       var all = codes.every(function (code) { return answers[code] !== undefined; });
       var negative = codes.some(function (code) { return NEGATIVE[answers[code]]; });
-      if (negative) openReason();
-      else if (all && !reasonSent) finish();
+      if (negative && reason === null) openReason();
+      else if (all) finish();
     }
 
     function question(code) {
@@ -438,9 +461,10 @@
       var buttons = [];
       var group;
       async function answer(value, button) {
+        var sent = { question_code: code, value: value };
+        if (NEGATIVE[value] && reason) sent.negative_reason = reason;
         try {
-          await call('POST', '/v1/conversations/' + encodeURIComponent(conv.id) + '/csat',
-            { question_code: code, value: value }, conv.token);
+          await call('POST', '/v1/conversations/' + encodeURIComponent(conv.id) + '/csat', sent, conv.token);
           answers[code] = value;
           buttons.forEach(function (b) {
             b.setAttribute('aria-pressed', String(b === button));
