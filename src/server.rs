@@ -1,9 +1,12 @@
 //! Serving connections: HTTP/1.1 on a TCP listener, with the limits a server
 //! on the internet needs. A client that sends half a request line, nothing
 //! at all, or nothing more on a kept-alive connection is dropped after the
-//! header-read timeout; a body that stalls is cut by the body timeout (see
-//! `startup.rs`). On shutdown, the listener stops accepting and requests in
-//! flight may finish.
+//! header-read timeout; a body that stalls is cut by the body timeout; a
+//! `Content-Length` over the limit is refused before a byte is read. Every
+//! answer gets `nosniff`. These are done here, around the router, rather
+//! than as its middleware: per request they cost a header read and a
+//! wrapper, where a middleware boxes a future and clones the stack. On
+//! shutdown, the listener stops accepting and requests in flight may finish.
 
 use std::{convert::Infallible, net::SocketAddr, time::Duration};
 
@@ -15,12 +18,20 @@ use hyper_util::{
 };
 use tokio::{net::TcpListener, sync::watch};
 use tower::ServiceExt as _;
+use tower_http::timeout::TimeoutBody;
 
-/// How long a client may take to send a request's headers: from the
-/// connection's start, or from the end of the previous answer.
+use crate::http::{body, headers};
+
+/// What a client may take, and send.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
+    /// To send a request's headers: from the connection's start, or from
+    /// the end of the previous answer.
     pub header_read_timeout: Duration,
+    /// To send a request's body once its headers are in.
+    pub body_timeout: Duration,
+    /// The largest body accepted.
+    pub max_body_bytes: usize,
 }
 
 /// Serves `router` on `listener` until `stop` turns true, then waits for the
@@ -45,10 +56,14 @@ pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimi
         let router = router.clone();
         let service = service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            let too_large = body::declared_too_large(request.headers(), limits.max_body_bytes);
+            let request = request.map(|b| axum::body::Body::new(TimeoutBody::new(limits.body_timeout, b)));
             let router = router.clone();
             async move {
-                let answered: Result<_, Infallible> = router.oneshot(request.map(axum::body::Body::new)).await;
-                answered
+                let mut response =
+                    if too_large { body::too_large() } else { IntoOk::into_ok(router.oneshot(request).await) };
+                headers::set_nosniff(&mut response);
+                Ok::<_, Infallible>(response)
             }
         });
         let connection = http1::Builder::new()
@@ -63,4 +78,18 @@ pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimi
         });
     }
     graceful.shutdown().await;
+}
+
+/// `Result<T, Infallible>` into `T`.
+trait IntoOk<T> {
+    fn into_ok(self) -> T;
+}
+
+impl<T> IntoOk<T> for Result<T, Infallible> {
+    fn into_ok(self) -> T {
+        match self {
+            Ok(value) => value,
+            Err(never) => match never {},
+        }
+    }
 }

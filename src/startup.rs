@@ -21,7 +21,6 @@ use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::RequestBodyTimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -106,6 +105,8 @@ impl Application {
             metrics: metrics_listener.zip(routers.metrics),
             limits: ConnectionLimits {
                 header_read_timeout: Duration::from_secs(settings.header_read_timeout_seconds.max(1)),
+                body_timeout: Duration::from_secs(settings.body_timeout_seconds.max(1)),
+                max_body_bytes: settings.max_body_bytes,
             },
             grace: Duration::from_secs(settings.shutdown_grace_seconds),
             app,
@@ -240,8 +241,6 @@ fn layers(router: Router, settings: &Settings, limits: Option<Arc<RateLimits>>, 
     let request_id = HeaderName::from_static("x-request-id");
     router
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
-        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(settings.body_timeout_seconds.max(1))))
-        .layer(axum::middleware::from_fn_with_state(settings.max_body_bytes, crate::http::refuse_oversized))
         .layer(CatchPanicLayer::custom(|_| -> Response {
             ApiError::Internal("a handler panicked".into()).into_response()
         }))
@@ -262,7 +261,6 @@ fn layers(router: Router, settings: &Settings, limits: Option<Arc<RateLimits>>, 
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(axum::middleware::map_response(crate::http::nosniff))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(public_cors())

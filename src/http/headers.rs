@@ -1,7 +1,7 @@
 //! The security headers of pages: the dashboard's, and those of the pages
 //! beside it (the API reference at `/docs`, the demo at `/demo`). Every
 //! answer, JSON included, also gets `X-Content-Type-Options: nosniff` from
-//! the router (see `startup.rs`).
+//! the connection loop (see `server.rs`).
 
 use axum::{
     http::{HeaderValue, header},
@@ -40,9 +40,8 @@ pub async fn styled_page_headers(response: Response) -> Response {
 }
 
 /// `X-Content-Type-Options: nosniff` on an answer that has none (every
-/// answer passes here: JSON, scripts, downloads), so that no browser reads
-/// an answer as another type than it says.
-pub async fn nosniff(mut response: Response) -> Response {
+/// answer gets it, from the connection loop: JSON, scripts, downloads), so
+/// that no browser reads an answer as another type than it says.
+pub fn set_nosniff(response: &mut Response) {
     response.headers_mut().entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
-    response
 }

@@ -5,7 +5,7 @@
 //! dashboard stand on it; it stands on the application and the domain.
 
 mod auth;
-mod body;
+pub mod body;
 pub mod client;
 mod cors;
 mod download;
@@ -13,17 +13,16 @@ mod error;
 mod explain;
 mod extract;
 pub mod faces;
-mod headers;
+pub mod headers;
 pub mod metrics;
 mod schemas;
 
 pub use auth::{Auth, FEEDBACK_TOKEN_HEADER, Rate, RateLimits};
-pub use body::refuse_oversized;
 pub use client::{ClientAddress, TrustedProxies};
 pub use cors::public_cors;
 pub use download::download;
 pub use error::{ApiError, ErrorBody, ErrorResponses};
 pub use explain::explain;
 pub use extract::{ApiJson, ApiPath, ApiQuery, JsonObject, OptionalJson, parse_envelope_as, parse_json, parse_json_as};
-pub use headers::{nosniff, page_headers, styled_page_headers};
+pub use headers::{page_headers, styled_page_headers};
 pub use schemas::{RatingConfigDoc, RatingConfigPatchBody};
