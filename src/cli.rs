@@ -1,5 +1,5 @@
 //! The command line: `serve`, `demo`, `migrate`, `accounts create`, `keys create|list|revoke`,
-//! `users invite|list|disable|enable|set-role`, `secrets rotate`, `export`.
+//! `users invite|list|disable|enable|set-role`, `secrets rotate`, `backup`, `export`.
 //!
 //! Commands that create something print exactly one thing on stdout (the
 //! account id, the key secret) so that scripts can capture it; everything else
@@ -59,6 +59,11 @@ pub enum Command {
     /// Manage the people who use the dashboard.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Write a consistent copy of the SQLite database to FILE while the server runs.
+    Backup {
+        /// The copy to write (it must not exist yet).
+        file: PathBuf,
+    },
     /// Manage the instance's signing secret.
     #[command(subcommand)]
     Secrets(SecretsCommand),
@@ -92,6 +97,9 @@ pub struct ExportArgs {
     /// Text to find in the conversations.
     #[arg(long)]
     pub q: Option<String>,
+    /// Exactly this contact's conversations.
+    #[arg(long)]
+    pub contact: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +216,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Keys(cmd) => keys(&settings, cmd).await,
         Command::Users(cmd) => users(&settings, cmd).await,
+        Command::Backup { file } => backup(&settings, &file),
         Command::Secrets(SecretsCommand::Rotate) => {
             open(&settings).await?.rotate_secret().await?;
             eprintln!("rotated the signing secret: feedback tokens signed before no longer work");
@@ -228,6 +237,7 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         from: args.from.as_deref().map(|t| Timestamp::parse_instant("--from", t)).transpose()?,
         to: args.to.as_deref().map(|t| Timestamp::parse_instant("--to", t)).transpose()?,
         q: args.q,
+        contact_id: args.contact,
     };
     let app = open(settings).await?;
     let scope = Scope::account(args.account.unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned()));
@@ -251,6 +261,31 @@ async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     out.flush()?;
     progress.finish_and_clear();
     eprintln!("exported {} conversations", progress.position());
+    Ok(())
+}
+
+/// `plaudit backup FILE`: SQLite's online backup, with progress on a terminal.
+fn backup(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let Some(source) = store::sqlite::path_from_url(&settings.database_url) else {
+        anyhow::bail!(
+            "plaudit backup copies a SQLite database; for PostgreSQL use pg_dump (see docs/operations.md): \
+             pg_dump --format=custom --file=plaudit.dump \"$PLAUDIT_DATABASE_URL\""
+        );
+    };
+    if !source.is_file() {
+        anyhow::bail!("{} does not exist", source.display());
+    }
+    let progress = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} pages ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let bytes = store::sqlite::backup(&source, file, |copied, total| {
+        progress.set_length(total);
+        progress.set_position(copied);
+    })?;
+    progress.finish_and_clear();
+    eprintln!("wrote {} ({} bytes), a consistent copy of {}", file.display(), bytes, source.display());
     Ok(())
 }
 

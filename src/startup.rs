@@ -32,7 +32,7 @@ use crate::{
     compat,
     config::Settings,
     domain::account::DEFAULT_ACCOUNT_ID,
-    http::{ApiError, Rate, RateLimits, TrustedProxies, faces, metrics, public_cors},
+    http::{ApiError, KnownQueries, Rate, RateLimits, StrictQueryLayer, TrustedProxies, faces, metrics, public_cors},
     server::{self, ConnectionLimits},
     store::{self, Store},
     web::{self, WebError, WebOptions, demo::DemoSite},
@@ -214,6 +214,8 @@ fn routers(
     );
     let doors = || {
         let (documented, openapi) = api::routes().merge(compat::routes()).split_for_parts();
+        // The documented routes refuse query parameters the document does not give them.
+        let documented = documented.route_layer(StrictQueryLayer(KnownQueries::from_openapi(&openapi)));
         Router::new().merge(documented).merge(api::docs(openapi)).merge(web::router(web.clone()))
     };
     let finish = |router: Router<App>| {

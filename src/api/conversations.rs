@@ -18,7 +18,7 @@ use crate::domain::{
         Conversation, ConversationFields, ConversationInput, ConversationRow, ConversationStatus, Message,
         MessageFields, MessageInput, MessageRole, MessageStatus, MessageUpdate, MessageUpdateFields,
     },
-    ids::{ClientId, Uuid},
+    ids::{ClientId, MAX_SHORT_TEXT_LEN, Uuid, optional_short_text},
     page::{Page, PageRequest},
     satisfaction::SatisfactionValue,
     transcript::Transcript,
@@ -46,6 +46,8 @@ pub struct InboxQuery {
     pub to: Option<String>,
     /// Text in a message, the conversation id or the contact id (case-insensitive).
     pub q: Option<String>,
+    /// Exactly this contact's conversations.
+    pub contact_id: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -63,6 +65,7 @@ impl InboxQuery {
             from: self.from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
             to: self.to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,
             q: self.q.clone(),
+            contact_id: optional_short_text("contact_id", self.contact_id.as_deref(), MAX_SHORT_TEXT_LEN)?,
         })
     }
 }

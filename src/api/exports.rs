@@ -28,7 +28,10 @@ pub struct ExportQuery {
     pub feedback: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Text in a message, the conversation id or the contact id (case-insensitive).
     pub q: Option<String>,
+    /// Exactly this contact's conversations.
+    pub contact_id: Option<String>,
 }
 
 /// Streams the matching conversations.
@@ -48,6 +51,7 @@ async fn export_conversations(
         from: q.from,
         to: q.to,
         q: q.q,
+        contact_id: q.contact_id,
         limit: None,
         cursor: None,
     }

@@ -16,6 +16,7 @@ pub mod faces;
 pub mod headers;
 pub mod metrics;
 mod schemas;
+mod strict;
 
 pub use auth::{Auth, FEEDBACK_TOKEN_HEADER, Rate, RateLimits};
 pub use client::{ClientAddress, TrustedProxies};
@@ -26,3 +27,4 @@ pub use explain::explain;
 pub use extract::{ApiJson, ApiPath, ApiQuery, JsonObject, OptionalJson, parse_envelope_as, parse_json, parse_json_as};
 pub use headers::{page_headers, styled_page_headers};
 pub use schemas::{RatingConfigDoc, RatingConfigPatchBody};
+pub use strict::{KnownQueries, StrictQueryLayer};

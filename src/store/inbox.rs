@@ -52,6 +52,9 @@ pub(super) async fn page(
         Some(SatisfactionFilter::Unknown) => conditions += " AND v.satisfaction IS NULL",
         Some(f) => conditions += &format!(" AND v.satisfaction = {}", bind(f.satisfaction().into())),
     }
+    if let Some(contact) = &filter.contact_id {
+        conditions += &format!(" AND v.contact_id = {}", bind(contact.as_str().into()));
+    }
     if let Some(pattern) = filter.like_pattern() {
         let p = bind(pattern.into());
         conditions += &format!(

@@ -25,9 +25,9 @@ macro_rules! migrations {
 }
 
 /// The SQLite migrations, oldest first.
-pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_feedback", 3 "0003_inbox_indexes", 4 "0004_rollups", 5 "0005_conversation_counts", 6 "0006_knowledge_gaps", 7 "0007_pending_rollups", 8 "0008_check_lists", 9 "0009_feedback_through_messages", 10 "0010_rollup_reads_without_views", 11 "0011_rollup_blocks", 12 "0012_bytewise_keys", 13 "0013_request_ids_only_where_given", 14 "0014_message_keys_lead_with_the_message", 15 "0015_messages_checked_by_statement", 16 "0016_conversations_found_by_id", 17 "0017_people");
+pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_feedback", 3 "0003_inbox_indexes", 4 "0004_rollups", 5 "0005_conversation_counts", 6 "0006_knowledge_gaps", 7 "0007_pending_rollups", 8 "0008_check_lists", 9 "0009_feedback_through_messages", 10 "0010_rollup_reads_without_views", 11 "0011_rollup_blocks", 12 "0012_bytewise_keys", 13 "0013_request_ids_only_where_given", 14 "0014_message_keys_lead_with_the_message", 15 "0015_messages_checked_by_statement", 16 "0016_conversations_found_by_id", 17 "0017_people", 18 "0018_conversations_by_contact");
 /// The PostgreSQL migrations, oldest first.
-pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_feedback", 3 "0003_inbox_indexes", 4 "0004_rollups", 5 "0005_conversation_counts", 6 "0006_knowledge_gaps", 7 "0007_pending_rollups", 8 "0008_check_lists", 9 "0009_feedback_through_messages", 10 "0010_rollup_reads_without_views", 11 "0011_rollup_blocks", 12 "0012_bytewise_keys", 13 "0013_request_ids_only_where_given", 14 "0014_message_keys_lead_with_the_message", 15 "0015_messages_checked_by_statement", 16 "0016_conversations_found_by_id", 17 "0017_people");
+pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_feedback", 3 "0003_inbox_indexes", 4 "0004_rollups", 5 "0005_conversation_counts", 6 "0006_knowledge_gaps", 7 "0007_pending_rollups", 8 "0008_check_lists", 9 "0009_feedback_through_messages", 10 "0010_rollup_reads_without_views", 11 "0011_rollup_blocks", 12 "0012_bytewise_keys", 13 "0013_request_ids_only_where_given", 14 "0014_message_keys_lead_with_the_message", 15 "0015_messages_checked_by_statement", 16 "0016_conversations_found_by_id", 17 "0017_people", 18 "0018_conversations_by_contact");
 
 /// The list for a dialect.
 pub fn for_dialect(d: Dialect) -> &'static [Migration] {
@@ -66,6 +66,14 @@ pub async fn run_to<E: Engine>(engine: &E, last: i64) -> Result<Vec<i64>, StoreE
                         .map(|r| r.get(0))
                         .transpose()?
                         .unwrap_or(0);
+                    let known = for_dialect(c.dialect()).last().map_or(0, |m| m.version);
+                    if done > known {
+                        // An older build on a newer schema would misread it: refuse, and say how to go back.
+                        return Err(StoreError::other(format!(
+                            "the database is at schema version {done}, newer than this build knows ({known}): \
+                             run the newer Plaudit, or restore the backup taken before the upgrade"
+                        )));
+                    }
                     let Some(next) = for_dialect(c.dialect()).iter().find(|m| m.version > done && m.version <= last)
                     else {
                         return Ok(None);

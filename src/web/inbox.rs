@@ -54,6 +54,7 @@ pub async fn list(
         from: from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
         to: to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,
         q: text.map(str::to_owned),
+        contact_id: None,
     };
     let page = PageRequest::parse(Some(50), non_empty(q.cursor.as_deref()))?;
     let rows = app.inbox(&session.principal.scope(), &filter, page).await?;

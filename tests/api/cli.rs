@@ -18,6 +18,8 @@ both_backends!(
     keys_create_prints_the_secret_alone,
     keys_can_be_listed_and_revoked,
     users_are_invited_listed_and_changed,
+    backup_copies_a_serving_database,
+    an_older_build_refuses_a_newer_schema,
     bad_arguments_fail_cleanly,
     export_writes_every_conversation_to_a_file_or_stdout,
     acknowledged_writes_survive_a_killed_process,
@@ -314,4 +316,73 @@ async fn users_are_invited_listed_and_changed(backend: Backend) {
     let seen: Vec<&str> = log.items.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(seen, ["user.enabled", "user.disabled", "user.role_changed", "user.invited", "user.invited"]);
     assert!(log.items.iter().all(|e| e.actor.reference() == "cli"));
+}
+
+async fn backup_copies_a_serving_database(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    if !db.url.starts_with("sqlite") {
+        let out = plaudit(&db, &["backup", copy.to_str().unwrap()]);
+        assert!(!out.status.success(), "PostgreSQL is backed up with pg_dump");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+        return;
+    }
+    // A server writing while the copy is made.
+    let store = db.open_store().await;
+    let app = crate::helpers::serve(TestDatabase::shared(&db.url), store, crate::helpers::test_settings()).await;
+    let bot = app.post("/v1/bots", &app.admin, json!({"name": "Shop"})).await.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for i in 0..50 {
+        app.conversation_with_answer(&app.admin, &bot, &format!("c{i}")).await;
+    }
+    let writer = {
+        let (address, admin, bot) = (app.address.clone(), app.admin.clone(), bot.clone());
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for i in 0..100 {
+                let body = json!({"bot_id": bot});
+                let _ =
+                    client.put(format!("{address}/v1/conversations/w{i}")).bearer_auth(&admin).json(&body).send().await;
+            }
+        })
+    };
+    let out = plaudit(&db, &["backup", copy.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    writer.await.unwrap();
+    // The copy opens as a database of its own, whole: every conversation made before it is there.
+    let restored = crate::helpers::open_store(&format!("sqlite://{}", copy.display())).await;
+    let scope = plaudit::domain::access::Scope::account(DEFAULT_ACCOUNT_ID);
+    for i in 0..50 {
+        let id = plaudit::domain::ids::ClientId::parse("id", &format!("c{i}")).unwrap();
+        let t = restored.transcript(&scope, &id).await.unwrap();
+        assert_eq!(t.messages.len(), 2, "c{i}");
+    }
+    // It does not overwrite a file.
+    let again = plaudit(&db, &["backup", copy.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
+
+async fn an_older_build_refuses_a_newer_schema(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    assert!(plaudit(&db, &["migrate"]).status.success());
+    // A newer Plaudit migrated the database further than this build knows.
+    let newer = "INSERT INTO plaudit_migrations (version, name, applied_at) VALUES (9999, '9999_from_the_future', 0)";
+    match plaudit::store::sqlite::path_from_url(&db.url) {
+        Some(path) => {
+            rusqlite::Connection::open(path).unwrap().execute(newer, []).unwrap();
+        }
+        None => {
+            let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            client.batch_execute(newer).await.unwrap();
+        }
+    }
+    let out = plaudit(&db, &["migrate"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("newer than this build knows"), "{err}");
 }

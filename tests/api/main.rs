@@ -25,6 +25,7 @@ mod rating;
 mod review;
 mod rollups;
 mod schemas;
+mod strict;
 mod tenancy;
 mod thumb_batches;
 mod tokens;

@@ -96,6 +96,8 @@ pub struct InboxFilter {
     pub to: Option<Timestamp>,
     /// Text to find in the messages, the conversation id or the contact id.
     pub q: Option<String>,
+    /// Exactly this contact's conversations.
+    pub contact_id: Option<String>,
 }
 
 impl InboxFilter {

@@ -11,12 +11,15 @@
 //! This module opens the file and starts the threads ([`SqliteEngine::open`]),
 //! and hands reads and writes to them ([`Engine`]).
 
+mod backup;
 mod conn;
 mod durability;
 #[cfg(test)]
 mod migration_tests;
 mod readers;
 mod writer;
+
+pub use backup::backup;
 
 use std::{
     path::PathBuf,
