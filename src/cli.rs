@@ -1,9 +1,12 @@
 //! The command line: `serve`, `demo`, `migrate`, `accounts create`, `keys create|list|revoke`,
-//! `users invite|list|disable|enable|set-role`, `secrets rotate`, `backup`, `export`.
+//! `users invite|list|disable|enable|set-role`, `secrets rotate`; and, in `data.rs`, `backup`,
+//! `export`, `purge`.
 //!
 //! Commands that create something print exactly one thing on stdout (the
 //! account id, the key secret) so that scripts can capture it; everything else
 //! goes to stderr.
+
+mod data;
 
 use anyhow::Context as _;
 use std::path::PathBuf;
@@ -20,12 +23,10 @@ use crate::{
         Timestamp,
         access::{NewKey, Role, Scope},
         account::{DEFAULT_ACCOUNT_ID, account_name},
-        analytics::{InboxFilter, SatisfactionFilter},
         audit::Actor,
         ids::Uuid,
         page::PageRequest,
         people::NewUser,
-        transcript::ConversationFormat,
     },
     startup::{Application, shutdown_signal},
     store::{self, UserChange},
@@ -69,37 +70,8 @@ pub enum Command {
     Secrets(SecretsCommand),
     /// Export conversations (with messages, feedback, votes, CSAT) to a file or stdout.
     Export(ExportArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// jsonl (one transcript a line) or csv.
-    #[arg(long, default_value = "jsonl")]
-    pub format: String,
-    /// Write here instead of stdout.
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
-    /// The account (default: the default account).
-    #[arg(long)]
-    pub account: Option<String>,
-    /// Only this bot's conversations.
-    #[arg(long)]
-    pub bot: Option<String>,
-    /// upvote, downvote or unknown.
-    #[arg(long)]
-    pub feedback: Option<String>,
-    /// Started at or after (RFC 3339 or a date).
-    #[arg(long)]
-    pub from: Option<String>,
-    /// Started before (RFC 3339 or a date).
-    #[arg(long)]
-    pub to: Option<String>,
-    /// Text to find in the conversations.
-    #[arg(long)]
-    pub q: Option<String>,
-    /// Exactly this contact's conversations.
-    #[arg(long)]
-    pub contact: Option<String>,
+    /// Erase conversations whose last activity is older than some days.
+    Purge(PurgeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -216,78 +188,18 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Keys(cmd) => keys(&settings, cmd).await,
         Command::Users(cmd) => users(&settings, cmd).await,
-        Command::Backup { file } => backup(&settings, &file),
+        Command::Backup { file } => data::backup(&settings, &file),
         Command::Secrets(SecretsCommand::Rotate) => {
             open(&settings).await?.rotate_secret().await?;
             eprintln!("rotated the signing secret: feedback tokens signed before no longer work");
             Ok(())
         }
-        Command::Export(args) => export(&settings, args).await,
+        Command::Export(args) => data::export(&settings, args).await,
+        Command::Purge(args) => data::purge(&settings, args).await,
     }
 }
 
-/// Writes the export a page at a time; a progress line on stderr when it is a terminal.
-async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
-    use std::io::Write;
-
-    let format = ConversationFormat::parse(Some(&args.format))?;
-    let filter = InboxFilter {
-        bot_id: args.bot.as_deref().map(|b| Uuid::parse("--bot", b)).transpose()?,
-        feedback: args.feedback.as_deref().map(|f| SatisfactionFilter::parse("--feedback", f)).transpose()?,
-        from: args.from.as_deref().map(|t| Timestamp::parse_instant("--from", t)).transpose()?,
-        to: args.to.as_deref().map(|t| Timestamp::parse_instant("--to", t)).transpose()?,
-        q: args.q,
-        contact_id: args.contact,
-    };
-    let app = open(settings).await?;
-    let scope = Scope::account(args.account.unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned()));
-    app.account(&scope.account_id).await?;
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let progress = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {human_pos} conversations exported ({per_sec}, {elapsed})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    let mut chunks = app.export_conversations(scope, filter, format).await?.chunks;
-    while let Some((chunk, conversations)) = futures_util::TryStreamExt::try_next(&mut chunks).await? {
-        out.write_all(&chunk)?;
-        progress.inc(conversations as u64);
-    }
-    out.flush()?;
-    progress.finish_and_clear();
-    eprintln!("exported {} conversations", progress.position());
-    Ok(())
-}
-
-/// `plaudit backup FILE`: SQLite's online backup, with progress on a terminal.
-fn backup(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
-    let Some(source) = store::sqlite::path_from_url(&settings.database_url) else {
-        anyhow::bail!(
-            "plaudit backup copies a SQLite database; for PostgreSQL use pg_dump (see docs/operations.md): \
-             pg_dump --format=custom --file=plaudit.dump \"$PLAUDIT_DATABASE_URL\""
-        );
-    };
-    if !source.is_file() {
-        anyhow::bail!("{} does not exist", source.display());
-    }
-    let progress = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} pages ({elapsed})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let bytes = store::sqlite::backup(&source, file, |copied, total| {
-        progress.set_length(total);
-        progress.set_position(copied);
-    })?;
-    progress.finish_and_clear();
-    eprintln!("wrote {} ({} bytes), a consistent copy of {}", file.display(), bytes, source.display());
-    Ok(())
-}
+pub use data::{ExportArgs, PurgeArgs};
 
 /// The application over the configured database (migrated first).
 async fn open(settings: &Settings) -> anyhow::Result<App> {

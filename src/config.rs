@@ -90,6 +90,9 @@ pub struct Settings {
     pub key_cache_ms: u64,
     /// Whether the dashboard is served over https: its session cookie is then `Secure`.
     pub secure_cookies: bool,
+    /// How often the retention job looks for conversations that outlived
+    /// their bot's `retention_days` (0: never; `plaudit purge` still works).
+    pub retention_interval_seconds: u64,
     /// How often the server adds the rollups' pending changes to the rollup
     /// rows, in milliseconds (0: never; figures stay exact either way).
     pub rollup_fold_interval_ms: u64,
@@ -139,6 +142,7 @@ impl Default for Settings {
             key_cache_ms: 2_000,
             secure_cookies: false,
             rollup_fold_interval_ms: 1_000,
+            retention_interval_seconds: 3_600,
             memory_trim_interval_ms: 5_000,
             public_url: None,
             oidc_issuer: None,
@@ -248,6 +252,7 @@ impl fmt::Debug for Settings {
             .field("postgres_write_lanes", &self.postgres_write_lanes)
             .field("secure_cookies", &self.secure_cookies)
             .field("rollup_fold_interval_ms", &self.rollup_fold_interval_ms)
+            .field("retention_interval_seconds", &self.retention_interval_seconds)
             .field("memory_trim_interval_ms", &self.memory_trim_interval_ms)
             .field("public_url", &self.public_url)
             .field("oidc_issuer", &self.oidc_issuer)

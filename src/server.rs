@@ -2,7 +2,7 @@
 //! on the internet needs. A client that sends half a request line, nothing
 //! at all, or nothing more on a kept-alive connection is dropped after the
 //! header-read timeout; a body that stalls is cut by the body timeout; a
-//! `Content-Length` over the limit is refused before a byte is read. Every
+//! `Content-Length` over the limit is refused (413) without being kept. Every
 //! answer gets `nosniff`. These are done here, around the router, rather
 //! than as its middleware: per request they cost a header read and a
 //! wrapper, where a middleware boxes a future and clones the stack. On
@@ -60,8 +60,11 @@ pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimi
             let request = request.map(|b| axum::body::Body::new(TimeoutBody::new(limits.body_timeout, b)));
             let router = router.clone();
             async move {
-                let mut response =
-                    if too_large { body::too_large() } else { IntoOk::into_ok(router.oneshot(request).await) };
+                let mut response = if let Some(declared) = too_large {
+                    body::refuse_too_large(declared, request.into_body(), limits.max_body_bytes).await
+                } else {
+                    IntoOk::into_ok(router.oneshot(request).await)
+                };
                 headers::set_nosniff(&mut response);
                 Ok::<_, Infallible>(response)
             }

@@ -94,6 +94,9 @@ impl Application {
         }
         let app = App::start(store).await.context("cannot read the signing secret")?;
         app.keep_secret_fresh(SECRET_REFRESH);
+        if settings.retention_interval_seconds > 0 {
+            app.keep_retention(Duration::from_secs(settings.retention_interval_seconds));
+        }
         let public_url = settings.public_url(listener.local_addr().ok());
         let sso = single_sign_on(settings, &public_url)?.map(Arc::new);
         let web = WebOptions { secure_cookies: settings.secure_cookies, public_url, sso, demo };

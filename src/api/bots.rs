@@ -88,7 +88,8 @@ async fn get_settings(
     Ok(Json(app.bot_settings(&principal.scope(), &id).await?))
 }
 
-/// Changes any of a bot's settings (admin); `vote_window_seconds` is 1 s to a year.
+/// Changes any of a bot's settings (admin); `vote_window_seconds` is 1 s to a year;
+/// `retention_days` is 1 to 36,500, or `null` to keep conversations forever.
 #[utoipa::path(patch, path = "/v1/bots/{id}/settings", tag = "bots", params(BotPath), request_body = BotSettingsPatchBody,
     responses((status = 200, description = "The new settings", body = BotSettingsDoc), ErrorResponses))]
 async fn patch_settings(
@@ -112,6 +113,15 @@ pub struct BotSettingsPatchBody {
     pub require_reason_positive: Option<bool>,
     pub require_reason_negative: Option<bool>,
     pub vote_window_seconds: Option<i64>,
+    /// Erase conversations this many days after their last activity; `null`: keep them.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub retention_days: Option<Option<i64>>,
+}
+
+/// A field that may be `null`: absent is `None`, `null` is `Some(None)`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
 }
 
 impl From<BotSettingsPatchBody> for BotSettingsPatch {
@@ -122,6 +132,7 @@ impl From<BotSettingsPatchBody> for BotSettingsPatch {
             require_reason_positive: body.require_reason_positive,
             require_reason_negative: body.require_reason_negative,
             vote_window_seconds: body.vote_window_seconds,
+            retention_days: body.retention_days,
         }
     }
 }
@@ -145,4 +156,6 @@ pub struct BotSettingsDoc {
     pub require_reason_negative: bool,
     /// One vote per voter per conversation within this many seconds.
     pub vote_window_seconds: i64,
+    /// Conversations are erased this many days after their last activity; `null`: kept.
+    pub retention_days: Option<i64>,
 }

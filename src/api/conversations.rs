@@ -18,6 +18,7 @@ use crate::domain::{
         Conversation, ConversationFields, ConversationInput, ConversationRow, ConversationStatus, Message,
         MessageFields, MessageInput, MessageRole, MessageStatus, MessageUpdate, MessageUpdateFields,
     },
+    erasure::Erased,
     ids::{ClientId, MAX_SHORT_TEXT_LEN, Uuid, optional_short_text},
     page::{Page, PageRequest},
     satisfaction::SatisfactionValue,
@@ -27,7 +28,7 @@ use crate::domain::{
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_conversations))
-        .routes(routes!(put_conversation, get_conversation))
+        .routes(routes!(put_conversation, get_conversation, delete_conversation))
         .routes(routes!(append_message))
         .routes(routes!(end_conversation))
         .routes(routes!(update_message))
@@ -159,6 +160,42 @@ async fn get_conversation(
     principal.require(Role::Server)?;
     let id = ClientId::parse("id", &path.id).map_err(|_| ApiError::NotFound("conversation".into()))?;
     Ok(Json(app.transcript(&principal.scope(), &id).await?))
+}
+
+/// Deletes a conversation and all it holds (admin): its messages, thumbs,
+/// votes, CSAT answers and the golden examples made of it, with every
+/// figure corrected as if it had never been. An unknown id is 404.
+#[utoipa::path(delete, path = "/v1/conversations/{id}", tag = "conversations", params(IdPath),
+    responses((status = 200, description = "Deleted", body = ConversationDeleted), ErrorResponses))]
+async fn delete_conversation(
+    State(app): State<App>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<IdPath>,
+) -> Result<Json<ConversationDeleted>, ApiError> {
+    principal.require(Role::Admin)?;
+    let id = ClientId::parse("id", &path.id).map_err(|_| ApiError::NotFound("conversation".into()))?;
+    let erased = app.delete_conversation(&principal, &id).await?;
+    Ok(Json(ConversationDeleted { id: id.into_string(), erased }))
+}
+
+/// What an erasure removed.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Erased)]
+pub struct ErasedDoc {
+    pub conversations: u64,
+    pub messages: u64,
+    pub feedback: u64,
+    pub votes: u64,
+    pub csat: u64,
+    pub golden_examples: u64,
+}
+
+/// The answer of a deletion: what went with the conversation.
+#[derive(Serialize, ToSchema)]
+pub struct ConversationDeleted {
+    pub id: String,
+    #[schema(value_type = ErasedDoc)]
+    pub erased: Erased,
 }
 
 /// Appends a message (201). Sending the same message again answers 200 with

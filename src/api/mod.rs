@@ -7,6 +7,7 @@
 pub mod analytics;
 pub mod audit;
 pub mod bots;
+pub mod contacts;
 pub mod conversations;
 pub mod csat;
 mod docs;
@@ -89,6 +90,7 @@ pub struct PageDoc<T> {
         (name = "keys", description = "API keys (admin)"),
         (name = "audit", description = "Who changed what (admin)"),
         (name = "conversations", description = "Logging conversations and messages"),
+        (name = "contacts", description = "One person's data: erasure and subject access (admin)"),
         (name = "ingest", description = "Batches of events"),
         (name = "votes", description = "Conversation votes"),
         (name = "feedback", description = "Message feedback and review"),
@@ -127,6 +129,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(keys::router())
         .merge(audit::router())
         .merge(conversations::router())
+        .merge(contacts::router())
         .merge(ingest::router())
         .merge(votes::private_router())
         .merge(feedback::private_router())

@@ -17,7 +17,8 @@
 //!   inbox and transcripts;
 //! - `feedback.rs`, `votes.rs`: thumbs and their review, votes, CSAT;
 //! - `golden.rs`, `gaps.rs`, `analytics.rs`, `exports.rs`: what people read
-//!   and download.
+//!   and download;
+//! - `lifecycle.rs`: erasure, subject access, retention and its job.
 
 mod analytics;
 mod bots;
@@ -29,6 +30,7 @@ mod feedback;
 mod gaps;
 mod golden;
 mod keys;
+mod lifecycle;
 mod sessions;
 mod sso;
 mod tokens;
@@ -39,6 +41,7 @@ use std::sync::{Arc, RwLock};
 
 pub use error::AppError;
 pub use exports::{Chunks, Export};
+pub use lifecycle::Purged;
 pub use sessions::Session;
 pub use sso::{RoundTrip, SingleSignOn, SsoError};
 pub use tokens::IssuedToken;

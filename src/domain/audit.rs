@@ -63,6 +63,12 @@ impl Actor {
         Self { kind: ActorKind::Cli, id: "cli".into(), name: "command line".into() }
     }
 
+    /// The server itself, running a background job (`job` names it), as
+    /// the operator configured it.
+    pub fn job(job: &str) -> Self {
+        Self { kind: ActorKind::Cli, id: job.into(), name: format!("{job} job") }
+    }
+
     /// `user:<id>`, `key:<id>` or `cli`: how records name who decided
     /// (`reviewed_by_id`), and how the audit log's `actor` filter is written.
     pub fn reference(&self) -> String {
@@ -108,10 +114,19 @@ pub enum Action {
     GoldenExampleCreated,
     #[serde(rename = "golden_example.deleted")]
     GoldenExampleDeleted,
+    /// A person erased: the entry holds the counts, never whom.
+    #[serde(rename = "contact.erased")]
+    ContactErased,
+    /// A conversation deleted: the counts, never which.
+    #[serde(rename = "conversation.deleted")]
+    ConversationDeleted,
+    /// A bot's expired conversations erased (retention): the counts.
+    #[serde(rename = "conversations.purged")]
+    ConversationsPurged,
 }
 
 impl Action {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 19] = [
         Self::AccountCreated,
         Self::BotCreated,
         Self::SettingsUpdated,
@@ -128,6 +143,9 @@ impl Action {
         Self::FeedbackReviewed,
         Self::GoldenExampleCreated,
         Self::GoldenExampleDeleted,
+        Self::ContactErased,
+        Self::ConversationDeleted,
+        Self::ConversationsPurged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -148,6 +166,9 @@ impl Action {
             Self::FeedbackReviewed => "feedback.reviewed",
             Self::GoldenExampleCreated => "golden_example.created",
             Self::GoldenExampleDeleted => "golden_example.deleted",
+            Self::ContactErased => "contact.erased",
+            Self::ConversationDeleted => "conversation.deleted",
+            Self::ConversationsPurged => "conversations.purged",
         }
     }
 
@@ -172,6 +193,9 @@ impl Action {
             | Self::UserSignedOutEverywhere => "user",
             Self::FeedbackReviewed => "feedback",
             Self::GoldenExampleCreated | Self::GoldenExampleDeleted => "golden_example",
+            Self::ContactErased => "contact",
+            Self::ConversationDeleted => "conversation",
+            Self::ConversationsPurged => "bot",
         }
     }
 }

@@ -114,6 +114,9 @@ pub struct BotSettings {
     pub require_reason_negative: bool,
     /// One vote per voter per conversation within this many seconds.
     pub vote_window_seconds: i64,
+    /// Conversations are erased this many days after their last activity
+    /// (SPEC §16); `None` keeps them.
+    pub retention_days: Option<i64>,
 }
 
 impl Default for BotSettings {
@@ -124,6 +127,7 @@ impl Default for BotSettings {
             require_reason_positive: false,
             require_reason_negative: false,
             vote_window_seconds: 86_400,
+            retention_days: None,
         }
     }
 }
@@ -139,6 +143,8 @@ pub struct BotSettingsPatch {
     pub require_reason_positive: Option<bool>,
     pub require_reason_negative: Option<bool>,
     pub vote_window_seconds: Option<i64>,
+    /// `Some(None)` sets it back to keeping conversations forever.
+    pub retention_days: Option<Option<i64>>,
 }
 
 impl BotSettingsPatch {
@@ -158,6 +164,11 @@ impl BotSettingsPatch {
             require_reason_positive: self.require_reason_positive.unwrap_or(current.require_reason_positive),
             require_reason_negative: self.require_reason_negative.unwrap_or(current.require_reason_negative),
             vote_window_seconds: self.vote_window_seconds.unwrap_or(current.vote_window_seconds),
+            retention_days: match self.retention_days {
+                Some(Some(days)) => Some(super::retention::parse_retention_days("retention_days", days)?),
+                Some(None) => None,
+                None => current.retention_days,
+            },
         })
     }
 }

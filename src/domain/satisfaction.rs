@@ -96,9 +96,40 @@ pub fn next_satisfaction(
     Some(Satisfaction { value, negative_reason })
 }
 
+/// What a conversation's satisfaction is from its conversation-level
+/// signals, each `(score, negative reason, at)`, folded in the order given
+/// (the order they arrived, as near as the records tell): how it is worked
+/// out again when an erasure removes some of them. `None`: no signal left.
+pub fn replay<'a>(
+    signals: impl IntoIterator<Item = (f64, Option<&'a str>, Timestamp)>,
+) -> Option<(Satisfaction, Timestamp)> {
+    let mut current: Option<(Satisfaction, Timestamp)> = None;
+    for (score, reason, at) in signals {
+        let unknown = Satisfaction { value: SatisfactionValue::Unknown, negative_reason: None };
+        let (now, since) = current.as_ref().map_or((&unknown, None), |(s, t)| (s, Some(*t)));
+        if let Some(next) = next_satisfaction((now, since), score, reason, at) {
+            current = Some((next, at));
+        }
+    }
+    current
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replaying_signals_keeps_the_latest_and_an_earlier_reason() {
+        assert_eq!(replay([]), None);
+        let (s, at) = replay([(1.0, Some("slow"), Timestamp(10)), (1.0, None, Timestamp(20))]).unwrap();
+        assert_eq!(
+            (s.value, s.negative_reason.as_deref(), at),
+            (SatisfactionValue::Negative, Some("slow"), Timestamp(20))
+        );
+        // A backfilled older signal does not override a newer one.
+        let (s, at) = replay([(5.0, None, Timestamp(30)), (1.0, Some("late"), Timestamp(5))]).unwrap();
+        assert_eq!((s.value, at), (SatisfactionValue::Positive, Timestamp(30)));
+    }
 
     #[test]
     fn satisfaction_comes_from_the_score() {

@@ -30,6 +30,7 @@ mod batches;
 mod bots;
 mod conversations;
 mod csat;
+mod erasure;
 mod error;
 mod feedback;
 mod gaps;
@@ -39,17 +40,20 @@ mod id_lists;
 mod inbox;
 mod key_cache;
 mod keys;
+mod lifecycle_store;
 mod messages;
 pub mod migrate;
 mod people;
 mod people_store;
 pub mod postgres;
+mod retention;
 mod rollups;
 mod satisfaction;
 mod settings;
 pub mod sql;
 mod sql_store;
 pub mod sqlite;
+mod subject;
 mod thumbs;
 mod transcripts;
 mod votes;
@@ -60,6 +64,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use error::{Because, Cause, StoreError, because};
+pub use lifecycle_store::{LifecycleStore, Progress};
 pub use people::{SessionOwner, SessionRow, UserChange};
 pub use people_store::PeopleStore;
 pub use sql_store::SqlStore;
@@ -142,7 +147,7 @@ impl Applied {
 
 /// Everything the product keeps. Implemented once by [`SqlStore`] over both engines.
 #[async_trait]
-pub trait Store: PeopleStore + Send + Sync {
+pub trait Store: PeopleStore + LifecycleStore + Send + Sync {
     // ---- the instance ----------------------------------------------------------
 
     /// Checks that the database answers.
@@ -451,16 +456,9 @@ impl Default for ConnectOptions {
 /// Folds `store`'s pending rollup changes every `every` until the store is
 /// dropped, so that reads find few of them to add up.
 pub fn keep_folding(store: &Arc<dyn Store>, every: std::time::Duration) {
-    let store = Arc::downgrade(store);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(store) = store.upgrade() else { return };
-            if let Err(e) = store.fold_rollups().await {
-                tracing::warn!(error = %e, "folding the pending rollup changes failed; the next fold retries");
-            }
+    crate::background::every(every, Arc::downgrade(store), |store| async move {
+        if let Err(e) = store.fold_rollups().await {
+            tracing::warn!(error = %e, "folding the pending rollup changes failed; the next fold retries");
         }
     });
 }

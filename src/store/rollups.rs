@@ -77,6 +77,12 @@ impl Moves {
     }
 }
 
+/// The change that takes away everything `target` counts for now: for
+/// records about to be erased as if they had never been.
+pub(super) async fn withdraw(c: &mut impl Conn, account_id: &str, target: &Target) -> Result<Rows, StoreError> {
+    Ok(Rows::default().minus(&Rows::of(&contribution(c, account_id, target).await?)))
+}
+
 /// What `target` counts for now.
 async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> Result<Contribution, StoreError> {
     let mut out = Contribution::default();

@@ -21,7 +21,7 @@ use crate::{
 /// The columns of a `bot_settings s` row, read by [`settings_from`].
 pub(super) const SETTINGS_COLUMNS: &str = "s.auto_approve_positive, s.auto_approve_negative, \
      s.require_reason_positive, s.require_reason_negative, s.vote_window_seconds, s.conv_rating_active, \
-     s.conv_rating_popup_active, s.conv_rating_question_codes";
+     s.conv_rating_popup_active, s.conv_rating_question_codes, s.retention_days";
 
 /// Reads [`SETTINGS_COLUMNS`] from a row, starting at column `first`.
 pub(super) fn settings_from(row: &Row, first: usize) -> Result<(BotSettings, RatingConfig), StoreError> {
@@ -33,6 +33,7 @@ pub(super) fn settings_from(row: &Row, first: usize) -> Result<(BotSettings, Rat
             require_reason_positive: row.get(first + 2)?,
             require_reason_negative: row.get(first + 3)?,
             vote_window_seconds: row.get(first + 4)?,
+            retention_days: row.get(first + 8)?,
         },
         RatingConfig {
             conv_rating_active: row.get(first + 5)?,
@@ -62,7 +63,7 @@ async fn save(
     c.execute(
         "UPDATE bot_settings SET auto_approve_positive = $2, auto_approve_negative = $3, require_reason_positive = $4,
             require_reason_negative = $5, vote_window_seconds = $6, conv_rating_active = $7,
-            conv_rating_popup_active = $8, conv_rating_question_codes = $9, updated_at = $10
+            conv_rating_popup_active = $8, conv_rating_question_codes = $9, updated_at = $10, retention_days = $11
          WHERE bot_id = $1",
         params![
             bot,
@@ -74,7 +75,8 @@ async fn save(
             r.conv_rating_active,
             r.conv_rating_popup_active,
             r.codes_json(),
-            now
+            now,
+            s.retention_days
         ],
     )
     .await?;

@@ -574,6 +574,13 @@ pub trait Engine: Send + Sync + 'static {
     fn write_lanes(&self) -> usize {
         0
     }
+
+    /// Makes what deleted rows left behind in the engine's own files go
+    /// away, once the deletes have committed: erased words must not linger.
+    /// Nothing to do where the engine keeps no such copies itself.
+    fn scrub(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 #[cfg(test)]

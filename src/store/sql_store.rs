@@ -72,7 +72,7 @@ impl<E: Engine> SqlStore<E> {
     }
 
     /// See [`write_counted`].
-    async fn write_counted<T: Send + 'static>(
+    pub(super) async fn write_counted<T: Send + 'static>(
         &self,
         scope: &Scope,
         work: impl Counted<E::Conn, T>,

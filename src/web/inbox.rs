@@ -1,12 +1,15 @@
 //! The inbox (conversations newest first, filtered) and the transcript of one
 //! conversation with its badges and satisfaction card.
 
-use axum::extract::{Path, State};
+use axum::{
+    extract::{Path, State},
+    response::{IntoResponse, Redirect, Response},
+};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    PageQuery, SignedIn, WebError, bot_name, bot_select, bots, date_range, enc,
+    PageForm, PageQuery, SignedIn, WebError, bot_name, bot_select, bots, date_range, enc,
     layout::{self, Section},
     non_empty, query_string,
 };
@@ -14,6 +17,7 @@ use crate::{
     app::App,
     domain::{
         Timestamp,
+        access::Role,
         analytics::{InboxFilter, SatisfactionFilter},
         conversation::MessageRole,
         feedback::FeedbackType,
@@ -31,7 +35,9 @@ pub struct InboxQuery {
     from: Option<String>,
     to: Option<String>,
     q: Option<String>,
+    contact_id: Option<String>,
     cursor: Option<String>,
+    notice: Option<String>,
 }
 
 const FEEDBACK_CHOICES: [(&str, &str); 4] =
@@ -47,6 +53,7 @@ pub async fn list(
     let bot = non_empty(q.bot_id.as_deref());
     let (from_day, to_day) = (non_empty(q.from.as_deref()), non_empty(q.to.as_deref()));
     let text = non_empty(q.q.as_deref());
+    let contact = non_empty(q.contact_id.as_deref());
     let (from, to) = date_range(from_day, to_day)?;
     let filter = InboxFilter {
         bot_id: bot.map(|b| Uuid::parse("bot_id", b)).transpose()?,
@@ -54,7 +61,7 @@ pub async fn list(
         from: from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
         to: to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,
         q: text.map(str::to_owned),
-        contact_id: None,
+        contact_id: contact.map(str::to_owned),
     };
     let page = PageRequest::parse(Some(50), non_empty(q.cursor.as_deref()))?;
     let rows = app.inbox(&session.principal.scope(), &filter, page).await?;
@@ -68,12 +75,34 @@ pub async fn list(
                 ("from", from_day),
                 ("to", to_day),
                 ("q", text),
+                ("contact_id", contact),
                 ("cursor", Some(c)),
             ])
         )
     });
     let body = html! {
         div.page-head { h1 { "Inbox" } p.muted { "Conversations, newest first." } }
+        (layout::notice(q.notice.as_deref(), &[
+            ("erased", "The person was erased: their conversations, and every thumb, vote and CSAT answer they gave. The audit log records how much."),
+            ("deleted", "The conversation was deleted, with everything in it."),
+        ]))
+        @if let Some(person) = contact {
+            section.panel #contact-panel data-testid="contact-panel" aria-labelledby="contact-title" {
+                h2 #contact-title { "Contact " span.mono #contact-filter { (person) } }
+                p.muted { "Only this person's conversations are listed. " a href="/inbox" { "Show everyone" } }
+                @if session.may(Role::Admin) {
+                    form method="post" action="/inbox/erase" #erase-person data-testid="erase-person" {
+                        (layout::csrf_field(&session))
+                        input type="hidden" name="contact_id" value=(person);
+                        label.check {
+                            input type="checkbox" name="confirm" value="yes" required data-testid="erase-confirm";
+                            " Erase everything about this person: their conversations, and the thumbs, votes and CSAT answers they gave anywhere. This cannot be undone."
+                        }
+                        button.danger type="submit" data-testid="erase-person-submit" { "Erase this person" }
+                    }
+                }
+            }
+        }
         form.filters method="get" action="/inbox" #inbox-filters data-testid="inbox-filters" role="search" aria-label="Inbox filters" {
             div.field {
                 label for="feedback" { "Customer feedback" }
@@ -87,6 +116,7 @@ pub async fn list(
             div.field { label for="from" { "From" } input #from type="date" name="from" value=[from_day]; }
             div.field { label for="to" { "To" } input #to type="date" name="to" value=[to_day]; }
             div.field.grow { label for="q" { "Search" } input #q type="search" name="q" value=[text] placeholder="Text, conversation or contact id"; }
+            @if let Some(person) = contact { input type="hidden" name="contact_id" value=(person); }
             div.field.actions { button.primary type="submit" data-testid="inbox-apply" { "Filter" } a.button href="/inbox" { "Clear" } }
         }
         @if rows.items.is_empty() {
@@ -110,8 +140,11 @@ pub async fn list(
                             @let c = &row.conversation;
                             tr data-testid="inbox-row" data-conversation-id=(c.id) {
                                 td data-label="Conversation" {
-                                    a.strong href={ "/inbox/" (enc(&c.id)) } { (c.id) }
-                                    @if let Some(contact) = &c.contact_id { br; span.muted.small { "Contact " (contact) } }
+                                    a.strong href={ "/inbox/" (enc(&c.id)) } data-testid="conversation-link" { (c.id) }
+                                    @if let Some(contact) = &c.contact_id {
+                                        br;
+                                        a.muted.small href={ "/inbox" (query_string(&[("contact_id", Some(contact.as_str()))])) } data-testid="contact-link" { "Contact " (contact) }
+                                    }
                                 }
                                 td data-label="Bot" { (bot_name(&bots, c.bot_id.as_str())) }
                                 td data-label="Started" { (layout::time(c.created_at)) }
@@ -193,7 +226,10 @@ pub async fn transcript(State(app): State<App>, session: SignedIn, Path(id): Pat
             h1 { "Conversation " span.mono { (c.id) } }
             p.muted {
                 (bot_name(&bots, c.bot_id.as_str()))
-                @if let Some(contact) = &c.contact_id { " · contact " span #contact-id { (contact) } }
+                @if let Some(contact) = &c.contact_id {
+                    " · contact "
+                    a #contact-id href={ "/inbox" (query_string(&[("contact_id", Some(contact.as_str()))])) } { (contact) }
+                }
                 @if let Some(locale) = &c.locale { " · " (locale) }
                 " · started " (layout::time(c.created_at))
                 " · " (c.status.as_str())
@@ -235,6 +271,19 @@ pub async fn transcript(State(app): State<App>, session: SignedIn, Path(id): Pat
                         }
                     }
                 }
+                @if session.may(Role::Admin) {
+                    section.panel aria-labelledby="delete-title" {
+                        h2 #delete-title { "Delete" }
+                        form method="post" action={ "/inbox/" (enc(&c.id)) "/delete" } data-testid="delete-conversation" {
+                            (layout::csrf_field(&session))
+                            label.check {
+                                input type="checkbox" name="confirm" value="yes" required;
+                                " Delete this conversation with its messages, feedback, votes, CSAT answers and golden examples."
+                            }
+                            button.danger type="submit" { "Delete conversation" }
+                        }
+                    }
+                }
                 @if !t.votes.is_empty() {
                     section.panel aria-labelledby="votes-title" {
                         h2 #votes-title { "Votes" }
@@ -252,4 +301,50 @@ pub async fn transcript(State(app): State<App>, session: SignedIn, Path(id): Pat
         }
     };
     Ok(layout::page("Conversation", Section::Inbox, &session, body))
+}
+
+/// The form that erases a person, or deletes a conversation: it must be confirmed.
+#[derive(Debug, Deserialize)]
+pub struct EraseForm {
+    csrf: Option<String>,
+    contact_id: Option<String>,
+    confirm: Option<String>,
+}
+
+impl EraseForm {
+    fn confirmed(&self) -> Result<(), WebError> {
+        match self.confirm.as_deref() {
+            Some("yes") => Ok(()),
+            _ => Err(WebError::BadRequest("Tick the box to confirm: this cannot be undone.".into())),
+        }
+    }
+}
+
+/// `POST /inbox/erase`: erases the person (admin).
+pub async fn erase(
+    State(app): State<App>,
+    session: SignedIn,
+    PageForm(form): PageForm<EraseForm>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&app, form.csrf.as_deref())?;
+    form.confirmed()?;
+    let Some(person) = non_empty(form.contact_id.as_deref()) else {
+        return Err(WebError::BadRequest("contact_id: the person to erase is missing".into()));
+    };
+    app.erase_contact(&session.principal, person).await?;
+    Ok(Redirect::to("/inbox?notice=erased").into_response())
+}
+
+/// `POST /inbox/{id}/delete`: deletes the conversation (admin).
+pub async fn delete(
+    State(app): State<App>,
+    session: SignedIn,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<EraseForm>,
+) -> Result<Response, WebError> {
+    session.check_csrf(&app, form.csrf.as_deref())?;
+    form.confirmed()?;
+    let id = ClientId::parse("id", &id).map_err(|_| WebError::NotFound("This conversation does not exist.".into()))?;
+    app.delete_conversation(&session.principal, &id).await?;
+    Ok(Redirect::to("/inbox?notice=deleted").into_response())
 }

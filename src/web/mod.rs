@@ -112,6 +112,8 @@ fn pages() -> Router<App> {
         .route("/users", get(users::page).post(users::invite))
         .route("/users/{id}", get(back_to("/users")).post(users::change))
         .route("/audit", get(audit::page))
+        .route("/inbox/erase", get(back_to("/inbox")).post(inbox::erase))
+        .route("/inbox/{id}/delete", get(back_to("/inbox")).post(inbox::delete))
         .route_layer(axum::Extension(Needed(Role::Admin)));
     open.merge(viewer).merge(reviewer).merge(admin).layer(axum::middleware::map_response(http::page_headers))
 }

@@ -197,6 +197,10 @@ async fn render(
                         input #vote_window_seconds type="number" name="vote_window_seconds" min="1" step="1" required
                             value=(settings.vote_window_seconds) aria-describedby="vote-window-hint";
                         p.muted.small #vote-window-hint { "One vote per voter per conversation within this window. 86400 is a day." }
+                        label for="retention_days" { "Keep conversations (days)" }
+                        input #retention_days type="number" name="retention_days" min="1" max="36500" step="1"
+                            value=[settings.retention_days] aria-describedby="retention-hint";
+                        p.muted.small #retention-hint { "Conversations are erased this many days after their last activity; past figures stay. Empty: keep them." }
                         button.primary type="submit" data-testid="feedback-settings-save" { "Save" }
                     }
                 }
@@ -414,6 +418,7 @@ pub struct FeedbackSettingsForm {
     require_reason_positive: Option<String>,
     require_reason_negative: Option<String>,
     vote_window_seconds: Option<String>,
+    retention_days: Option<String>,
 }
 
 /// `POST /settings/feedback`
@@ -432,12 +437,21 @@ pub async fn save_feedback(
             return refused(&app, &session, Some(bot.as_str()), None, Form::Feedback, message).await;
         }
     };
+    let retention = match non_empty(form.retention_days.as_deref()).map(str::parse::<i64>) {
+        Some(Ok(days)) => Some(days),
+        None => None,
+        Some(Err(_)) => {
+            let message = "retention_days: must be a whole number of days".to_owned();
+            return refused(&app, &session, Some(bot.as_str()), None, Form::Feedback, message).await;
+        }
+    };
     let patch = BotSettingsPatch {
         auto_approve_positive: Some(form.auto_approve_positive.is_some()),
         auto_approve_negative: Some(form.auto_approve_negative.is_some()),
         require_reason_positive: Some(form.require_reason_positive.is_some()),
         require_reason_negative: Some(form.require_reason_negative.is_some()),
         vote_window_seconds: window,
+        retention_days: Some(retention),
     };
     match app.update_bot_settings(&session.principal, &bot, patch).await {
         Ok(_) => Ok(back(Some(bot.as_str()), None, "feedback_saved")),

@@ -19,6 +19,7 @@ both_backends!(
     keys_can_be_listed_and_revoked,
     users_are_invited_listed_and_changed,
     backup_copies_a_serving_database,
+    purge_counts_then_erases_expired_conversations,
     an_older_build_refuses_a_newer_schema,
     bad_arguments_fail_cleanly,
     export_writes_every_conversation_to_a_file_or_stdout,
@@ -385,4 +386,46 @@ async fn an_older_build_refuses_a_newer_schema(backend: Backend) {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("newer than this build knows"), "{err}");
+}
+
+async fn purge_counts_then_erases_expired_conversations(backend: Backend) {
+    let db = TestDatabase::new(&backend).await;
+    let store = db.open_store().await;
+    let app = crate::helpers::serve(TestDatabase::shared(&db.url), store, crate::helpers::test_settings()).await;
+    let bot = app.bot("Shop").await;
+    let events = json!({"events": [
+        {"type": "conversation", "id": "old", "bot_id": bot, "created_at": "2024-01-10T00:00:00Z"},
+        {"type": "message", "conversation_id": "old", "id": "old-q", "role": "user", "content": "Hello?",
+         "created_at": "2024-01-10T00:00:00Z"},
+        {"type": "conversation", "id": "new", "bot_id": bot},
+        {"type": "message", "conversation_id": "new", "id": "new-q", "role": "user", "content": "Hi!"},
+    ]});
+    app.post("/v1/ingest", &app.admin, events).await.assert_status(200);
+
+    let dry = plaudit(&db, &["purge", "--older-than", "30", "--dry-run"]);
+    let said = String::from_utf8_lossy(&dry.stderr).into_owned();
+    assert!(dry.status.success(), "{said}");
+    assert!(said.contains("1 conversations would be erased") && said.contains("1 messages"), "{said}");
+    app.get("/v1/conversations/old", &app.admin).await.assert_status(200);
+
+    let real = plaudit(&db, &["purge", "--older-than", "30", "--bot", &bot]);
+    let said = String::from_utf8_lossy(&real.stderr).into_owned();
+    assert!(real.status.success(), "{said}");
+    assert!(said.contains(&format!("bot {bot}: 1 conversations erased")), "{said}");
+    app.get("/v1/conversations/old", &app.admin).await.assert_error(404, "not_found");
+    app.get("/v1/conversations/new", &app.admin).await.assert_status(200);
+
+    for (args, names) in [
+        (vec!["purge", "--older-than", "0"], "older_than"),
+        (vec!["purge", "--older-than", "30", "--bot", "nope"], "--bot"),
+        (vec!["purge"], "--older-than"),
+    ] {
+        let out = plaudit(&db, &args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(names),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -416,6 +416,20 @@ async fn the_audit_log_keeps_every_change(backend: Backend) {
     let gap = gaps.assert_status(200)["items"][0]["id"].as_str().unwrap().to_owned();
     let answer = json!({"answer": "Orders ship within a day."});
     app.post(&format!("/v1/recommendations/{gap}/answer"), &app.admin, answer).await.assert_status(201);
+    // The data lifecycle: an erasure, a deletion, a purge.
+    app.delete("/v1/contacts/someone", &app.admin).await.assert_status(200);
+    let old = json!({"bot_id": bot, "created_at": "2024-01-01T00:00:00Z"});
+    app.put("/v1/conversations/old-1", &app.admin, old.clone()).await.assert_status(201);
+    app.put("/v1/conversations/old-2", &app.admin, old).await.assert_status(201);
+    app.delete("/v1/conversations/old-1", &app.admin).await.assert_status(200);
+    let scope = plaudit::domain::access::Scope::account(plaudit::domain::account::DEFAULT_ACCOUNT_ID);
+    let bot_id = plaudit::domain::ids::Uuid::parse("bot_id", &bot).unwrap();
+    let (cut, now) = (
+        plaudit::domain::Timestamp::parse_rfc3339("t", "2024-06-01T00:00:00Z").unwrap(),
+        plaudit::domain::Timestamp::now(),
+    );
+    let purged = app.store.purge(&scope, &bot_id, cut, false, &Actor::cli(), now, &|_| {}).await.unwrap();
+    assert_eq!(purged.conversations, 1);
     // Through the dashboard, as a person.
     let boss = person(&app, "boss@example.com", "admin").await;
     let csrf = boss.csrf().await;

@@ -1,6 +1,6 @@
 //! Rating configuration, prompt copy, CSAT and satisfaction (SPEC §8), and bot settings.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{
     both_backends,
@@ -34,13 +34,22 @@ async fn bot_settings_have_defaults_and_validate(backend: Backend) {
     assert_eq!(
         defaults.assert_status(200),
         &json!({"auto_approve_positive": false, "auto_approve_negative": false, "require_reason_positive": false,
-                "require_reason_negative": false, "vote_window_seconds": 86400})
+                "require_reason_negative": false, "vote_window_seconds": 86400, "retention_days": null})
     );
     for bad in
         [json!({"vote_window_seconds": 0}), json!({"vote_window_seconds": -1}), json!({"vote_window_seconds": 1.5})]
     {
         app.patch(&path, &app.admin, bad).await.assert_invalid("vote_window_seconds");
     }
+    for bad in [json!({"retention_days": 0}), json!({"retention_days": 36_501}), json!({"retention_days": "30"})] {
+        app.patch(&path, &app.admin, bad).await.assert_invalid("retention_days");
+    }
+    let kept = app.patch(&path, &app.admin, json!({"retention_days": 30})).await;
+    assert_eq!(kept.assert_status(200)["retention_days"], 30);
+    let unchanged = app.patch(&path, &app.admin, json!({"vote_window_seconds": 60})).await;
+    assert_eq!(unchanged.assert_status(200)["retention_days"], 30, "a patch without it leaves it");
+    let forever = app.patch(&path, &app.admin, json!({"retention_days": null, "vote_window_seconds": 86400})).await;
+    assert_eq!(forever.assert_status(200)["retention_days"], Value::Null);
     app.patch(&path, &app.admin, json!({"auto_approve_positive": "yes"})).await.assert_invalid("auto_approve_positive");
     app.patch(&path, &app.admin, json!({"colour": 1})).await.assert_invalid("colour");
     let server = app.key("server", None).await;

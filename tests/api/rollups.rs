@@ -20,7 +20,11 @@ use crate::{
     helpers::{Backend, TestApp, spawn_app_with, test_settings},
 };
 
-both_backends!(rollups_equal_direct_counts_on_random_data, the_server_folds_pending_changes_on_its_own);
+both_backends!(
+    rollups_equal_direct_counts_on_random_data,
+    the_server_folds_pending_changes_on_its_own,
+    figures_stay_exact_through_erasures_and_retention
+);
 
 /// Empties the rollups and counts them again with the statements by which
 /// the migrations fill them on a database that already holds signals.
@@ -100,6 +104,7 @@ async fn random_history(app: &TestApp, seed: u64) -> Vec<String> {
     for i in 0..30 {
         let id = format!("c{i}");
         events.push(json!({"type": "conversation", "id": id, "bot_id": rng.pick(&bots),
+                           "contact_id": rng.pick(&["u1", "u2", "u3", "u4"]),
                            "metadata": metadata("variant", *rng.pick(&VARIANTS)),
                            "created_at": "2024-05-01T00:00:00Z"}));
         for j in 0..3 {
@@ -288,6 +293,10 @@ async fn folds_leave_no_dead_pending_rows_behind_on_postgres() {
     admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop the database");
 }
 
+/// Thumb buckets the whole random history fills, at least: the comparison
+/// means something only if there was plenty to count.
+const PLENTY: usize = 40;
+
 /// Folds the pending rollup changes; returns how many there were.
 async fn fold(app: &TestApp) -> u64 {
     app.store.fold_rollups().await.expect("fold the pending rollup changes")
@@ -298,21 +307,69 @@ async fn rollups_equal_direct_counts_on_random_data(backend: Backend) {
     // and pending, then all folded.
     let app = spawn_app_with(backend.clone(), Settings { rollup_fold_interval_ms: 0, ..test_settings() }).await;
     let bots = random_history(&app, 0x5eed_1234_abcd_0001).await;
-    check_rollups(&app, &bots).await;
+    check_rollups(&app, &bots, PLENTY).await;
     assert!(fold(&app).await > 0, "the last rounds left changes pending");
-    check_rollups(&app, &bots).await;
+    check_rollups(&app, &bots, PLENTY).await;
     assert_eq!(fold(&app).await, 0, "a fold leaves nothing pending");
-    check_inbox_counts(&app).await;
+    check_inbox_counts(&app, 30).await;
     recount_as_the_migration_does(&app, &backend).await;
-    check_rollups(&app, &bots).await;
+    check_rollups(&app, &bots, PLENTY).await;
+}
+
+/// Erasing a person (their conversations, and what they gave on others')
+/// and deleting a conversation leave every figure equal to a direct count
+/// of what remains, folded or pending; a purge keeps the purged periods'
+/// figures and leaves later ones equal to a direct count.
+async fn figures_stay_exact_through_erasures_and_retention(backend: Backend) {
+    let app = spawn_app_with(backend.clone(), Settings { rollup_fold_interval_ms: 0, ..test_settings() }).await;
+    let bots = random_history(&app, 0x5eed_1234_abcd_0002).await;
+    let erased = app.delete("/v1/contacts/u2", &app.admin).await;
+    let erased = erased.assert_status(200)["erased"].clone();
+    assert!(erased["conversations"].as_i64().unwrap() > 0 && erased["feedback"].as_i64().unwrap() > 0, "{erased}");
+    let inbox = app.get("/v1/conversations?limit=100&contact_id=u1", &app.admin).await;
+    let theirs = inbox.assert_status(200)["items"].as_array().unwrap().clone();
+    let gone = theirs.first().expect("u1 has conversations")["id"].as_str().unwrap().to_owned();
+    app.delete(&format!("/v1/conversations/{gone}"), &app.admin).await.assert_status(200);
+    let left = 30 - usize::try_from(erased["conversations"].as_i64().unwrap()).unwrap() - 1;
+    check_rollups(&app, &bots, PLENTY / 2).await;
+    check_inbox_counts(&app, left).await;
+    fold(&app).await;
+    check_rollups(&app, &bots, PLENTY / 2).await;
+    recount_as_the_migration_does(&app, &backend).await;
+    check_rollups(&app, &bots, PLENTY / 2).await;
+
+    // Retention: conversations quiet since before the cut go; the figures stay.
+    let at = |s: &str| Timestamp::parse_rfc3339("t", s).unwrap();
+    let (start, cut, end) = (at("2024-05-01T00:00:00Z"), at("2024-06-18T00:00:00Z"), at("2024-07-01T00:00:00Z"));
+    let scope = Scope::account(DEFAULT_ACCOUNT_ID);
+    let all = Filters::default();
+    let overview =
+        |from, to, counting| app.store.overview_facts(&scope, &all, from, from, to, Grouping::BUCKETS, counting);
+    let before_cut = overview(start, cut, Counting::Rollups).await.unwrap().normalized();
+    let mut purged = 0;
+    for bot in &bots {
+        let bot = Uuid::parse("bot_id", bot).unwrap();
+        let cli = plaudit::domain::audit::Actor::cli();
+        let done = app.store.purge(&scope, &bot, cut, false, &cli, Timestamp::now(), &|_| {}).await.unwrap();
+        purged += done.conversations;
+    }
+    assert!(purged > 0 && usize::try_from(purged).unwrap() < left, "{purged} of {left} conversations purged");
+    assert_eq!(overview(start, cut, Counting::Rollups).await.unwrap().normalized(), before_cut);
+    assert_ne!(overview(start, cut, Counting::Direct).await.unwrap().normalized(), before_cut, "records went");
+    let after = |counting| overview(cut, end, counting);
+    assert_eq!(
+        after(Counting::Rollups).await.unwrap().normalized(),
+        after(Counting::Direct).await.unwrap().normalized()
+    );
+    check_inbox_counts(&app, left - usize::try_from(purged).unwrap()).await;
 }
 
 /// The counts kept on each conversation (shown by the inbox) equal those of
 /// its transcript.
-async fn check_inbox_counts(app: &TestApp) {
+async fn check_inbox_counts(app: &TestApp, conversations: usize) {
     let page = app.get("/v1/conversations?limit=100", &app.admin).await;
     let items = page.assert_status(200)["items"].as_array().unwrap().clone();
-    assert_eq!(items.len(), 30);
+    assert_eq!(items.len(), conversations);
     for row in items {
         let id = row["id"].as_str().unwrap();
         let t = app.get(&format!("/v1/conversations/{id}"), &app.admin).await.assert_status(200).clone();
@@ -330,7 +387,7 @@ async fn check_inbox_counts(app: &TestApp) {
 
 /// Every figure the rollups answer equals the direct count, under a range of
 /// filters and scopes.
-async fn check_rollups(app: &TestApp, bots: &[String]) {
+async fn check_rollups(app: &TestApp, bots: &[String], plenty: usize) {
     let at = |s: &str| Timestamp::parse_rfc3339("t", s).unwrap();
     // Ten whole days; and eleven weeks between two odd quarter hours, whose
     // totals read a block of 64 days, blocks of 8, days, hours and buckets.
@@ -339,11 +396,18 @@ async fn check_rollups(app: &TestApp, bots: &[String]) {
         (at("2024-02-01T00:00:00Z"), at("2024-04-20T10:15:00Z"), at("2024-07-05T07:45:00Z")),
     ];
     for (previous_from, from, to) in periods {
-        check_period(app, bots, previous_from, from, to).await;
+        check_period(app, bots, previous_from, from, to, plenty).await;
     }
 }
 
-async fn check_period(app: &TestApp, bots: &[String], previous_from: Timestamp, from: Timestamp, to: Timestamp) {
+async fn check_period(
+    app: &TestApp,
+    bots: &[String],
+    previous_from: Timestamp,
+    from: Timestamp,
+    to: Timestamp,
+    plenty: usize,
+) {
     let bot = |i: usize| Some(Uuid::parse("bot_id", &bots[i]).unwrap());
     let filters = [
         Filters::default(),
@@ -388,7 +452,7 @@ async fn check_period(app: &TestApp, bots: &[String], previous_from: Timestamp, 
         .overview_facts(&scopes[0], &Filters::default(), previous_from, from, to, Grouping::BUCKETS, Counting::Direct)
         .await
         .unwrap();
-    assert!(everything.thumbs.len() > 40, "{} thumb buckets", everything.thumbs.len());
+    assert!(everything.thumbs.len() > plenty, "{} thumb buckets", everything.thumbs.len());
     assert!(
         everything.ratings.len() >= 5 && everything.votes.upvotes + everything.votes.downvotes > 5,
         "{everything:?}"

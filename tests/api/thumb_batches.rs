@@ -199,6 +199,7 @@ async fn setup(store: &impl Store, name: &str, now: Timestamp) -> Setup {
         require_reason_positive: None,
         require_reason_negative: Some(true),
         vote_window_seconds: Some(60),
+        retention_days: None,
     };
     store.update_bot_settings(&scope, &second, strict, &plaudit::domain::audit::Actor::cli(), now).await.unwrap();
     let conversation = |id: &str, bot: &Uuid| {

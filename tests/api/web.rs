@@ -512,8 +512,23 @@ async fn settings_follow_the_rules(backend: Backend) {
     assert_eq!(
         s,
         json!({"auto_approve_positive": true, "auto_approve_negative": false, "require_reason_positive": false,
-               "require_reason_negative": true, "vote_window_seconds": 3600})
+               "require_reason_negative": true, "vote_window_seconds": 3600, "retention_days": null})
     );
+    let mut keep = form.to_vec();
+    keep.push(("retention_days", "90"));
+    assert_eq!(browser.post("/settings/feedback", &keep).await.status, 303);
+    let s = app.get(&format!("/v1/bots/{bot}/settings"), &app.admin).await.body;
+    assert_eq!(s["retention_days"], 90);
+    assert!(browser.get(&format!("/settings?bot_id={bot}")).await.body.contains("name=\"retention_days\""));
+    for bad in ["abc", "0"] {
+        let mut refused = form.to_vec();
+        refused.push(("retention_days", bad));
+        let page = browser.post("/settings/feedback", &refused).await;
+        assert!(page.assert_html(400).contains("retention_days"), "{bad}");
+    }
+    assert_eq!(browser.post("/settings/feedback", &form).await.status, 303, "an empty field keeps them forever");
+    let s = app.get(&format!("/v1/bots/{bot}/settings"), &app.admin).await.body;
+    assert_eq!(s["retention_days"], Value::Null);
     for window in ["0", "soon"] {
         let form = [("csrf", csrf.as_str()), ("bot_id", bot.as_str()), ("vote_window_seconds", window)];
         browser.post("/settings/feedback", &form).await.assert_html(400);

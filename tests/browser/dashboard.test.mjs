@@ -165,7 +165,7 @@ test('inbox: the feedback and text filters show exactly what the API lists; a tr
   const pick = downvoted.items.find((c) => c.thumbs_down > 0 && c.satisfaction.negative_reason);
   assert.ok(pick, 'a negative conversation with a thumbs-down and a reason');
   await page.goto(base + '/inbox?feedback=downvote');
-  await submit(page, `[data-testid=inbox-row][data-conversation-id="${pick.id}"] a`);
+  await submit(page, `[data-testid=inbox-row][data-conversation-id="${pick.id}"] [data-testid=conversation-link]`);
   assert.equal(new URL(page.url()).pathname, `/inbox/${pick.id}`);
   const transcript = await ok('GET', `/v1/conversations/${encodeURIComponent(pick.id)}`);
   const shown = transcript.messages.filter((m) => m.role === 'user' || m.role === 'assistant');
@@ -342,7 +342,7 @@ test('the whole loop: a thumbs-down given on /demo shows in the inbox and on the
   const row = page.locator('[data-testid=inbox-row]');
   assert.equal((await row.locator('.count.bad').textContent()).trim(), '1');
 
-  await submit(page, '[data-testid=inbox-row] a');
+  await submit(page, '[data-testid=inbox-row] [data-testid=conversation-link]');
   const user = page.locator('[data-testid=message][data-role=user]').first();
   assert.equal(await user.locator('.content').textContent(), question);
   const rated = page.locator(`[id="m-${messageId}"]`);

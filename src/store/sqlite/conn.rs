@@ -110,8 +110,11 @@ impl SqliteConn {
             conn.pragma_update(None, "journal_mode", "WAL").map_err(map_err)?;
         }
         let cache = if read_only { READER_CACHE_KIB } else { WRITER_CACHE_KIB };
+        // `secure_delete`: what a delete frees is overwritten with zeros, so
+        // that an erased person's words do not linger in the file (SPEC §16).
         conn.execute_batch(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache};"
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {sync}; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache};
+             PRAGMA secure_delete = ON;"
         ))
         .map_err(map_err)?;
         Ok(Self { conn, tx_local: TxLocal::default() })

@@ -84,6 +84,8 @@ pub struct SqliteEngine {
     disk_reads: DiskReads,
     /// What the writer runs before each group's commit.
     before_commit: Arc<OnceLock<BeforeCommit<SqliteConn>>>,
+    /// How connections are opened (for [`Engine::scrub`]'s own).
+    opts: SqliteOptions,
 }
 
 impl SqliteEngine {
@@ -135,7 +137,14 @@ impl SqliteEngine {
                 .spawn(move || reader_loop(&opts, &queue))
                 .map_err(|e| StoreError::other(because("cannot start a SQLite reader", e)))?;
         }
-        Ok(Self { jobs, reads, closing, disk_reads: DiskReads::new(process_read_bytes), before_commit })
+        Ok(Self {
+            jobs,
+            reads,
+            closing,
+            disk_reads: DiskReads::new(process_read_bytes),
+            before_commit,
+            opts: opts.clone(),
+        })
     }
 
     /// Hands back the memory that the writer's connection keeps in its caches
@@ -196,6 +205,31 @@ impl Engine for SqliteEngine {
 
     fn set_before_commit(&self, hook: BeforeCommit<SqliteConn>) {
         let _ = self.before_commit.set(hook);
+    }
+
+    /// The WAL keeps the pages as they were before each commit until it is
+    /// written over: copies everything into the database file and truncates
+    /// the WAL to nothing (`TRUNCATE`), waiting (within a few seconds) for
+    /// readers still on older pages. With `secure_delete` on, the file then
+    /// holds no deleted row's bytes.
+    async fn scrub(&self) -> Result<(), StoreError> {
+        let opts = self.opts.clone();
+        let work = move || {
+            let conn = SqliteConn::open(&opts, false, false)?;
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            loop {
+                let busy = conn.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+                match busy {
+                    Ok(0) => return Ok(()),
+                    _ if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                    Ok(_) => return Err(StoreError::unavailable("readers kept the WAL from being truncated; retry")),
+                    Err(e) => return Err(map_err(e)),
+                }
+            }
+        };
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| StoreError::other(because("the WAL truncation stopped", e)))?
     }
 }
 

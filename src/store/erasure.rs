@@ -1,0 +1,229 @@
+//! Erasing records (SPEC §16): a whole conversation with everything in it and
+//! everything made of it, or one person's signals on a conversation that is
+//! not theirs. Each is one unit of work, run in a transaction of its own, so
+//! that an erasure of many conversations holds no other write up for long
+//! and a crash leaves whole units done or not done.
+//!
+//! Figures move as if the records had never existed (their contribution to
+//! the rollups and the conversations' counts is withdrawn, and the stored
+//! satisfaction is worked out again from the signals left), except for
+//! retention, which keeps past periods' counts ([`Figures::Keep`]).
+
+use crate::{
+    domain::{
+        Timestamp,
+        access::Scope,
+        erasure::{Erased, Figures},
+        rollup::Rows,
+        satisfaction::{replay, vote_score},
+    },
+    params,
+    store::{
+        StoreError,
+        rollups::{self, Moves, Target},
+        sql::{Conn, Value, placeholders},
+    },
+};
+
+/// Erases conversation `id` of the scope and all it holds: messages, thumbs
+/// (with their history), votes and their windows, CSAT answers, and golden
+/// examples made of it (from its answers or thumbs, or a knowledge-gap
+/// answer whose prompt is one of its questions). `None` if there is no
+/// such conversation.
+pub(super) async fn conversation(
+    c: &mut impl Conn,
+    scope: &Scope,
+    id: &str,
+    figures: Figures,
+    pending: &mut Rows,
+) -> Result<Option<Erased>, StoreError> {
+    let account = scope.account_id.as_str();
+    let bot = scope.bot_id.as_ref().map(ToString::to_string);
+    let found = c
+        .query_opt(
+            &format!(
+                "SELECT bot_id FROM conversations
+                 WHERE account_id = $1 AND id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3){}",
+                c.dialect().lock_rows()
+            ),
+            params![account, id, bot.as_deref()],
+        )
+        .await?;
+    let Some(row) = found else { return Ok(None) };
+    let bot_id: String = row.get(0)?;
+    if figures == Figures::Correct {
+        let mut withdrawn = rollups::withdraw(c, account, &Target::conversation(id)).await?;
+        // The conversation's own counts go with it.
+        withdrawn.conversations.remove(id);
+        pending.absorb(withdrawn);
+    }
+    let p = params![account, id];
+    let its_feedback = "SELECT f.id FROM message_feedback f
+                        WHERE f.account_id = $1
+                          AND f.message_id IN (SELECT m.id FROM messages m WHERE m.conversation_id = $2 AND m.account_id = $1)";
+    let mut golden = c.execute("DELETE FROM golden_examples WHERE account_id = $1 AND conversation_id = $2", p).await?;
+    golden += c.execute(&format!("DELETE FROM golden_examples WHERE feedback_id IN ({its_feedback})"), p).await?;
+    golden += c
+        .execute(
+            "DELETE FROM golden_examples
+             WHERE account_id = $1 AND origin = 'knowledge_gap' AND bot_id = $3
+               AND prompt IN (SELECT m.content FROM messages m
+                              WHERE m.conversation_id = $2 AND m.account_id = $1 AND m.role = 'user')",
+            params![account, id, &bot_id],
+        )
+        .await?;
+    c.execute(&format!("DELETE FROM feedback_history WHERE feedback_id IN ({its_feedback})"), p).await?;
+    let feedback = c
+        .execute(
+            "DELETE FROM message_feedback
+             WHERE account_id = $1
+               AND message_id IN (SELECT m.id FROM messages m WHERE m.conversation_id = $2 AND m.account_id = $1)",
+            p,
+        )
+        .await?;
+    let votes = c.execute("DELETE FROM votes WHERE account_id = $1 AND conversation_id = $2", p).await?;
+    c.execute("DELETE FROM vote_windows WHERE account_id = $1 AND conversation_id = $2", p).await?;
+    let csat = c.execute("DELETE FROM csat_answers WHERE account_id = $1 AND conversation_id = $2", p).await?;
+    let messages = c.execute("DELETE FROM messages WHERE conversation_id = $2 AND account_id = $1", p).await?;
+    c.execute("DELETE FROM conversations WHERE account_id = $1 AND id = $2", p).await?;
+    Ok(Some(Erased { conversations: 1, messages, feedback, votes, csat, golden_examples: golden }))
+}
+
+/// Erases what `user_id` gave on conversation `id` (someone else's): their
+/// thumbs with their history and the golden examples made of them, their
+/// votes with the activity messages and windows that record them, their
+/// CSAT answers; then works out the conversation's satisfaction again.
+pub(super) async fn signals_on(
+    c: &mut impl Conn,
+    account: &str,
+    user_id: &str,
+    id: &str,
+    pending: &mut Rows,
+) -> Result<Erased, StoreError> {
+    let moves = Moves::before(c, account, Target::conversation(id)).await?;
+    let p = params![account, user_id, id];
+    let theirs =
+        "SELECT f.id FROM message_feedback f WHERE f.account_id = $1 AND f.user_id = $2 AND f.conversation_id = $3";
+    let golden_examples = c.execute(&format!("DELETE FROM golden_examples WHERE feedback_id IN ({theirs})"), p).await?;
+    c.execute(&format!("DELETE FROM feedback_history WHERE feedback_id IN ({theirs})"), p).await?;
+    let feedback = c
+        .execute("DELETE FROM message_feedback WHERE account_id = $1 AND user_id = $2 AND conversation_id = $3", p)
+        .await?;
+    // A vote's activity message is referred to by the vote: read, then both go.
+    let activity: Vec<String> = c
+        .query(
+            "SELECT activity_message_id FROM votes WHERE account_id = $1 AND user_id = $2 AND conversation_id = $3",
+            p,
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect::<Result<_, _>>()?;
+    let votes =
+        c.execute("DELETE FROM votes WHERE account_id = $1 AND user_id = $2 AND conversation_id = $3", p).await?;
+    let mut messages = 0;
+    for ids in activity.chunks(200) {
+        let mut values: Vec<Value> = vec![account.into()];
+        values.extend(ids.iter().map(Value::from));
+        let sql = format!("DELETE FROM messages WHERE account_id = $1 AND id IN ({})", placeholders(2, ids.len()));
+        messages += c.execute(&sql, &values).await?;
+    }
+    c.execute("DELETE FROM vote_windows WHERE account_id = $1 AND conversation_id = $3 AND user_id = $2", p).await?;
+    let csat = c
+        .execute("DELETE FROM csat_answers WHERE account_id = $1 AND user_id = $2 AND conversation_id = $3", p)
+        .await?;
+    if votes + csat > 0 {
+        satisfaction_again(c, account, id).await?;
+    }
+    moves.after(c, account, pending, false).await?;
+    Ok(Erased { conversations: 0, messages, feedback, votes, csat, golden_examples })
+}
+
+/// Sets a conversation's satisfaction to what its remaining votes and CSAT
+/// answers leave, in the order they came.
+async fn satisfaction_again(c: &mut impl Conn, account: &str, id: &str) -> Result<(), StoreError> {
+    let p = params![account, id];
+    let votes = c
+        .query(
+            "SELECT value, reason, created_at FROM votes WHERE account_id = $1 AND conversation_id = $2 ORDER BY created_at, seq",
+            p,
+        )
+        .await?;
+    let answers = c
+        .query(
+            "SELECT score, negative_reason, answered_at FROM csat_answers
+             WHERE account_id = $1 AND conversation_id = $2 ORDER BY answered_at, seq",
+            p,
+        )
+        .await?;
+    let mut signals: Vec<(f64, Option<String>, Timestamp)> = Vec::with_capacity(votes.len() + answers.len());
+    for r in &votes {
+        let value: i64 = r.get(0)?;
+        let reason: Option<String> = r.get(1)?;
+        signals.push((vote_score(value), reason.filter(|_| value < 0), r.get(2)?));
+    }
+    for r in &answers {
+        let score: i64 = r.get(0)?;
+        #[allow(clippy::cast_precision_loss)]
+        signals.push((score as f64, r.get(1)?, r.get(2)?));
+    }
+    // By time; at the same instant, votes first (a stable sort keeps them so).
+    signals.sort_by_key(|s| s.2);
+    let now = replay(signals.iter().map(|(score, reason, at)| (*score, reason.as_deref(), *at)));
+    let (value, reason, at) = match now {
+        Some((s, at)) => (Some(s.value.as_str()), s.negative_reason, Some(at)),
+        None => (None, None, None),
+    };
+    c.execute(
+        "UPDATE conversations SET satisfaction = $3, negative_reason = $4, satisfaction_at = $5
+         WHERE account_id = $1 AND id = $2",
+        params![account, id, value, reason, at],
+    )
+    .await
+    .map(drop)
+}
+
+/// The conversations of the scope whose contact is `contact_id`, a few at a time.
+pub(super) async fn contact_conversations(
+    c: &mut impl Conn,
+    scope: &Scope,
+    contact_id: &str,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    let bot = scope.bot_id.as_ref().map(ToString::to_string);
+    c.query(
+        "SELECT id FROM conversations
+         WHERE account_id = $1 AND contact_id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)
+         ORDER BY created_at, seq LIMIT $4",
+        params![&scope.account_id, contact_id, bot.as_deref(), limit],
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+/// The conversations of the scope on which `user_id` gave a thumb, a vote
+/// or a CSAT answer, a few at a time.
+pub(super) async fn conversations_rated_by(
+    c: &mut impl Conn,
+    scope: &Scope,
+    user_id: &str,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    let bot = scope.bot_id.as_ref().map(ToString::to_string);
+    let by = "account_id = $1 AND user_id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)";
+    c.query(
+        &format!(
+            "SELECT conversation_id FROM message_feedback WHERE {by}
+             UNION SELECT conversation_id FROM votes WHERE {by}
+             UNION SELECT conversation_id FROM csat_answers WHERE {by}
+             ORDER BY 1 LIMIT $4"
+        ),
+        params![&scope.account_id, user_id, bot.as_deref(), limit],
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}

@@ -1,0 +1,347 @@
+//! Erasing a person and deleting a conversation (SPEC §16): nothing of
+//! theirs is left in any table, nor in the SQLite file's bytes; figures stay
+//! exact; the audit log says how much, not whom.
+
+use plaudit::domain::{
+    Timestamp, access::Scope, account::DEFAULT_ACCOUNT_ID, analytics::Filters, analytics::Grouping, rollup::Counting,
+};
+use serde_json::{Value, json};
+
+use crate::{
+    both_backends,
+    helpers::{Backend, TestApp, spawn_app},
+};
+
+both_backends!(
+    a_person_is_erased_without_a_trace,
+    erasure_is_for_admins_of_the_account_only,
+    deleting_a_conversation_takes_all_it_holds,
+    a_person_gets_exactly_their_data
+);
+
+/// The person erased, and words only they wrote.
+const ALICE: &str = "alice-7";
+const HER_QUESTION: &str = "Xyzzy plover: can my parrot fly business class?";
+const HER_WORDS: [&str; 6] = [
+    ALICE,
+    "Xyzzy plover",
+    "Frobozz-thumb-reason",
+    "Frobozz-vote-reason",
+    "Frobozz-csat-reason",
+    "Frobozz answer for her",
+];
+
+async fn ingest(app: &TestApp, events: Value) {
+    let r = app.post("/v1/ingest", &app.admin, json!({ "events": events })).await;
+    for result in r.assert_status(200)["results"].as_array().unwrap() {
+        assert!(result["ok"] == true, "{result}");
+    }
+}
+
+/// Alice's two conversations, Bob's and Carol's; Alice's thumbs, vote and
+/// CSAT answer on Bob's; Bob's thumb on Alice's; golden examples made of
+/// her thumbs, of her conversation, and of her question as a knowledge gap.
+async fn history(app: &TestApp) -> String {
+    let bot = app.bot("Shop").await;
+    let settings = format!("/v1/bots/{bot}/settings");
+    app.patch(&settings, &app.admin, json!({"auto_approve_positive": true})).await.assert_status(200);
+    let conversation = |id: &str, contact: &str, question: &str, answer: &str| {
+        vec![
+            json!({"type": "conversation", "id": id, "bot_id": bot, "contact_id": contact}),
+            json!({"type": "message", "conversation_id": id, "id": format!("{id}-q"), "role": "user", "content": question}),
+            json!({"type": "message", "conversation_id": id, "id": format!("{id}-a"), "role": "assistant", "content": answer}),
+        ]
+    };
+    let mut events = Vec::new();
+    events.extend(conversation("c-alice-1", ALICE, HER_QUESTION, "Frobozz answer for her"));
+    events.extend(conversation("c-alice-2", ALICE, "Xyzzy plover again: and a cat?", "Cats travel in the cabin."));
+    events.extend(conversation("c-bob-1", "bob-3", "Where is my parcel?", "It ships tomorrow."));
+    events.push(json!({"type": "message", "conversation_id": "c-bob-1", "id": "c-bob-1-a2", "role": "assistant",
+                       "content": "Tracking is in your email."}));
+    events.extend(conversation("c-carol-1", "carol-9", "Do you ship to Norway?", "Yes, in five days."));
+    ingest(app, Value::Array(events)).await;
+    let before = |minutes: i64| Timestamp(Timestamp::now().millis() - minutes * 60_000).to_rfc3339();
+    ingest(
+        app,
+        json!([
+            // Bob votes first; Alice's later vote sets his conversation's satisfaction.
+            {"type": "vote", "conversation_id": "c-bob-1", "direction": "up", "user_id": "bob-3", "created_at": before(30)},
+            {"type": "vote", "conversation_id": "c-bob-1", "direction": "down", "user_id": ALICE,
+             "reason": "Frobozz-vote-reason", "created_at": before(20)},
+            {"type": "vote", "conversation_id": "c-alice-2", "direction": "up", "user_id": ALICE},
+            {"type": "csat", "conversation_id": "c-bob-1", "user_id": ALICE, "question_code": "HELPFUL_THUMBS",
+             "value": "down", "negative_reason": "Frobozz-csat-reason", "created_at": before(10)},
+            {"type": "csat", "conversation_id": "c-alice-1", "user_id": ALICE, "question_code": "HELPFUL_THUMBS", "value": "up"},
+            // Hers on Bob's: one auto-approved (a golden example), one pending.
+            {"type": "feedback", "message_id": "c-bob-1-a", "user_id": ALICE, "feedback_type": "positive"},
+            {"type": "feedback", "message_id": "c-bob-1-a2", "user_id": ALICE, "feedback_type": "negative",
+             "reason": "Frobozz-thumb-reason"},
+            // Hers on her own answer, reviewed into a golden example below.
+            {"type": "feedback", "message_id": "c-alice-1-a", "user_id": ALICE, "feedback_type": "negative",
+             "reason": "Frobozz-thumb-reason"},
+            // Bob's on her answer (auto-approved: a golden example of her conversation).
+            {"type": "feedback", "message_id": "c-alice-1-a", "user_id": "bob-3", "feedback_type": "positive"},
+            {"type": "feedback", "message_id": "c-carol-1-a", "user_id": "carol-9", "feedback_type": "negative"},
+            {"type": "feedback", "message_id": "c-alice-2-a", "user_id": ALICE, "feedback_type": "negative"},
+        ]),
+    )
+    .await;
+    let queue = app.get("/v1/feedback?status=pending&limit=100", &app.admin).await;
+    let own = queue.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["message_id"] == "c-alice-1-a" && f["user_id"] == ALICE)
+        .expect("her thumb on her answer is pending")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let review = json!({"action": "approve", "corrected_response": "Frobozz answer for her, corrected"});
+    app.post(&format!("/v1/feedback/{own}/review"), &app.admin, review).await.assert_status(200);
+    // Her question as a knowledge gap, answered.
+    let gaps = app.get("/v1/recommendations?limit=100", &app.admin).await;
+    let gap = gaps.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["question"].as_str().is_some_and(|q| q.contains("Xyzzy")))
+        .unwrap_or_else(|| panic!("her question is a knowledge gap: {gaps:?}", gaps = gaps.body))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer = json!({"answer": "Parrots fly in the cabin."});
+    app.post(&format!("/v1/recommendations/{gap}/answer"), &app.admin, answer).await.assert_status(201);
+    bot
+}
+
+async fn a_person_is_erased_without_a_trace(backend: Backend) {
+    let app = spawn_app(backend.clone()).await;
+    history(&app).await;
+    let golden = app.get("/v1/golden-examples?limit=100", &app.admin).await;
+    assert_eq!(golden.assert_status(200)["items"].as_array().unwrap().len(), 4);
+    let dump = everything(&app, &backend).await;
+    for word in HER_WORDS {
+        assert!(dump.contains(word), "the history holds {word:?} before the erasure");
+    }
+    let bob = app.get("/v1/conversations/c-bob-1", &app.admin).await;
+    assert_eq!(bob.assert_status(200)["satisfaction"]["value"], "negative", "her vote and answer came last");
+
+    let erased = app.delete(&format!("/v1/contacts/{ALICE}"), &app.admin).await;
+    assert_eq!(
+        erased.assert_status(200),
+        &json!({"contact_id": ALICE, "erased": {
+            "conversations": 2,
+            // Four said, and the activity messages of her two votes.
+            "messages": 6,
+            // On her conversations: hers twice and Bob's; on Bob's: hers twice.
+            "feedback": 5,
+            "votes": 2,
+            "csat": 2,
+            // Of her thumbs (auto-approved, reviewed), of Bob's thumb on her answer, of her question.
+            "golden_examples": 4
+        }})
+    );
+
+    let dump = everything(&app, &backend).await;
+    for word in HER_WORDS {
+        assert!(!dump.contains(word), "{word:?} is still in the database after the erasure");
+    }
+    if matches!(backend, Backend::Sqlite) {
+        let path = app.database_url().trim_start_matches("sqlite://").to_owned();
+        for file in [path.clone(), format!("{path}-wal")] {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            for word in HER_WORDS {
+                let found = bytes.windows(word.len()).any(|w| w == word.as_bytes());
+                assert!(!found, "{word:?} lingers in the bytes of {file}");
+            }
+        }
+    }
+    // The others' data stays, and Bob's conversation takes its satisfaction from his own vote again.
+    let bob = app.get("/v1/conversations/c-bob-1", &app.admin).await;
+    let bob = bob.assert_status(200);
+    assert_eq!(bob["satisfaction"]["value"], "positive");
+    assert_eq!(bob["messages"].as_array().unwrap().len(), 4, "his messages and his vote's activity");
+    app.get("/v1/conversations/c-carol-1", &app.admin).await.assert_status(200);
+    app.get("/v1/conversations/c-alice-1", &app.admin).await.assert_error(404, "not_found");
+    let inbox = app.get("/v1/conversations?limit=100", &app.admin).await;
+    let rows = inbox.assert_status(200)["items"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 2);
+    let bob_row = rows.iter().find(|r| r["id"] == "c-bob-1").unwrap();
+    assert_eq!((bob_row["thumbs_up"].as_i64(), bob_row["thumbs_down"].as_i64()), (Some(0), Some(0)));
+    figures_equal_direct_counts(&app).await;
+
+    // Repeating it finds nothing; the audit log has both, with counts and not whom.
+    let again = app.delete(&format!("/v1/contacts/{ALICE}"), &app.admin).await;
+    assert_eq!(
+        again.assert_status(200)["erased"],
+        json!({"conversations": 0, "messages": 0, "feedback": 0,
+                                                          "votes": 0, "csat": 0, "golden_examples": 0})
+    );
+    let audit = app.get("/v1/audit-log?action=contact.erased", &app.admin).await;
+    let entries = audit.assert_status(200)["items"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1]["after"]["conversations"], 2);
+    assert!(!audit.body.to_string().contains(ALICE));
+}
+
+/// Every overview figure the rollups answer equals the direct count of what remains.
+async fn figures_equal_direct_counts(app: &TestApp) {
+    let now = Timestamp::now().millis();
+    let day = 86_400_000;
+    let (from, to) = (Timestamp(now / day * day - day), Timestamp(now / day * day + day));
+    let previous = Timestamp(from.millis() - 2 * day);
+    let scope = Scope::account(DEFAULT_ACCOUNT_ID);
+    let all = Filters::default();
+    let count = |counting| app.store.overview_facts(&scope, &all, previous, from, to, Grouping::BUCKETS, counting);
+    let rolled = count(Counting::Rollups).await.unwrap().normalized();
+    let direct = count(Counting::Direct).await.unwrap().normalized();
+    assert_eq!(rolled, direct);
+    assert!(!direct.thumbs.is_empty(), "Carol's thumb is still counted");
+}
+
+async fn erasure_is_for_admins_of_the_account_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    history(&app).await;
+    let server = app.key("server", None).await;
+    app.delete(&format!("/v1/contacts/{ALICE}"), &server).await.assert_error(403, "forbidden");
+    app.get(&format!("/v1/contacts/{ALICE}/export"), &server).await.assert_error(403, "forbidden");
+    app.delete("/v1/conversations/c-bob-1", &server).await.assert_error(403, "forbidden");
+    // Another account's admin erases nothing here, and learns nothing.
+    let (_, other) = app.other_account(true).await;
+    let r = app.delete(&format!("/v1/contacts/{ALICE}"), &other).await;
+    assert_eq!(r.assert_status(200)["erased"]["conversations"], 0);
+    app.delete("/v1/conversations/c-bob-1", &other).await.assert_error(404, "not_found");
+    let export = app.get(&format!("/v1/contacts/{ALICE}/export"), &other).await;
+    assert_eq!(export.assert_status(200)["conversations"], json!([]));
+    app.get("/v1/conversations/c-alice-1", &app.admin).await.assert_status(200);
+    app.get("/v1/conversations/c-bob-1", &app.admin).await.assert_status(200);
+}
+
+async fn deleting_a_conversation_takes_all_it_holds(backend: Backend) {
+    let app = spawn_app(backend).await;
+    history(&app).await;
+    let r = app.delete("/v1/conversations/c-bob-1", &app.admin).await;
+    assert_eq!(
+        r.assert_status(200),
+        &json!({"id": "c-bob-1", "erased": {"conversations": 1, "messages": 5, "feedback": 2, "votes": 2,
+                                             "csat": 1, "golden_examples": 1}})
+    );
+    app.get("/v1/conversations/c-bob-1", &app.admin).await.assert_error(404, "not_found");
+    app.delete("/v1/conversations/c-bob-1", &app.admin).await.assert_error(404, "not_found");
+    app.get("/v1/conversations/c-alice-1", &app.admin).await.assert_status(200);
+    figures_equal_direct_counts(&app).await;
+    let audit = app.get("/v1/audit-log?action=conversation.deleted", &app.admin).await;
+    let entries = audit.assert_status(200)["items"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 1);
+    assert!(!audit.body.to_string().contains("c-bob-1"));
+}
+
+async fn a_person_gets_exactly_their_data(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Shop").await;
+    let mut events = Vec::new();
+    for (id, contact, question) in
+        [("v1", "visitor-1", "First visitor asks"), ("v10", "visitor-10", "Tenth visitor's private question")]
+    {
+        events.push(json!({"type": "conversation", "id": id, "bot_id": bot, "contact_id": contact}));
+        events.push(json!({"type": "message", "conversation_id": id, "id": format!("{id}-q"), "role": "user",
+                           "content": question}));
+        events.push(json!({"type": "message", "conversation_id": id, "id": format!("{id}-a"), "role": "assistant",
+                           "content": format!("An answer in {id}")}));
+    }
+    events.push(json!({"type": "feedback", "message_id": "v10-a", "user_id": "visitor-1", "feedback_type": "negative",
+                       "reason": "Not what I asked"}));
+    events.push(json!({"type": "vote", "conversation_id": "v10", "direction": "down", "user_id": "visitor-1"}));
+    events.push(json!({"type": "csat", "conversation_id": "v10", "user_id": "visitor-1",
+                       "question_code": "HELPFUL_THUMBS", "value": "down"}));
+    events.push(json!({"type": "feedback", "message_id": "v1-a", "user_id": "visitor-1", "feedback_type": "positive"}));
+    events
+        .push(json!({"type": "feedback", "message_id": "v10-a", "user_id": "visitor-10", "feedback_type": "positive"}));
+    ingest(&app, Value::Array(events)).await;
+
+    let r = app.get("/v1/contacts/visitor-1/export", &app.admin).await;
+    let export = r.assert_status(200);
+    assert_eq!(export["contact_id"], "visitor-1");
+    let conversations = export["conversations"].as_array().unwrap();
+    assert_eq!(conversations.len(), 1, "visitor-10 is not visitor-1");
+    assert_eq!(conversations[0]["id"], "v1");
+    assert_eq!(conversations[0]["messages"].as_array().unwrap().len(), 2, "the answers too");
+    let thumbs = export["thumbs"].as_array().unwrap();
+    assert_eq!(thumbs.len(), 1, "her thumb on her own answer is in her conversation");
+    assert_eq!(
+        (&thumbs[0]["reason"], &thumbs[0]["answer"]["content"]),
+        (&json!("Not what I asked"), &json!("An answer in v10"))
+    );
+    assert_eq!(export["votes"].as_array().unwrap().len(), 1);
+    assert_eq!(export["csat"].as_array().unwrap().len(), 1);
+    let text = export.to_string();
+    assert!(!text.contains("Tenth visitor's private question"), "never another person's messages");
+    assert!(!text.contains("\"user_id\":\"visitor-10\""), "nor what another person gave");
+
+    let nobody = app.get("/v1/contacts/visitor-2/export", &app.admin).await;
+    assert_eq!(
+        nobody.assert_status(200),
+        &json!({"contact_id": "visitor-2", "conversations": [], "thumbs": [], "votes": [], "csat": []})
+    );
+    app.get("/v1/contacts/visitor-1/export?format=csv", &app.admin).await.assert_invalid("format");
+}
+
+/// Every row of every table of the test's database, as text.
+async fn everything(app: &TestApp, backend: &Backend) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let path = app.database_url().trim_start_matches("sqlite://").to_owned();
+            tokio::task::spawn_blocking(move || {
+                let db = rusqlite::Connection::open(path).expect("open the database");
+                let mut tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").unwrap();
+                let names: Vec<String> = tables.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+                let mut all = String::new();
+                for name in names {
+                    let mut rows = db.prepare(&format!("SELECT * FROM \"{name}\"")).unwrap();
+                    let width = rows.column_count();
+                    let mut cursor = rows.query([]).unwrap();
+                    while let Some(row) = cursor.next().unwrap() {
+                        for i in 0..width {
+                            use rusqlite::types::ValueRef;
+                            match row.get_ref(i).unwrap() {
+                                ValueRef::Text(t) | ValueRef::Blob(t) => all.push_str(&String::from_utf8_lossy(t)),
+                                ValueRef::Integer(n) => all.push_str(&n.to_string()),
+                                ValueRef::Real(r) => all.push_str(&r.to_string()),
+                                ValueRef::Null => {}
+                            }
+                            all.push('|');
+                        }
+                        all.push('\n');
+                    }
+                }
+                all
+            })
+            .await
+            .unwrap()
+        }
+        Backend::Postgres(_) => {
+            let (client, conn) =
+                tokio_postgres::connect(app.database_url(), tokio_postgres::NoTls).await.expect("connect");
+            tokio::spawn(conn);
+            let tables = client
+                .query(
+                    "SELECT table_name::text FROM information_schema.tables
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                    &[],
+                )
+                .await
+                .unwrap();
+            let mut all = String::new();
+            for t in tables {
+                let name: String = t.get(0);
+                let rows = client.query(&format!("SELECT CAST(t AS TEXT) FROM \"{name}\" t"), &[]).await.unwrap();
+                for r in rows {
+                    all.push_str(&r.get::<_, String>(0));
+                    all.push('\n');
+                }
+            }
+            assert!(all.contains("c-carol-1"), "the dump reads the test's tables");
+            all
+        }
+    }
+}
