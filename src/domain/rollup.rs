@@ -374,7 +374,21 @@ impl Rows {
 
     /// Counts a message appended to a conversation.
     pub fn count_message(&mut self, conversation_id: &str) {
-        add(&mut self.conversations, conversation_id.to_owned(), [0, 0, 1], 1);
+        self.count_messages(conversation_id, 1);
+    }
+
+    /// Counts `n` messages appended to a conversation (taken away, when negative).
+    pub fn count_messages(&mut self, conversation_id: &str, n: i64) {
+        add(&mut self.conversations, conversation_id.to_owned(), [0, 0, n], 1);
+    }
+
+    /// Keeps only the conversations' own counts: for erasures that leave
+    /// past periods' rollups as they were (retention).
+    pub fn counts_only(mut self) -> Self {
+        self.thumbs.clear();
+        self.votes.clear();
+        self.csat.clear();
+        self
     }
 
     pub fn is_empty(&self) -> bool {

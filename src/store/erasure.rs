@@ -89,6 +89,80 @@ pub(super) async fn conversation(
     Ok(Some(Erased { conversations: 1, messages, feedback, votes, csat, golden_examples: golden }))
 }
 
+/// The most messages of a long conversation erased in one transaction
+/// ([`oldest_messages`]), before the transaction that erases the rest.
+pub(super) const MESSAGES_A_TRANSACTION: i64 = 200;
+
+/// Erases the oldest messages of conversation `id` (up to
+/// [`MESSAGES_A_TRANSACTION`], activity messages aside: they go with the
+/// votes that record them) with their thumbs and what was made of them,
+/// moving figures as `figures` says; the conversation stays, its counts
+/// right. A long conversation is erased so, a transaction at a time, then
+/// by [`conversation`]. Zero when there is no such message left, or (for
+/// retention, `expired_before` given) when the conversation has had
+/// activity since.
+pub(super) async fn oldest_messages(
+    c: &mut impl Conn,
+    scope: &Scope,
+    id: &str,
+    figures: Figures,
+    expired_before: Option<Timestamp>,
+    pending: &mut Rows,
+) -> Result<Erased, StoreError> {
+    let account = scope.account_id.as_str();
+    if let Some(cut) = expired_before
+        && !super::retention::is_expired(c, account, id, cut).await?
+    {
+        return Ok(Erased::default());
+    }
+    let bot = scope.bot_id.as_ref().map(ToString::to_string);
+    let ids: Vec<String> = c
+        .query(
+            "SELECT m.id FROM messages m JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id
+             WHERE m.conversation_id = $2 AND m.account_id = $1 AND m.role <> 'activity'
+               AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)
+             ORDER BY m.created_at, m.seq LIMIT $4",
+            params![account, id, bot.as_deref(), MESSAGES_A_TRANSACTION],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect::<Result<_, _>>()?;
+    if ids.is_empty() {
+        return Ok(Erased::default());
+    }
+    let mut moved = Rows::default();
+    for m in &ids {
+        moved.absorb(rollups::withdraw(c, account, &Target::Message(m.clone())).await?);
+    }
+    moved.count_messages(id, -i64::try_from(ids.len()).unwrap_or(i64::MAX));
+    pending.absorb(if figures == Figures::Correct { moved } else { moved.counts_only() });
+    let list = placeholders(2, ids.len());
+    let mut values: Vec<Value> = vec![account.into()];
+    values.extend(ids.iter().map(Value::from));
+    let their_feedback =
+        format!("SELECT f.id FROM message_feedback f WHERE f.account_id = $1 AND f.message_id IN ({list})");
+    let mut golden =
+        c.execute(&format!("DELETE FROM golden_examples WHERE feedback_id IN ({their_feedback})"), &values).await?;
+    golden += c
+        .execute(
+            &format!(
+                "DELETE FROM golden_examples
+                 WHERE account_id = $1 AND origin = 'knowledge_gap'
+                   AND prompt IN (SELECT m.content FROM messages m WHERE m.account_id = $1 AND m.id IN ({list}) AND m.role = 'user')"
+            ),
+            &values,
+        )
+        .await?;
+    c.execute(&format!("DELETE FROM feedback_history WHERE feedback_id IN ({their_feedback})"), &values).await?;
+    let feedback = c
+        .execute(&format!("DELETE FROM message_feedback WHERE account_id = $1 AND message_id IN ({list})"), &values)
+        .await?;
+    let messages =
+        c.execute(&format!("DELETE FROM messages WHERE account_id = $1 AND id IN ({list})"), &values).await?;
+    Ok(Erased { messages, feedback, golden_examples: golden, ..Erased::default() })
+}
+
 /// Erases what `user_id` gave on conversation `id` (someone else's): their
 /// thumbs with their history and the golden examples made of them, their
 /// votes with the activity messages and windows that record them, their
@@ -183,24 +257,39 @@ async fn satisfaction_again(c: &mut impl Conn, account: &str, id: &str) -> Resul
     .map(drop)
 }
 
-/// The conversations of the scope whose contact is `contact_id`, a few at a time.
+/// The conversations of the scope whose contact is `contact_id`, a few at
+/// a time, with how many messages each has (activity messages aside).
 pub(super) async fn contact_conversations(
     c: &mut impl Conn,
     scope: &Scope,
     contact_id: &str,
     limit: i64,
-) -> Result<Vec<String>, StoreError> {
+) -> Result<Vec<(String, i64)>, StoreError> {
     let bot = scope.bot_id.as_ref().map(ToString::to_string);
     c.query(
-        "SELECT id FROM conversations
+        "SELECT id, message_count FROM conversations
          WHERE account_id = $1 AND contact_id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)
          ORDER BY created_at, seq LIMIT $4",
         params![&scope.account_id, contact_id, bot.as_deref(), limit],
     )
     .await?
     .iter()
-    .map(|r| r.get(0))
+    .map(|r| Ok((r.get(0)?, r.get(1)?)))
     .collect()
+}
+
+/// How many messages conversation `id` of the scope has (activity messages
+/// aside); `None` if there is no such conversation.
+pub(super) async fn message_count(c: &mut impl Conn, scope: &Scope, id: &str) -> Result<Option<i64>, StoreError> {
+    let bot = scope.bot_id.as_ref().map(ToString::to_string);
+    let row = c
+        .query_opt(
+            "SELECT message_count FROM conversations
+             WHERE account_id = $1 AND id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)",
+            params![&scope.account_id, id, bot.as_deref()],
+        )
+        .await?;
+    row.map(|r| r.get(0)).transpose()
 }
 
 /// The conversations of the scope on which `user_id` gave a thumb, a vote

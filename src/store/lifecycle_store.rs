@@ -8,7 +8,13 @@
 //! two leaves whole conversations done, and repeating the erasure finds and
 //! finishes the rest.
 
-use super::{SqlStore, StoreError, audit, erasure, retention, sql::Engine, subject};
+use super::{
+    SqlStore, StoreError, audit,
+    erasure::{self, MESSAGES_A_TRANSACTION},
+    retention,
+    sql::Engine,
+    subject,
+};
 use crate::domain::{
     Timestamp,
     access::Scope,
@@ -89,7 +95,10 @@ impl<E: Engine> LifecycleStore for SqlStore<E> {
                 .read(move |c| Box::pin(async move { erasure::contact_conversations(c, &s, &person, ROUND).await }))
                 .await?;
             let before = total;
-            for id in ids {
+            for (id, messages) in ids {
+                if messages > MESSAGES_A_TRANSACTION {
+                    total.absorb(self.shorten(scope, &id, Figures::Correct, None).await?);
+                }
                 let s = scope.clone();
                 let erased = self
                     .write_counted(scope, move |c, pending| {
@@ -137,13 +146,25 @@ impl<E: Engine> LifecycleStore for SqlStore<E> {
         by: &Actor,
         now: Timestamp,
     ) -> Result<Erased, StoreError> {
+        let (s, i) = (scope.clone(), id.as_str().to_owned());
+        let messages =
+            self.engine.read(move |c| Box::pin(async move { erasure::message_count(c, &s, &i).await })).await?;
+        let shortened = match messages {
+            None => return Err(StoreError::NotFound("conversation")),
+            Some(n) if n > MESSAGES_A_TRANSACTION => self.shorten(scope, id.as_str(), Figures::Correct, None).await?,
+            Some(_) => Erased::default(),
+        };
         let (s, id, by) = (scope.clone(), id.clone(), by.clone());
         let erased = self
             .write_counted(scope, move |c, pending| {
                 Box::pin(async move {
-                    let erased = erasure::conversation(c, &s, id.as_str(), Figures::Correct, pending)
-                        .await?
-                        .ok_or(StoreError::NotFound("conversation"))?;
+                    let mut erased = match erasure::conversation(c, &s, id.as_str(), Figures::Correct, pending).await? {
+                        Some(rest) => rest,
+                        None if shortened.is_empty() => return Err(StoreError::NotFound("conversation")),
+                        // Deleted meanwhile, after its first messages went.
+                        None => Erased::default(),
+                    };
+                    erased.absorb(shortened);
                     let entry = AuditEntry::new(
                         &s.account_id,
                         &by,
@@ -193,6 +214,9 @@ impl<E: Engine> LifecycleStore for SqlStore<E> {
                 total.messages += found.iter().map(|e| u64::try_from(e.messages).unwrap_or(0)).sum::<u64>();
                 progress(&total);
                 continue;
+            }
+            for long in found.iter().filter(|e| e.messages > MESSAGES_A_TRANSACTION) {
+                total.absorb(self.shorten(scope, &long.id, Figures::Keep, Some(cut)).await?);
             }
             let ids: Vec<String> = found.into_iter().map(|e| e.id).collect();
             for batch in ids.chunks(PURGE_BATCH) {
@@ -244,6 +268,36 @@ impl<E: Engine> LifecycleStore for SqlStore<E> {
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
         let (name, holder) = (name.to_owned(), holder.to_owned());
         self.write(move |c| Box::pin(async move { retention::release_lease(c, &name, &holder).await })).await
+    }
+}
+
+impl<E: Engine> SqlStore<E> {
+    /// Erases the messages of conversation `id` a transaction at a time
+    /// (see [`erasure::oldest_messages`]) when it has more than one
+    /// transaction's worth, so that the last transaction, which erases the
+    /// rest, stays short too.
+    async fn shorten(
+        &self,
+        scope: &Scope,
+        id: &str,
+        figures: Figures,
+        expired_before: Option<Timestamp>,
+    ) -> Result<Erased, StoreError> {
+        let mut total = Erased::default();
+        loop {
+            let (s, id) = (scope.clone(), id.to_owned());
+            let done = self
+                .write_counted(scope, move |c, pending| {
+                    Box::pin(
+                        async move { erasure::oldest_messages(c, &s, &id, figures, expired_before, pending).await },
+                    )
+                })
+                .await?;
+            total.absorb(done);
+            if done.messages < u64::try_from(MESSAGES_A_TRANSACTION).unwrap_or(u64::MAX) {
+                return Ok(total);
+            }
+        }
     }
 }
 

@@ -16,6 +16,7 @@ both_backends!(
     a_person_is_erased_without_a_trace,
     erasure_is_for_admins_of_the_account_only,
     deleting_a_conversation_takes_all_it_holds,
+    a_long_conversation_goes_a_few_hundred_messages_at_a_time,
     a_person_gets_exactly_their_data
 );
 
@@ -234,6 +235,45 @@ async fn deleting_a_conversation_takes_all_it_holds(backend: Backend) {
     let entries = audit.assert_status(200)["items"].as_array().unwrap().clone();
     assert_eq!(entries.len(), 1);
     assert!(!audit.body.to_string().contains("c-bob-1"));
+}
+
+/// More messages than one transaction erases: the first go a few hundred a
+/// transaction, figures right after each; the rest and the conversation last.
+async fn a_long_conversation_goes_a_few_hundred_messages_at_a_time(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Shop").await;
+    ingest(&app, json!([{"type": "conversation", "id": "long", "bot_id": bot, "contact_id": "talker"}])).await;
+    let mut events = Vec::new();
+    for i in 0..450 {
+        let role = if i % 2 == 0 { "user" } else { "assistant" };
+        events.push(json!({"type": "message", "conversation_id": "long", "id": format!("m{i}"), "role": role,
+                           "content": format!("Line {i}")}));
+    }
+    for i in (1..450).step_by(4) {
+        let kind = if i % 8 == 1 { "positive" } else { "negative" };
+        events.push(json!({"type": "feedback", "message_id": format!("m{i}"), "user_id": format!("u{}", i % 5),
+                           "feedback_type": kind}));
+    }
+    events.push(json!({"type": "vote", "conversation_id": "long", "direction": "down", "user_id": "talker"}));
+    ingest(&app, Value::Array(events)).await;
+    // Someone else's conversation, rated by the talker, stays with its figures.
+    ingest(
+        &app,
+        json!([
+            {"type": "conversation", "id": "short", "bot_id": bot},
+            {"type": "message", "conversation_id": "short", "id": "s-a", "role": "assistant", "content": "Hi"},
+            {"type": "feedback", "message_id": "s-a", "user_id": "other", "feedback_type": "positive"},
+        ]),
+    )
+    .await;
+    let r = app.delete("/v1/conversations/long", &app.admin).await;
+    assert_eq!(
+        r.assert_status(200)["erased"],
+        json!({"conversations": 1, "messages": 451, "feedback": 113, "votes": 1, "csat": 0, "golden_examples": 0})
+    );
+    figures_equal_direct_counts(&app).await;
+    let inbox = app.get("/v1/conversations", &app.admin).await;
+    assert_eq!(inbox.assert_status(200)["items"].as_array().unwrap().len(), 1);
 }
 
 async fn a_person_gets_exactly_their_data(backend: Backend) {

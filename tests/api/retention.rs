@@ -80,6 +80,12 @@ async fn a_purge_erases_the_expired_and_keeps_past_figures(backend: Backend) {
     // Started long ago, but rated today: still alive.
     events.extend(conversation(&bot, "revived", OLD, None));
     events.extend(conversation(&bot, "new", &Timestamp::now().to_rfc3339(), None));
+    // Longer than a transaction erases at once.
+    events.push(json!({"type": "conversation", "id": "old-long", "bot_id": bot, "created_at": OLD}));
+    for i in 0..300 {
+        events.push(json!({"type": "message", "conversation_id": "old-long", "id": format!("long-{i}"),
+                           "role": "user", "content": "Still there?", "created_at": OLD}));
+    }
     ingest(&app, events).await;
     let (january, february) = (at("2024-01-01T00:00:00Z"), at("2024-02-01T00:00:00Z"));
     let past = facts(&app, january, february, Counting::Rollups).await;
@@ -91,7 +97,7 @@ async fn a_purge_erases_the_expired_and_keeps_past_figures(backend: Backend) {
     let cut = Timestamp(Timestamp::now().millis() - 30 * 86_400_000);
     let (now, cli) = (Timestamp::now(), Actor::cli());
     let dry = app.store.purge(&scope, &bot_id, cut, true, &cli, now, &|_| {}).await.unwrap();
-    assert_eq!((dry.conversations, dry.messages), (1, 2), "a dry run counts");
+    assert_eq!((dry.conversations, dry.messages), (2, 302), "a dry run counts");
     app.get("/v1/conversations/old", &app.admin).await.assert_status(200);
 
     let seen = std::sync::Mutex::new(Vec::new());
@@ -100,9 +106,10 @@ async fn a_purge_erases_the_expired_and_keeps_past_figures(backend: Backend) {
         .purge(&scope, &bot_id, cut, false, &cli, now, &|e| seen.lock().unwrap().push(e.conversations))
         .await
         .unwrap();
-    assert_eq!((erased.conversations, erased.messages, erased.feedback, erased.votes), (1, 3, 1, 1));
-    assert_eq!(seen.into_inner().unwrap(), [1], "progress after the batch");
+    assert_eq!((erased.conversations, erased.messages, erased.feedback, erased.votes), (2, 303, 1, 1));
+    assert_eq!(seen.into_inner().unwrap(), [2], "progress after the batch");
     app.get("/v1/conversations/old", &app.admin).await.assert_error(404, "not_found");
+    app.get("/v1/conversations/old-long", &app.admin).await.assert_error(404, "not_found");
     app.get("/v1/conversations/revived", &app.admin).await.assert_status(200);
     app.get("/v1/conversations/new", &app.admin).await.assert_status(200);
 
@@ -119,7 +126,7 @@ async fn a_purge_erases_the_expired_and_keeps_past_figures(backend: Backend) {
     let audit = app.get("/v1/audit-log?action=conversations.purged", &app.admin).await;
     let entries = audit.assert_status(200)["items"].as_array().unwrap().clone();
     assert_eq!(entries.len(), 1, "a purge that erased nothing is not recorded");
-    assert_eq!(entries[0]["after"]["conversations"], 1);
+    assert_eq!(entries[0]["after"]["conversations"], 2);
 }
 
 async fn the_retention_job_runs_on_its_own(backend: Backend) {
