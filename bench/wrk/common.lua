@@ -10,6 +10,8 @@ function init(args)
   n = 0
   key = os.getenv("BENCH_KEY")
   conversations = tonumber(os.getenv("BENCH_CONVERSATIONS"))
+  -- BENCH_FIRST_CONVERSATION: pick among the newer conversations only (those a purge keeps).
+  first = tonumber(os.getenv("BENCH_FIRST_CONVERSATION") or "0")
   bot = os.getenv("BENCH_BOT")
   headers = { ["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json" }
 end

@@ -4,6 +4,10 @@
 CREATE INDEX feedback_by_user ON message_feedback (account_id, user_id);
 CREATE INDEX votes_by_user ON votes (account_id, user_id);
 CREATE INDEX csat_by_user ON csat_answers (account_id, user_id);
+-- A vote's activity message, found from the message: deleting a message
+-- checks that no vote still refers to it, which without this index reads
+-- every vote of the account for each message deleted.
+CREATE INDEX votes_by_activity ON votes (account_id, activity_message_id);
 -- Golden examples built from a conversation, and knowledge-gap answers by
 -- themselves (few; compared by prompt): erasing a conversation finds what was made of it.
 CREATE INDEX golden_by_conversation ON golden_examples (account_id, conversation_id);

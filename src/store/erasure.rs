@@ -216,34 +216,32 @@ pub(super) async fn signals_on(
 /// Sets a conversation's satisfaction to what its remaining votes and CSAT
 /// answers leave, in the order they came.
 async fn satisfaction_again(c: &mut impl Conn, account: &str, id: &str) -> Result<(), StoreError> {
+    // Found by the conversation; ordered here (by the time column, a
+    // planner would walk every answer of the account in time order).
     let p = params![account, id];
     let votes = c
-        .query(
-            "SELECT value, reason, created_at FROM votes WHERE account_id = $1 AND conversation_id = $2 ORDER BY created_at, seq",
-            p,
-        )
+        .query("SELECT value, reason, created_at, seq FROM votes WHERE account_id = $1 AND conversation_id = $2", p)
         .await?;
     let answers = c
         .query(
-            "SELECT score, negative_reason, answered_at FROM csat_answers
-             WHERE account_id = $1 AND conversation_id = $2 ORDER BY answered_at, seq",
+            "SELECT score, negative_reason, answered_at, seq FROM csat_answers WHERE account_id = $1 AND conversation_id = $2",
             p,
         )
         .await?;
-    let mut signals: Vec<(f64, Option<String>, Timestamp)> = Vec::with_capacity(votes.len() + answers.len());
+    let mut signals: Vec<(Timestamp, u8, i64, f64, Option<String>)> = Vec::with_capacity(votes.len() + answers.len());
     for r in &votes {
         let value: i64 = r.get(0)?;
         let reason: Option<String> = r.get(1)?;
-        signals.push((vote_score(value), reason.filter(|_| value < 0), r.get(2)?));
+        signals.push((r.get(2)?, 0, r.get(3)?, vote_score(value), reason.filter(|_| value < 0)));
     }
     for r in &answers {
         let score: i64 = r.get(0)?;
         #[allow(clippy::cast_precision_loss)]
-        signals.push((score as f64, r.get(1)?, r.get(2)?));
+        signals.push((r.get(2)?, 1, r.get(3)?, score as f64, r.get(1)?));
     }
-    // By time; at the same instant, votes first (a stable sort keeps them so).
-    signals.sort_by_key(|s| s.2);
-    let now = replay(signals.iter().map(|(score, reason, at)| (*score, reason.as_deref(), *at)));
+    // By time; at the same instant, votes first, each in the order it came.
+    signals.sort_by_key(|s| (s.0, s.1, s.2));
+    let now = replay(signals.iter().map(|(at, _, _, score, reason)| (*score, reason.as_deref(), *at)));
     let (value, reason, at) = match now {
         Some((s, at)) => (Some(s.value.as_str()), s.negative_reason, Some(at)),
         None => (None, None, None),
@@ -307,7 +305,7 @@ pub(super) async fn conversations_rated_by(
             "SELECT conversation_id FROM message_feedback WHERE {by}
              UNION SELECT conversation_id FROM votes WHERE {by}
              UNION SELECT conversation_id FROM csat_answers WHERE {by}
-             ORDER BY 1 LIMIT $4"
+             LIMIT $4"
         ),
         params![&scope.account_id, user_id, bot.as_deref(), limit],
     )

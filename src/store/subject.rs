@@ -37,7 +37,7 @@ pub(super) async fn export(c: &mut impl Conn, scope: &Scope, person: &str) -> Re
                 &format!(
                     "SELECT {CONVERSATION_COLUMNS}, v.created_at, v.seq FROM conversations v
                      WHERE v.account_id = $1 AND v.contact_id = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)
-                       AND (v.created_at > $4 OR (v.created_at = $4 AND v.seq > $5))
+                       AND (v.created_at, v.seq) > ($4, $5)
                      ORDER BY v.created_at, v.seq LIMIT $6"
                 ),
                 params![account, person, bot.as_deref(), after.0, after.1, PAGE],
@@ -54,7 +54,9 @@ pub(super) async fn export(c: &mut impl Conn, scope: &Scope, person: &str) -> Re
             break;
         }
     }
-    // Elsewhere: on a conversation whose contact is not this person.
+    // Elsewhere: on a conversation whose contact is not this person. Found
+    // by the person (`+ 0` in the order: ordering by the time column, the
+    // planners would walk every signal of the account in time order).
     let elsewhere = "NOT EXISTS (SELECT 1 FROM conversations o
                                  WHERE o.account_id = $1 AND o.id = {alias}.conversation_id AND o.contact_id = $2)";
     let by = |alias: &str| {
@@ -69,7 +71,7 @@ pub(super) async fn export(c: &mut impl Conn, scope: &Scope, person: &str) -> Re
             &format!(
                 "SELECT {FEEDBACK_COLUMNS}, {MESSAGE_COLUMNS} FROM message_feedback f
                  JOIN messages m ON m.id = f.message_id AND m.account_id = f.account_id
-                 WHERE {} ORDER BY f.submitted_at, f.seq",
+                 WHERE {} ORDER BY f.submitted_at + 0, f.seq",
                 by("f")
             ),
             p,
@@ -88,7 +90,7 @@ pub(super) async fn export(c: &mut impl Conn, scope: &Scope, person: &str) -> Re
             &format!(
                 "SELECT s.id, s.conversation_id, s.bot_id, s.contact_id, s.user_id, s.direction, s.value, s.reason,
                         s.source, s.activity_message_id, s.created_at, s.seq
-                 FROM votes s WHERE {} ORDER BY s.created_at, s.seq",
+                 FROM votes s WHERE {} ORDER BY s.created_at + 0, s.seq",
                 by("s")
             ),
             p,
@@ -102,7 +104,7 @@ pub(super) async fn export(c: &mut impl Conn, scope: &Scope, person: &str) -> Re
             &format!(
                 "SELECT s.id, s.conversation_id, s.bot_id, s.question_code, s.value, s.score, s.negative_reason,
                         s.user_id, s.source, s.created_at, s.answered_at
-                 FROM csat_answers s WHERE {} ORDER BY s.answered_at, s.seq",
+                 FROM csat_answers s WHERE {} ORDER BY s.answered_at + 0, s.seq",
                 by("s")
             ),
             p,
