@@ -28,6 +28,7 @@ pub mod time;
 pub mod token;
 pub mod transcript;
 pub mod vote;
+pub mod webhook;
 
 pub use error::DomainError;
 pub use time::Timestamp;
