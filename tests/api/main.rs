@@ -20,6 +20,7 @@ mod inbox;
 mod ingest;
 mod keys;
 mod ops;
+mod outbound;
 mod people;
 mod public_face;
 mod rating;
