@@ -18,10 +18,10 @@ use crate::{
 };
 
 /// The lease of the retention job, and how long a holder keeps it without
-/// renewing it (it renews it before each bot; an instance that dies gives
-/// it up this long after).
+/// renewing it: it renews it every third of that while a round runs, so
+/// an instance that dies gives the job up to another within this time.
 const RETENTION_LEASE: &str = "retention";
-const LEASE_FOR: Duration = Duration::from_secs(600);
+const LEASE_FOR: Duration = Duration::from_secs(90);
 
 /// What a purge of one bot did (or, on a dry run, would do).
 #[derive(Debug, Clone)]
@@ -85,7 +85,7 @@ impl App {
         crate::background::every(every, Arc::downgrade(&self.store), move |store| {
             let holder = holder.clone();
             async move {
-                if let Err(e) = retention_round(&*store, &holder).await {
+                if let Err(e) = retention_round(store, &holder).await {
                     tracing::warn!(error = %crate::error_chain::Chain(&e), "a retention round failed; the next will retry");
                 }
             }
@@ -93,28 +93,50 @@ impl App {
     }
 }
 
-/// One round of the retention job, if this instance holds (or takes) the lease.
-async fn retention_round(store: &dyn Store, holder: &str) -> Result<(), AppError> {
-    let lease_until = |now: Timestamp| Timestamp(now.0 + i64::try_from(LEASE_FOR.as_millis()).unwrap_or(600_000));
+/// One round of the retention job, if this instance holds (or takes) the
+/// lease, which a task of its own renews while the round runs.
+async fn retention_round(store: Arc<dyn Store>, holder: &str) -> Result<(), AppError> {
     let now = Timestamp::now();
     if !store.take_lease(RETENTION_LEASE, holder, now, lease_until(now)).await? {
         return Ok(());
     }
+    let renewer = {
+        let (store, holder) = (Arc::clone(&store), holder.to_owned());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(LEASE_FOR / 3).await;
+                let now = Timestamp::now();
+                match store.take_lease(RETENTION_LEASE, &holder, now, lease_until(now)).await {
+                    Ok(true) => {}
+                    Ok(false) => return tracing::warn!("the retention lease went to another instance"),
+                    Err(e) => tracing::warn!(error = %e, "cannot renew the retention lease; retrying"),
+                }
+            }
+        })
+    };
+    let purged = purge_expired(&*store).await;
+    renewer.abort();
+    store.release_lease(RETENTION_LEASE, holder).await?;
+    purged
+}
+
+/// Erases, bot by bot, the conversations that outlived their bot's retention.
+async fn purge_expired(store: &dyn Store) -> Result<(), AppError> {
     let job = Actor::job("retention");
     for (account, bot, days) in store.bots_with_retention().await? {
         let now = Timestamp::now();
-        // Renewed before each bot.
-        if !store.take_lease(RETENTION_LEASE, holder, now, lease_until(now)).await? {
-            return Ok(());
-        }
         let erased =
             store.purge(&Scope::account(account), &bot, retention_cut(now, days), false, &job, now, &|_| {}).await?;
         if !erased.is_empty() {
             tracing::info!(bot_id = %bot, conversations = erased.conversations, "retention erased expired conversations");
         }
     }
-    store.release_lease(RETENTION_LEASE, holder).await?;
     Ok(())
+}
+
+/// Until when a lease taken at `now` runs.
+fn lease_until(now: Timestamp) -> Timestamp {
+    Timestamp(now.0 + i64::try_from(LEASE_FOR.as_millis()).unwrap_or(90_000))
 }
 
 /// A person's id as conversations and signals hold it.
