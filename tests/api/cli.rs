@@ -27,7 +27,7 @@ both_backends!(
     sigterm_stops_the_server_cleanly,
 );
 
-fn plaudit(db: &TestDatabase, args: &[&str]) -> Output {
+pub(crate) fn plaudit(db: &TestDatabase, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_plaudit"))
         .args(args)
         .env("PLAUDIT_DATABASE_URL", &db.url)
@@ -36,7 +36,7 @@ fn plaudit(db: &TestDatabase, args: &[&str]) -> Output {
         .expect("run plaudit")
 }
 
-fn stdout_line(out: &Output) -> String {
+pub(crate) fn stdout_line(out: &Output) -> String {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout.clone()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -164,13 +164,13 @@ async fn export_writes_every_conversation_to_a_file_or_stdout(backend: Backend) 
 }
 
 /// A `plaudit serve` child process on a free port.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Server {
-    fn start(db: &TestDatabase) -> Self {
+    pub(crate) fn start(db: &TestDatabase) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(env!("CARGO_BIN_EXE_plaudit"))
             .arg("serve")
@@ -185,7 +185,7 @@ impl Server {
         Self { child, base: format!("http://127.0.0.1:{port}") }
     }
 
-    async fn wait_ready(&self, client: &reqwest::Client) {
+    pub(crate) async fn wait_ready(&self, client: &reqwest::Client) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(r) = client.get(format!("{}/readyz", self.base)).send().await

@@ -17,7 +17,8 @@ both_backends!(
     erasure_is_for_admins_of_the_account_only,
     deleting_a_conversation_takes_all_it_holds,
     a_long_conversation_goes_a_few_hundred_messages_at_a_time,
-    a_person_gets_exactly_their_data
+    a_person_gets_exactly_their_data,
+    an_erasure_cut_short_by_a_crash_is_finished_by_repeating_it
 );
 
 /// The person erased, and words only they wrote.
@@ -324,6 +325,99 @@ async fn a_person_gets_exactly_their_data(backend: Backend) {
         &json!({"contact_id": "visitor-2", "conversations": [], "thumbs": [], "votes": [], "csat": []})
     );
     app.get("/v1/contacts/visitor-1/export?format=csv", &app.admin).await.assert_invalid("format");
+}
+
+/// The server is killed (`kill -9`) in the middle of erasing a person with a
+/// thousand conversations: what is left is consistent (every figure equals a
+/// direct count), and the same call on a new server erases the rest.
+async fn an_erasure_cut_short_by_a_crash_is_finished_by_repeating_it(backend: Backend) {
+    use crate::cli::{Server, plaudit, stdout_line};
+
+    let db = crate::helpers::TestDatabase::new(&backend).await;
+    let key = stdout_line(&plaudit(&db, &["keys", "create", "--role", "admin"]));
+    let client = reqwest::Client::new();
+    let server = Server::start(&db);
+    server.wait_ready(&client).await;
+    let call = |method: reqwest::Method, base: &str, path: &str| {
+        client.request(method, format!("{base}{path}")).bearer_auth(&key).timeout(std::time::Duration::from_secs(60))
+    };
+    let bot =
+        call(reqwest::Method::POST, &server.base, "/v1/bots").json(&json!({"name": "Shop"})).send().await.unwrap();
+    let bot = bot.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let mut events = vec![
+        json!({"type": "conversation", "id": "other", "bot_id": bot, "contact_id": "someone"}),
+        json!({"type": "message", "conversation_id": "other", "id": "other-a", "role": "assistant", "content": "Hi"}),
+        json!({"type": "feedback", "message_id": "other-a", "user_id": "leaver", "feedback_type": "negative"}),
+        json!({"type": "vote", "conversation_id": "other", "direction": "down", "user_id": "leaver"}),
+    ];
+    for i in 0..1000 {
+        let id = format!("gone-{i}");
+        events.push(json!({"type": "conversation", "id": id, "bot_id": bot, "contact_id": "leaver"}));
+        events.push(json!({"type": "message", "conversation_id": id, "id": format!("{id}-a"), "role": "assistant",
+                           "content": "Leaver's answer"}));
+        events.push(json!({"type": "feedback", "message_id": format!("{id}-a"), "user_id": "leaver",
+                           "feedback_type": if i % 2 == 0 { "positive" } else { "negative" }}));
+    }
+    for batch in events.chunks(1000) {
+        let r = call(reqwest::Method::POST, &server.base, "/v1/ingest").json(&json!({"events": batch})).send().await;
+        assert_eq!(r.unwrap().status(), 200);
+    }
+    let count = |base: String| {
+        let request = call(reqwest::Method::GET, &base, "/v1/conversations?contact_id=leaver&limit=500");
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap()["items"].as_array().unwrap().len() }
+    };
+    assert_eq!(count(server.base.clone()).await, 500);
+
+    // Erase, and kill the server once some conversations are gone.
+    let erasing = call(reqwest::Method::DELETE, &server.base, "/v1/contacts/leaver").send();
+    let erasing = tokio::spawn(erasing);
+    let store = db.open_store().await;
+    let scope = plaudit::domain::access::Scope::account(DEFAULT_ACCOUNT_ID);
+    let left = |store: std::sync::Arc<dyn plaudit::store::Store>| async move {
+        let filter =
+            plaudit::domain::analytics::InboxFilter { contact_id: Some("leaver".into()), ..Default::default() };
+        let page = plaudit::domain::page::PageRequest::parse(Some(500), None).unwrap();
+        store.inbox(&Scope::account(DEFAULT_ACCOUNT_ID), &filter, page).await.unwrap().items.len()
+    };
+    let mut server = server;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if left(store.clone()).await < 500 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the erasure never began");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    assert!(erasing.await.unwrap().is_err(), "the erasure was cut short: no answer");
+    // What is left is consistent: figures equal direct counts.
+    let day = 86_400_000;
+    let today = Timestamp::now().millis() / day * day;
+    let (from, to) = (Timestamp(today - day), Timestamp(today + day));
+    let all = Filters::default();
+    let facts = |counting| store.overview_facts(&scope, &all, from, from, to, Grouping::BUCKETS, counting);
+    assert_eq!(
+        facts(Counting::Rollups).await.unwrap().normalized(),
+        facts(Counting::Direct).await.unwrap().normalized()
+    );
+
+    // The same call on a new server finishes it.
+    let server = Server::start(&db);
+    server.wait_ready(&client).await;
+    let again = call(reqwest::Method::DELETE, &server.base, "/v1/contacts/leaver").send().await.unwrap();
+    assert_eq!(again.status(), 200);
+    let erased = again.json::<Value>().await.unwrap()["erased"].clone();
+    assert!(erased["conversations"].as_i64().unwrap() > 0, "the rest was erased: {erased}");
+    assert_eq!(count(server.base.clone()).await, 0);
+    let other = call(reqwest::Method::GET, &server.base, "/v1/conversations/other").send().await.unwrap();
+    let other = other.json::<Value>().await.unwrap();
+    assert_eq!(other["messages"].as_array().unwrap().len(), 1, "their vote's activity message went too");
+    assert_eq!(other["satisfaction"]["value"], "unknown");
+    assert_eq!(
+        facts(Counting::Rollups).await.unwrap().normalized(),
+        facts(Counting::Direct).await.unwrap().normalized()
+    );
 }
 
 /// Every row of every table of the test's database, as text.
