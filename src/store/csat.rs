@@ -24,7 +24,7 @@ use crate::{
     },
 };
 
-const CSAT_COLUMNS: &str = "id, conversation_id, bot_id, question_code, value, score, negative_reason, user_id, source, created_at, answered_at";
+pub(super) const CSAT_COLUMNS: &str = "id, conversation_id, bot_id, question_code, value, score, negative_reason, user_id, source, created_at, answered_at";
 
 pub(super) fn csat_from(row: &mut Row) -> Result<CsatAnswer, StoreError> {
     let question_code = QuestionCode::parse("question_code", row.text(3)?).map_err(StoreError::other)?;

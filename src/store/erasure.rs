@@ -58,9 +58,9 @@ pub(super) async fn conversation(
         pending.absorb(withdrawn);
     }
     let p = params![account, id];
-    let its_feedback = "SELECT f.id FROM message_feedback f
-                        WHERE f.account_id = $1
-                          AND f.message_id IN (SELECT m.id FROM messages m WHERE m.conversation_id = $2 AND m.account_id = $1)";
+    let its_messages = "SELECT m.id FROM messages m WHERE m.conversation_id = $2 AND m.account_id = $1";
+    let its_feedback =
+        format!("SELECT f.id FROM message_feedback f WHERE f.account_id = $1 AND f.message_id IN ({its_messages})");
     let mut golden = c.execute("DELETE FROM golden_examples WHERE account_id = $1 AND conversation_id = $2", p).await?;
     golden += c.execute(&format!("DELETE FROM golden_examples WHERE feedback_id IN ({its_feedback})"), p).await?;
     golden += c
@@ -74,12 +74,7 @@ pub(super) async fn conversation(
         .await?;
     c.execute(&format!("DELETE FROM feedback_history WHERE feedback_id IN ({its_feedback})"), p).await?;
     let feedback = c
-        .execute(
-            "DELETE FROM message_feedback
-             WHERE account_id = $1
-               AND message_id IN (SELECT m.id FROM messages m WHERE m.conversation_id = $2 AND m.account_id = $1)",
-            p,
-        )
+        .execute(&format!("DELETE FROM message_feedback WHERE account_id = $1 AND message_id IN ({its_messages})"), p)
         .await?;
     let votes = c.execute("DELETE FROM votes WHERE account_id = $1 AND conversation_id = $2", p).await?;
     c.execute("DELETE FROM vote_windows WHERE account_id = $1 AND conversation_id = $2", p).await?;

@@ -9,7 +9,7 @@
 //! finishes the rest.
 
 use super::{
-    SqlStore, StoreError, audit,
+    PeopleStore as _, SqlStore, StoreError, audit,
     erasure::{self, MESSAGES_A_TRANSACTION},
     retention,
     sql::Engine,
@@ -134,7 +134,7 @@ impl<E: Engine> LifecycleStore for SqlStore<E> {
         // Who was erased is not recorded: the entry's target is the erasure itself.
         let entry =
             AuditEntry::new(&scope.account_id, by, Action::ContactErased, Uuid::new(), None, counts(&total), now);
-        self.write(move |c| Box::pin(async move { audit::append(c, &entry).await })).await?;
+        self.append_audit(entry).await?;
         self.engine.scrub().await?;
         Ok(total)
     }
@@ -250,7 +250,7 @@ impl<E: Engine> LifecycleStore for SqlStore<E> {
                 counts(&total),
                 now,
             );
-            self.write(move |c| Box::pin(async move { audit::append(c, &entry).await })).await?;
+            self.append_audit(entry).await?;
             self.engine.scrub().await?;
         }
         Ok(total)

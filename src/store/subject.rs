@@ -11,12 +11,12 @@ use crate::{
     store::{
         StoreError,
         conversations::{CONVERSATION_COLUMNS, conversation_from},
-        csat::csat_from,
+        csat::{CSAT_COLUMNS, csat_from},
         feedback::{FEEDBACK_COLUMNS, feedback_from},
         messages::{MESSAGE_COLUMNS, message_from},
         sql::{Conn, Row},
         transcripts,
-        votes::vote_from,
+        votes::{VOTE_COLUMNS, vote_from},
     },
 };
 
@@ -86,27 +86,14 @@ pub(super) async fn export(c: &mut impl Conn, scope: &Scope, person: &str) -> Re
         })
         .collect::<Result<_, StoreError>>()?;
     let votes = c
-        .query(
-            &format!(
-                "SELECT s.id, s.conversation_id, s.bot_id, s.contact_id, s.user_id, s.direction, s.value, s.reason,
-                        s.source, s.activity_message_id, s.created_at, s.seq
-                 FROM votes s WHERE {} ORDER BY s.created_at + 0, s.seq",
-                by("s")
-            ),
-            p,
-        )
+        .query(&format!("SELECT {VOTE_COLUMNS} FROM votes s WHERE {} ORDER BY s.created_at + 0, s.seq", by("s")), p)
         .await?
         .iter_mut()
         .map(vote_from)
         .collect::<Result<_, _>>()?;
     let csat = c
         .query(
-            &format!(
-                "SELECT s.id, s.conversation_id, s.bot_id, s.question_code, s.value, s.score, s.negative_reason,
-                        s.user_id, s.source, s.created_at, s.answered_at
-                 FROM csat_answers s WHERE {} ORDER BY s.answered_at + 0, s.seq",
-                by("s")
-            ),
+            &format!("SELECT {CSAT_COLUMNS} FROM csat_answers s WHERE {} ORDER BY s.answered_at + 0, s.seq", by("s")),
             p,
         )
         .await?

@@ -410,7 +410,7 @@ async fn write_satisfactions(c: &mut impl Conn, account_id: &str, voted: &[&Vote
     Ok(())
 }
 
-const VOTE_COLUMNS: &str = "id, conversation_id, bot_id, contact_id, user_id, direction, value, reason, source, \
+pub(super) const VOTE_COLUMNS: &str = "id, conversation_id, bot_id, contact_id, user_id, direction, value, reason, source, \
      activity_message_id, created_at, seq";
 
 pub(super) fn vote_from(row: &mut Row) -> Result<Vote, StoreError> {
