@@ -4,7 +4,7 @@
 //! the environment by upper-casing it behind `PLAUDIT_`, for example
 //! `PLAUDIT_DATABASE_URL` or `PLAUDIT_RATE_LIMIT_PER_SECOND`.
 
-use std::{fmt, path::Path};
+use std::{fmt, path::Path, time::Duration};
 
 use figment::{
     Figment,
@@ -12,7 +12,7 @@ use figment::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::store::ConnectOptions;
+use crate::{app::WebhookOptions, domain::webhook::RetryPolicy, store::ConnectOptions};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +96,20 @@ pub struct Settings {
     /// How often the server adds the rollups' pending changes to the rollup
     /// rows, in milliseconds (0: never; figures stay exact either way).
     pub rollup_fold_interval_ms: u64,
+    /// How often this instance looks for webhook deliveries due, in
+    /// milliseconds (0: it delivers none; another instance must).
+    pub webhooks_poll_ms: u64,
+    /// How long a failing delivery is retried before it is marked failed.
+    pub webhooks_retry_hours: f64,
+    /// A webhook whose every delivery failed this long is deactivated.
+    pub webhooks_deactivate_hours: f64,
+    /// How long succeeded deliveries stay in the log.
+    pub webhooks_keep_days: f64,
+    /// Webhook URLs may be `http://` (otherwise only `https://`).
+    pub webhooks_allow_http: bool,
+    /// Webhooks may reach loopback, private and link-local addresses (a
+    /// receiver on the same network).
+    pub webhooks_allow_private: bool,
     /// The address people and receivers reach Plaudit at, such as
     /// `https://feedback.example.com`: invitation links and the single
     /// sign-on redirect are built on it. Default: `http://` + `listen`.
@@ -143,6 +157,12 @@ impl Default for Settings {
             secure_cookies: false,
             rollup_fold_interval_ms: 1_000,
             retention_interval_seconds: 3_600,
+            webhooks_poll_ms: 250,
+            webhooks_retry_hours: 24.0,
+            webhooks_deactivate_hours: 72.0,
+            webhooks_keep_days: 7.0,
+            webhooks_allow_http: false,
+            webhooks_allow_private: false,
             memory_trim_interval_ms: 5_000,
             public_url: None,
             oidc_issuer: None,
@@ -178,6 +198,27 @@ impl Settings {
         match self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{}", bound.map_or_else(|| self.listen.clone(), |a| a.to_string())),
+        }
+    }
+
+    /// The webhook options these settings imply; Slack lines link to
+    /// `public_url` when it is set.
+    pub fn webhook_options(&self) -> WebhookOptions {
+        let hours = |h: f64| Duration::from_secs_f64((h.max(0.0) * 3600.0).min(1e12));
+        WebhookOptions {
+            allow_http: self.webhooks_allow_http,
+            allow_private: self.webhooks_allow_private,
+            retry: RetryPolicy {
+                retry_for: hours(self.webhooks_retry_hours),
+                deactivate_after: hours(self.webhooks_deactivate_hours),
+            },
+            keep: hours(self.webhooks_keep_days * 24.0),
+            public_url: self
+                .public_url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(|u| u.trim_end_matches('/').to_owned()),
         }
     }
 
@@ -253,6 +294,12 @@ impl fmt::Debug for Settings {
             .field("secure_cookies", &self.secure_cookies)
             .field("rollup_fold_interval_ms", &self.rollup_fold_interval_ms)
             .field("retention_interval_seconds", &self.retention_interval_seconds)
+            .field("webhooks_poll_ms", &self.webhooks_poll_ms)
+            .field("webhooks_retry_hours", &self.webhooks_retry_hours)
+            .field("webhooks_deactivate_hours", &self.webhooks_deactivate_hours)
+            .field("webhooks_keep_days", &self.webhooks_keep_days)
+            .field("webhooks_allow_http", &self.webhooks_allow_http)
+            .field("webhooks_allow_private", &self.webhooks_allow_private)
             .field("memory_trim_interval_ms", &self.memory_trim_interval_ms)
             .field("public_url", &self.public_url)
             .field("oidc_issuer", &self.oidc_issuer)

@@ -92,7 +92,13 @@ impl Application {
         if settings.rollup_fold_interval_ms > 0 {
             store::keep_folding(&store, Duration::from_millis(settings.rollup_fold_interval_ms));
         }
-        let app = App::start(store).await.context("cannot read the signing secret")?;
+        let app = App::start(store)
+            .await
+            .context("cannot read the signing secret")?
+            .with_webhooks(settings.webhook_options());
+        if settings.webhooks_poll_ms > 0 {
+            app.keep_delivering(Duration::from_millis(settings.webhooks_poll_ms))?;
+        }
         app.keep_secret_fresh(SECRET_REFRESH);
         if settings.retention_interval_seconds > 0 {
             app.keep_retention(Duration::from_secs(settings.retention_interval_seconds));
@@ -205,7 +211,11 @@ fn routers(
 ) -> anyhow::Result<Routers> {
     let metrics = metrics::Metrics::new();
     let exposed = Arc::clone(&metrics);
-    let exposition = get(move || std::future::ready(metrics::exposition(&exposed)));
+    let figures = app.clone();
+    let exposition = get(move || {
+        let (exposed, figures) = (Arc::clone(&exposed), figures.clone());
+        async move { metrics::exposition(&exposed, figures.delivery_figures().await.ok()) }
+    });
     let trusted = TrustedProxies::parse(&settings.trusted_proxies).map_err(anyhow::Error::msg)?;
     let limits = RateLimits::new(
         Rate { per_second: settings.rate_limit_per_second, burst: settings.rate_limit_burst },

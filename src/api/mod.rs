@@ -20,6 +20,7 @@ pub mod keys;
 pub mod ops;
 pub mod tokens;
 pub mod votes;
+pub mod webhooks;
 
 use axum::{Json, Router, http::StatusCode, routing::get};
 use serde::{Deserialize, Serialize};
@@ -100,6 +101,7 @@ pub struct PageDoc<T> {
         (name = "analytics", description = "Figures, comparisons and reasons"),
         (name = "knowledge gaps", description = "Thumbed-down questions, grouped, and their answers"),
         (name = "exports", description = "Whole conversations, streamed"),
+        (name = "webhooks", description = "Events delivered to your endpoints, signed and retried (admin)"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -141,6 +143,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .merge(votes::router())
         .merge(feedback::router())
         .merge(csat::router())
+        .merge(webhooks::router())
 }
 
 /// The OpenAPI document at `/openapi.json`, and its page at `/docs`.

@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use super::{App, AppError};
+use super::{App, AppError, lease::Lease};
 use crate::{
     domain::{
         DomainError, Timestamp,
@@ -18,8 +18,7 @@ use crate::{
 };
 
 /// The lease of the retention job, and how long a holder keeps it without
-/// renewing it: it renews it every third of that while a round runs, so
-/// an instance that dies gives the job up to another within this time.
+/// renewing it (see [`Lease`]).
 const RETENTION_LEASE: &str = "retention";
 const LEASE_FOR: Duration = Duration::from_secs(90);
 
@@ -94,29 +93,11 @@ impl App {
 }
 
 /// One round of the retention job, if this instance holds (or takes) the
-/// lease, which a task of its own renews while the round runs.
+/// lease, which is renewed while the round runs.
 async fn retention_round(store: Arc<dyn Store>, holder: &str) -> Result<(), AppError> {
-    let now = Timestamp::now();
-    if !store.take_lease(RETENTION_LEASE, holder, now, lease_until(now)).await? {
-        return Ok(());
-    }
-    let renewer = {
-        let (store, holder) = (Arc::clone(&store), holder.to_owned());
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(LEASE_FOR / 3).await;
-                let now = Timestamp::now();
-                match store.take_lease(RETENTION_LEASE, &holder, now, lease_until(now)).await {
-                    Ok(true) => {}
-                    Ok(false) => return tracing::warn!("the retention lease went to another instance"),
-                    Err(e) => tracing::warn!(error = %e, "cannot renew the retention lease; retrying"),
-                }
-            }
-        })
-    };
+    let Some(lease) = Lease::take(&store, RETENTION_LEASE, holder, LEASE_FOR).await? else { return Ok(()) };
     let purged = purge_expired(&*store).await;
-    renewer.abort();
-    store.release_lease(RETENTION_LEASE, holder).await?;
+    lease.release().await?;
     purged
 }
 
@@ -132,11 +113,6 @@ async fn purge_expired(store: &dyn Store) -> Result<(), AppError> {
         }
     }
     Ok(())
-}
-
-/// Until when a lease taken at `now` runs.
-fn lease_until(now: Timestamp) -> Timestamp {
-    Timestamp(now.0 + i64::try_from(LEASE_FOR.as_millis()).unwrap_or(90_000))
 }
 
 /// A person's id as conversations and signals hold it.

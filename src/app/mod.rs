@@ -18,11 +18,14 @@
 //! - `feedback.rs`, `votes.rs`: thumbs and their review, votes, CSAT;
 //! - `golden.rs`, `gaps.rs`, `analytics.rs`, `exports.rs`: what people read
 //!   and download;
-//! - `lifecycle.rs`: erasure, subject access, retention and its job.
+//! - `lifecycle.rs`: erasure, subject access, retention and its job;
+//! - `webhooks.rs`: webhooks and their deliveries; `delivery.rs`: the
+//!   worker that sends them; `lease.rs`: background jobs' leases.
 
 mod analytics;
 mod bots;
 mod conversations;
+mod delivery;
 pub mod demo;
 mod error;
 mod exports;
@@ -30,15 +33,18 @@ mod feedback;
 mod gaps;
 mod golden;
 mod keys;
+mod lease;
 mod lifecycle;
 mod sessions;
 mod sso;
 mod tokens;
 mod users;
 mod votes;
+mod webhooks;
 
 use std::sync::{Arc, RwLock};
 
+pub use delivery::DeliveryFigures;
 pub use error::AppError;
 pub use exports::{Chunks, Export};
 pub use lifecycle::Purged;
@@ -46,6 +52,7 @@ pub use sessions::Session;
 pub use sso::{RoundTrip, SingleSignOn, SsoError};
 pub use tokens::IssuedToken;
 pub use users::Invited;
+pub use webhooks::WebhookOptions;
 
 use crate::store::Store;
 
@@ -57,6 +64,8 @@ use crate::store::Store;
 pub struct App {
     store: Arc<dyn Store>,
     secret: Arc<RwLock<Arc<[u8]>>>,
+    webhooks: Arc<WebhookOptions>,
+    delivery_counts: Arc<delivery::DeliveryCounts>,
 }
 
 impl App {
@@ -64,7 +73,18 @@ impl App {
     /// the instance's signing secret.
     pub async fn start(store: Arc<dyn Store>) -> Result<Self, AppError> {
         let secret = store.signing_secret().await?;
-        Ok(Self { store, secret: Arc::new(RwLock::new(Arc::from(secret.into_bytes()))) })
+        Ok(Self {
+            store,
+            secret: Arc::new(RwLock::new(Arc::from(secret.into_bytes()))),
+            webhooks: Arc::default(),
+            delivery_counts: Arc::default(),
+        })
+    }
+
+    /// The same application with these webhook settings.
+    pub fn with_webhooks(mut self, options: WebhookOptions) -> Self {
+        self.webhooks = Arc::new(options);
+        self
     }
 
     /// The instance's signing secret as last read.
@@ -100,7 +120,10 @@ impl App {
                 tick.tick().await;
                 let (Some(store), Some(secret)) = (store.upgrade(), secret.upgrade()) else { return };
                 match store.read_signing_secret().await {
-                    Ok(Some(value)) => Self { store, secret }.set_secret(value),
+                    Ok(Some(value)) => {
+                        Self { store, secret, webhooks: Arc::default(), delivery_counts: Arc::default() }
+                            .set_secret(value);
+                    }
                     Ok(None) => {}
                     Err(e) => tracing::warn!(error = %crate::error_chain::Chain(&e), "cannot read the signing secret"),
                 }

@@ -123,10 +123,22 @@ pub enum Action {
     /// A bot's expired conversations erased (retention): the counts.
     #[serde(rename = "conversations.purged")]
     ConversationsPurged,
+    /// Webhooks: their URL masked, never their secret.
+    #[serde(rename = "webhook.created")]
+    WebhookCreated,
+    #[serde(rename = "webhook.updated")]
+    WebhookUpdated,
+    #[serde(rename = "webhook.deleted")]
+    WebhookDeleted,
+    #[serde(rename = "webhook.secret_rotated")]
+    WebhookSecretRotated,
+    /// Deactivated for failing `webhooks_deactivate_hours` (by the delivery job).
+    #[serde(rename = "webhook.deactivated")]
+    WebhookDeactivated,
 }
 
 impl Action {
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 24] = [
         Self::AccountCreated,
         Self::BotCreated,
         Self::SettingsUpdated,
@@ -146,6 +158,11 @@ impl Action {
         Self::ContactErased,
         Self::ConversationDeleted,
         Self::ConversationsPurged,
+        Self::WebhookCreated,
+        Self::WebhookUpdated,
+        Self::WebhookDeleted,
+        Self::WebhookSecretRotated,
+        Self::WebhookDeactivated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -169,6 +186,11 @@ impl Action {
             Self::ContactErased => "contact.erased",
             Self::ConversationDeleted => "conversation.deleted",
             Self::ConversationsPurged => "conversations.purged",
+            Self::WebhookCreated => "webhook.created",
+            Self::WebhookUpdated => "webhook.updated",
+            Self::WebhookDeleted => "webhook.deleted",
+            Self::WebhookSecretRotated => "webhook.secret_rotated",
+            Self::WebhookDeactivated => "webhook.deactivated",
         }
     }
 
@@ -196,6 +218,11 @@ impl Action {
             Self::ContactErased => "contact",
             Self::ConversationDeleted => "conversation",
             Self::ConversationsPurged => "bot",
+            Self::WebhookCreated
+            | Self::WebhookUpdated
+            | Self::WebhookDeleted
+            | Self::WebhookSecretRotated
+            | Self::WebhookDeactivated => "webhook",
         }
     }
 }

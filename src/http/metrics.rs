@@ -18,6 +18,8 @@ use axum::{
 use metrics::{Label, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
+use crate::app::DeliveryFigures;
+
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
@@ -96,9 +98,33 @@ pub async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next:
     response
 }
 
-/// The answer of `GET /metrics`.
-pub fn exposition(metrics: &Metrics) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.render()).into_response()
+/// The answer of `GET /metrics`, with the webhook deliveries' figures
+/// when the store could tell them.
+pub fn exposition(metrics: &Metrics, deliveries: Option<DeliveryFigures>) -> Response {
+    let mut text = metrics.render();
+    if let Some(d) = deliveries {
+        text.push_str(&delivery_lines(&d));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// The webhook deliveries in the Prometheus text format.
+fn delivery_lines(d: &DeliveryFigures) -> String {
+    format!(
+        "# HELP plaudit_webhook_deliveries_total Delivery attempts since the process started, by outcome \
+         (succeeded; retried: failed, tried again later; failed: given up).\n\
+         # TYPE plaudit_webhook_deliveries_total counter\n\
+         plaudit_webhook_deliveries_total{{outcome=\"succeeded\"}} {}\n\
+         plaudit_webhook_deliveries_total{{outcome=\"retried\"}} {}\n\
+         plaudit_webhook_deliveries_total{{outcome=\"failed\"}} {}\n\
+         # HELP plaudit_webhook_deliveries_pending Deliveries waiting to be sent.\n\
+         # TYPE plaudit_webhook_deliveries_pending gauge\n\
+         plaudit_webhook_deliveries_pending {}\n\
+         # HELP plaudit_webhook_oldest_pending_seconds Age of the oldest delivery waiting to be sent.\n\
+         # TYPE plaudit_webhook_oldest_pending_seconds gauge\n\
+         plaudit_webhook_oldest_pending_seconds {}\n",
+        d.succeeded, d.retried, d.failed, d.pending, d.oldest_pending_seconds
+    )
 }
 
 #[cfg(test)]
@@ -126,6 +152,11 @@ mod tests {
         assert!(text.contains(&format!("{} 2", bucket("+Inf"))), "{text}");
         assert_eq!(text.matches(&format!("{DURATION}_bucket{{")).count(), BUCKETS.len() + 1, "{text}");
         assert!(text.contains("plaudit_up 1"), "{text}");
+        let figures = DeliveryFigures { succeeded: 3, retried: 2, failed: 1, pending: 4, oldest_pending_seconds: 1.5 };
+        let lines = delivery_lines(&figures);
+        assert!(lines.contains("plaudit_webhook_deliveries_total{outcome=\"retried\"} 2\n"), "{lines}");
+        assert!(lines.contains("plaudit_webhook_deliveries_pending 4\n"), "{lines}");
+        assert!(lines.contains("plaudit_webhook_oldest_pending_seconds 1.5\n"), "{lines}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use super::{
     Applied, Command, Recorded, Voted, conversations, csat,
     gather::{Gather, Turn},
-    messages, rollups, thumbs, votes,
+    messages, outbox, rollups, thumbs, votes,
     writes::{settle, write_counted},
 };
 use crate::{
@@ -95,6 +95,7 @@ pub(super) async fn apply_all(
             continue;
         }
         c.batch("SAVEPOINT event").await?;
+        let events = outbox::mark(c);
         let mut own = Rows::default();
         let result = match apply(c, scope, command, now, &mut own).await {
             // What the event held back must fail inside its savepoint too.
@@ -103,6 +104,7 @@ pub(super) async fn apply_all(
         };
         if result.is_err() {
             c.batch("ROLLBACK TO SAVEPOINT event").await?;
+            outbox::rewind(c, events);
         } else {
             pending.absorb(own);
         }

@@ -3,7 +3,7 @@
 //! decide by them).
 
 use super::{
-    Recorded, bots,
+    Recorded, bots, outbox,
     rollups::{Moves, Target},
     settings::{SETTINGS_COLUMNS, settings_from},
 };
@@ -17,6 +17,7 @@ use crate::{
         ids::ClientId,
         rollup::Rows,
         satisfaction::{Satisfaction, SatisfactionValue},
+        webhook::Event,
     },
     params,
     store::{
@@ -231,5 +232,7 @@ pub(super) async fn end(
         params![&scope.account_id, id, now],
     )
     .await?;
-    get(c, scope, id.as_str()).await
+    let ended = get(c, scope, id.as_str()).await?;
+    outbox::emit(c, &scope.account_id, Event::conversation_ended(&ended, now));
+    Ok(ended)
 }

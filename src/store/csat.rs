@@ -5,6 +5,7 @@
 use super::{
     Recorded, conversations,
     id_lists::{Read, reads_by_ids},
+    outbox,
     rollups::{Moves, Target},
     satisfaction,
 };
@@ -16,6 +17,7 @@ use crate::{
         csat::{CsatAnswer, CsatInput, QuestionCode},
         ids::Uuid,
         rollup::Rows,
+        webhook::Event,
     },
     params,
     store::{
@@ -129,5 +131,6 @@ pub(super) async fn answer(
     let score = input.score as f64;
     satisfaction::record(c, account, &conversation.id, score, input.negative_reason.as_deref(), at).await?;
     moves.after(c, account, pending, false).await?;
+    outbox::emit(c, account, Event::of_csat(&answer, at));
     Ok(Recorded { created: answer.id == id, value: answer })
 }

@@ -80,6 +80,8 @@ pub(super) async fn conversation(
     c.execute("DELETE FROM vote_windows WHERE account_id = $1 AND conversation_id = $2", p).await?;
     let csat = c.execute("DELETE FROM csat_answers WHERE account_id = $1 AND conversation_id = $2", p).await?;
     let messages = c.execute("DELETE FROM messages WHERE conversation_id = $2 AND account_id = $1", p).await?;
+    // Webhook deliveries about it, whatever their state: they hold its words.
+    c.execute("DELETE FROM webhook_deliveries WHERE account_id = $1 AND conversation_id = $2", p).await?;
     c.execute("DELETE FROM conversations WHERE account_id = $1 AND id = $2", p).await?;
     Ok(Some(Erased { conversations: 1, messages, feedback, votes, csat, golden_examples: golden }))
 }
@@ -198,6 +200,8 @@ pub(super) async fn signals_on(
         messages += c.execute(&sql, &values).await?;
     }
     c.execute("DELETE FROM vote_windows WHERE account_id = $1 AND conversation_id = $3 AND user_id = $2", p).await?;
+    c.execute("DELETE FROM webhook_deliveries WHERE account_id = $1 AND conversation_id = $3 AND person = $2", p)
+        .await?;
     let csat = c
         .execute("DELETE FROM csat_answers WHERE account_id = $1 AND user_id = $2 AND conversation_id = $3", p)
         .await?;

@@ -4,7 +4,7 @@
 //! example in the same transaction; and reading records, their history and
 //! the review queue.
 
-use super::{audit, golden, messages};
+use super::{audit, golden, messages, outbox};
 use crate::{
     domain::{
         Timestamp,
@@ -18,6 +18,7 @@ use crate::{
         ids::{ClientId, Uuid},
         page::{Cursor, Page, PageRequest},
         rollup::{Rows, ThumbFact},
+        webhook::Event,
     },
     params,
     store::{
@@ -119,6 +120,9 @@ pub(super) async fn log_event(
 ) -> Result<(), StoreError> {
     static ONE: std::sync::LazyLock<String> =
         std::sync::LazyLock::new(|| insert_sql(HISTORY_HEAD, HISTORY_WIDTH, 1, ""));
+    if let Some(e) = Event::of_feedback(event, f, at) {
+        outbox::emit(c, account_id, e);
+    }
     c.execute_later(&ONE, &history_row(account_id, f, event, actor, source, at)).await
 }
 
@@ -191,7 +195,7 @@ pub(super) async fn retract(
         return Ok(f);
     }
     if f.status == FeedbackStatus::AutoApproved {
-        golden::withdraw(c, &f).await?;
+        golden::withdraw(c, &scope.account_id, &f, now).await?;
     }
     let before = ThumbFact::of(&f, target.variant.as_deref(), target.topic.as_deref());
     let f = update_record(c, "retracted_at = $2, updated_at = $2", params![&f.id, now]).await?;
@@ -218,7 +222,7 @@ pub(super) async fn review(
         }
         Review::Dismiss { note } => (FeedbackStatus::Dismissed, None, note, "dismissed"),
     };
-    golden::withdraw(c, &f).await?;
+    golden::withdraw(c, &scope.account_id, &f, now).await?;
     let f = update_record(
         c,
         "status = $2, reviewed_by = $3, reviewed_at = $4, corrected_response = $5, review_note = $6, updated_at = $4,

@@ -4,6 +4,7 @@
 use super::{
     bots,
     golden::{GOLDEN_COLUMNS, golden_from},
+    outbox,
 };
 use crate::{
     domain::{
@@ -13,6 +14,7 @@ use crate::{
         gaps::{GapAnswer, GapAnswerInput, GapFacts, RatedQuestion},
         golden::{GoldenExample, Turn},
         ids::Uuid,
+        webhook::{Event, EventType},
     },
     params,
     store::{StoreError, sql::Conn},
@@ -138,5 +140,7 @@ pub(super) async fn answer(
         )
         .await?
         .ok_or(StoreError::NotFound("golden example"))?;
-    golden_from(&row)
+    let example = golden_from(&row)?;
+    outbox::emit(c, &scope.account_id, Event::of_golden(EventType::GoldenExampleCreated, &example, None, now));
+    Ok(example)
 }

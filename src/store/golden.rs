@@ -2,7 +2,7 @@
 //! auto-approved), withdrawn when it changes, listed and deleted. At most one
 //! per feedback record, by a unique key.
 
-use super::{audit, bots};
+use super::{audit, bots, outbox};
 use crate::{
     domain::{
         Timestamp,
@@ -12,6 +12,7 @@ use crate::{
         golden::{GoldenExample, Turn},
         ids::Uuid,
         page::{Cursor, Page, PageRequest},
+        webhook::{Event, EventType},
     },
     params,
     store::{
@@ -53,10 +54,12 @@ pub(super) async fn make(
         .map(|r| Ok(Turn { role: r.get(0)?, content: r.get(1)? }))
         .collect::<Result<Vec<_>, StoreError>>()?;
     let prompt = serde_json::to_string(&turns).map_err(StoreError::other)?;
-    c.execute(
-        "INSERT INTO golden_examples (id, account_id, bot_id, feedback_id, conversation_id, message_id, feedback_type,
+    let made = c
+        .query_opt(
+        &format!("INSERT INTO golden_examples (id, account_id, bot_id, feedback_id, conversation_id, message_id, feedback_type,
                                       origin, prompt, ideal_response, created_at, created_by, created_by_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (feedback_id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (feedback_id) DO NOTHING
+         RETURNING {GOLDEN_COLUMNS}"),
         params![
             &Uuid::new(),
             account_id,
@@ -74,12 +77,31 @@ pub(super) async fn make(
         ],
     )
     .await?;
+    if let Some(row) = made {
+        let example = golden_from(&row)?;
+        let event = Event::of_golden(EventType::GoldenExampleCreated, &example, Some(&f.user_id), now);
+        outbox::emit(c, account_id, event);
+    }
     Ok(())
 }
 
 /// Withdraws the golden example made from a record, if there is one.
-pub(super) async fn withdraw(c: &mut impl Conn, f: &Feedback) -> Result<(), StoreError> {
-    c.execute("DELETE FROM golden_examples WHERE feedback_id = $1", params![&f.id]).await?;
+pub(super) async fn withdraw(
+    c: &mut impl Conn,
+    account_id: &str,
+    f: &Feedback,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let gone = c
+        .query_opt(
+            &format!("DELETE FROM golden_examples WHERE feedback_id = $1 RETURNING {GOLDEN_COLUMNS}"),
+            params![&f.id],
+        )
+        .await?;
+    if let Some(row) = gone {
+        let example = golden_from(&row)?;
+        outbox::emit(c, account_id, Event::of_golden(EventType::GoldenExampleDeleted, &example, Some(&f.user_id), now));
+    }
     Ok(())
 }
 
@@ -144,13 +166,17 @@ pub(super) async fn delete(
 ) -> Result<(), StoreError> {
     let found = c
         .query_opt(
-            "SELECT origin, bot_id FROM golden_examples
-             WHERE id = $1 AND account_id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)",
+            &format!(
+                "SELECT {GOLDEN_COLUMNS} FROM golden_examples
+                 WHERE id = $1 AND account_id = $2 AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)"
+            ),
             params![id, &scope.account_id, scope.bot_id.as_ref()],
         )
         .await?
         .ok_or(StoreError::NotFound("golden example"))?;
-    let before = serde_json::json!({"origin": found.get::<String>(0)?, "bot_id": found.get::<String>(1)?});
+    let example = golden_from(&found)?;
+    let before = serde_json::json!({"origin": example.origin, "bot_id": example.bot_id});
+    outbox::emit(c, &scope.account_id, Event::of_golden(EventType::GoldenExampleDeleted, &example, None, now));
     let entry = AuditEntry::new(&scope.account_id, by, Action::GoldenExampleDeleted, id, Some(before), None, now);
     audit::append(c, &entry).await?;
     let n = c

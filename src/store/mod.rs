@@ -17,6 +17,10 @@
 //!   its transaction commits, and the fold;
 //! - `batches.rs`: many writes in one transaction (`/v1/ingest`, and the
 //!   thumbs and votes PostgreSQL's write lanes gather, `gather.rs`).
+//! - `outbox.rs`: the webhook deliveries each write's events owe, written
+//!   just before its transaction commits; `webhooks.rs`, `deliveries.rs`:
+//!   webhooks and what their delivery worker reads and writes
+//!   ([`WebhookStore`], `webhook_store.rs`).
 //!
 //! Beneath them the engine seam (`sql.rs`) runs statements and transactions,
 //! and the engines (`sqlite/`, `postgres.rs`) implement it. [`connect`]
@@ -30,6 +34,7 @@ mod batches;
 mod bots;
 mod conversations;
 mod csat;
+mod deliveries;
 mod erasure;
 mod error;
 mod feedback;
@@ -43,6 +48,7 @@ mod keys;
 mod lifecycle_store;
 mod messages;
 pub mod migrate;
+mod outbox;
 mod people;
 mod people_store;
 pub mod postgres;
@@ -57,6 +63,8 @@ mod subject;
 mod thumbs;
 mod transcripts;
 mod votes;
+mod webhook_store;
+mod webhooks;
 mod writes;
 
 use std::sync::Arc;
@@ -68,6 +76,7 @@ pub use lifecycle_store::{LifecycleStore, Progress};
 pub use people::{SessionOwner, SessionRow, UserChange};
 pub use people_store::PeopleStore;
 pub use sql_store::SqlStore;
+pub use webhook_store::{Outcome, Sender, WebhookStore};
 
 use crate::domain::{
     Timestamp,
@@ -147,7 +156,7 @@ impl Applied {
 
 /// Everything the product keeps. Implemented once by [`SqlStore`] over both engines.
 #[async_trait]
-pub trait Store: PeopleStore + LifecycleStore + Send + Sync {
+pub trait Store: PeopleStore + LifecycleStore + WebhookStore + Send + Sync {
     // ---- the instance ----------------------------------------------------------
 
     /// Checks that the database answers.

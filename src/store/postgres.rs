@@ -302,6 +302,8 @@ impl Engine for PgEngine {
                 result = Err(e);
             }
             let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            // What the work gathered for its commit goes with a rollback.
+            conn.tx_local().clear();
             conn.batch(end).await?;
             conn.set_in_transaction(false);
             result

@@ -10,7 +10,7 @@ use super::{
     batches::{Lanes, Single},
     bots, conversations, csat, feedback, gaps, golden, inbox,
     key_cache::KeyCache,
-    keys, messages, rollups, settings,
+    keys, messages, outbox, rollups, settings,
     sql::{Conn, Engine, Work},
     thumbs, transcripts, votes,
     writes::{Counted, write_counted, write_settled},
@@ -51,8 +51,14 @@ impl<E: Engine> SqlStore<E> {
     /// A store on `engine` that keeps each key it found for `key_ttl`
     /// (see [`KeyCache`]).
     pub fn new(engine: E, key_ttl: std::time::Duration) -> Self {
-        // Every transaction's rollup changes are written just before it commits.
-        engine.set_before_commit(Arc::new(|c| Box::pin(rollups::flush(c))));
+        // Every transaction's rollup changes and webhook deliveries are
+        // written just before it commits.
+        engine.set_before_commit(Arc::new(|c| {
+            Box::pin(async move {
+                rollups::flush(c).await?;
+                outbox::flush(c).await
+            })
+        }));
         let engine = Arc::new(engine);
         let lanes = batches::lanes(&engine);
         Self { engine, keys: KeyCache::new(key_ttl), lanes }

@@ -16,6 +16,7 @@ use super::{
     messages::{
         MESSAGE_IN_CONTEXT_WIDTH, MessageKey, message_in_context_from, message_in_context_sql, messages_in_context_sql,
     },
+    outbox,
     settings::{SETTINGS_COLUMNS, settings_from},
 };
 use crate::{
@@ -30,6 +31,7 @@ use crate::{
         ids::Uuid,
         page::MAX_LIMIT,
         rollup::{Rows, ThumbFact},
+        webhook::Event,
     },
     params,
     store::{
@@ -81,7 +83,7 @@ pub(super) async fn submit(
                 update_record(c, "reason = $2, updated_at = $3", params![&f.id, input.reason.as_deref(), now]).await?
             }
             (Submission::Switch { status } | Submission::Restore { status }, Some(f)) => {
-                golden::withdraw(c, f).await?;
+                golden::withdraw(c, &scope.account_id, f, now).await?;
                 update_record(
                     c,
                     "feedback_type = $2, reason = $3, status = $4, source = $5,
@@ -325,6 +327,11 @@ async fn log_submissions(c: &mut impl Conn, account_id: &str, records: &[Feedbac
             .iter()
             .flat_map(|f| history_row(account_id, f, "submitted", &f.user_id, f.source, f.updated_at))
             .collect();
+        for f in run {
+            if let Some(e) = Event::of_feedback("submitted", f, f.updated_at) {
+                outbox::emit(c, account_id, e);
+            }
+        }
         c.execute_later(&sql, &params).await?;
     }
     Ok(())

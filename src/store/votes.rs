@@ -14,7 +14,7 @@ use super::{
     Voted, conversations,
     conversations::{CONVERSATION_COLUMNS, CONVERSATION_WIDTH, conversation_from},
     id_lists::{Read, reads_by_ids, rows_by_ids},
-    satisfaction,
+    outbox, satisfaction,
     settings::{SETTINGS_COLUMNS, settings_from},
     writes::settle,
 };
@@ -30,6 +30,7 @@ use crate::{
         rollup::{Contribution, Rows, VoteFact},
         satisfaction::{SatisfactionValue, next_satisfaction, vote_score},
         vote::{Direction, Vote, VoteAck, VoteInput, activity_text},
+        webhook::Event,
     },
     params,
     store::{
@@ -120,6 +121,7 @@ pub(super) async fn vote(
     let rows = VoteRows::of(&scope.account_id, &conversation, &input, at, now);
     c.execute_later(&ACTIVITY_SQL, &rows.activity).await?;
     c.execute_later(&VOTE_SQL, &rows.vote).await?;
+    outbox::emit(c, &scope.account_id, Event::of_vote(&rows.record));
     let negative_reason = if input.value < 0 { input.reason.as_deref() } else { None };
     let variant =
         satisfaction::record(c, &scope.account_id, &conversation.id, vote_score(input.value), negative_reason, at)
@@ -150,6 +152,8 @@ fn claim_sql(n: usize, tail: &str) -> String {
 struct VoteRows {
     activity: Vec<Value>,
     vote: Vec<Value>,
+    /// The vote as the API shows it (for its webhook event).
+    record: Vote,
 }
 
 const ACTIVITY_HEAD: &str = "INSERT INTO messages (account_id, id, conversation_id, role, content, status, metadata, \
@@ -200,7 +204,20 @@ impl VoteRows {
             at
         ]
         .to_vec();
-        Self { activity, vote }
+        let record = Vote {
+            id: vote_id,
+            conversation_id: conversation.id.clone(),
+            bot_id: conversation.bot_id.clone(),
+            contact_id: conversation.contact_id.clone(),
+            user_id: input.rater.user_id.clone(),
+            direction: input.direction,
+            value: input.value,
+            reason: input.reason.clone(),
+            source: input.rater.source,
+            activity_message_id: activity_id,
+            created_at: at,
+        };
+        Self { activity, vote, record }
     }
 }
 
@@ -315,6 +332,9 @@ pub(super) async fn vote_many(
         c.execute_later(&insert_sql(ACTIVITY_HEAD, ACTIVITY_WIDTH, run.len(), ""), &activity).await?;
         let vote: Vec<Value> = run.iter().flat_map(|r| r.vote.iter().cloned()).collect();
         c.execute_later(&insert_sql(VOTE_HEAD, VOTE_WIDTH, run.len(), ""), &vote).await?;
+    }
+    for r in &rows {
+        outbox::emit(c, account_id, Event::of_vote(&r.record));
     }
     // Each conversation's satisfaction after its votes, in order.
     let mut changed: BTreeSet<&str> = BTreeSet::new();

@@ -171,9 +171,15 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(db: &TestDatabase) -> Self {
+        Self::start_with(db, &[])
+    }
+
+    /// A server with these settings (`PLAUDIT_*` variables) too.
+    pub(crate) fn start_with(db: &TestDatabase, settings: &[(&str, &str)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(env!("CARGO_BIN_EXE_plaudit"))
             .arg("serve")
+            .envs(settings.iter().copied())
             .env("PLAUDIT_DATABASE_URL", &db.url)
             .env("PLAUDIT_LISTEN", format!("127.0.0.1:{port}"))
             .env("PLAUDIT_RATE_LIMIT_PER_SECOND", "0")

@@ -2,6 +2,7 @@
 //! theirs is left in any table, nor in the SQLite file's bytes; figures stay
 //! exact; the audit log says how much, not whom.
 
+use plaudit::config::Settings;
 use plaudit::domain::{
     Timestamp, access::Scope, account::DEFAULT_ACCOUNT_ID, analytics::Filters, analytics::Grouping, rollup::Counting,
 };
@@ -9,7 +10,8 @@ use serde_json::{Value, json};
 
 use crate::{
     both_backends,
-    helpers::{Backend, TestApp, spawn_app},
+    helpers::{Backend, TestApp, spawn_app, spawn_app_with},
+    receiver::Receiver,
 };
 
 both_backends!(
@@ -117,8 +119,20 @@ async fn history(app: &TestApp) -> String {
 }
 
 async fn a_person_is_erased_without_a_trace(backend: Backend) {
-    let app = spawn_app(backend.clone()).await;
+    // Webhooks receive every event: one delivers, one fails at once (no retries).
+    let receiver = Receiver::start();
+    let settings = Settings { webhooks_retry_hours: 0.0, ..crate::webhooks::local_webhooks() };
+    let app = spawn_app_with(backend.clone(), settings).await;
+    let mut hooks = Vec::new();
+    for path in ["/ok", "/fail"] {
+        let hook = json!({"url": receiver.url("127.0.0.1", path), "events": ["feedback.created", "feedback.updated",
+            "feedback.reviewed", "vote.created", "csat.answered", "golden_example.created", "golden_example.deleted",
+            "conversation.ended"]});
+        hooks.push(crate::webhooks::webhook(&app, &app.admin, hook).await.0);
+    }
     history(&app).await;
+    let delivered = deliveries(&app, &hooks).await;
+    assert!(delivered.contains("succeeded") && delivered.contains("failed"), "{delivered}");
     let golden = app.get("/v1/golden-examples?limit=100", &app.admin).await;
     assert_eq!(golden.assert_status(200)["items"].as_array().unwrap().len(), 4);
     let dump = everything(&app, &backend).await;
@@ -148,6 +162,14 @@ async fn a_person_is_erased_without_a_trace(backend: Backend) {
     for word in HER_WORDS {
         assert!(!dump.contains(word), "{word:?} is still in the database after the erasure");
     }
+    // Her deliveries went, whatever their state, and the erasure emitted none about her.
+    let after = deliveries(&app, &hooks).await;
+    let ids = |text: &str| -> std::collections::BTreeSet<String> {
+        let list: Value = serde_json::from_str(text).unwrap();
+        list.as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert!(ids(&after).is_subset(&ids(&delivered)), "no new event: {after}");
+    assert!(ids(&after).len() < ids(&delivered).len());
     if matches!(backend, Backend::Sqlite) {
         let path = app.database_url().trim_start_matches("sqlite://").to_owned();
         for file in [path.clone(), format!("{path}-wal")] {
@@ -184,6 +206,23 @@ async fn a_person_is_erased_without_a_trace(backend: Backend) {
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[1]["after"]["conversations"], 2);
     assert!(!audit.body.to_string().contains(ALICE));
+}
+
+/// The webhooks' deliveries, once none is pending, as a JSON list.
+async fn deliveries(app: &TestApp, hooks: &[String]) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let mut all = Vec::new();
+        for hook in hooks {
+            let r = app.get(&format!("/v1/webhooks/{hook}/deliveries?limit=500"), &app.admin).await;
+            all.extend(r.assert_status(200)["items"].as_array().unwrap().iter().cloned());
+        }
+        if all.iter().all(|d| d["status"] != "pending") {
+            return Value::Array(all).to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "deliveries stay pending");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Every overview figure the rollups answer equals the direct count of what remains.

@@ -2,61 +2,22 @@
 //! (`tests/receiver/receiver.mjs`, run with node): what succeeds, what
 //! fails, what is refused before a connection, and what is not followed.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, ChildStdout, Command, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
 
 use plaudit::{
     domain::webhook::{WebhookSecret, WebhookUrl, signature_header},
     outbound::Receivers,
 };
-use serde_json::Value;
 
-/// The receiver process, its port and what it prints.
-struct Receiver {
-    child: Child,
-    port: u16,
-    lines: BufReader<ChildStdout>,
-}
+use crate::receiver::Receiver;
 
-impl Receiver {
-    fn start() -> Self {
-        let mut child = Command::new("node")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/receiver/receiver.mjs"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("node runs the receiver");
-        let mut lines = BufReader::new(child.stdout.take().unwrap());
-        let mut port = String::new();
-        lines.read_line(&mut port).unwrap();
-        Self { child, port: port.trim().parse().expect("the receiver prints its port"), lines }
-    }
-
-    fn url(&self, host: &str, path: &str) -> WebhookUrl {
-        WebhookUrl::parse("url", &format!("http://{host}:{}{path}", self.port), true).unwrap()
-    }
-
-    /// The next request the receiver got.
-    fn next(&mut self) -> Value {
-        let mut line = String::new();
-        self.lines.read_line(&mut line).unwrap();
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn url(receiver: &Receiver, host: &str, path: &str) -> WebhookUrl {
+    WebhookUrl::parse("url", &receiver.url(host, path), true).unwrap()
 }
 
 #[tokio::test]
 async fn deliveries_reach_a_real_receiver_and_nothing_else() {
-    let mut receiver = Receiver::start();
+    let receiver = Receiver::start();
     let local = Receivers::new(true, Duration::from_secs(1)).unwrap();
     let secret = WebhookSecret::generate();
     let body = br#"{"type":"ping","timestamp":"2026-01-01T00:00:00Z","data":{}}"#.to_vec();
@@ -67,7 +28,7 @@ async fn deliveries_reach_a_real_receiver_and_nothing_else() {
         ("webhook-signature", signature.clone()),
     ];
 
-    let ok = local.post(&receiver.url("127.0.0.1", "/ok"), &headers, body.clone()).await;
+    let ok = local.post(&url(&receiver, "127.0.0.1", "/ok"), &headers, body.clone()).await;
     assert!(ok.succeeded(), "{ok:?}");
     assert_eq!(ok.status, Some(200));
     let seen = receiver.next();
@@ -77,33 +38,33 @@ async fn deliveries_reach_a_real_receiver_and_nothing_else() {
     assert_eq!(seen["headers"]["content-type"], "application/json");
     assert_eq!(seen["body"].as_str().unwrap().as_bytes(), body.as_slice());
 
-    let failed = local.post(&receiver.url("127.0.0.1", "/fail"), &headers, body.clone()).await;
+    let failed = local.post(&url(&receiver, "127.0.0.1", "/fail"), &headers, body.clone()).await;
     assert_eq!((failed.status, failed.succeeded()), (Some(500), false));
     assert!(failed.error.unwrap().contains("500"));
     receiver.next();
 
     // A redirect is an answer, not followed: the receiver sees one request.
-    let moved = local.post(&receiver.url("127.0.0.1", "/redirect"), &headers, body.clone()).await;
+    let moved = local.post(&url(&receiver, "127.0.0.1", "/redirect"), &headers, body.clone()).await;
     assert_eq!((moved.status, moved.succeeded()), (Some(302), false));
     assert_eq!(receiver.next()["path"], "/redirect");
 
-    let slow = local.post(&receiver.url("127.0.0.1", "/slow"), &headers, body.clone()).await;
+    let slow = local.post(&url(&receiver, "127.0.0.1", "/slow"), &headers, body.clone()).await;
     assert_eq!(slow.error.as_deref(), Some("no answer in time"));
     assert!(slow.latency < Duration::from_secs(3), "{slow:?}");
     assert_eq!(receiver.next()["path"], "/slow");
 
-    let big = local.post(&receiver.url("127.0.0.1", "/big"), &headers, body.clone()).await;
+    let big = local.post(&url(&receiver, "127.0.0.1", "/big"), &headers, body.clone()).await;
     assert!(big.succeeded(), "a long answer is read in part, and the delivery succeeds");
     assert_eq!(receiver.next()["path"], "/big");
 
     // Without webhooks_allow_private, nothing reaches a loopback address:
     // written as one, or as a name that resolves to one.
     let public = Receivers::new(false, Duration::from_secs(1)).unwrap();
-    let refused = public.post(&receiver.url("127.0.0.1", "/ok"), &headers, body.clone()).await;
+    let refused = public.post(&url(&receiver, "127.0.0.1", "/ok"), &headers, body.clone()).await;
     assert!(refused.error.as_deref().unwrap().contains("loopback"), "{refused:?}");
-    let by_name = public.post(&receiver.url("localhost", "/ok"), &headers, body.clone()).await;
+    let by_name = public.post(&url(&receiver, "localhost", "/ok"), &headers, body.clone()).await;
     assert!(by_name.error.as_deref().unwrap().contains("resolves only to"), "{by_name:?}");
     // The next request the receiver sees is this one: the refused ones never came.
-    local.post(&receiver.url("127.0.0.1", "/ok"), &[], b"{}".to_vec()).await;
+    local.post(&url(&receiver, "127.0.0.1", "/ok"), &[], b"{}".to_vec()).await;
     assert_eq!(receiver.next()["body"], "{}");
 }

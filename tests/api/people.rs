@@ -430,6 +430,13 @@ async fn the_audit_log_keeps_every_change(backend: Backend) {
     );
     let purged = app.store.purge(&scope, &bot_id, cut, false, &Actor::cli(), now, &|_| {}).await.unwrap();
     assert_eq!(purged.conversations, 1);
+    // Webhooks (their deactivation, by the delivery job, is in the webhooks' tests).
+    let hook = json!({"url": "https://93.184.215.14/hooks/secret-path", "events": ["ping"]});
+    let hook = app.post("/v1/webhooks", &app.admin, hook).await;
+    let hook = hook.assert_status(201)["id"].as_str().unwrap().to_owned();
+    app.patch(&format!("/v1/webhooks/{hook}"), &app.admin, json!({"only_negative": true})).await.assert_status(200);
+    app.post(&format!("/v1/webhooks/{hook}/rotate-secret"), &app.admin, json!({})).await.assert_status(200);
+    app.delete(&format!("/v1/webhooks/{hook}"), &app.admin).await.assert_status(200);
     // Through the dashboard, as a person.
     let boss = person(&app, "boss@example.com", "admin").await;
     let csrf = boss.csrf().await;
@@ -453,12 +460,21 @@ async fn the_audit_log_keeps_every_change(backend: Backend) {
     // Every kind of change is there (an account's creation is in its own log, below).
     for action in plaudit::domain::audit::Action::ALL.map(|a| a.as_str()) {
         let here = seen.iter().any(|a| a == action);
-        assert!(here || action == "account.created", "{action} missing from {seen:?}");
+        assert!(here || ["account.created", "webhook.deactivated"].contains(&action), "{action} missing from {seen:?}");
     }
     assert_eq!(seen.iter().filter(|a| *a == "settings.updated").count(), 1, "{seen:?}");
     // Newest first, with who and what; never a secret, never an end user's words.
     let text = log.to_string();
-    for secret_word in [secret.as_str(), "secret note", "Where is my order", "It ships today", "visitor", PASSWORD] {
+    for secret_word in [
+        secret.as_str(),
+        "secret note",
+        "Where is my order",
+        "It ships today",
+        "visitor",
+        PASSWORD,
+        "secret-path",
+        "whsec_",
+    ] {
         assert!(!text.contains(secret_word), "{secret_word} leaked into the log");
     }
     let first = &log["items"][0];

@@ -2,7 +2,8 @@
 //! subscribe to and which of them reach one that wants only the negative
 //! ones; its URL's rules and how it is shown; its secret; the Standard
 //! Webhooks signature of a delivery; and when a failed delivery is tried
-//! again.
+//! again. `event.rs`: an event and its body; `subscription.rs`: a webhook
+//! as configured; `delivery.rs`: a delivery and what follows an attempt.
 
 use std::{net::IpAddr, time::Duration};
 
@@ -11,6 +12,16 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::error::DomainError;
+
+mod delivery;
+mod event;
+mod subscription;
+
+pub use delivery::{Attempt, Delivery, DeliveryStatus, Next, Outgoing, RetryPolicy};
+pub use event::{Event, slack_body};
+pub use subscription::{
+    Format, Health, NewWebhook, Subscription, Webhook, WebhookPatch, events_column, events_from_column, parse_events,
+};
 
 /// What happened, as a webhook subscribes to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
