@@ -13,7 +13,10 @@
 # PLAUDIT_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
 # is the PostgreSQL server, used in a schema of its own; SERVER_BIN (default
 # the release build) is the server measured, for A/B runs against another
-# build on the same dataset.
+# build on the same dataset. WEBHOOK=1 subscribes one webhook to every event,
+# delivered to a minimal local receiver (bench/receiver.mjs, node) that
+# answers 200, and reports after each workload the deliveries a second: over
+# the workload until the backlog drained, and while it drained alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 engine=${1:-sqlite}
@@ -74,12 +77,54 @@ set -a; . "$stamp"; set +a
 export BENCH_KEY=$BENCH_SERVER_KEY
 export BENCH_FROM=$(date -u -d '365 days ago' +%Y-%m-%d) BENCH_TO=$(date -u -d 'tomorrow' +%Y-%m-%d)
 
+receiver_port=$((port + 10))
+receiver=""
+if [ "${WEBHOOK:-}" = 1 ]; then
+  node bench/receiver.mjs "$receiver_port" &
+  receiver=$!
+  export PLAUDIT_WEBHOOKS_ALLOW_HTTP=true PLAUDIT_WEBHOOKS_ALLOW_PRIVATE=true
+fi
 PLAUDIT_DATABASE_URL="$url" PLAUDIT_LISTEN="127.0.0.1:$port" PLAUDIT_RATE_LIMIT_PER_SECOND=0 \
   PLAUDIT_LOG_LEVEL=warn PLAUDIT_POSTGRES_MAX_CONNECTIONS=${PG_POOL:-32} "${SERVER_BIN:-target/release/plaudit}" serve &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+# A webhook run removes its webhook when done: other runs measure without one.
+drop_webhooks() {
+  for id in $(curl -fs -H "Authorization: Bearer $BENCH_ADMIN_KEY" "http://127.0.0.1:$port/v1/webhooks" \
+      | grep -o '"id":"[^"]*"' | cut -d'"' -f4); do
+    curl -fs -o /dev/null -X DELETE -H "Authorization: Bearer $BENCH_ADMIN_KEY" "http://127.0.0.1:$port/v1/webhooks/$id"
+  done
+}
+stop() {
+  [ -n "$receiver" ] && drop_webhooks
+  kill $server $receiver 2>/dev/null
+  wait $server 2>/dev/null
+}
+trap stop EXIT
 # The first start on an older file migrates it first (seconds to a minute at L).
 for _ in $(seq 1 3000); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+if [ -n "$receiver" ]; then
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$receiver_port/count" >/dev/null && break; sleep 0.1; done
+  # Any webhook left from an earlier run goes; one takes every event.
+  drop_webhooks
+  curl -fs -o /dev/null -H "Authorization: Bearer $BENCH_ADMIN_KEY" -H 'content-type: application/json' \
+    -d "{\"url\": \"http://127.0.0.1:$receiver_port/hook\", \"events\": [\"feedback.created\", \"feedback.updated\",
+         \"feedback.retracted\", \"feedback.reviewed\", \"vote.created\", \"csat.answered\", \"golden_example.created\",
+         \"golden_example.deleted\", \"conversation.ended\"]}" "http://127.0.0.1:$port/v1/webhooks"
+fi
+delivered() { curl -fsS "http://127.0.0.1:$receiver_port/count"; }
+pending() { curl -fs "http://127.0.0.1:$port/metrics" | awk '$1 == "plaudit_webhook_deliveries_pending" {print $2}'; }
+# After a workload: waits until no delivery is pending (at most 10 min) and
+# prints the deliveries a second over the workload and its drain, and over
+# the drain alone.
+webhook_rates() {
+  local now ended count_end left
+  ended=$(date +%s.%N); count_end=$(delivered)
+  for _ in $(seq 1 6000); do left=$(pending); [ "${left:-1}" = 0 ] && break; sleep 0.1; done
+  now=$(date +%s.%N)
+  awk -v a="$1" -v e="$ended" -v z="$now" -v c0="$2" -v ce="$count_end" -v c1="$(delivered)" \
+    'BEGIN { printf "%d delivered, %.0f/s until drained (%.1f s after the load), %.0f/s draining", c1 - c0,
+             (c1 - c0) / (z - a), z - e, (z - e > 0.2) ? (c1 - ce) / (z - e) : 0 }'
+}
 
 peak_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$server/status"; }
 # The machine's CPU time (all cores, server and wrk alike) since the last
@@ -124,6 +169,7 @@ for w in $workloads; do
     echo "| export ($1 conversations, $2 bytes, ${secs%.*} s) | $rate | - | - | $(peak_mb) MB | $(cpu_use) | $(server_cpu "$1") |"
     continue
   fi
+  [ -n "$receiver" ] && { load_start=$(date +%s.%N); load_count=$(delivered); }
   result=$(wrk -t"$threads" -c"$connections" -d"$duration" --timeout "${TIMEOUT:-10s}" --latency -s "bench/wrk/$w.lua" "http://127.0.0.1:$port")
   rps=$(echo "$result" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$result" | awk '$1 == "50%" {print $2}')
@@ -135,5 +181,6 @@ for w in $workloads; do
   timeouts=$(echo "$result" | awk '/Socket errors/ {print $NF}')
   [ -n "$timeouts" ] && [ "$timeouts" != 0 ] && note="$note ($timeouts timed out)"
   [ "$w" = ingest ] && note="$note = $(awk -v r="$rps" 'BEGIN { printf "%.0f", r * 500 }') events/s"
+  [ -n "$receiver" ] && note="$note; webhook: $(webhook_rates "$load_start" "$load_count")"
   echo "| $w | $rps$note | $p50 | $p99 | $(peak_mb) MB | $(cpu_use) | $(server_cpu "${requests:-0}") |"
 done

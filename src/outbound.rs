@@ -79,7 +79,7 @@ impl Receivers {
         }
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) => return failed(None, describe(&e)),
+            Err(e) => return failed(None, describe(e)),
         };
         let status = response.status();
         let mut response = response;
@@ -98,12 +98,13 @@ impl Receivers {
     }
 }
 
-/// A request's failure in a sentence, with its causes.
-fn describe(e: &reqwest::Error) -> String {
+/// A request's failure in a sentence, with its causes, without its URL
+/// (a receiver's path may be a secret: a Slack URL is).
+fn describe(e: reqwest::Error) -> String {
     if e.is_timeout() {
         return "no answer in time".into();
     }
-    crate::error_chain::Chain(e).to_string()
+    crate::error_chain::Chain(&e.without_url()).to_string()
 }
 
 /// Resolves a receiver's name and keeps only the addresses a delivery may

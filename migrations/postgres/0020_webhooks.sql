@@ -21,6 +21,8 @@ CREATE TABLE webhooks (
     -- Since when every attempt failed (none: the last one succeeded).
     failing_since          BIGINT,
     deactivated_at         BIGINT,
+    -- Its receiver keeps failing: no delivery is sent before then.
+    held_until             BIGINT,
     FOREIGN KEY (account_id, bot_id) REFERENCES bots (account_id, id)
 );
 CREATE INDEX webhooks_by_account ON webhooks (account_id, created_at);

@@ -4,13 +4,13 @@
 //! lease (one instance at a time sends a webhook's queue, so commit order
 //! holds), then sends its due deliveries in order, signed afresh for each
 //! attempt, and writes their outcomes a round at a time. A receiver that
-//! fails three times in a row ends the round, and this instance leaves
-//! the webhook alone until its next retry is due, so that a dead receiver
-//! is not hammered and never delays another's. Succeeded deliveries older
-//! than `webhooks_keep_days` are pruned.
+//! fails three times in a row ends the round, and the webhook is held until
+//! its next retry is due, so that a dead receiver is not hammered and never
+//! delays another's (a retry by hand is sent at once).
+//! Succeeded deliveries older than `webhooks_keep_days` are pruned.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashSet,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
@@ -69,8 +69,6 @@ struct Worker {
     counts: Arc<DeliveryCounts>,
     /// Webhooks a task of this instance is sending to.
     running: Mutex<HashSet<Uuid>>,
-    /// Webhooks left alone until then (their receiver keeps failing).
-    resting: Mutex<HashMap<Uuid, Instant>>,
 }
 
 impl App {
@@ -83,7 +81,6 @@ impl App {
             options: Arc::clone(&self.webhooks),
             counts: Arc::clone(&self.delivery_counts),
             running: Mutex::default(),
-            resting: Mutex::default(),
         });
         crate::background::every(poll, Arc::downgrade(&self.store), move |store| {
             let worker = Arc::clone(&worker);
@@ -120,15 +117,12 @@ impl App {
 
 impl Worker {
     /// Starts a task for each webhook with deliveries due that this instance
-    /// neither sends to already nor leaves alone.
+    /// does not send to already.
     async fn start_due(self: &Arc<Self>, store: &Arc<dyn Store>) -> Result<(), AppError> {
         let due = store.due_webhooks(Timestamp::now()).await?;
-        let now = Instant::now();
-        let mut resting = self.resting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        resting.retain(|_, until| *until > now);
         let mut running = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for id in due {
-            if resting.contains_key(&id) || !running.insert(id.clone()) {
+            if !running.insert(id.clone()) {
                 continue;
             }
             let (worker, store) = (Arc::clone(self), Arc::clone(store));
@@ -187,26 +181,20 @@ impl Worker {
                     break;
                 }
             }
-            let succeeded = outcomes.iter().any(|o| o.attempt.succeeded());
-            let next_retry =
-                outcomes.iter().filter_map(|o| if let Next::RetryAt(at) = o.next { Some(at) } else { None }).min();
-            let deactivated = store.record_deliveries(id, outcomes, self.options.retry, Timestamp::now()).await?;
+            // Nothing got through: the webhook waits for the earliest retry.
+            let hold = if outcomes.iter().any(|o| o.attempt.succeeded()) {
+                None
+            } else {
+                let retries =
+                    outcomes.iter().filter_map(|o| if let Next::RetryAt(at) = o.next { Some(at) } else { None });
+                Some(retries.min().unwrap_or(Timestamp(Timestamp::now().0 + 4_000)))
+            };
+            let deactivated = store.record_deliveries(id, outcomes, hold, self.options.retry, Timestamp::now()).await?;
             if deactivated {
                 tracing::warn!(webhook_id = %id, "webhook deactivated: its receiver failed for too long");
                 return Ok(());
             }
-            if lease.lost() {
-                return Ok(());
-            }
-            if !succeeded {
-                // Nothing got through: leave it alone until a retry is due.
-                let wait = next_retry.map_or(Duration::from_secs(4), |at| {
-                    Duration::from_millis(u64::try_from(at.0 - Timestamp::now().0).unwrap_or(0))
-                });
-                self.resting
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(id.clone(), Instant::now() + wait);
+            if lease.lost() || hold.is_some() {
                 return Ok(());
             }
         }

@@ -36,12 +36,13 @@ pub struct Outcome {
     pub next: Next,
 }
 
-/// The webhooks, active, with a delivery due at `now`.
+/// The webhooks, active and not held, with a delivery due at `now`.
 pub(super) async fn due_webhooks(c: &mut impl Conn, now: Timestamp) -> Result<Vec<Uuid>, StoreError> {
     let rows = c
         .query(
             "SELECT DISTINCT d.webhook_id FROM webhook_deliveries d
              JOIN webhooks w ON w.id = d.webhook_id AND w.active = 1
+                             AND (w.held_until IS NULL OR w.held_until <= $1)
              WHERE d.status = 'pending' AND d.next_attempt_at <= $1",
             params![now],
         )
@@ -109,12 +110,14 @@ pub(super) async fn due(
 }
 
 /// Writes what a round of attempts to `webhook` answered, and the
-/// webhook's health; deactivates it when every attempt failed for the
-/// policy's time, failing its pending deliveries. Whether it deactivated.
+/// webhook's health; holds it until `hold` (its receiver keeps failing:
+/// nothing is sent to it before then); deactivates it when every attempt failed for
+/// the policy's time, failing its pending deliveries. Whether it deactivated.
 pub(super) async fn record(
     c: &mut impl Conn,
     webhook: &Uuid,
     outcomes: &[Outcome],
+    hold: Option<Timestamp>,
     policy: &RetryPolicy,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
@@ -148,9 +151,10 @@ pub(super) async fn record(
             "UPDATE webhooks SET
                  last_success_at = COALESCE($2, last_success_at),
                  last_failure_at = COALESCE($3, last_failure_at),
-                 failing_since = CASE WHEN $2 IS NOT NULL THEN $4 ELSE COALESCE(failing_since, $4) END
+                 failing_since = CASE WHEN $2 IS NOT NULL THEN $4 ELSE COALESCE(failing_since, $4) END,
+                 held_until = $5
              WHERE id = $1 RETURNING account_id, failing_since, active",
-            params![webhook, last_success.map(|i| outcomes[i].attempt.at), last_failure, first_failure],
+            params![webhook, last_success.map(|i| outcomes[i].attempt.at), last_failure, first_failure, hold],
         )
         .await?;
     let Some(row) = row else { return Ok(false) };

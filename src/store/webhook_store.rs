@@ -69,11 +69,13 @@ pub trait WebhookStore: Send + Sync {
     async fn webhook_sender(&self, id: &Uuid, now: Timestamp) -> Result<Option<Sender>, StoreError>;
     /// Up to `limit` due deliveries of a webhook, in order.
     async fn due_deliveries(&self, id: &Uuid, now: Timestamp, limit: i64) -> Result<Vec<Outgoing>, StoreError>;
-    /// Writes a round's outcomes; whether the webhook was deactivated.
+    /// Writes a round's outcomes, and holds the webhook until `hold` if
+    /// given (none is sent before then); whether the webhook was deactivated.
     async fn record_deliveries(
         &self,
         id: &Uuid,
         outcomes: Vec<Outcome>,
+        hold: Option<Timestamp>,
         policy: RetryPolicy,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
@@ -196,11 +198,13 @@ impl<E: Engine> WebhookStore for SqlStore<E> {
         &self,
         id: &Uuid,
         outcomes: Vec<Outcome>,
+        hold: Option<Timestamp>,
         policy: RetryPolicy,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let id = id.clone();
-        self.write(move |c| Box::pin(async move { deliveries::record(c, &id, &outcomes, &policy, now).await })).await
+        self.write(move |c| Box::pin(async move { deliveries::record(c, &id, &outcomes, hold, &policy, now).await }))
+            .await
     }
 
     async fn prune_deliveries(&self, cut: Timestamp, limit: i64) -> Result<u64, StoreError> {

@@ -159,6 +159,7 @@ pub(super) async fn update(
              only_negative = COALESCE($7, only_negative),
              failing_since = CASE WHEN CAST($8 AS BIGINT) = 1 THEN NULL ELSE failing_since END,
              deactivated_at = CASE WHEN CAST($8 AS BIGINT) = 1 THEN NULL ELSE deactivated_at END,
+             held_until = CASE WHEN CAST($8 AS BIGINT) = 1 THEN NULL ELSE held_until END,
              updated_at = $9
          WHERE id = $1 AND account_id = $2",
         params![
@@ -287,8 +288,7 @@ async fn delivery(c: &mut impl Conn, webhook: &Uuid, event_id: &str) -> Result<D
     delivery_from(&row)
 }
 
-/// Sends a delivery again now, with a new retry window (a pending one is
-/// left as it is).
+/// Sends a delivery again now, with a new retry window.
 pub(super) async fn retry(
     c: &mut impl Conn,
     scope: &Scope,
@@ -299,10 +299,12 @@ pub(super) async fn retry(
     get(c, scope, webhook).await?;
     c.execute(
         "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, retry_from = $3
-         WHERE webhook_id = $1 AND event_id = $2 AND status <> 'pending'",
+         WHERE webhook_id = $1 AND event_id = $2",
         params![webhook, event_id, now],
     )
     .await?;
+    // A retry by hand is tried at once, even while the webhook is held.
+    c.execute("UPDATE webhooks SET held_until = NULL WHERE id = $1", params![webhook]).await?;
     delivery(c, webhook, event_id).await
 }
 

@@ -28,6 +28,7 @@ mod session;
 mod settings;
 mod sso;
 mod users;
+mod webhooks;
 pub mod widget;
 
 use axum::{
@@ -109,6 +110,16 @@ fn pages() -> Router<App> {
         .route("/settings/copy", get(back_to("/settings")).post(settings::save_copy))
         .route("/settings/keys", get(back_to("/settings")).post(settings::create_key))
         .route("/settings/keys/{id}/revoke", get(back_to("/settings")).post(settings::revoke_key))
+        .route("/settings/webhooks", get(webhooks::page).post(webhooks::create))
+        .route("/settings/webhooks/{id}", get(webhooks::show))
+        .route("/settings/webhooks/{id}/test", get(back_to("/settings/webhooks")).post(webhooks::test))
+        .route("/settings/webhooks/{id}/active", get(back_to("/settings/webhooks")).post(webhooks::set_active))
+        .route("/settings/webhooks/{id}/rotate", get(back_to("/settings/webhooks")).post(webhooks::rotate))
+        .route("/settings/webhooks/{id}/delete", get(back_to("/settings/webhooks")).post(webhooks::delete))
+        .route(
+            "/settings/webhooks/{id}/deliveries/{delivery_id}/retry",
+            get(back_to("/settings/webhooks")).post(webhooks::retry),
+        )
         .route("/users", get(users::page).post(users::invite))
         .route("/users/{id}", get(back_to("/users")).post(users::change))
         .route("/audit", get(audit::page))

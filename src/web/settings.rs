@@ -1,6 +1,7 @@
 //! Settings of a bot (rating configuration, prompt copy, feedback review and
-//! votes) and the account's API keys. A refused change re-renders the page
-//! with the rule's own message next to the form.
+//! votes), the account's API keys, and its webhooks with their health (their
+//! pages are in `webhooks.rs`). A refused change re-renders the page with the
+//! rule's own message next to the form.
 
 use axum::{
     extract::{Path, State},
@@ -116,6 +117,7 @@ async fn render(
         None => "en".to_owned(),
     };
     let keys = app.list_keys(&scope, PageRequest::parse(Some(MAX_LIMIT), None)?).await?.items;
+    let webhooks = super::webhooks::panel(app, session, &bots).await?;
     let mut bot_state = None;
     if let Some(b) = bot {
         let rating = app.rating_config(&scope, &b.id).await?;
@@ -309,6 +311,7 @@ async fn render(
                     }
                 }
             }
+            (webhooks)
         }
     };
     Ok(layout::page("Settings", Section::Settings, session, body))

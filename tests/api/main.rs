@@ -37,6 +37,7 @@ mod validation;
 mod votes;
 mod web;
 mod web_lifecycle;
+mod web_webhooks;
 mod webhook_delivery;
 mod webhooks;
 mod widget;

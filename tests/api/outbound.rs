@@ -15,6 +15,10 @@ fn url(receiver: &Receiver, host: &str, path: &str) -> WebhookUrl {
     WebhookUrl::parse("url", &receiver.url(host, path), true).unwrap()
 }
 
+fn url_at(port: u16, path: &str) -> WebhookUrl {
+    WebhookUrl::parse("url", &format!("http://127.0.0.1:{port}{path}"), true).unwrap()
+}
+
 #[tokio::test]
 async fn deliveries_reach_a_real_receiver_and_nothing_else() {
     let receiver = Receiver::start();
@@ -64,6 +68,11 @@ async fn deliveries_reach_a_real_receiver_and_nothing_else() {
     assert!(refused.error.as_deref().unwrap().contains("loopback"), "{refused:?}");
     let by_name = public.post(&url(&receiver, "localhost", "/ok"), &headers, body.clone()).await;
     assert!(by_name.error.as_deref().unwrap().contains("resolves only to"), "{by_name:?}");
+    // An error never shows the URL: its path may be a secret.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let refused = local.post(&url_at(closed, "/services/T0/SECRET"), &headers, body.clone()).await;
+    let error = refused.error.unwrap();
+    assert!(!error.contains("SECRET") && !error.contains("127.0.0.1"), "{error}");
     // The next request the receiver sees is this one: the refused ones never came.
     local.post(&url(&receiver, "127.0.0.1", "/ok"), &[], b"{}".to_vec()).await;
     assert_eq!(receiver.next()["body"], "{}");

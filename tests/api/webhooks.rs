@@ -23,6 +23,7 @@ both_backends!(
     events_of_batches_and_the_compatible_door_are_delivered,
     a_rotated_secret_signs_alongside_the_new_one_for_a_day,
     a_failing_receiver_is_retried_given_up_and_deactivated,
+    a_dead_receiver_is_held_not_hammered_and_a_retry_by_hand_goes_at_once,
     slack_webhooks_get_a_readable_line,
     succeeded_deliveries_are_pruned_and_counted_in_metrics,
 );
@@ -447,6 +448,37 @@ async fn a_failing_receiver_is_retried_given_up_and_deactivated(backend: Backend
     app.post(&format!("/v1/webhooks/{id}/deliveries/evt_nope/retry"), &app.admin, json!({}))
         .await
         .assert_error(404, "not_found");
+}
+
+async fn a_dead_receiver_is_held_not_hammered_and_a_retry_by_hand_goes_at_once(backend: Backend) {
+    let receiver = Receiver::start();
+    receiver.fail(true).await;
+    let app = spawn_app_with(backend, Settings { webhooks_poll_ms: 0, ..local_webhooks() }).await;
+    let url = receiver.url("127.0.0.1", "/hook");
+    let (id, _) = webhook(&app, &app.admin, json!({"url": url, "events": ["ping"]})).await;
+    let mut pings = Vec::new();
+    for _ in 0..6 {
+        let ping = app.post(&format!("/v1/webhooks/{id}/test"), &app.admin, json!({})).await;
+        pings.push(ping.assert_status(202)["id"].as_str().unwrap().to_owned());
+    }
+    // The worker starts once all six wait: three failures in a row, then
+    // the webhook is held until its first retry (4 s or more away).
+    let worker = plaudit::app::App::start(app.store.clone())
+        .await
+        .unwrap()
+        .with_webhooks(plaudit::app::WebhookOptions { allow_http: true, allow_private: true, ..Default::default() });
+    worker.keep_delivering(Duration::from_millis(50)).unwrap();
+    let tried: Vec<String> =
+        (0..3).map(|_| receiver.next()["headers"]["webhook-id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(tried, pings[..3], "in order");
+    assert!(receiver.next_within(Duration::from_secs(2)).is_none(), "held, not hammered");
+    // Back up, a retry by hand of one not tried yet goes at once, and the rest follow.
+    receiver.fail(false).await;
+    let last = &pings[5];
+    app.post(&format!("/v1/webhooks/{id}/deliveries/{last}/retry"), &app.admin, json!({})).await.assert_status(200);
+    let next = receiver.next_within(Duration::from_secs(2)).expect("the retry went at once");
+    assert_eq!(next["answered"], Value::Null);
+    deliveries_until(&app, &id, "&status=succeeded", |d| d.len() == 6).await;
 }
 
 async fn slack_webhooks_get_a_readable_line(backend: Backend) {
