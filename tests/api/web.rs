@@ -388,6 +388,7 @@ async fn reviews_change_the_record(backend: Backend) {
     let up = feedback(&app, &a1, "positive", None).await;
     let down = feedback(&app, &a2, "negative", Some("Unhelpful")).await;
     let dismissed = feedback(&app, &a3, "negative", None).await;
+    let hook = owed_to_a_webhook(&app, &["feedback.reviewed", "golden_example.created"]).await;
 
     let browser = Browser::admin(&app).await;
     let queue = browser.get("/review").await;
@@ -422,6 +423,37 @@ async fn reviews_change_the_record(backend: Backend) {
     let unknown = format!("/review/{}", uuid::Uuid::new_v4());
     browser.post(&unknown, &[("csrf", &csrf), ("action", "dismiss")]).await.assert_html(404);
     browser.get("/review?feedback_type=meh").await.assert_html(400);
+    // Each decision is an event, and so is each golden example it made.
+    let owed = events_owed(&app, &hook).await;
+    assert_eq!(
+        owed,
+        [
+            "feedback.reviewed",
+            "feedback.reviewed",
+            "feedback.reviewed",
+            "golden_example.created",
+            "golden_example.created"
+        ]
+    );
+}
+
+/// A webhook of these events, to an address no delivery reaches; its id.
+async fn owed_to_a_webhook(app: &TestApp, events: &[&str]) -> String {
+    let body = json!({"url": "https://93.184.215.14/hook", "events": events});
+    app.post("/v1/webhooks", &app.admin, body).await.assert_status(201)["id"].as_str().unwrap().to_owned()
+}
+
+/// The types of the events owed to webhook `id`, sorted.
+async fn events_owed(app: &TestApp, id: &str) -> Vec<String> {
+    let log = app.get(&format!("/v1/webhooks/{id}/deliveries?limit=100"), &app.admin).await;
+    let mut types: Vec<String> = log.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["event_type"].as_str().unwrap().to_owned())
+        .collect();
+    types.sort();
+    types
 }
 
 async fn golden_examples_list_export_and_delete(backend: Backend) {
@@ -448,6 +480,7 @@ async fn golden_examples_list_export_and_delete(backend: Backend) {
     browser.get("/golden/export?format=xml").await.assert_html(400);
 
     let id = app.get("/v1/golden-examples", &app.admin).await.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let hook = owed_to_a_webhook(&app, &["golden_example.deleted"]).await;
     browser.post(&format!("/golden/{id}/delete"), &[]).await.assert_html(403);
     let deleted = browser.post(&format!("/golden/{id}/delete"), &[("csrf", &page.csrf())]).await;
     assert_eq!((deleted.status, deleted.location()), (303, "/golden?notice=deleted"));
@@ -456,6 +489,7 @@ async fn golden_examples_list_export_and_delete(backend: Backend) {
     let again = browser.post(&format!("/golden/{id}/delete"), &[("csrf", &page.csrf())]).await;
     again.assert_html(404);
     assert!(browser.get("/golden?notice=deleted").await.body.contains("data-testid=\"golden-empty\""));
+    assert_eq!(events_owed(&app, &hook).await, ["golden_example.deleted"]);
 }
 
 async fn settings_follow_the_rules(backend: Backend) {
