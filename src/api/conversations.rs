@@ -13,7 +13,7 @@ use super::{
 use crate::domain::{
     DomainError, Timestamp,
     access::{Principal, Role},
-    analytics::{InboxFilter, SatisfactionFilter},
+    analytics::{InboxFilter, SatisfactionFilter, ThumbsFilter},
     conversation::{
         Conversation, ConversationFields, ConversationInput, ConversationRow, ConversationStatus, Message,
         MessageFields, MessageInput, MessageRole, MessageStatus, MessageUpdate, MessageUpdateFields,
@@ -39,8 +39,11 @@ pub fn router() -> OpenApiRouter<App> {
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     pub bot_id: Option<String>,
-    /// `upvote` (positive satisfaction), `downvote` (negative) or `unknown` (no signal).
+    /// The conversation's satisfaction (its votes and CSAT answers): `upvote`
+    /// (positive), `downvote` (negative) or `unknown` (no signal).
     pub feedback: Option<String>,
+    /// `down` (or `up`): at least one current thumbs-down (or up) on an answer.
+    pub thumbs: Option<String>,
     /// Started at or after (RFC 3339, or a date: midnight UTC).
     pub from: Option<String>,
     /// Started before.
@@ -62,6 +65,12 @@ impl InboxQuery {
                 .as_deref()
                 .filter(|f| !f.is_empty())
                 .map(|f| SatisfactionFilter::parse("feedback", f))
+                .transpose()?,
+            thumbs: self
+                .thumbs
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(|t| ThumbsFilter::parse("thumbs", t))
                 .transpose()?,
             from: self.from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
             to: self.to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,

@@ -24,8 +24,10 @@ pub struct ExportQuery {
     /// `jsonl` (default) or `csv`.
     pub format: Option<String>,
     pub bot_id: Option<String>,
-    /// upvote, downvote or unknown.
+    /// The conversation's satisfaction: upvote, downvote or unknown.
     pub feedback: Option<String>,
+    /// `down` (or `up`): at least one current thumbs-down (or up) on an answer.
+    pub thumbs: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     /// Text in a message, the conversation id or the contact id (case-insensitive).
@@ -48,6 +50,7 @@ async fn export_conversations(
     let filter = InboxQuery {
         bot_id: q.bot_id,
         feedback: q.feedback,
+        thumbs: q.thumbs,
         from: q.from,
         to: q.to,
         q: q.q,

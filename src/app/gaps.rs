@@ -119,6 +119,7 @@ mod tests {
                 answered: false,
                 golden_example_id: None,
                 aliases: vec![],
+                members: vec![],
             })
             .collect()
     }

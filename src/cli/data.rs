@@ -11,7 +11,7 @@ use crate::{
         Timestamp,
         access::Scope,
         account::DEFAULT_ACCOUNT_ID,
-        analytics::{InboxFilter, SatisfactionFilter},
+        analytics::{InboxFilter, SatisfactionFilter, ThumbsFilter},
         audit::Actor,
         erasure::Erased,
         ids::Uuid,
@@ -34,9 +34,12 @@ pub struct ExportArgs {
     /// Only this bot's conversations.
     #[arg(long)]
     pub bot: Option<String>,
-    /// upvote, downvote or unknown.
+    /// The conversation's satisfaction: upvote, downvote or unknown.
     #[arg(long)]
     pub feedback: Option<String>,
+    /// up or down: at least one current thumb of that kind on an answer.
+    #[arg(long)]
+    pub thumbs: Option<String>,
     /// Started at or after (RFC 3339 or a date).
     #[arg(long)]
     pub from: Option<String>,
@@ -75,6 +78,7 @@ pub async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()>
     let filter = InboxFilter {
         bot_id: args.bot.as_deref().map(|b| Uuid::parse("--bot", b)).transpose()?,
         feedback: args.feedback.as_deref().map(|f| SatisfactionFilter::parse("--feedback", f)).transpose()?,
+        thumbs: args.thumbs.as_deref().map(|t| ThumbsFilter::parse("--thumbs", t)).transpose()?,
         from: args.from.as_deref().map(|t| Timestamp::parse_instant("--from", t)).transpose()?,
         to: args.to.as_deref().map(|t| Timestamp::parse_instant("--to", t)).transpose()?,
         q: args.q,

@@ -4,7 +4,7 @@ use super::conversations::{CONVERSATION_COLUMNS, conversation_from};
 use crate::{
     domain::{
         access::Scope,
-        analytics::{InboxFilter, SatisfactionFilter},
+        analytics::{InboxFilter, SatisfactionFilter, ThumbsFilter},
         conversation::ConversationRow,
         page::{Cursor, Page, PageRequest},
     },
@@ -51,6 +51,11 @@ pub(super) async fn page(
         None => {}
         Some(SatisfactionFilter::Unknown) => conditions += " AND v.satisfaction IS NULL",
         Some(f) => conditions += &format!(" AND v.satisfaction = {}", bind(f.satisfaction().into())),
+    }
+    match filter.thumbs {
+        None => {}
+        Some(ThumbsFilter::Up) => conditions += " AND v.thumbs_up > 0",
+        Some(ThumbsFilter::Down) => conditions += " AND v.thumbs_down > 0",
     }
     if let Some(contact) = &filter.contact_id {
         conditions += &format!(" AND v.contact_id = {}", bind(contact.as_str().into()));

@@ -18,7 +18,7 @@ use crate::{
     domain::{
         Timestamp,
         access::Role,
-        analytics::{InboxFilter, SatisfactionFilter},
+        analytics::{InboxFilter, SatisfactionFilter, ThumbsFilter},
         conversation::MessageRole,
         feedback::FeedbackType,
         ids::{ClientId, Uuid},
@@ -31,6 +31,7 @@ use crate::{
 #[derive(Debug, Default, Deserialize)]
 pub struct InboxQuery {
     feedback: Option<String>,
+    thumbs: Option<String>,
     bot_id: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -40,8 +41,12 @@ pub struct InboxQuery {
     notice: Option<String>,
 }
 
-const FEEDBACK_CHOICES: [(&str, &str); 4] =
-    [("", "Any"), ("upvote", "Thumbs up"), ("downvote", "Thumbs down"), ("unknown", "No feedback")];
+/// The conversation's satisfaction: its votes and CSAT answers.
+const SATISFACTION_CHOICES: [(&str, &str); 4] =
+    [("", "Any"), ("upvote", "Satisfied"), ("downvote", "Dissatisfied"), ("unknown", "No vote or CSAT")];
+/// Thumbs on its answers.
+const THUMBS_CHOICES: [(&str, &str); 3] =
+    [("", "Any"), ("down", "A thumbs-down on an answer"), ("up", "A thumbs-up on an answer")];
 
 /// `GET /inbox`
 pub async fn list(
@@ -50,6 +55,7 @@ pub async fn list(
     PageQuery(q): PageQuery<InboxQuery>,
 ) -> Result<Markup, WebError> {
     let feedback = non_empty(q.feedback.as_deref());
+    let thumbs = non_empty(q.thumbs.as_deref());
     let bot = non_empty(q.bot_id.as_deref());
     let (from_day, to_day) = (non_empty(q.from.as_deref()), non_empty(q.to.as_deref()));
     let text = non_empty(q.q.as_deref());
@@ -58,6 +64,7 @@ pub async fn list(
     let filter = InboxFilter {
         bot_id: bot.map(|b| Uuid::parse("bot_id", b)).transpose()?,
         feedback: feedback.map(|f| SatisfactionFilter::parse("feedback", f)).transpose()?,
+        thumbs: thumbs.map(|t| ThumbsFilter::parse("thumbs", t)).transpose()?,
         from: from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
         to: to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,
         q: text.map(str::to_owned),
@@ -71,6 +78,7 @@ pub async fn list(
             "/inbox{}",
             query_string(&[
                 ("feedback", feedback),
+                ("thumbs", thumbs),
                 ("bot_id", bot),
                 ("from", from_day),
                 ("to", to_day),
@@ -105,10 +113,18 @@ pub async fn list(
         }
         form.filters method="get" action="/inbox" #inbox-filters data-testid="inbox-filters" role="search" aria-label="Inbox filters" {
             div.field {
-                label for="feedback" { "Customer feedback" }
+                label for="feedback" { "Satisfaction (votes, CSAT)" }
                 select #feedback name="feedback" {
-                    @for (value, label) in FEEDBACK_CHOICES {
+                    @for (value, label) in SATISFACTION_CHOICES {
                         option value=(value) selected[feedback.unwrap_or("") == value] { (label) }
+                    }
+                }
+            }
+            div.field {
+                label for="thumbs" { "Thumbs on answers" }
+                select #thumbs name="thumbs" {
+                    @for (value, label) in THUMBS_CHOICES {
+                        option value=(value) selected[thumbs.unwrap_or("") == value] { (label) }
                     }
                 }
             }

@@ -61,10 +61,11 @@ pub async fn page(
     let bots = bots(&app, &session).await?;
     let first = period.days.first().map(|d| d.date.clone()).unwrap_or_default();
     let last = period.days.last().map(|d| d.date.clone()).unwrap_or_default();
-    let inbox = |feedback: Option<&str>, from: &str, to: &str| {
+    // The thumbs cards open the inbox's thumbs filter.
+    let inbox = |thumbs: Option<&str>, from: &str, to: &str| {
         format!(
             "/inbox{}",
-            query_string(&[("feedback", feedback), ("bot_id", bot), ("from", Some(from)), ("to", Some(to))])
+            query_string(&[("thumbs", thumbs), ("bot_id", bot), ("from", Some(from)), ("to", Some(to))])
         )
     };
     let csat_points: Vec<chart::Point> = o
@@ -111,13 +112,13 @@ pub async fn page(
             div.field.actions { button.primary type="submit" data-testid="overview-apply" { "Apply" } }
         }
         section.cards aria-label="Key figures" {
-            a.card.good href=(inbox(Some("upvote"), &first, &last)) #card-thumbs-up data-testid="card-thumbs-up" {
+            a.card.good href=(inbox(Some("up"), &first, &last)) #card-thumbs-up data-testid="card-thumbs-up" {
                 span.card-label { (layout::thumb(true)) " Thumbs up" }
                 span.card-value { (up.count) }
                 span.card-sub { (percent(up.percent)) " of thumbs" }
                 (change(up, true))
             }
-            a.card.bad href=(inbox(Some("downvote"), &first, &last)) #card-thumbs-down data-testid="card-thumbs-down" {
+            a.card.bad href=(inbox(Some("down"), &first, &last)) #card-thumbs-down data-testid="card-thumbs-down" {
                 span.card-label { (layout::thumb(false)) " Thumbs down" }
                 span.card-value { (down.count) }
                 span.card-sub { (percent(down.percent)) " of thumbs" }

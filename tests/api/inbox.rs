@@ -9,6 +9,7 @@ use crate::{
 
 both_backends!(
     the_inbox_filters_by_customer_feedback,
+    the_thumbs_filter_selects_thumbs_on_answers_not_satisfaction,
     the_inbox_filters_by_bot_dates_and_text,
     inbox_pages_stay_stable_while_conversations_arrive,
     exports_stream_every_matching_conversation,
@@ -88,6 +89,26 @@ async fn the_inbox_filters_by_customer_feedback(backend: Backend) {
     let c2 = all["items"].as_array().unwrap().iter().find(|c| c["id"] == "c2").unwrap().clone();
     assert_eq!(c2["satisfaction"], json!({"value": "negative", "negative_reason": "No refund"}));
     app.get("/v1/conversations?feedback=meh", &app.admin).await.assert_invalid("feedback");
+}
+
+async fn the_thumbs_filter_selects_thumbs_on_answers_not_satisfaction(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed(&app).await;
+    // c1 (upvoted) has a thumbs-up and a thumbs-down; give c3 (no vote) a thumbs-down.
+    let down = json!({"message_id": "c3-a", "feedback_type": "negative", "user_id": "u3"});
+    app.post("/v1/feedback", &app.admin, down).await.assert_status(201);
+    assert_eq!(ids(&app, "thumbs=down").await, ["c3", "c1"], "whatever the satisfaction");
+    assert_eq!(ids(&app, "thumbs=up").await, ["c1"]);
+    assert_eq!(ids(&app, "thumbs=down&feedback=unknown").await, ["c3"]);
+    // A thumb taken back, or switched, no longer counts.
+    app.delete("/v1/messages/c3-a/feedback?user_id=u3", &app.admin).await.assert_status(200);
+    let switch = json!({"message_id": "c1-a", "feedback_type": "positive", "user_id": "u2"});
+    app.post("/v1/feedback", &app.admin, switch).await.assert_status(200);
+    assert_eq!(ids(&app, "thumbs=down").await, Vec::<String>::new());
+    app.get("/v1/conversations?thumbs=sideways", &app.admin).await.assert_invalid("thumbs");
+    let export = app.client.get(format!("{}/v1/exports/conversations?thumbs=up", app.address));
+    let export = export.bearer_auth(&app.admin).send().await.unwrap().text().await.unwrap();
+    assert_eq!(export.lines().count(), 1, "the export takes the same filter: {export}");
 }
 
 async fn the_inbox_filters_by_bot_dates_and_text(backend: Backend) {

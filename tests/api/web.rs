@@ -292,7 +292,7 @@ async fn the_overview_draws_the_figures(backend: Backend) {
     assert_eq!(api["satisfaction"]["daily"].as_array().unwrap().last().unwrap()["rate"], json!(50.0));
     let at = html.find("id=\"card-thumbs-down\"").expect("the thumbs-down card");
     let down_card = &html[html[..at].rfind("<a").unwrap()..at + html[at..].find('>').unwrap()];
-    assert!(down_card.contains("feedback=downvote"), "{down_card}");
+    assert!(down_card.contains("thumbs=down") && !down_card.contains("feedback="), "{down_card}");
     assert!(down_card.contains(&format!("bot_id={bot}")), "{down_card}");
     assert!(html.contains(&format!("/inbox?bot_id={bot}&amp;from={today}&amp;to={today}")), "a day opens the inbox");
 

@@ -113,6 +113,12 @@ test('sign in: a wrong key shows the error, the admin key opens the overview, si
     const tone = c > 0 === better ? 'better' : 'worse';
     assert.equal(await page.locator(`#${card} .change`).getAttribute('class'), `change ${tone}`, card);
   }
+  // The thumbs cards open the inbox's thumbs filter (not the satisfaction one).
+  for (const [card, thumbs] of [['card-thumbs-up', 'up'], ['card-thumbs-down', 'down']]) {
+    const href = new URL(await page.locator(`#${card}`).getAttribute('href'), base);
+    assert.equal(href.searchParams.get('thumbs'), thumbs, card);
+    assert.equal(href.searchParams.get('feedback'), null, card);
+  }
 
   // Every section opens from the navigation.
   for (const [nav, heading] of [['inbox', 'Inbox'], ['review', 'Review queue'], ['golden', 'Golden examples'], ['settings', 'Settings']]) {
@@ -140,6 +146,15 @@ test('inbox: the feedback and text filters show exactly what the API lists; a tr
   const pills = await page.locator('[data-testid=inbox-row] [data-satisfaction]').evaluateAll((ps) => ps.map((p) => p.dataset.satisfaction));
   assert.deepEqual([...new Set(pills)], ['negative']);
   assert.equal(await page.locator('[data-testid=inbox-next]').count(), downvoted.next_cursor ? 1 : 0);
+
+  // The thumbs filter: conversations with a thumbs-down on an answer, whatever their satisfaction.
+  await page.selectOption('#feedback', '');
+  await page.selectOption('#thumbs', 'down');
+  await submit(page, '[data-testid=inbox-apply]');
+  const thumbedDown = await ok('GET', '/v1/conversations?thumbs=down');
+  assert.ok(thumbedDown.items.length > 0 && thumbedDown.items.every((c) => c.thumbs_down > 0));
+  assert.deepEqual(await rowIds(page), thumbedDown.items.map((c) => c.id));
+  await page.selectOption('#thumbs', '');
 
   // Text search, with the feedback filter back to any.
   await page.selectOption('#feedback', '');

@@ -85,11 +85,33 @@ impl SatisfactionFilter {
     }
 }
 
+/// The inbox's `thumbs` filter: conversations with at least one current
+/// thumb of this kind on an answer (unlike `feedback`, which selects the
+/// conversation's satisfaction: its votes and CSAT answers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThumbsFilter {
+    Up,
+    Down,
+}
+
+impl ThumbsFilter {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, DomainError> {
+        match raw {
+            "up" => Ok(Self::Up),
+            "down" => Ok(Self::Down),
+            _ => Err(DomainError::invalid(field, "must be up or down")),
+        }
+    }
+}
+
 /// The filters of the inbox and of conversation exports.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InboxFilter {
     pub bot_id: Option<Uuid>,
+    /// The conversation's satisfaction (votes and CSAT answers).
     pub feedback: Option<SatisfactionFilter>,
+    /// At least one current thumb of this kind on an answer.
+    pub thumbs: Option<ThumbsFilter>,
     /// Started at or after.
     pub from: Option<Timestamp>,
     /// Started before.

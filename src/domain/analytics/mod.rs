@@ -21,7 +21,7 @@ mod stats;
 mod tests;
 
 pub use compare::{CompareGroup, Comparison, GroupBy, compare};
-pub use filters::{Filters, InboxFilter, SatisfactionFilter};
+pub use filters::{Filters, InboxFilter, SatisfactionFilter, ThumbsFilter};
 pub use overview::{
     CsatDay, CsatFigures, CsatQuestion, MessageFeedbackFigures, Overview, OverviewFacts, PeriodOut, QuestionTotal,
     RatingBucket, SatisfactionDay, SatisfactionFigures, ThumbBucket, ThumbFigure, VoteFigures, VoteTotals, overview,

@@ -253,6 +253,7 @@ pub fn group(rows: Vec<RatedQuestion>, answers: &[GapAnswer]) -> Vec<KnowledgeGa
                 answered: answered.is_some(),
                 golden_example_id: answered.map(|a| answers[a].golden_example_id.clone()),
                 aliases,
+                members: all.iter().map(|a| a.message_id.clone()).collect(),
             }
         })
         .collect();

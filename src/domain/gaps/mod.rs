@@ -128,6 +128,9 @@ pub struct KnowledgeGap {
     /// representative changed still finds the group.
     #[serde(skip)]
     pub aliases: Vec<String>,
+    /// Every thumbed-down answer of the group (its message id), newest first.
+    #[serde(skip)]
+    pub members: Vec<String>,
 }
 
 impl KnowledgeGap {
