@@ -13,6 +13,14 @@ pub struct Turn {
     pub content: String,
 }
 
+/// The stored prompt of a golden example whose context is one question (a
+/// knowledge gap's answer): how it is written, and how erasure finds the
+/// answers that quote a person's question verbatim.
+pub fn question_prompt(question: &str) -> String {
+    serde_json::to_string(&[Turn { role: "user".into(), content: question.to_owned() }])
+        .expect("a list of turns is JSON")
+}
+
 /// A golden example.
 #[derive(Debug, Clone, Serialize)]
 pub struct GoldenExample {

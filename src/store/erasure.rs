@@ -14,6 +14,7 @@ use crate::{
         Timestamp,
         access::Scope,
         erasure::{Erased, Figures},
+        golden::question_prompt,
         rollup::Rows,
         satisfaction::{replay, vote_score},
     },
@@ -26,9 +27,10 @@ use crate::{
 };
 
 /// Erases conversation `id` of the scope and all it holds: messages, thumbs
-/// (with their history), votes and their windows, CSAT answers, and golden
-/// examples made of it (from its answers or thumbs, or a knowledge-gap
-/// answer whose prompt is one of its questions). `None` if there is no
+/// (with their history), votes and their windows, CSAT answers, webhook
+/// deliveries about it, and golden examples made of it (from its answers or
+/// thumbs, or a knowledge-gap answer of the account whose prompt is
+/// verbatim one of its questions). `None` if there is no
 /// such conversation.
 pub(super) async fn conversation(
     c: &mut impl Conn,
@@ -49,8 +51,9 @@ pub(super) async fn conversation(
             params![account, id, bot.as_deref()],
         )
         .await?;
-    let Some(row) = found else { return Ok(None) };
-    let bot_id: String = row.get(0)?;
+    if found.is_none() {
+        return Ok(None);
+    }
     if figures == Figures::Correct {
         let mut withdrawn = rollups::withdraw(c, account, &Target::conversation(id)).await?;
         // The conversation's own counts go with it.
@@ -58,24 +61,10 @@ pub(super) async fn conversation(
         pending.absorb(withdrawn);
     }
     let p = params![account, id];
-    let its_messages = "SELECT m.id FROM messages m WHERE m.conversation_id = $2 AND m.account_id = $1";
-    let its_feedback =
-        format!("SELECT f.id FROM message_feedback f WHERE f.account_id = $1 AND f.message_id IN ({its_messages})");
     let mut golden = c.execute("DELETE FROM golden_examples WHERE account_id = $1 AND conversation_id = $2", p).await?;
-    golden += c.execute(&format!("DELETE FROM golden_examples WHERE feedback_id IN ({its_feedback})"), p).await?;
-    golden += c
-        .execute(
-            "DELETE FROM golden_examples
-             WHERE account_id = $1 AND origin = 'knowledge_gap' AND bot_id = $3
-               AND prompt IN (SELECT m.content FROM messages m
-                              WHERE m.conversation_id = $2 AND m.account_id = $1 AND m.role = 'user')",
-            params![account, id, &bot_id],
-        )
-        .await?;
-    c.execute(&format!("DELETE FROM feedback_history WHERE feedback_id IN ({its_feedback})"), p).await?;
-    let feedback = c
-        .execute(&format!("DELETE FROM message_feedback WHERE account_id = $1 AND message_id IN ({its_messages})"), p)
-        .await?;
+    let its_messages = "SELECT m.id FROM messages m WHERE m.conversation_id = $2 AND m.account_id = $1";
+    let (feedback, made_of_them) = made_of_messages(c, its_messages, p).await?;
+    golden += made_of_them;
     let votes = c.execute("DELETE FROM votes WHERE account_id = $1 AND conversation_id = $2", p).await?;
     c.execute("DELETE FROM vote_windows WHERE account_id = $1 AND conversation_id = $2", p).await?;
     let csat = c.execute("DELETE FROM csat_answers WHERE account_id = $1 AND conversation_id = $2", p).await?;
@@ -137,27 +126,47 @@ pub(super) async fn oldest_messages(
     let list = placeholders(2, ids.len());
     let mut values: Vec<Value> = vec![account.into()];
     values.extend(ids.iter().map(Value::from));
-    let their_feedback =
-        format!("SELECT f.id FROM message_feedback f WHERE f.account_id = $1 AND f.message_id IN ({list})");
-    let mut golden =
-        c.execute(&format!("DELETE FROM golden_examples WHERE feedback_id IN ({their_feedback})"), &values).await?;
-    golden += c
-        .execute(
-            &format!(
-                "DELETE FROM golden_examples
-                 WHERE account_id = $1 AND origin = 'knowledge_gap'
-                   AND prompt IN (SELECT m.content FROM messages m WHERE m.account_id = $1 AND m.id IN ({list}) AND m.role = 'user')"
-            ),
-            &values,
-        )
-        .await?;
-    c.execute(&format!("DELETE FROM feedback_history WHERE feedback_id IN ({their_feedback})"), &values).await?;
-    let feedback = c
-        .execute(&format!("DELETE FROM message_feedback WHERE account_id = $1 AND message_id IN ({list})"), &values)
-        .await?;
+    let (feedback, golden) = made_of_messages(c, &list, &values).await?;
     let messages =
         c.execute(&format!("DELETE FROM messages WHERE account_id = $1 AND id IN ({list})"), &values).await?;
     Ok(Erased { messages, feedback, golden_examples: golden, ..Erased::default() })
+}
+
+/// Deletes what was made of a set of messages (`messages`: their ids, as a
+/// list or a subquery over `values`, `$1` being the account): the thumbs on
+/// them with their history and the golden examples made of those thumbs,
+/// and the knowledge-gap answers of the account whose prompt is verbatim
+/// one of their questions. How many thumbs and golden examples went.
+async fn made_of_messages(c: &mut impl Conn, messages: &str, values: &[Value]) -> Result<(u64, u64), StoreError> {
+    let their_feedback =
+        format!("SELECT f.id FROM message_feedback f WHERE f.account_id = $1 AND f.message_id IN ({messages})");
+    let mut golden =
+        c.execute(&format!("DELETE FROM golden_examples WHERE feedback_id IN ({their_feedback})"), values).await?;
+    let questions: Vec<String> = c
+        .query(
+            &format!(
+                "SELECT m.content FROM messages m WHERE m.account_id = $1 AND m.role = 'user' AND m.id IN ({messages})"
+            ),
+            values,
+        )
+        .await?
+        .iter()
+        .map(|r| r.get::<String>(0).map(|q| question_prompt(&q)))
+        .collect::<Result<_, _>>()?;
+    for prompts in questions.chunks(100) {
+        let mut quoted: Vec<Value> = vec![values[0].clone()];
+        quoted.extend(prompts.iter().map(Value::from));
+        let sql = format!(
+            "DELETE FROM golden_examples WHERE account_id = $1 AND origin = 'knowledge_gap' AND prompt IN ({})",
+            placeholders(2, prompts.len())
+        );
+        golden += c.execute(&sql, &quoted).await?;
+    }
+    c.execute(&format!("DELETE FROM feedback_history WHERE feedback_id IN ({their_feedback})"), values).await?;
+    let feedback = c
+        .execute(&format!("DELETE FROM message_feedback WHERE account_id = $1 AND message_id IN ({messages})"), values)
+        .await?;
+    Ok((feedback, golden))
 }
 
 /// Erases what `user_id` gave on conversation `id` (someone else's): their

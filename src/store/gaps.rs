@@ -12,7 +12,7 @@ use crate::{
         access::Scope,
         audit::{Action, Actor, AuditEntry},
         gaps::{GapAnswer, GapAnswerInput, GapFacts, RatedQuestion},
-        golden::{GoldenExample, Turn},
+        golden::{GoldenExample, Turn, question_prompt},
         ids::Uuid,
         webhook::{Event, EventType},
     },
@@ -102,8 +102,7 @@ pub(super) async fn answer(
     now: Timestamp,
 ) -> Result<GoldenExample, StoreError> {
     bots::get(c, scope, &input.bot_id).await?;
-    let prompt = serde_json::to_string(&[Turn { role: "user".into(), content: input.question.clone() }])
-        .map_err(StoreError::other)?;
+    let prompt = question_prompt(&input.question);
     let id = Uuid::new();
     let inserted = c
         .query_opt(

@@ -17,6 +17,7 @@ use crate::{
 both_backends!(
     a_person_is_erased_without_a_trace,
     erasure_is_for_admins_of_the_account_only,
+    a_gap_answer_quoting_her_question_goes_with_her,
     deleting_a_conversation_takes_all_it_holds,
     a_long_conversation_goes_a_few_hundred_messages_at_a_time,
     a_person_gets_exactly_their_data,
@@ -238,6 +239,40 @@ async fn figures_equal_direct_counts(app: &TestApp) {
     let direct = count(Counting::Direct).await.unwrap().normalized();
     assert_eq!(rolled, direct);
     assert!(!direct.thumbs.is_empty(), "Carol's thumb is still counted");
+}
+
+/// A knowledge-gap answer whose prompt is verbatim her question goes with
+/// her, even when it was written from someone else's conversation.
+async fn a_gap_answer_quoting_her_question_goes_with_her(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Shop").await;
+    let mut events = Vec::new();
+    for (id, contact, minutes) in [("c-hers", ALICE, 20), ("c-his", "bob-3", 10)] {
+        let at = Timestamp(Timestamp::now().millis() - minutes * 60_000).to_rfc3339();
+        events.extend([
+            json!({"type": "conversation", "id": id, "bot_id": bot, "contact_id": contact, "created_at": at}),
+            json!({"type": "message", "conversation_id": id, "id": format!("{id}-q"), "role": "user",
+                   "content": HER_QUESTION, "created_at": at}),
+            json!({"type": "message", "conversation_id": id, "id": format!("{id}-a"), "role": "assistant",
+                   "content": "No.", "created_at": at}),
+            json!({"type": "feedback", "message_id": format!("{id}-a"), "user_id": contact,
+                   "feedback_type": "negative", "created_at": at}),
+        ]);
+    }
+    ingest(&app, Value::Array(events)).await;
+    let gaps = app.get("/v1/recommendations", &app.admin).await;
+    let gap = gaps.assert_status(200)["items"][0].clone();
+    assert_eq!(gap["count"], 2, "{gap}");
+    let answer = json!({"answer": "Parrots fly in the cabin."});
+    let made =
+        app.post(&format!("/v1/recommendations/{}/answer", gap["id"].as_str().unwrap()), &app.admin, answer).await;
+    assert_eq!(made.assert_status(201)["conversation_id"], "c-his", "written from his, the newest");
+
+    let erased = app.delete(&format!("/v1/contacts/{ALICE}"), &app.admin).await;
+    assert_eq!(erased.assert_status(200)["erased"]["golden_examples"], 1);
+    let golden = app.get("/v1/golden-examples", &app.admin).await;
+    assert!(golden.assert_status(200)["items"].as_array().unwrap().is_empty(), "{}", golden.body);
+    app.get("/v1/conversations/c-his", &app.admin).await.assert_status(200);
 }
 
 async fn erasure_is_for_admins_of_the_account_only(backend: Backend) {
