@@ -19,7 +19,7 @@ use crate::domain::{
         MessageFields, MessageInput, MessageRole, MessageStatus, MessageUpdate, MessageUpdateFields,
     },
     erasure::Erased,
-    ids::{ClientId, MAX_SHORT_TEXT_LEN, Uuid, optional_short_text},
+    ids::{ClientId, LocaleFilter, MAX_SHORT_TEXT_LEN, Uuid, optional_short_text},
     page::{Page, PageRequest},
     satisfaction::SatisfactionValue,
     transcript::Transcript,
@@ -44,6 +44,8 @@ pub struct InboxQuery {
     pub feedback: Option<String>,
     /// `down` (or `up`): at least one current thumbs-down (or up) on an answer.
     pub thumbs: Option<String>,
+    /// The conversation's language: `fr` matches `fr` and `fr-CA`.
+    pub locale: Option<String>,
     /// Started at or after (RFC 3339, or a date: midnight UTC).
     pub from: Option<String>,
     /// Started before.
@@ -71,6 +73,12 @@ impl InboxQuery {
                 .as_deref()
                 .filter(|t| !t.is_empty())
                 .map(|t| ThumbsFilter::parse("thumbs", t))
+                .transpose()?,
+            locale: self
+                .locale
+                .as_deref()
+                .filter(|l| !l.is_empty())
+                .map(|l| LocaleFilter::parse("locale", l))
                 .transpose()?,
             from: self.from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
             to: self.to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,

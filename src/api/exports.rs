@@ -28,6 +28,8 @@ pub struct ExportQuery {
     pub feedback: Option<String>,
     /// `down` (or `up`): at least one current thumbs-down (or up) on an answer.
     pub thumbs: Option<String>,
+    /// The conversation's language: `fr` matches `fr` and `fr-CA`.
+    pub locale: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     /// Text in a message, the conversation id or the contact id (case-insensitive).
@@ -51,6 +53,7 @@ async fn export_conversations(
         bot_id: q.bot_id,
         feedback: q.feedback,
         thumbs: q.thumbs,
+        locale: q.locale,
         from: q.from,
         to: q.to,
         q: q.q,

@@ -15,7 +15,7 @@ use crate::domain::{
         Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem, FeedbackStatus, FeedbackType,
         MAX_REASON_CHARS, ReviewAction, ReviewRequest, optional_text,
     },
-    ids::{ClientId, Uuid},
+    ids::{ClientId, LocaleFilter, Uuid},
     page::Page,
 };
 
@@ -65,6 +65,8 @@ pub struct QueueQuery {
     pub from: Option<String>,
     /// Submitted before (RFC 3339 or YYYY-MM-DD, UTC).
     pub to: Option<String>,
+    /// The rated conversation's language: `fr` matches `fr` and `fr-CA`.
+    pub locale: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -157,6 +159,7 @@ async fn list_feedback(
         bot_id: q.bot_id.as_deref().map(|b| Uuid::parse("bot_id", b)).transpose()?,
         from: q.from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
         to: q.to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,
+        locale: q.locale.as_deref().filter(|l| !l.is_empty()).map(|l| LocaleFilter::parse("locale", l)).transpose()?,
     };
     let page = PageQuery { limit: q.limit, cursor: q.cursor }.parse()?;
     Ok(Json(app.review_queue(&principal.scope(), &filter, page).await?))

@@ -14,7 +14,7 @@ use crate::{
         analytics::{InboxFilter, SatisfactionFilter, ThumbsFilter},
         audit::Actor,
         erasure::Erased,
-        ids::Uuid,
+        ids::{LocaleFilter, Uuid},
         transcript::ConversationFormat,
     },
     store,
@@ -40,6 +40,9 @@ pub struct ExportArgs {
     /// up or down: at least one current thumb of that kind on an answer.
     #[arg(long)]
     pub thumbs: Option<String>,
+    /// The conversation's language (fr matches fr and fr-CA).
+    #[arg(long)]
+    pub locale: Option<String>,
     /// Started at or after (RFC 3339 or a date).
     #[arg(long)]
     pub from: Option<String>,
@@ -79,6 +82,7 @@ pub async fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()>
         bot_id: args.bot.as_deref().map(|b| Uuid::parse("--bot", b)).transpose()?,
         feedback: args.feedback.as_deref().map(|f| SatisfactionFilter::parse("--feedback", f)).transpose()?,
         thumbs: args.thumbs.as_deref().map(|t| ThumbsFilter::parse("--thumbs", t)).transpose()?,
+        locale: args.locale.as_deref().map(|l| LocaleFilter::parse("--locale", l)).transpose()?,
         from: args.from.as_deref().map(|t| Timestamp::parse_instant("--from", t)).transpose()?,
         to: args.to.as_deref().map(|t| Timestamp::parse_instant("--to", t)).transpose()?,
         q: args.q,

@@ -26,7 +26,7 @@ use super::{
     DomainError, Timestamp,
     access::{Rater, Source},
     conversation::{MessageRole, MessageStatus},
-    ids::{ClientId, Uuid},
+    ids::{ClientId, LocaleFilter, Uuid},
 };
 
 /// Longest reason, note or corrected answer, in characters.
@@ -453,6 +453,8 @@ pub struct FeedbackFilter {
     pub from: Option<Timestamp>,
     /// Submitted before.
     pub to: Option<Timestamp>,
+    /// The language of the rated conversation.
+    pub locale: Option<LocaleFilter>,
 }
 
 /// A review-queue entry: the feedback with the exchange it rates.

@@ -113,9 +113,39 @@ pub fn locale(field: &str, raw: &str) -> Result<String, DomainError> {
     Ok(raw.to_owned())
 }
 
+/// A `locale` filter: a language tag that matches itself and its more
+/// specific tags, whatever their case (`fr` matches `fr`, `FR` and `fr-CA`;
+/// `fr-CA` matches `fr-CA` only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocaleFilter(String);
+
+impl LocaleFilter {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, DomainError> {
+        Ok(Self(locale(field, raw.trim())?.to_ascii_lowercase()))
+    }
+
+    /// The tag itself, lower case (compare with the lower-cased stored tag).
+    pub fn exact(&self) -> &str {
+        &self.0
+    }
+
+    /// A `LIKE` pattern of its more specific tags (a tag holds no wildcard).
+    pub fn narrower(&self) -> String {
+        format!("{}-%", self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_locale_filter_matches_its_narrower_tags() {
+        let fr = LocaleFilter::parse("locale", " FR ").unwrap();
+        assert_eq!((fr.exact(), fr.narrower().as_str()), ("fr", "fr-%"));
+        assert!(LocaleFilter::parse("locale", "fr_CA").is_err());
+        assert!(LocaleFilter::parse("locale", "%").is_err());
+    }
 
     #[test]
     fn client_ids_follow_the_alphabet() {

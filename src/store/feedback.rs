@@ -15,7 +15,7 @@ use crate::{
             Feedback, FeedbackDetail, FeedbackEvent, FeedbackFilter, FeedbackItem, FeedbackStatus, FeedbackType,
             Review, ReviewRequest, decide_review,
         },
-        ids::{ClientId, Uuid},
+        ids::{ClientId, LocaleFilter, Uuid},
         page::{Cursor, Page, PageRequest},
         rollup::{Rows, ThumbFact},
         webhook::Event,
@@ -306,6 +306,9 @@ pub(super) async fn queue(
                    AND (CAST($5 AS TEXT) IS NULL OR f.feedback_type = $5)
                    AND f.submitted_at >= $6 AND f.submitted_at < $7
                    AND (f.submitted_at < $8 OR (f.submitted_at = $8 AND f.seq < $9))
+                   AND (CAST($11 AS TEXT) IS NULL OR EXISTS (
+                        SELECT 1 FROM conversations v WHERE v.account_id = f.account_id AND v.id = f.conversation_id
+                          AND (LOWER(v.locale) = $11 OR LOWER(v.locale) LIKE $12)))
                  ORDER BY f.submitted_at DESC, f.seq DESC LIMIT $10"
             ),
             params![
@@ -318,7 +321,9 @@ pub(super) async fn queue(
                 filter.to.map_or(i64::MAX, |t| t.0),
                 at,
                 seq,
-                page.limit + 1
+                page.limit + 1,
+                filter.locale.as_ref().map(LocaleFilter::exact),
+                filter.locale.as_ref().map(LocaleFilter::narrower)
             ],
         )
         .await?;

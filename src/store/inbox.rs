@@ -57,6 +57,10 @@ pub(super) async fn page(
         Some(ThumbsFilter::Up) => conditions += " AND v.thumbs_up > 0",
         Some(ThumbsFilter::Down) => conditions += " AND v.thumbs_down > 0",
     }
+    if let Some(locale) = &filter.locale {
+        let (exact, narrower) = (bind(locale.exact().into()), bind(locale.narrower().into()));
+        conditions += &format!(" AND (LOWER(v.locale) = {exact} OR LOWER(v.locale) LIKE {narrower})");
+    }
     if let Some(contact) = &filter.contact_id {
         conditions += &format!(" AND v.contact_id = {}", bind(contact.as_str().into()));
     }

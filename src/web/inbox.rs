@@ -21,7 +21,7 @@ use crate::{
         analytics::{InboxFilter, SatisfactionFilter, ThumbsFilter},
         conversation::MessageRole,
         feedback::FeedbackType,
-        ids::{ClientId, Uuid},
+        ids::{ClientId, LocaleFilter, Uuid},
         page::PageRequest,
         transcript::TranscriptMessage,
     },
@@ -32,6 +32,7 @@ use crate::{
 pub struct InboxQuery {
     feedback: Option<String>,
     thumbs: Option<String>,
+    locale: Option<String>,
     bot_id: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -56,6 +57,7 @@ pub async fn list(
 ) -> Result<Markup, WebError> {
     let feedback = non_empty(q.feedback.as_deref());
     let thumbs = non_empty(q.thumbs.as_deref());
+    let language = non_empty(q.locale.as_deref());
     let bot = non_empty(q.bot_id.as_deref());
     let (from_day, to_day) = (non_empty(q.from.as_deref()), non_empty(q.to.as_deref()));
     let text = non_empty(q.q.as_deref());
@@ -65,6 +67,7 @@ pub async fn list(
         bot_id: bot.map(|b| Uuid::parse("bot_id", b)).transpose()?,
         feedback: feedback.map(|f| SatisfactionFilter::parse("feedback", f)).transpose()?,
         thumbs: thumbs.map(|t| ThumbsFilter::parse("thumbs", t)).transpose()?,
+        locale: language.map(|l| LocaleFilter::parse("locale", l)).transpose()?,
         from: from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
         to: to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,
         q: text.map(str::to_owned),
@@ -79,6 +82,7 @@ pub async fn list(
             query_string(&[
                 ("feedback", feedback),
                 ("thumbs", thumbs),
+                ("locale", language),
                 ("bot_id", bot),
                 ("from", from_day),
                 ("to", to_day),
@@ -129,6 +133,7 @@ pub async fn list(
                 }
             }
             div.field { label for="bot_id" { "Bot" } (bot_select(&bots, bot, false)) }
+            (layout::locale_field(language))
             div.field { label for="from" { "From" } input #from type="date" name="from" value=[from_day]; }
             div.field { label for="to" { "To" } input #to type="date" name="to" value=[to_day]; }
             div.field.grow { label for="q" { "Search" } input #q type="search" name="q" value=[text] placeholder="Text, conversation or contact id"; }

@@ -152,3 +152,15 @@ pub fn notice(code: Option<&str>, texts: &[(&str, &str)]) -> Markup {
         }
     }
 }
+
+/// The language filter of a page: a tag such as `fr`, which also matches
+/// `fr-CA`.
+pub fn locale_field(value: Option<&str>) -> Markup {
+    html! {
+        div.field {
+            label for="locale" { "Language" }
+            input #locale type="text" name="locale" value=[value] placeholder="any (e.g. fr)" size="8"
+                data-testid="locale-filter";
+        }
+    }
+}

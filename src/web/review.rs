@@ -17,7 +17,7 @@ use crate::{
     app::App,
     domain::{
         feedback::{FeedbackFilter, FeedbackStatus, FeedbackType, ReviewAction, ReviewRequest},
-        ids::Uuid,
+        ids::{LocaleFilter, Uuid},
         page::PageRequest,
     },
 };
@@ -27,6 +27,7 @@ use crate::{
 pub struct QueueQuery {
     bot_id: Option<String>,
     feedback_type: Option<String>,
+    locale: Option<String>,
     cursor: Option<String>,
     notice: Option<String>,
 }
@@ -42,6 +43,7 @@ pub async fn page(
 ) -> Result<Markup, WebError> {
     let bot = non_empty(q.bot_id.as_deref());
     let kind = non_empty(q.feedback_type.as_deref());
+    let language = non_empty(q.locale.as_deref());
     let filter = FeedbackFilter {
         status: Some(FeedbackStatus::Pending),
         feedback_type: match kind {
@@ -53,15 +55,16 @@ pub async fn page(
         bot_id: bot.map(|b| Uuid::parse("bot_id", b)).transpose()?,
         from: None,
         to: None,
+        locale: language.map(|l| LocaleFilter::parse("locale", l)).transpose()?,
     };
     let page = PageRequest::parse(Some(25), non_empty(q.cursor.as_deref()))?;
     let items = app.review_queue(&session.principal.scope(), &filter, page).await?;
     let bots = bots(&app, &session).await?;
-    let back = query_string(&[("bot_id", bot), ("feedback_type", kind)]);
-    let next = items
-        .next_cursor
-        .as_deref()
-        .map(|c| format!("/review{}", query_string(&[("bot_id", bot), ("feedback_type", kind), ("cursor", Some(c))])));
+    let back = query_string(&[("bot_id", bot), ("feedback_type", kind), ("locale", language)]);
+    let next = items.next_cursor.as_deref().map(|c| {
+        let query = [("bot_id", bot), ("feedback_type", kind), ("locale", language), ("cursor", Some(c))];
+        format!("/review{}", query_string(&query))
+    });
     let body = html! {
         div.page-head {
             h1 { "Review queue" }
@@ -78,6 +81,7 @@ pub async fn page(
                     option value="positive" selected[kind == Some("positive")] { "Thumbs up" }
                 }
             }
+            (layout::locale_field(language))
             div.field.actions { button.primary type="submit" { "Filter" } }
         }
         @if items.items.is_empty() {

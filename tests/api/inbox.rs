@@ -10,6 +10,7 @@ use crate::{
 both_backends!(
     the_inbox_filters_by_customer_feedback,
     the_thumbs_filter_selects_thumbs_on_answers_not_satisfaction,
+    a_language_selects_its_conversations_and_their_feedback,
     the_inbox_filters_by_bot_dates_and_text,
     inbox_pages_stay_stable_while_conversations_arrive,
     exports_stream_every_matching_conversation,
@@ -109,6 +110,41 @@ async fn the_thumbs_filter_selects_thumbs_on_answers_not_satisfaction(backend: B
     let export = app.client.get(format!("{}/v1/exports/conversations?thumbs=up", app.address));
     let export = export.bearer_auth(&app.admin).send().await.unwrap().text().await.unwrap();
     assert_eq!(export.lines().count(), 1, "the export takes the same filter: {export}");
+}
+
+async fn a_language_selects_its_conversations_and_their_feedback(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    for (id, locale) in
+        [("en-1", Some("en")), ("fr-1", Some("fr")), ("fr-ca", Some("FR-CA")), ("fry", Some("fry")), ("none", None)]
+    {
+        app.put(&format!("/v1/conversations/{id}"), &app.admin, json!({"bot_id": bot, "locale": locale}))
+            .await
+            .assert_status(201);
+        let answer = json!({"id": format!("{id}-a"), "role": "assistant", "content": "Bonjour"});
+        app.post(&format!("/v1/conversations/{id}/messages"), &app.admin, answer).await.assert_status(201);
+        let thumb = json!({"message_id": format!("{id}-a"), "feedback_type": "negative", "user_id": "u"});
+        app.post("/v1/feedback", &app.admin, thumb).await.assert_status(201);
+    }
+    let mut french = ids(&app, "locale=fr").await;
+    french.sort();
+    assert_eq!(french, ["fr-1", "fr-ca"], "fr matches fr and fr-CA, not fry");
+    assert_eq!(ids(&app, "locale=fr-ca").await, ["fr-ca"]);
+    assert_eq!(ids(&app, "locale=en&thumbs=down").await, ["en-1"]);
+    app.get("/v1/conversations?locale=fr_FR", &app.admin).await.assert_invalid("locale");
+    let queue = app.get("/v1/feedback?locale=fr", &app.admin).await;
+    let mut rated: Vec<String> = queue.assert_status(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["conversation_id"].as_str().unwrap().to_owned())
+        .collect();
+    rated.sort();
+    assert_eq!(rated, ["fr-1", "fr-ca"], "the review queue takes the language too");
+    app.get("/v1/feedback?locale=1", &app.admin).await.assert_invalid("locale");
+    let export = app.client.get(format!("{}/v1/exports/conversations?locale=en", app.address));
+    let export = export.bearer_auth(&app.admin).send().await.unwrap().text().await.unwrap();
+    assert_eq!(export.lines().count(), 1, "{export}");
 }
 
 async fn the_inbox_filters_by_bot_dates_and_text(backend: Backend) {

@@ -396,6 +396,9 @@ async fn reviews_change_the_record(backend: Backend) {
     assert_eq!(html.matches("data-testid=\"review-item\"").count(), 3);
     assert!(html.contains("Refund?") && html.contains("Unhelpful") && html.contains("data-testid=\"review-approve\""));
     let csrf = queue.csrf();
+    // The language filter: these conversations have none, so no language matches them.
+    let none = browser.get("/review?locale=fr").await;
+    assert!(none.assert_html(200).contains("data-testid=\"review-empty\"") && none.body.contains("value=\"fr\""));
 
     let approved = browser.post(&format!("/review/{up}"), &[("csrf", &csrf), ("action", "approve")]).await;
     assert_eq!((approved.status, approved.location()), (303, "/review?notice=approved"));
@@ -423,6 +426,10 @@ async fn reviews_change_the_record(backend: Backend) {
     let unknown = format!("/review/{}", uuid::Uuid::new_v4());
     browser.post(&unknown, &[("csrf", &csrf), ("action", "dismiss")]).await.assert_html(404);
     browser.get("/review?feedback_type=meh").await.assert_html(400);
+    browser.get("/review?locale=fr_FR").await.assert_html(400);
+    let inbox = browser.get("/inbox?locale=fr").await;
+    assert!(inbox.assert_html(200).contains("data-testid=\"inbox-empty\""));
+    assert_eq!(browser.get("/inbox").await.body.matches("data-testid=\"inbox-row\"").count(), 3);
     // Each decision is an event, and so is each golden example it made.
     let owed = events_owed(&app, &hook).await;
     assert_eq!(

@@ -2,7 +2,10 @@
 
 use serde::Serialize;
 
-use crate::domain::{DomainError, Timestamp, ids::Uuid};
+use crate::domain::{
+    DomainError, Timestamp,
+    ids::{LocaleFilter, Uuid},
+};
 
 /// The filters shared by every analytics call.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -112,6 +115,8 @@ pub struct InboxFilter {
     pub feedback: Option<SatisfactionFilter>,
     /// At least one current thumb of this kind on an answer.
     pub thumbs: Option<ThumbsFilter>,
+    /// The conversation's language.
+    pub locale: Option<LocaleFilter>,
     /// Started at or after.
     pub from: Option<Timestamp>,
     /// Started before.
