@@ -20,7 +20,7 @@ async fn unknown_query_parameters_are_refused_by_name(backend: Backend) {
     app.conversation_with_answer(&app.admin, &bot, "c1").await;
     for (method, path, name) in [
         (Method::GET, "/v1/conversations?contact=visitor-1".to_owned(), "contact"),
-        (Method::GET, "/v1/conversations?limit=5&locale=fr".to_owned(), "locale"),
+        (Method::GET, "/v1/conversations?limit=5&lang=fr".to_owned(), "lang"),
         (Method::GET, "/v1/exports/conversations?cursor=x".to_owned(), "cursor"),
         (Method::GET, "/v1/conversations/c1?expand=all".to_owned(), "expand"),
         (Method::GET, "/v1/analytics/overview?timezone=UTC".to_owned(), "timezone"),
