@@ -68,7 +68,7 @@ async fn sign_in(browser: &mut Browser, email: &str, password: &str) -> Page {
 }
 
 /// A person of `role` who accepted their invitation and is signed in.
-async fn person(app: &TestApp, email: &str, role: &str) -> Browser {
+pub(crate) async fn person(app: &TestApp, email: &str, role: &str) -> Browser {
     let token = invite(&app.store, email, role).await;
     let mut browser = Browser::new(app);
     let path = format!("/invite/{token}");

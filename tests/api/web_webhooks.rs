@@ -3,18 +3,15 @@
 //! failed delivery, turns it off and on, and deletes it; viewers and
 //! reviewers are refused.
 
-use std::time::Duration;
-
-use plaudit::{
-    config::Settings,
-    domain::{Timestamp, access::hash_secret, audit::Actor, ids::Uuid, people::NewUser},
-};
+use plaudit::{config::Settings, domain::ids::Uuid};
 use serde_json::Value;
 
 use crate::{
     both_backends,
-    helpers::{Backend, TestApp, spawn_app_with, test_settings},
+    helpers::{Backend, TestApp, spawn_app_with},
+    people::person,
     web::{Browser, Page},
+    webhooks::{deliveries_until, local_webhooks},
 };
 
 both_backends!(
@@ -27,22 +24,7 @@ const SCRIPT: &str = "<script>alert(1)</script>";
 
 /// Receivers on this machine, with no delivery worker: deliveries stay pending.
 fn held() -> Settings {
-    Settings { webhooks_allow_http: true, webhooks_allow_private: true, webhooks_poll_ms: 0, ..test_settings() }
-}
-
-/// A person of `role` who accepted their invitation and is signed in.
-async fn person(app: &TestApp, email: &str, role: &str) -> Browser {
-    let token = format!("pli_test{}", Uuid::new().as_str().replace('-', ""));
-    let user = NewUser::parse("default".into(), email, None, role).expect("a valid invitation");
-    let now = Timestamp::now();
-    app.store.invite_user(user, hash_secret(&token), Timestamp(now.0 + 3_600_000), &Actor::cli(), now).await.unwrap();
-    let mut browser = Browser::new(app);
-    let password = "correct horse battery";
-    let page = browser.post(&format!("/invite/{token}"), &[("password", password), ("confirm", password)]).await;
-    assert_eq!((page.status, page.location()), (303, "/"), "{}", page.body);
-    let set = page.headers.get("set-cookie").and_then(|v| v.to_str().ok()).expect("a session cookie");
-    browser.cookie = set.split(';').next().map(str::to_owned);
-    browser
+    Settings { webhooks_poll_ms: 0, ..local_webhooks() }
 }
 
 /// Posts the new-webhook form with `fields` (and the CSRF token).
@@ -55,20 +37,6 @@ async fn add(browser: &Browser, csrf: &str, fields: &[(&str, &str)]) -> Page {
 /// The account's webhooks, through the API.
 async fn webhooks(app: &TestApp) -> Vec<Value> {
     app.get("/v1/webhooks", &app.admin).await.assert_status(200)["items"].as_array().unwrap().clone()
-}
-
-/// The webhook's deliveries through the API, once `check` holds of them (at most 30 s).
-async fn deliveries_until(app: &TestApp, id: &str, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = app.get(&format!("/v1/webhooks/{id}/deliveries"), &app.admin).await;
-        let items = r.assert_status(200)["items"].as_array().unwrap().clone();
-        if check(&items) {
-            return items;
-        }
-        assert!(std::time::Instant::now() < deadline, "the deliveries never got there: {items:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The `data-testid` cell's text in a page (its first occurrence).
@@ -144,7 +112,7 @@ async fn an_admin_adds_a_webhook_and_sees_its_secret_once(backend: Backend) {
     assert!(html.contains("data-event-type=\"ping\" data-status=\"pending\""), "{html}");
     assert!(html.contains("not sent yet"));
     assert_eq!(cell(html, "webhook-pending"), "1");
-    let queued = deliveries_until(&app, &id, |d| d.len() == 1).await;
+    let queued = deliveries_until(&app, &id, "", |d| d.len() == 1).await;
     assert_eq!((queued[0]["event_type"].as_str(), queued[0]["status"].as_str()), (Some("ping"), Some("pending")));
     let list = browser.get("/settings/webhooks").await;
     assert_eq!(cell(list.assert_html(200), "webhook-pending"), "1");
@@ -213,7 +181,7 @@ async fn viewers_and_reviewers_cannot_reach_webhooks(backend: Backend) {
     }
     let hooks = webhooks(&app).await;
     assert_eq!((hooks.len(), hooks[0]["active"].as_bool()), (1, Some(true)));
-    assert!(deliveries_until(&app, &id, |_| true).await.is_empty(), "no test was sent");
+    assert!(deliveries_until(&app, &id, "", |_| true).await.is_empty(), "no test was sent");
 }
 
 async fn a_failed_delivery_is_shown_and_retried(backend: Backend) {
@@ -230,7 +198,7 @@ async fn a_failed_delivery_is_shown_and_retried(backend: Backend) {
     let id = webhooks(&app).await[0]["id"].as_str().unwrap().to_owned();
     let test = browser.post(&format!("/settings/webhooks/{id}/test"), &[("csrf", &csrf)]).await;
     assert_eq!(test.status, 303);
-    let failed = deliveries_until(&app, &id, |d| d.len() == 1 && d[0]["status"] == "failed").await;
+    let failed = deliveries_until(&app, &id, "", |d| d.len() == 1 && d[0]["status"] == "failed").await;
     let event = failed[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(failed[0]["attempts"], 1);
 
@@ -258,6 +226,6 @@ async fn a_failed_delivery_is_shown_and_retried(backend: Backend) {
     assert!(page.body.contains("The delivery is queued again"));
     let on = browser.post(&format!("/settings/webhooks/{id}/active"), &[("csrf", &csrf), ("active", "true")]).await;
     assert_eq!(on.status, 303);
-    let again = deliveries_until(&app, &id, |d| d[0]["attempts"] == 2 && d[0]["status"] == "failed").await;
+    let again = deliveries_until(&app, &id, "", |d| d[0]["attempts"] == 2 && d[0]["status"] == "failed").await;
     assert!(again[0]["last_error"].is_string(), "{again:?}");
 }

@@ -61,7 +61,12 @@ fn body(seen: &Value) -> Value {
 }
 
 /// Waits until `check` holds of the webhook's deliveries (at most 30 s).
-async fn deliveries_until(app: &TestApp, id: &str, query: &str, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+pub(crate) async fn deliveries_until(
+    app: &TestApp,
+    id: &str,
+    query: &str,
+    check: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let r = app.get(&format!("/v1/webhooks/{id}/deliveries?limit=500{query}"), &app.admin).await;
