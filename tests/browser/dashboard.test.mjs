@@ -6,32 +6,17 @@
 // one stands alone and in any order.
 
 import { api, assert, admin, base, eventually, run, test } from './lib/harness.mjs';
+import { signIn, submit, tag, wellFormed } from './lib/pages.mjs';
 
 const PAYLOADS = ['<script>window.__pwned=1</script>', '"><img src=x onerror="window.__pwned=1">'];
 const XSS = PAYLOADS.join(' ');
 
 /** A short tag, different on every run, to tell this run's data apart. */
-const tag = () => Date.now().toString(36) + Math.random().toString(36).slice(2, 7);
-
 /** Checks that a JSON API call answered `status`, and gives its body. */
 async function ok(method, path, body, status = [200, 201]) {
   const r = await api(method, path, body);
   assert.ok([status].flat().includes(r.status), `${method} ${path}: ${r.status} ${r.text}`);
   return r.body;
-}
-
-/** Signs in through the login form and waits for the overview. */
-async function signIn(page, key = admin) {
-  await page.goto(base + '/login');
-  await page.click('#key-sign-in summary');
-  await page.fill('#key', key);
-  await page.click('[data-testid=key-submit]');
-  await page.locator('#main-nav').waitFor();
-}
-
-/** Submits a form by clicking `button` and waits for the page it leads to. */
-async function submit(page, button) {
-  await Promise.all([page.waitForEvent('load'), page.locator(button).click()]);
 }
 
 /** A bot of its own for one test. */
@@ -52,24 +37,6 @@ async function conversation(bot, turns, { id = 'e2e-' + tag(), contact = 'e2e-vi
     answers.push(`${id}-a${i}`);
   }
   return { id, answers };
-}
-
-/** Checks that ids are unique and that every label names a form field. */
-async function wellFormed(page, where) {
-  const problems = await page.evaluate(() => {
-    const out = [];
-    const seen = new Set();
-    for (const el of document.querySelectorAll('[id]')) {
-      if (seen.has(el.id)) out.push('duplicate id ' + el.id);
-      seen.add(el.id);
-    }
-    for (const label of document.querySelectorAll('label[for]')) {
-      const target = document.getElementById(label.htmlFor);
-      if (!target || !['INPUT', 'SELECT', 'TEXTAREA', 'OUTPUT'].includes(target.tagName)) out.push('label for ' + label.htmlFor);
-    }
-    return out;
-  });
-  assert.deepEqual(problems, [], where);
 }
 
 const cardValue = async (page, id) => Number((await page.locator(`#${id} .card-value`).textContent()).trim());

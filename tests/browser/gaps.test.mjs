@@ -3,26 +3,14 @@
 // their conversations, and the answer written on the page becomes a golden
 // example. Each test makes its own bot, so they stand alone.
 
-import { api, assert, admin, base, run, test } from './lib/harness.mjs';
+import { api, assert, base, run, test } from './lib/harness.mjs';
+import { signIn, submit, tag } from './lib/pages.mjs';
 
-const tag = () => Date.now().toString(36) + Math.random().toString(36).slice(2, 7);
 
 async function ok(method, path, body) {
   const r = await api(method, path, body);
   assert.ok([200, 201].includes(r.status), `${method} ${path}: ${r.status} ${r.text}`);
   return r.body;
-}
-
-async function signIn(page) {
-  await page.goto(base + '/login');
-  await page.click('#key-sign-in summary');
-  await page.fill('#key', admin);
-  await page.click('[data-testid=key-submit]');
-  await page.locator('#main-nav').waitFor();
-}
-
-async function submit(page, button) {
-  await Promise.all([page.waitForEvent('load'), page.locator(button).click()]);
 }
 
 /** A conversation of `bot` where `question` got an answer, thumbed down. */

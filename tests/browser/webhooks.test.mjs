@@ -8,9 +8,7 @@ import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 
 import { api, assert, admin, base, eventually, run, test } from './lib/harness.mjs';
-
-/** A short tag, different on every run, to tell this run's data apart. */
-const tag = () => Date.now().toString(36) + Math.random().toString(36).slice(2, 7);
+import { signIn, submit, tag, wellFormed } from './lib/pages.mjs';
 
 /** A receiver on a free port that answers 204 and keeps what it got. */
 async function receiver() {
@@ -34,38 +32,6 @@ function signedWith(secret, headers, body) {
     .update(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${body}`)
     .digest('base64');
   return headers['webhook-signature'].split(' ').includes('v1,' + expected);
-}
-
-/** Signs in through the login form and waits for the overview. */
-async function signIn(page, key = admin) {
-  await page.goto(base + '/login');
-  await page.click('#key-sign-in summary');
-  await page.fill('#key', key);
-  await page.click('[data-testid=key-submit]');
-  await page.locator('#main-nav').waitFor();
-}
-
-/** Submits a form by clicking `button` and waits for the page it leads to. */
-async function submit(page, button) {
-  await Promise.all([page.waitForEvent('load'), (typeof button === 'string' ? page.locator(button) : button).click()]);
-}
-
-/** Checks that ids are unique and that every label names a form field. */
-async function wellFormed(page, where) {
-  const problems = await page.evaluate(() => {
-    const out = [];
-    const seen = new Set();
-    for (const el of document.querySelectorAll('[id]')) {
-      if (seen.has(el.id)) out.push('duplicate id ' + el.id);
-      seen.add(el.id);
-    }
-    for (const label of document.querySelectorAll('label[for]')) {
-      const target = document.getElementById(label.htmlFor);
-      if (!target || !['INPUT', 'SELECT', 'TEXTAREA', 'OUTPUT'].includes(target.tagName)) out.push('label for ' + label.htmlFor);
-    }
-    return out;
-  });
-  assert.deepEqual(problems, [], where);
 }
 
 /** The webhook of the API whose description is `description`. */
