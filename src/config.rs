@@ -110,6 +110,16 @@ pub struct Settings {
     /// Webhooks may reach loopback, private and link-local addresses (a
     /// receiver on the same network).
     pub webhooks_allow_private: bool,
+    /// How often this instance looks for knowledge-gap questions to embed,
+    /// in milliseconds (0: it embeds none; another instance must).
+    pub embeddings_poll_ms: u64,
+    /// An OpenAI-compatible embeddings endpoint (`…/v1/embeddings`) to use
+    /// instead of the built-in model.
+    pub embeddings_url: Option<String>,
+    /// The `model` asked of that endpoint (default `text-embedding-3-small`).
+    pub embeddings_model: Option<String>,
+    /// The endpoint's bearer token, if it needs one.
+    pub embeddings_api_key: Option<String>,
     /// The address people and receivers reach Plaudit at, such as
     /// `https://feedback.example.com`: invitation links and the single
     /// sign-on redirect are built on it. Default: `http://` + `listen`.
@@ -163,6 +173,10 @@ impl Default for Settings {
             webhooks_keep_days: 7.0,
             webhooks_allow_http: false,
             webhooks_allow_private: false,
+            embeddings_poll_ms: 500,
+            embeddings_url: None,
+            embeddings_model: None,
+            embeddings_api_key: None,
             memory_trim_interval_ms: 5_000,
             public_url: None,
             oidc_issuer: None,
@@ -198,6 +212,17 @@ impl Settings {
         match self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{}", bound.map_or_else(|| self.listen.clone(), |a| a.to_string())),
+        }
+    }
+
+    /// Where embeddings come from: the endpoint if one is set (a blank
+    /// value is none), else the built-in model.
+    pub fn embedding_settings(&self) -> crate::embedding::EmbeddingSettings {
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        crate::embedding::EmbeddingSettings {
+            url: given(&self.embeddings_url),
+            model: given(&self.embeddings_model),
+            api_key: given(&self.embeddings_api_key),
         }
     }
 
@@ -300,6 +325,10 @@ impl fmt::Debug for Settings {
             .field("webhooks_keep_days", &self.webhooks_keep_days)
             .field("webhooks_allow_http", &self.webhooks_allow_http)
             .field("webhooks_allow_private", &self.webhooks_allow_private)
+            .field("embeddings_poll_ms", &self.embeddings_poll_ms)
+            .field("embeddings_url", &self.embeddings_url.as_ref().map(|_| "***"))
+            .field("embeddings_model", &self.embeddings_model)
+            .field("embeddings_api_key", &self.embeddings_api_key.as_ref().map(|_| "***"))
             .field("memory_trim_interval_ms", &self.memory_trim_interval_ms)
             .field("public_url", &self.public_url)
             .field("oidc_issuer", &self.oidc_issuer)

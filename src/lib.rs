@@ -12,6 +12,7 @@
 //! - [`store`]: the [`store::Store`] trait, all SQL, and the SQLite and PostgreSQL engines.
 //! - [`startup`]: composes the routers from the HTTP doors; [`server`] serves them until shutdown.
 //! - [`config`]: typed settings from defaults, an optional TOML file and `PLAUDIT_*` variables.
+//! - [`embedding`]: sentence vectors for grouping questions by meaning (a model compiled in, or an endpoint).
 //! - [`outbound`]: the one HTTP client for what Plaudit calls out to (single sign-on).
 //! - [`telemetry`]: structured logs; [`error_chain`]: an error with its causes on one line;
 //!   [`background`]: work repeated while the server runs (rollup folds, retention).
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod compat;
 pub mod config;
 pub mod domain;
+pub mod embedding;
 pub mod error_chain;
 pub mod http;
 pub mod outbound;

@@ -32,6 +32,7 @@ use crate::{
     compat,
     config::Settings,
     domain::account::DEFAULT_ACCOUNT_ID,
+    embedding,
     http::{ApiError, KnownQueries, Rate, RateLimits, StrictQueryLayer, TrustedProxies, faces, metrics, public_cors},
     server::{self, ConnectionLimits},
     store::{self, Store},
@@ -98,6 +99,11 @@ impl Application {
             .with_webhooks(settings.webhook_options());
         if settings.webhooks_poll_ms > 0 {
             app.keep_delivering(Duration::from_millis(settings.webhooks_poll_ms))?;
+        }
+        if settings.embeddings_poll_ms > 0 {
+            let embedder = embedding::from_settings(&settings.embedding_settings())
+                .context("cannot load the embedding model (embeddings_url)")?;
+            app.keep_representing(embedder, Duration::from_millis(settings.embeddings_poll_ms));
         }
         app.keep_secret_fresh(SECRET_REFRESH);
         if settings.retention_interval_seconds > 0 {

@@ -1,11 +1,6 @@
 //! Knowledge gaps (at `/v1/recommendations`): the questions whose answers
-//! were thumbed down, grouped by similarity, and answering a group with a
+//! were thumbed down, grouped by meaning, and answering a group with a
 //! golden example.
-//!
-//! Groups are not stored: each listing reads the most recent thumbs-down
-//! (at most [`MAX_ROWS`]) and groups them with the pure rules of
-//! [`crate::domain::gaps`], so they follow the data as it changes. What is
-//! stored is an answer: a golden example that names its group.
 
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
@@ -44,14 +39,16 @@ pub struct GapQuery {
     pub cursor: Option<String>,
 }
 
-/// Questions whose answers were thumbed down, grouped by similarity so that
+/// Questions whose answers were thumbed down, grouped by meaning so that
 /// paraphrases land together; largest group first.
 ///
 /// Reads the most recent 2,000 current thumbs-down of the period (retracted
 /// ones left out), each with the user message before the rated answer.
-/// Groups are per bot; each names a representative question (its most
-/// frequent phrasing), the number of thumbed-down answers, a few of them
+/// Groups are per bot and language; each names a representative question
+/// (its most central), the number of thumbed-down answers, a few of them
 /// newest first, the first and last thumbs-down, and whether it was answered.
+/// A question the background worker has not embedded yet stands alone,
+/// marked `pending`.
 #[utoipa::path(get, path = "/v1/recommendations", operation_id = "list_recommendations", tag = "knowledge gaps", params(GapQuery),
     responses((status = 200, description = "The groups, largest first", body = PageDoc<KnowledgeGapDoc>), ErrorResponses))]
 async fn list_gaps(
@@ -121,10 +118,12 @@ pub struct AnswerBody {
 #[derive(Serialize, ToSchema)]
 #[schema(as = KnowledgeGap)]
 pub struct KnowledgeGapDoc {
-    /// Stable while the group's most frequent phrasing stays the same.
+    /// The id of the group's oldest thumbed-down answer: stable as paraphrases join.
     pub id: String,
     pub bot_id: Uuid,
-    /// The representative: the group's most frequent phrasing, as users wrote it.
+    /// The language of the group's conversations (null: not given).
+    pub locale: Option<String>,
+    /// The representative: the group's most central question, as a user wrote it.
     pub question: String,
     /// Thumbed-down answers in the group (an answer thumbed down by two users counts once).
     pub count: i64,
@@ -135,6 +134,8 @@ pub struct KnowledgeGapDoc {
     /// The first and the last thumbs-down of the group.
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
+    /// A question not represented yet (embedded by the background worker), listed alone until it is.
+    pub pending: bool,
     /// Whether an answer was written for this group (or for a paraphrase of it).
     pub answered: bool,
     /// The golden example that answer became.

@@ -1,10 +1,11 @@
 //! Knowledge gaps: the questions whose answers were thumbed down, grouped
-//! by similarity, and answering a group with a golden example.
+//! by meaning, and answering a group with a golden example.
 //!
 //! Groups are not stored: each listing reads the most recent thumbs-down
-//! (at most [`MAX_ROWS`]) and groups them with the pure rules of
-//! [`crate::domain::gaps`], so they follow the data as it changes. What is
-//! stored is an answer: a golden example that names its group.
+//! (at most [`MAX_ROWS`]) with their questions' vectors (stored by the
+//! embedding worker, [`super::representing`]) and groups them with the pure
+//! rules of [`crate::domain::gaps`]. What is stored is an answer: a golden
+//! example that names its group.
 
 use super::{App, AppError};
 use crate::{
@@ -116,6 +117,8 @@ mod tests {
                 examples: vec![],
                 first_seen: Timestamp(0),
                 last_seen: Timestamp(0),
+                locale: None,
+                pending: false,
                 answered: false,
                 golden_example_id: None,
                 aliases: vec![],

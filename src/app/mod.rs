@@ -35,6 +35,7 @@ mod golden;
 mod keys;
 mod lease;
 mod lifecycle;
+mod representing;
 mod sessions;
 mod sso;
 mod tokens;

@@ -135,7 +135,8 @@ pub(super) async fn oldest_messages(
 /// Deletes what was made of a set of messages (`messages`: their ids, as a
 /// list or a subquery over `values`, `$1` being the account): the thumbs on
 /// them with their history and the golden examples made of those thumbs,
-/// and the knowledge-gap answers of the account whose prompt is verbatim
+/// their questions' vectors (or their place in the worker's queue), and the
+/// knowledge-gap answers of the account whose prompt is verbatim
 /// one of their questions. How many thumbs and golden examples went.
 async fn made_of_messages(c: &mut impl Conn, messages: &str, values: &[Value]) -> Result<(u64, u64), StoreError> {
     let their_feedback =
@@ -163,6 +164,9 @@ async fn made_of_messages(c: &mut impl Conn, messages: &str, values: &[Value]) -
         golden += c.execute(&sql, &quoted).await?;
     }
     c.execute(&format!("DELETE FROM feedback_history WHERE feedback_id IN ({their_feedback})"), values).await?;
+    // The vectors of their answers' questions, represented or pending.
+    c.execute(&format!("DELETE FROM gap_questions WHERE account_id = $1 AND message_id IN ({messages})"), values)
+        .await?;
     let feedback = c
         .execute(&format!("DELETE FROM message_feedback WHERE account_id = $1 AND message_id IN ({messages})"), values)
         .await?;

@@ -3,6 +3,7 @@
 
 use super::{
     bots,
+    gap_questions::vector_of,
     golden::{GOLDEN_COLUMNS, golden_from},
     outbox,
 };
@@ -44,9 +45,12 @@ pub(super) async fn facts(
                 (SELECT q.content FROM messages q
                   WHERE q.account_id = m.account_id AND q.conversation_id = m.conversation_id AND q.role = 'user'
                     AND (q.created_at < m.created_at OR (q.created_at = m.created_at AND q.seq < m.seq))
-                  ORDER BY q.created_at DESC, q.seq DESC LIMIT 1)
+                  ORDER BY q.created_at DESC, q.seq DESC LIMIT 1),
+                LOWER(cv.locale), g.represented_at, g.vector
              FROM message_feedback f
              JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
+             JOIN conversations cv ON cv.account_id = m.account_id AND cv.id = m.conversation_id
+             LEFT JOIN gap_questions g ON g.account_id = f.account_id AND g.message_id = f.message_id
              WHERE f.account_id = $1 AND f.retracted_at IS NULL AND f.feedback_type = 'negative'
                AND (CAST($2 AS TEXT) IS NULL OR f.bot_id = $2)
                AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3)
@@ -65,6 +69,9 @@ pub(super) async fn facts(
             bot_id: r.get(2)?,
             question,
             rated_at: r.get(3)?,
+            locale: r.get(5)?,
+            pending: r.get::<Option<Timestamp>>(6)?.is_none(),
+            vector: vector_of(r.get::<Option<String>>(7)?.as_deref()),
         });
     }
     let rows = c

@@ -38,6 +38,7 @@ mod deliveries;
 mod erasure;
 mod error;
 mod feedback;
+mod gap_questions;
 mod gaps;
 mod gather;
 mod golden;
@@ -92,7 +93,7 @@ use crate::domain::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem,
         FeedbackType, ReviewRequest,
     },
-    gaps::{GapAnswerInput, GapFacts},
+    gaps::{GapAnswerInput, GapFacts, PendingQuestion},
     golden::GoldenExample,
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
@@ -376,6 +377,20 @@ pub trait Store: PeopleStore + LifecycleStore + WebhookStore + Send + Sync {
         by: &Actor,
         now: Timestamp,
     ) -> Result<GoldenExample, StoreError>;
+    /// The oldest `limit` questions the embedding worker has yet to
+    /// represent, in queue order, across accounts.
+    async fn pending_gap_questions(&self, limit: i64) -> Result<Vec<PendingQuestion>, StoreError>;
+    /// Stores the vectors (by `model`) of represented questions, by queue
+    /// place; `None`: nothing to represent.
+    async fn represent_gap_questions(
+        &self,
+        model: &str,
+        done: Vec<(i64, Option<Vec<f32>>)>,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Queues again the questions represented by another model than `model`;
+    /// how many.
+    async fn requeue_gap_questions(&self, model: &str) -> Result<u64, StoreError>;
 
     // ---- the inbox, exports and analytics ---------------------------------------------
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{
     Applied, Command, Recorded, Store, StoreError, Voted, accounts, analytics, batches,
     batches::{Lanes, Single},
-    bots, conversations, csat, feedback, gaps, golden, inbox,
+    bots, conversations, csat, feedback, gap_questions, gaps, golden, inbox,
     key_cache::KeyCache,
     keys, messages, outbox, rollups, settings,
     sql::{Conn, Engine, Work},
@@ -29,7 +29,7 @@ use crate::domain::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem,
         FeedbackType, ReviewRequest,
     },
-    gaps::{GapAnswerInput, GapFacts},
+    gaps::{GapAnswerInput, GapFacts, PendingQuestion},
     golden::GoldenExample,
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
@@ -543,6 +543,25 @@ impl<E: Engine> Store for SqlStore<E> {
     ) -> Result<GoldenExample, StoreError> {
         let (scope, by) = (scope.clone(), by.clone());
         self.write(move |c| Box::pin(async move { gaps::answer(c, &scope, &answer, &by, now).await })).await
+    }
+
+    async fn pending_gap_questions(&self, limit: i64) -> Result<Vec<PendingQuestion>, StoreError> {
+        self.engine.read(move |c| Box::pin(async move { gap_questions::pending(c, limit).await })).await
+    }
+
+    async fn represent_gap_questions(
+        &self,
+        model: &str,
+        done: Vec<(i64, Option<Vec<f32>>)>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let model = model.to_owned();
+        self.write(move |c| Box::pin(async move { gap_questions::represent(c, &model, &done, now).await })).await
+    }
+
+    async fn requeue_gap_questions(&self, model: &str) -> Result<u64, StoreError> {
+        let model = model.to_owned();
+        self.write(move |c| Box::pin(async move { gap_questions::requeue_other_models(c, &model).await })).await
     }
 
     async fn inbox(

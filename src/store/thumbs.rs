@@ -12,7 +12,7 @@ use super::{
         FEEDBACK_COLUMNS, HISTORY_HEAD, HISTORY_WIDTH, feedback_from, history_row, log_event, record_of, record_sql,
         update_record,
     },
-    golden,
+    gap_questions, golden,
     messages::{
         MESSAGE_IN_CONTEXT_WIDTH, MessageKey, message_in_context_from, message_in_context_sql, messages_in_context_sql,
     },
@@ -105,6 +105,7 @@ pub(super) async fn submit(
         };
         let fact = |f: &Feedback| ThumbFact::of(f, target.variant.as_deref(), target.topic.as_deref());
         pending.absorb(Rows::thumb_change(existing.as_ref().and_then(fact), fact(&feedback)));
+        gap_questions::queue(c, &scope.account_id, &[&feedback]).await?;
         if let Some(event) = decision.event() {
             log_event(c, &scope.account_id, &feedback, event, &rater.user_id, rater.source, now).await?;
         }
@@ -180,6 +181,7 @@ pub(super) async fn submit_many(
     let (places, records): (Vec<usize>, Vec<Feedback>) = creates.into_iter().unzip();
     insert_records_later(c, account_id, &records).await?;
     log_submissions(c, account_id, &records).await?;
+    gap_questions::queue(c, account_id, &records.iter().collect::<Vec<_>>()).await?;
     for (i, feedback) in places.into_iter().zip(records) {
         let (target, _) = &targets[feedback.message_id.as_str()];
         let fact = ThumbFact::of(&feedback, target.variant.as_deref(), target.topic.as_deref());

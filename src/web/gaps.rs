@@ -83,7 +83,7 @@ pub async fn page(
         div.page-head {
             h1 { "Knowledge gaps" }
             p.muted {
-                "Questions whose answers were thumbed down, paraphrases grouped together, largest group first ("
+                "Questions whose answers were thumbed down, grouped by meaning per bot and language, largest group first ("
                 (first) " to " (last) ", UTC; the latest " (thousands(MAX_ROWS)) " thumbs-down at most). "
                 "Write the answer a group should have had: it becomes a golden example."
             }
@@ -108,8 +108,13 @@ pub async fn page(
                         @if gap.answered {
                             span.badge.good data-testid="gap-answered" { "Answered" }
                         }
+                        @if gap.pending {
+                            span.badge data-testid="gap-pending" title="Not compared by meaning yet: it joins its group within seconds" { "New" }
+                        }
                         span.muted.small {
-                            (bot_name(&bots, gap.bot_id.as_str())) " · first " (layout::time(gap.first_seen))
+                            (bot_name(&bots, gap.bot_id.as_str()))
+                            @if let Some(locale) = &gap.locale { " · " (locale) }
+                            " · first " (layout::time(gap.first_seen))
                             " · last " (layout::time(gap.last_seen))
                         }
                     }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::{
     both_backends,
-    helpers::{Backend, TestApp, spawn_app, spawn_app_with},
+    helpers::{Backend, TestApp, spawn_app, spawn_app_with, test_settings},
     receiver::Receiver,
 };
 
@@ -18,6 +18,7 @@ both_backends!(
     a_person_is_erased_without_a_trace,
     erasure_is_for_admins_of_the_account_only,
     a_gap_answer_quoting_her_question_goes_with_her,
+    her_questions_leave_the_embedding_queue,
     deleting_a_conversation_takes_all_it_holds,
     a_long_conversation_goes_a_few_hundred_messages_at_a_time,
     a_person_gets_exactly_their_data,
@@ -260,6 +261,7 @@ async fn a_gap_answer_quoting_her_question_goes_with_her(backend: Backend) {
         ]);
     }
     ingest(&app, Value::Array(events)).await;
+    crate::gaps::represented(&app).await;
     let gaps = app.get("/v1/recommendations", &app.admin).await;
     let gap = gaps.assert_status(200)["items"][0].clone();
     assert_eq!(gap["count"], 2, "{gap}");
@@ -273,6 +275,35 @@ async fn a_gap_answer_quoting_her_question_goes_with_her(backend: Backend) {
     let golden = app.get("/v1/golden-examples", &app.admin).await;
     assert!(golden.assert_status(200)["items"].as_array().unwrap().is_empty(), "{}", golden.body);
     app.get("/v1/conversations/c-his", &app.admin).await.assert_status(200);
+}
+
+/// Her questions' place in the embedding worker's queue goes with her (the
+/// same statement deletes their vectors once represented).
+async fn her_questions_leave_the_embedding_queue(backend: Backend) {
+    let settings = Settings { embeddings_poll_ms: 0, ..test_settings() };
+    let app = spawn_app_with(backend, settings).await;
+    let bot = app.bot("Shop").await;
+    let mut events = Vec::new();
+    for (id, contact) in [("c-hers", ALICE), ("c-his", "bob-3")] {
+        events.extend([
+            json!({"type": "conversation", "id": id, "bot_id": bot, "contact_id": contact}),
+            json!({"type": "message", "conversation_id": id, "id": format!("{id}-q"), "role": "user",
+                   "content": HER_QUESTION}),
+            json!({"type": "message", "conversation_id": id, "id": format!("{id}-a"), "role": "assistant",
+                   "content": "No."}),
+            json!({"type": "feedback", "message_id": format!("{id}-a"), "user_id": contact,
+                   "feedback_type": "negative"}),
+        ]);
+    }
+    ingest(&app, Value::Array(events)).await;
+    let queued = |q: &[plaudit::domain::gaps::PendingQuestion]| {
+        let mut ids: Vec<String> = q.iter().map(|p| p.message_id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(queued(&app.store.pending_gap_questions(100).await.unwrap()), ["c-hers-a", "c-his-a"]);
+    app.delete(&format!("/v1/contacts/{ALICE}"), &app.admin).await.assert_status(200);
+    assert_eq!(queued(&app.store.pending_gap_questions(100).await.unwrap()), ["c-his-a"]);
 }
 
 async fn erasure_is_for_admins_of_the_account_only(backend: Backend) {

@@ -1,5 +1,6 @@
 //! Knowledge gaps (SPEC §10) over HTTP: thumbed-down questions grouped by
-//! similarity, answering a group, and the dashboard's page.
+//! meaning once the embedding worker has represented them, answering a
+//! group, and the dashboard's page.
 
 use plaudit::domain::Timestamp;
 use reqwest::{Method, redirect::Policy};
@@ -24,6 +25,7 @@ async fn the_demo_has_knowledge_gaps_with_paraphrases() {
     let store = db.open_store().await;
     let data = demo_data(&store).await;
     let app = serve_site(db, store, test_settings(), Some(&data)).await;
+    represented(&app).await;
     let r = app.get("/v1/recommendations?limit=500", &app.admin).await;
     let groups = items(r.assert_status(200)).clone();
     assert!(groups.iter().filter(|g| g["count"].as_i64().unwrap() >= 2).count() >= 3, "{groups:#?}");
@@ -36,20 +38,22 @@ async fn the_demo_has_knowledge_gaps_with_paraphrases() {
     };
     assert!(groups.iter().any(|g| phrasings(g) >= 2), "some group holds paraphrases: {groups:#?}");
     let answered: Vec<&Value> = groups.iter().filter(|g| g["answered"] == true).collect();
-    assert_eq!(answered.len(), 1, "the demo answered one gap: {groups:#?}");
-    assert!(answered[0]["question"].as_str().unwrap().to_lowercase().contains("gift card"));
+    // One answer; a group of another language asking it in the same words counts it too.
+    assert!(!answered.is_empty(), "the demo answered a gap: {groups:#?}");
+    assert!(answered.iter().all(|g| g["question"].as_str().unwrap().to_lowercase().contains("gift card")));
+    assert!(answered.iter().all(|g| g["golden_example_id"] == answered[0]["golden_example_id"]));
     let golden = app.get("/v1/golden-examples?limit=500", &app.admin).await;
     assert!(items(golden.assert_status(200)).iter().any(|e| e["origin"] == "knowledge_gap"));
 }
 
 /// An instant `minutes` ago, as RFC 3339.
-fn ago(minutes: i64) -> String {
+pub fn ago(minutes: i64) -> String {
     Timestamp(Timestamp::now().millis() - minutes * 60_000).to_rfc3339()
 }
 
 /// Conversation `id` on `bot` with `question` and an answer `<id>-a`, logged
 /// at `at`; returns the answer's id.
-async fn asked(app: &TestApp, bot: &str, id: &str, question: &str, at: &str) -> String {
+pub async fn asked(app: &TestApp, bot: &str, id: &str, question: &str, at: &str) -> String {
     let events = json!({"events": [
         {"type": "conversation", "id": id, "bot_id": bot, "created_at": at},
         {"type": "message", "conversation_id": id, "id": format!("{id}-q"), "role": "user", "content": question,
@@ -64,13 +68,28 @@ async fn asked(app: &TestApp, bot: &str, id: &str, question: &str, at: &str) -> 
     format!("{id}-a")
 }
 
-async fn thumb(app: &TestApp, message: &str, user: &str, kind: &str, at: &str) {
+pub async fn thumb(app: &TestApp, message: &str, user: &str, kind: &str, at: &str) {
     let body = json!({"message_id": message, "feedback_type": kind, "user_id": user, "created_at": at});
     let r = app.post("/v1/feedback", &app.admin, body).await;
     assert!(r.status == 200 || r.status == 201, "{}", r.body);
 }
 
-fn items(v: &Value) -> &Vec<Value> {
+/// Waits until the embedding worker has represented every thumbed-down
+/// question (no group is pending), and returns that listing of all time.
+pub async fn represented(app: &TestApp) -> Value {
+    let all_time = "/v1/recommendations?limit=500&from=2020-01-01&to=2029-01-01";
+    for _ in 0..600 {
+        let r = app.get(all_time, &app.admin).await;
+        let body = r.assert_status(200).clone();
+        if items(&body).iter().all(|g| g["pending"] == false) {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("questions still pending after a minute");
+}
+
+pub fn items(v: &Value) -> &Vec<Value> {
     v["items"].as_array().expect("items")
 }
 
@@ -95,6 +114,7 @@ async fn seed(app: &TestApp, bot: &str) {
     // A second user on the same answer: still one thumbed-down answer.
     thumb(app, "c1-a", "u2", "negative", &ago(45)).await;
     app.delete("/v1/messages/c8-a/feedback?user_id=u1", &app.admin).await.assert_status(200);
+    represented(app).await;
 }
 
 async fn paraphrases_group_across_conversations(backend: Backend) {
@@ -109,7 +129,8 @@ async fn paraphrases_group_across_conversations(backend: Backend) {
     assert_eq!(groups.len(), 2, "{body:#}");
     assert_eq!(body["next_cursor"], Value::Null);
     let order = &groups[0];
-    assert_eq!(order["question"], "Where is my order?", "the most frequent phrasing");
+    assert_eq!(order["question"], "Where is my order?", "the most central question");
+    assert_eq!(order["pending"], false);
     assert_eq!(order["count"], 4);
     assert_eq!(order["bot_id"], bot.as_str());
     assert_eq!(order["example_message_ids"], json!(["c5-a", "c3-a", "c2-a", "c1-a"]), "newest first");
@@ -145,6 +166,7 @@ async fn paraphrases_group_across_conversations(backend: Backend) {
     // A paraphrase in another conversation joins its group; the id stays.
     let answer = asked(&app, &bot, "c9", "WHERE IS MY ORDER", &ago(3)).await;
     thumb(&app, &answer, "u1", "negative", &ago(2)).await;
+    represented(&app).await;
     let grown = app.get("/v1/recommendations", &server).await;
     let grown = items(grown.assert_status(200));
     assert_eq!(grown[0]["id"], groups[0]["id"]);
@@ -164,6 +186,7 @@ async fn filters_and_scope_narrow_the_groups(backend: Backend) {
     // Long ago: outside the default 30 days.
     let answer = asked(&app, &a, "old", "Can I pay by invoice?", "2024-03-10T10:00:00Z").await;
     thumb(&app, &answer, "u1", "negative", "2024-03-10T10:05:00Z").await;
+    represented(&app).await;
 
     let all = app.get("/v1/recommendations", &app.admin).await;
     let all = items(all.assert_status(200)).clone();
@@ -274,6 +297,7 @@ async fn answering_a_group_makes_a_golden_example(backend: Backend) {
     // An id from a listing of another period still finds its group.
     let answer_old = asked(&app, &bot, "old", "Can I pay by invoice?", "2024-03-10T10:00:00Z").await;
     thumb(&app, &answer_old, "u1", "negative", "2024-03-10T10:05:00Z").await;
+    represented(&app).await;
     let march = app.get("/v1/recommendations?from=2024-03-01&to=2024-04-01", &app.admin).await;
     let old_id = items(march.assert_status(200))[0]["id"].as_str().unwrap().to_owned();
     let late = app.post(&format!("/v1/recommendations/{old_id}/answer"), &app.admin, json!({"answer": "Yes."})).await;
@@ -347,9 +371,10 @@ async fn the_page_lists_groups_and_takes_answers(backend: Backend) {
     let app = spawn_app(backend).await;
     let bot = app.bot("Support").await;
     seed(&app, &bot).await;
-    let script = "<script>alert(1)</script> where is my parcel";
+    let script = "<script>alert(1)</script> do you sell gift cards";
     let answer = asked(&app, &bot, "x1", script, &ago(1)).await;
     thumb(&app, &answer, "u1", "negative", &ago(1)).await;
+    represented(&app).await;
 
     let anonymous = Browser { cookie: None, ..Browser::admin(&app).await };
     let redirect = anonymous.get("/gaps").await;
@@ -373,7 +398,7 @@ async fn the_page_lists_groups_and_takes_answers(backend: Backend) {
     assert!(html.contains("Where is my order?") && html.contains("data-count=\"4\""));
     assert!(html.contains("href=\"/inbox/c5#m-c5-a\""), "links to the conversations");
     assert!(!html.contains("<script>alert(1)"), "user text is escaped");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; where is my parcel"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; do you sell gift cards"));
     assert_eq!(html.matches("data-testid=\"gap-form\"").count(), 3);
 
     // Filters, as on the other pages.

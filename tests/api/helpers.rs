@@ -222,6 +222,7 @@ pub fn test_settings() -> Settings {
         public_rate_limit_per_token: 0,
         public_rate_limit_per_address: 0,
         shutdown_grace_seconds: 1,
+        embeddings_poll_ms: 50,
         ..Settings::default()
     }
 }

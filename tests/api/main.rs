@@ -11,6 +11,8 @@ mod bots;
 mod cli;
 mod compat;
 mod conversations;
+mod embeddings;
+mod embeddings_server;
 mod engine;
 mod erasure;
 mod errors;

@@ -23,6 +23,16 @@ async function thumbedDown(bot, question) {
   return id;
 }
 
+/** Waits until the embedding worker has represented every question of `bot`. */
+async function represented(bot) {
+  for (let i = 0; i < 600; i++) {
+    const listed = await ok('GET', `/v1/recommendations?bot_id=${bot}&limit=500`);
+    if (listed.items.every((g) => !g.pending)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail('questions still pending after a minute');
+}
+
 test('knowledge gaps: paraphrases from several conversations are one group, and its answer becomes a golden example', async ({ page }) => {
   const bot = await ok('POST', '/v1/bots', { name: 'Gaps ' + tag() });
   const xss = '<script>window.__pwned=1</script> do you deliver on sundays';
@@ -32,6 +42,7 @@ test('knowledge gaps: paraphrases from several conversations are one group, and 
   }
   await thumbedDown(bot.id, 'How do I reset my password');
   await thumbedDown(bot.id, xss);
+  await represented(bot.id);
 
   await signIn(page);
   await submit(page, '[data-testid=nav-gaps]');

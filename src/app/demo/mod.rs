@@ -21,7 +21,7 @@ use crate::{
         feedback::{
             BotSettingsPatch, FeedbackFilter, FeedbackInput, FeedbackStatus, FeedbackType, ReviewAction, ReviewRequest,
         },
-        gaps::{self, GapFilter},
+        gaps::{GapFilter, KnowledgeGap},
         ids::{ClientId, Uuid},
         page::PageRequest,
         vote::{Direction, VoteInput},
@@ -91,8 +91,8 @@ const UNANSWERED: &[&str] = &[
     "is the alpine parka waterproof?",
     "Do you have a loyalty programme?",
     "Is there a loyalty programme?",
-    "Can I change the colour of an order that already shipped?",
-    "My order already shipped, can I still change the colour?",
+    "Do you offer a student discount?",
+    "Is there a discount for students?",
 ];
 
 /// The answer the demo's admin already wrote for one knowledge gap, so the
@@ -438,9 +438,25 @@ async fn review(app: &App, reviewer: &Principal, bot: &Uuid, rng: &mut StdRng) -
 async fn answer_a_gap(app: &App, admin: &Principal, bot: &Uuid, now: Timestamp) -> Result<(), AppError> {
     let filter =
         GapFilter { bot: Some(bot.clone()), from: Timestamp(now.0 - 30 * 86_400_000), to: Timestamp(now.0 + 1) };
-    let listed = app.gaps(&admin.scope(), &filter, PageRequest::parse(Some(500), None)?).await?;
-    let (question, answer) = GAP_ANSWER;
-    let Some(gap) = listed.items.into_iter().find(|g| gaps::alike(&g.question, question)) else { return Ok(()) };
+    let answer = GAP_ANSWER.1;
+    // Found by the words of one of its phrasings (perhaps within a follow-up):
+    // the questions may not be represented yet. Once they are, the group that
+    // holds this one keeps the answer.
+    let wanted: Vec<String> = UNANSWERED[..3].iter().map(|q| q.to_lowercase()).collect();
+    let asked = |g: &KnowledgeGap| {
+        g.examples.iter().any(|e| wanted.iter().any(|w| e.question.to_lowercase().contains(w.as_str())))
+    };
+    let mut cursor: Option<String> = None;
+    let gap = loop {
+        let listed = app.gaps(&admin.scope(), &filter, PageRequest::parse(Some(500), cursor.as_deref())?).await?;
+        if let Some(gap) = listed.items.into_iter().find(asked) {
+            break gap;
+        }
+        match listed.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(()),
+        }
+    };
     app.answer_gap(admin, &filter, &gap.id, answer).await?;
     Ok(())
 }
@@ -458,14 +474,22 @@ mod tests {
 
     #[test]
     fn unanswered_questions_come_in_paraphrases_the_gaps_group() {
-        // Three phrasings a topic, in order: alike within a topic, apart across.
-        for (i, a) in UNANSWERED.iter().enumerate() {
-            for (j, b) in UNANSWERED.iter().enumerate() {
-                let same_topic = topic_of(i) == topic_of(j);
-                assert_eq!(gaps::alike(a, b), same_topic, "{a} / {b}");
+        // Three phrasings a topic, in order: one group a topic with the built-in model.
+        let model = crate::embedding::local::MiniLm::shared().unwrap();
+        let texts: Vec<String> = UNANSWERED.iter().map(|q| (*q).to_owned()).collect();
+        let vectors = model.embed_now(&texts).unwrap();
+        let groups = crate::domain::gaps::group_vectors(&vectors, crate::domain::gaps::MEANING_THRESHOLD);
+        let mut of = vec![usize::MAX; UNANSWERED.len()];
+        for (g, members) in groups.iter().enumerate() {
+            members.iter().for_each(|&m| of[m] = g);
+        }
+        for i in 0..UNANSWERED.len() {
+            for j in 0..UNANSWERED.len() {
+                let (a, b) = (UNANSWERED[i], UNANSWERED[j]);
+                assert_eq!(of[i] == of[j], topic_of(i) == topic_of(j), "{a} / {b}");
             }
         }
-        assert!(gaps::alike(GAP_ANSWER.0, UNANSWERED[0]));
+        assert!(UNANSWERED[..3].contains(&GAP_ANSWER.0), "the answered gap's phrasings come first");
     }
 
     /// The topic of the `i`-th unanswered question: phrasings come in threes

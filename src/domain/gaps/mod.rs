@@ -1,59 +1,47 @@
-//! Knowledge gaps: the questions whose answers were thumbed down, grouped so
-//! that paraphrases of one question land together.
+//! Knowledge gaps: the questions whose answers were thumbed down, grouped
+//! so that questions of one meaning land together (SPEC §10).
 //!
-//! Everything here is pure. The store hands over the most recent thumbed-down
-//! answers (at most [`MAX_ROWS`]) with the user question before each; this
-//! module normalizes the questions, compares them, groups them and names each
-//! group with an id that stays the same from call to call.
-//!
-//! **Normalizing.** Lower case; accents folded where it is a matter of one
-//! letter (`é` → `e`); contractions cut (`where's` → `where`, `hasn't` →
-//! `has`); split on anything that is not a letter or digit; stop words
-//! dropped (articles, pronouns, auxiliaries, politeness) but question words
-//! kept (`where`, `how`, `why`…: "where is my order" and "how do I cancel my
-//! order" are different questions); a light stemmer folds plurals, `-ing`
-//! and `-ed` and a final `e` (`arrived`, `arrives`, `arriving` → `arriv`).
-//!
-//! **Comparing.** Two questions score the mean of three figures in 0–1: the
-//! Jaccard index of their token sets, the overlap coefficient (shared tokens
-//! over the smaller set, so that a short question matches a longer paraphrase
-//! of it; only when both have two tokens or more), and the Dice coefficient
-//! of their tokens' character trigrams (which forgives what the stemmer
-//! misses). Two questions are paraphrases at [`SIMILARITY_THRESHOLD`] or above.
-//!
-//! **Grouping.** Per bot (a gap is a gap of one assistant). Identical
-//! normalized questions are one phrasing; phrasings are taken most frequent
-//! first, and each joins the group holding its most similar phrasing (among
-//! that group's first [`MAX_COMPARED_MEMBERS`]) if that similarity reaches the
-//! threshold, or starts a group of its own. The group's representative is its
-//! most frequent phrasing (ties: the most central, then the shortest), and
-//! the group's id is derived from it and the bot.
+//! Everything here is pure. The store hands over thumbed-down answers with
+//! the user question before each and, once the embedding worker has
+//! represented it, the question's vector (unit length, see [`vector`] for
+//! its stored form). This module groups them per bot and language by
+//! average linkage over near neighbours ([`linkage`]) at
+//! [`MEANING_THRESHOLD`], and names each group with an id that stays the
+//! same as paraphrases join: the id of its oldest thumbed-down answer. A
+//! question not represented yet stands alone, marked pending. A group's
+//! representative is its most central question.
 
 mod group;
+pub mod linkage;
 #[cfg(test)]
 mod tests;
-mod text;
+pub mod vector;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use group::group;
-pub use text::{Fingerprint, alike, similarity, stem};
 
 use super::{DomainError, Timestamp, analytics::Period, ids::Uuid};
 
 /// The most thumbed-down answers one listing reads, newest first: enough for
 /// weeks of a busy assistant, and small enough to group on every request.
 pub const MAX_ROWS: i64 = 2_000;
-/// Two questions at this similarity or above are paraphrases of each other.
-///
-/// Measured on the paraphrases of the tests, true paraphrases score 0.6 or
-/// more and different questions sharing words ("where is my order" / "where
-/// is your store") 0.47 at most; the threshold sits between them.
-pub const SIMILARITY_THRESHOLD: f64 = 0.55;
-/// How many of a group's phrasings a newcomer is compared with (the most
-/// frequent ones): bounds the work of a large group.
-pub const MAX_COMPARED_MEMBERS: usize = 16;
+/// Two groups of questions merge while the average cosine similarity of
+/// their questions' vectors reaches this (see [`linkage`]).
+pub const MEANING_THRESHOLD: f64 = 0.40;
+/// How many nearest neighbours of each question the grouping considers.
+pub const NEIGHBOURS: usize = 10;
+
+/// Groups unit vectors by meaning as knowledge gaps do, comparing every
+/// pair to find the neighbours: each group its members' indices, ascending.
+pub fn group_vectors(vectors: &[Vec<f32>], threshold: f64) -> Vec<Vec<usize>> {
+    #[allow(clippy::cast_possible_truncation)]
+    let near = linkage::nearest(vectors, NEIGHBOURS, threshold as f32);
+    let edges: Vec<Vec<usize>> = near.into_iter().map(|n| n.into_iter().map(|(j, _)| j).collect()).collect();
+    linkage::group_by_meaning(vectors, &edges, threshold)
+}
+
 /// How many example answers a group lists.
 pub const MAX_EXAMPLES: usize = 5;
 /// The longest answer to a gap.
@@ -70,6 +58,24 @@ pub struct RatedQuestion {
     pub question: String,
     /// When the thumbs-down was given.
     pub rated_at: Timestamp,
+    /// The conversation's language, lower case (none: not given).
+    pub locale: Option<String>,
+    /// The question's vector, once the worker has represented it.
+    pub vector: Option<Vec<f32>>,
+    /// Not represented yet: listed alone until it is.
+    pub pending: bool,
+}
+
+/// A question waiting for the embedding worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingQuestion {
+    /// Its place in the queue.
+    pub seq: i64,
+    pub account_id: String,
+    /// The rated answer.
+    pub message_id: String,
+    /// The user message before the answer; none: nothing to represent.
+    pub question: Option<String>,
 }
 
 /// A gap already answered: the golden example made from it.
@@ -103,13 +109,15 @@ pub struct GapExample {
     pub rated_at: Timestamp,
 }
 
-/// A group of paraphrased questions whose answers were thumbed down.
+/// A group of questions of one meaning whose answers were thumbed down.
 #[derive(Debug, Clone, Serialize)]
 pub struct KnowledgeGap {
-    /// Stable while the group's most frequent phrasing stays the same.
+    /// The id of the group's oldest thumbed-down answer: stable as paraphrases join.
     pub id: String,
     pub bot_id: Uuid,
-    /// The representative: the group's most frequent phrasing, as users wrote it.
+    /// The language of the group's conversations (none: not given).
+    pub locale: Option<String>,
+    /// The representative: the group's most central question, as a user wrote it.
     pub question: String,
     /// Thumbed-down answers in the group (an answer thumbed down by two users counts once).
     pub count: i64,
@@ -120,12 +128,14 @@ pub struct KnowledgeGap {
     /// The first and the last thumbs-down of the group.
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
+    /// A question not represented yet, listed alone until it is.
+    pub pending: bool,
     /// Whether an answer was written for this group (or for a paraphrase of it).
     pub answered: bool,
     /// The golden example that answer became.
     pub golden_example_id: Option<Uuid>,
-    /// The ids of every phrasing of the group: an id given out before the
-    /// representative changed still finds the group.
+    /// The ids of every answer of the group: an id given out before the
+    /// group grew or merged still finds it.
     #[serde(skip)]
     pub aliases: Vec<String>,
     /// Every thumbed-down answer of the group (its message id), newest first.
@@ -134,7 +144,7 @@ pub struct KnowledgeGap {
 }
 
 impl KnowledgeGap {
-    /// Whether `id` names this group (its id, or the id of one of its phrasings).
+    /// Whether `id` names this group (its id, or the id of one of its answers).
     pub fn is_named(&self, id: &str) -> bool {
         self.id == id || self.aliases.iter().any(|a| a == id)
     }
@@ -166,7 +176,7 @@ pub fn is_gap_id(raw: &str) -> bool {
     raw.len() == 16 && raw.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// The id of a phrasing of a bot: 16 hex digits of a SHA-256.
+/// The id of a thumbed-down answer of a bot as a gap: 16 hex digits of a SHA-256.
 pub fn gap_id(bot_id: &Uuid, key: &str) -> String {
     let digest = Sha256::digest(format!("knowledge-gap\n{}\n{key}", bot_id.as_str()).as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()

@@ -1,0 +1,79 @@
+//! The embedding worker (SPEC §10): off the request path, it represents
+//! each thumbed-down answer's question once, as a vector stored beside it.
+//!
+//! A thumbs-down queues its question in the transaction that writes it, so
+//! no question is lost to a crash; the worker reads the queue in order, a
+//! batch at a time, embeds the questions and stores the vectors. One
+//! instance at a time works the queue (a lease in the database, taken for
+//! each round and renewed while it runs), and the model computes on one
+//! thread, so the rest of the machine serves requests.
+
+use std::{sync::Arc, time::Duration};
+
+use super::{App, lease::Lease};
+use crate::{domain::Timestamp, domain::ids::Uuid, embedding::Embedder, store::Store};
+
+/// The lease of the embedding worker.
+const LEASE: &str = "gap-questions";
+/// How long the lease lasts unrenewed.
+const LEASE_FOR: Duration = Duration::from_secs(30);
+/// Questions read, embedded and written at a time.
+const BATCH: i64 = 16;
+
+impl App {
+    /// Represents queued questions every `poll` while the application lives,
+    /// with `embedder`. Questions represented by another model are queued
+    /// again first.
+    pub fn keep_representing(&self, embedder: Arc<dyn Embedder>, poll: Duration) {
+        let holder = Uuid::new().to_string();
+        let requeued = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        crate::background::every(poll, Arc::downgrade(&self.store), move |store| {
+            let (embedder, holder, requeued) = (Arc::clone(&embedder), holder.clone(), Arc::clone(&requeued));
+            async move {
+                if let Err(e) = round(&store, &*embedder, &holder, &requeued).await {
+                    tracing::warn!(error = %crate::error_chain::Chain(e.as_ref()), "cannot represent knowledge-gap questions");
+                }
+            }
+        });
+    }
+}
+
+/// Works the queue until it is empty, if this instance holds the lease.
+async fn round(
+    store: &Arc<dyn Store>,
+    embedder: &dyn Embedder,
+    holder: &str,
+    requeued: &std::sync::atomic::AtomicBool,
+) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    let Some(lease) = Lease::take(store, LEASE, holder, LEASE_FOR).await? else { return Ok(()) };
+    let worked = async {
+        if !requeued.load(Ordering::Relaxed) {
+            let again = store.requeue_gap_questions(embedder.model()).await?;
+            if again > 0 {
+                tracing::info!(
+                    questions = again,
+                    model = embedder.model(),
+                    "the embedding model changed: representing again"
+                );
+            }
+            requeued.store(true, Ordering::Relaxed);
+        }
+        while !lease.lost() {
+            let batch = store.pending_gap_questions(BATCH).await?;
+            if batch.is_empty() {
+                break;
+            }
+            let texts: Vec<String> =
+                batch.iter().filter_map(|q| q.question.as_deref().map(str::trim).map(str::to_owned)).collect();
+            let mut vectors = embedder.embed(&texts).await?.into_iter();
+            let done: Vec<(i64, Option<Vec<f32>>)> =
+                batch.iter().map(|q| (q.seq, q.question.as_ref().and_then(|_| vectors.next()))).collect();
+            store.represent_gap_questions(embedder.model(), done, Timestamp::now()).await?;
+        }
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    lease.release().await?;
+    worked
+}
