@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, PageDoc, golden::GoldenExampleDoc};
+use super::{
+    ApiError, ApiJson, ApiPath, ApiQuery, App, Auth, ErrorResponses, PageDoc, analytics::ReasonCountDoc,
+    golden::GoldenExampleDoc,
+};
 use crate::domain::{
     Timestamp,
     access::Role,
@@ -42,11 +45,13 @@ pub struct GapQuery {
 /// Questions whose answers were thumbed down, grouped by meaning so that
 /// paraphrases land together; largest group first.
 ///
-/// Reads the most recent 2,000 current thumbs-down of the period (retracted
-/// ones left out), each with the user message before the rated answer.
+/// Reads the most recent 2,000 current thumbs-down of the period and of the
+/// previous period of equal length (retracted ones left out), each with the
+/// user message before the rated answer; both group, the period's count.
 /// Groups are per bot and language; each names a representative question
 /// (its most central), the number of thumbed-down answers, a few of them
-/// newest first, the first and last thumbs-down, and whether it was answered.
+/// newest first, the count of the previous period, the most frequent reasons,
+/// the first and last thumbs-down, and whether it was answered.
 /// A question the background worker has not embedded yet stands alone,
 /// marked `pending`.
 #[utoipa::path(get, path = "/v1/recommendations", operation_id = "list_recommendations", tag = "knowledge gaps", params(GapQuery),
@@ -127,6 +132,10 @@ pub struct KnowledgeGapDoc {
     pub question: String,
     /// Thumbed-down answers in the group (an answer thumbed down by two users counts once).
     pub count: i64,
+    /// The same in the previous period of equal length, just before `from`: is the gap growing?
+    pub previous_count: i64,
+    /// The reasons given most often with the group's thumbs-down (at most 3), folded as `/v1/analytics/reasons` folds them.
+    pub reasons: Vec<ReasonCountDoc>,
     /// A few of them, newest first.
     pub example_message_ids: Vec<String>,
     /// The same answers with their conversation and question, newest first.

@@ -22,7 +22,7 @@ use crate::{
 
 /// The knowledge gaps of `filter` in scope, largest group first.
 async fn all_gaps(store: &dyn Store, scope: &Scope, filter: &GapFilter) -> Result<Vec<KnowledgeGap>, AppError> {
-    let facts = store.knowledge_gap_facts(scope, filter.bot.as_ref(), filter.from, filter.to, MAX_ROWS).await?;
+    let facts = store.knowledge_gap_facts(scope, filter, MAX_ROWS).await?;
     Ok(group(facts.questions, &facts.answers))
 }
 
@@ -113,6 +113,8 @@ mod tests {
                 bot_id: Uuid::from_db("b".into()),
                 question: format!("q{i}"),
                 count: 1,
+                previous_count: 0,
+                reasons: vec![],
                 example_message_ids: vec![],
                 examples: vec![],
                 first_seen: Timestamp(0),

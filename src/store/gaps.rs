@@ -25,15 +25,16 @@ use crate::{
 /// team writes, and a bound all the same.
 const MAX_ANSWERS: i64 = 1_000;
 
-/// The most recent current, non-retracted thumbs-down of `[from, to)` (at
-/// most `limit`), each with the user message before the rated answer (the
-/// same question the review queue shows), and the answers written for gaps.
+/// The most recent current, non-retracted thumbs-down of `[previous_from,
+/// to)` (at most `limit`; those before `from` marked previous), each with
+/// the user message before the rated answer (the same question the review
+/// queue shows), its conversation's language, its question's vector once
+/// represented and its reason; and the answers written for gaps.
 pub(super) async fn facts(
     c: &mut impl Conn,
     scope: &Scope,
     bot: Option<&Uuid>,
-    from: Timestamp,
-    to: Timestamp,
+    (previous_from, from, to): (Timestamp, Timestamp, Timestamp),
     limit: i64,
 ) -> Result<GapFacts, StoreError> {
     if let Some(b) = bot {
@@ -46,7 +47,7 @@ pub(super) async fn facts(
                   WHERE q.account_id = m.account_id AND q.conversation_id = m.conversation_id AND q.role = 'user'
                     AND (q.created_at < m.created_at OR (q.created_at = m.created_at AND q.seq < m.seq))
                   ORDER BY q.created_at DESC, q.seq DESC LIMIT 1),
-                LOWER(cv.locale), g.represented_at, g.vector
+                LOWER(cv.locale), g.represented_at, g.vector, f.reason
              FROM message_feedback f
              JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
              JOIN conversations cv ON cv.account_id = m.account_id AND cv.id = m.conversation_id
@@ -56,7 +57,7 @@ pub(super) async fn facts(
                AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3)
                AND f.submitted_at >= $4 AND f.submitted_at < $5
              ORDER BY f.submitted_at DESC, f.seq DESC LIMIT $6",
-            params![&scope.account_id, scope.bot_id.as_ref(), bot, from, to, limit],
+            params![&scope.account_id, scope.bot_id.as_ref(), bot, previous_from, to, limit],
         )
         .await?;
     let mut questions = Vec::with_capacity(rows.len());
@@ -72,6 +73,8 @@ pub(super) async fn facts(
             locale: r.get(5)?,
             pending: r.get::<Option<Timestamp>>(6)?.is_none(),
             vector: vector_of(r.get::<Option<String>>(7)?.as_deref()),
+            reason: r.get(8)?,
+            previous: r.get::<Timestamp>(3)? < from,
         });
     }
     let rows = c

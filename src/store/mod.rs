@@ -93,7 +93,7 @@ use crate::domain::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem,
         FeedbackType, ReviewRequest,
     },
-    gaps::{GapAnswerInput, GapFacts, PendingQuestion},
+    gaps::{GapAnswerInput, GapFacts, GapFilter, PendingQuestion},
     golden::GoldenExample,
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
@@ -358,16 +358,10 @@ pub trait Store: PeopleStore + LifecycleStore + WebhookStore + Send + Sync {
     async fn delete_golden(&self, scope: &Scope, id: &Uuid, by: &Actor, now: Timestamp) -> Result<(), StoreError>;
 
     /// For knowledge gaps, in one read: the most recent current thumbs-down of
-    /// `[from, to)` (at most `limit`, newest first), each with the user
-    /// question before the rated answer, and the gaps already answered.
-    async fn knowledge_gap_facts(
-        &self,
-        scope: &Scope,
-        bot: Option<&Uuid>,
-        from: Timestamp,
-        to: Timestamp,
-        limit: i64,
-    ) -> Result<GapFacts, StoreError>;
+    /// `filter`'s period and the previous one (at most `limit`, newest first),
+    /// each with the user question before the rated answer, and the gaps
+    /// already answered.
+    async fn knowledge_gap_facts(&self, scope: &Scope, filter: &GapFilter, limit: i64) -> Result<GapFacts, StoreError>;
     /// Keeps the answer to a knowledge gap as a golden example (origin
     /// `knowledge_gap`); a gap already answered is a conflict.
     async fn answer_knowledge_gap(

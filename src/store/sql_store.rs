@@ -29,7 +29,7 @@ use crate::domain::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem,
         FeedbackType, ReviewRequest,
     },
-    gaps::{GapAnswerInput, GapFacts, PendingQuestion},
+    gaps::{GapAnswerInput, GapFacts, GapFilter, PendingQuestion},
     golden::GoldenExample,
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
@@ -520,17 +520,11 @@ impl<E: Engine> Store for SqlStore<E> {
         self.write(move |c| Box::pin(async move { golden::delete(c, &scope, &id, &by, now).await })).await
     }
 
-    async fn knowledge_gap_facts(
-        &self,
-        scope: &Scope,
-        bot: Option<&Uuid>,
-        from: Timestamp,
-        to: Timestamp,
-        limit: i64,
-    ) -> Result<GapFacts, StoreError> {
-        let (scope, bot) = (scope.clone(), bot.cloned());
+    async fn knowledge_gap_facts(&self, scope: &Scope, filter: &GapFilter, limit: i64) -> Result<GapFacts, StoreError> {
+        let (scope, bot) = (scope.clone(), filter.bot.clone());
+        let period = (filter.previous_from(), filter.from, filter.to);
         self.engine
-            .read(move |c| Box::pin(async move { gaps::facts(c, &scope, bot.as_ref(), from, to, limit).await }))
+            .read(move |c| Box::pin(async move { gaps::facts(c, &scope, bot.as_ref(), period, limit).await }))
             .await
     }
 

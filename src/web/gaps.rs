@@ -119,6 +119,16 @@ pub async fn page(
                         }
                     }
                     p.big.gap-question data-testid="gap-question" { (gap.question) }
+                    p.small.muted data-testid="gap-trend" {
+                        (gap.previous_count) " in the previous period"
+                        @if !gap.reasons.is_empty() {
+                            " · reasons: "
+                            @for (i, r) in gap.reasons.iter().enumerate() {
+                                @if i > 0 { ", " }
+                                span data-testid="gap-reason" { (r.reason) " (" (r.count) ")" }
+                            }
+                        }
+                    }
                     details {
                         summary { "Examples (" (gap.examples.len()) ")" }
                         ul.plain.small {

@@ -12,6 +12,7 @@ use crate::{
 };
 
 both_backends!(
+    a_group_shows_its_trend_and_reasons,
     paraphrases_group_across_conversations,
     filters_and_scope_narrow_the_groups,
     answering_a_group_makes_a_golden_example,
@@ -396,6 +397,7 @@ async fn the_page_lists_groups_and_takes_answers(backend: Backend) {
     let id = groups[0]["id"].as_str().unwrap().to_owned();
     assert!(html.contains(&format!("data-gap-id=\"{id}\"")));
     assert!(html.contains("Where is my order?") && html.contains("data-count=\"4\""));
+    assert!(html.contains("0 in the previous period"), "each group's trend");
     assert!(html.contains("href=\"/inbox/c5#m-c5-a\""), "links to the conversations");
     assert!(!html.contains("<script>alert(1)"), "user text is escaped");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; do you sell gift cards"));
@@ -437,4 +439,45 @@ async fn the_page_lists_groups_and_takes_answers(backend: Backend) {
     let html = golden.html(200);
     assert!(html.contains(text) && html.contains("data-testid=\"golden-from-gap\""));
     assert!(html.contains("Where is my order?"));
+}
+
+async fn a_group_shows_its_trend_and_reasons(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let days = |d: i64| ago(d * 24 * 60);
+    // (conversation, question, days ago, reason): the default period is the
+    // last 30 days, the previous one the 30 before.
+    for (id, question, when, reason) in [
+        ("p1", "How long does a refund take?", 40, None),
+        ("p2", "when will I get my money back", 45, Some("Too vague")),
+        ("n1", "How long does a refund take?", 3, Some("Too vague.")),
+        ("n2", "It's been a week, when does the refund arrive?", 2, Some("too  vague")),
+        ("n3", "when will I get my money back", 1, Some("Wrong")),
+    ] {
+        let answer = asked(&app, &bot, id, question, &days(when)).await;
+        let mut body =
+            json!({"message_id": answer, "feedback_type": "negative", "user_id": "u1", "created_at": days(when)});
+        if let Some(r) = reason {
+            body["reason"] = json!(r);
+        }
+        let r = app.post("/v1/feedback", &app.admin, body).await;
+        assert!(r.status == 200 || r.status == 201, "{}", r.body);
+    }
+    represented(&app).await;
+    let listed = app.get("/v1/recommendations", &app.admin).await;
+    let body = listed.assert_status(200).clone();
+    let groups = items(&body);
+    assert_eq!(groups.len(), 1, "{body:#}");
+    assert_eq!((groups[0]["count"].as_i64(), groups[0]["previous_count"].as_i64()), (Some(3), Some(2)));
+    let reasons = groups[0]["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 2, "{body:#}");
+    assert_eq!(reasons[0]["count"], 2, "folded as the analytics fold them");
+    assert!(reasons[0]["reason"].as_str().unwrap().to_lowercase().starts_with("too"));
+    assert_eq!(reasons[1], json!({"reason": "Wrong", "count": 1}));
+    // The previous period listed alone: its own count, and nothing before it.
+    let from = &days(60)[..10];
+    let to = &days(30)[..10];
+    let earlier = app.get(&format!("/v1/recommendations?from={from}&to={to}"), &app.admin).await;
+    let earlier = items(earlier.assert_status(200)).clone();
+    assert_eq!((earlier[0]["count"].as_i64(), earlier[0]["previous_count"].as_i64()), (Some(2), Some(0)));
 }

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use super::{
-    GapAnswer, GapExample, KnowledgeGap, MAX_EXAMPLES, MEANING_THRESHOLD, RatedQuestion, gap_id, group_vectors,
-    linkage::central,
+    GapAnswer, GapExample, KnowledgeGap, MAX_EXAMPLES, MAX_REASONS, MEANING_THRESHOLD, RatedQuestion, gap_id,
+    group_vectors, linkage::central,
 };
-use crate::domain::{Timestamp, ids::Uuid};
+use crate::domain::{Timestamp, analytics::group_reasons, ids::Uuid};
 
 /// One thumbed-down answer, its thumbs merged.
 struct Answer {
@@ -20,6 +20,12 @@ struct Answer {
     oldest: Timestamp,
     vector: Option<Vec<f32>>,
     pending: bool,
+    /// Thumbed down in the listing's period (else only in the previous one).
+    current: bool,
+    /// Its first thumbs-down read, of either period.
+    first: Timestamp,
+    /// The reasons given with its thumbs-down of the period.
+    reasons: Vec<String>,
 }
 
 /// The answers of one bot in one language.
@@ -51,12 +57,14 @@ fn gap_of(
     representative: usize,
     written: &[GapAnswer],
 ) -> KnowledgeGap {
-    let mut listed: Vec<&Answer> = members.iter().map(|&m| &all[m]).collect();
+    let previous_count = members.iter().filter(|&&m| !all[m].current).count() as i64;
+    let mut listed: Vec<&Answer> = members.iter().map(|&m| &all[m]).filter(|a| a.current).collect();
     listed.sort_by(|a, b| b.newest.cmp(&a.newest).then_with(|| b.message_id.cmp(&a.message_id)));
     // Named by its oldest answer: a paraphrase that joins later is newer.
-    let oldest = listed
+    let oldest = members
         .iter()
-        .min_by(|a, b| a.oldest.cmp(&b.oldest).then_with(|| a.message_id.cmp(&b.message_id)))
+        .map(|&m| &all[m])
+        .min_by(|a, b| a.first.cmp(&b.first).then_with(|| a.message_id.cmp(&b.message_id)))
         .map_or("", |a| a.message_id.as_str());
     let aliases: Vec<String> = listed.iter().map(|a| gap_id(bot, &a.message_id)).collect();
     let examples: Vec<GapExample> = listed
@@ -70,12 +78,17 @@ fn gap_of(
         })
         .collect();
     let answer = answered_by(written, bot, &aliases, &listed);
+    let given: Vec<(String, i64)> = listed.iter().flat_map(|a| a.reasons.iter().map(|r| (r.clone(), 1))).collect();
+    let mut reasons = group_reasons(given);
+    reasons.truncate(MAX_REASONS);
     KnowledgeGap {
         id: gap_id(bot, oldest),
         bot_id: bot.clone(),
         locale: locale.cloned(),
         question: all[representative].question.trim().to_owned(),
         count: listed.len() as i64,
+        previous_count,
+        reasons,
         example_message_ids: examples.iter().map(|e| e.message_id.clone()).collect(),
         examples,
         first_seen: listed.iter().map(|a| a.oldest).min().unwrap_or(Timestamp(0)),
@@ -108,11 +121,24 @@ pub fn group(rows: Vec<RatedQuestion>, answers: &[GapAnswer]) -> Vec<KnowledgeGa
                 oldest: row.rated_at,
                 vector: row.vector,
                 pending: row.pending,
+                current: false,
+                first: row.rated_at,
+                reasons: Vec::new(),
             };
             (row.bot_id, row.locale, answer)
         });
-        entry.2.newest = entry.2.newest.max(row.rated_at);
-        entry.2.oldest = entry.2.oldest.min(row.rated_at);
+        entry.2.first = entry.2.first.min(row.rated_at);
+        if !row.previous {
+            // The period's thumbs make the answer's dates and reasons.
+            let a = &mut entry.2;
+            (a.newest, a.oldest) = if a.current {
+                (a.newest.max(row.rated_at), a.oldest.min(row.rated_at))
+            } else {
+                (row.rated_at, row.rated_at)
+            };
+            a.current = true;
+            a.reasons.extend(row.reason);
+        }
     }
     let mut shelves: Shelf = BTreeMap::new();
     for (_, (bot, locale, answer)) in by_message {
@@ -135,6 +161,8 @@ pub fn group(rows: Vec<RatedQuestion>, answers: &[GapAnswer]) -> Vec<KnowledgeGa
             gaps.push(gap_of(bot, locale.as_ref(), all, &[i], i, answers));
         }
     }
+    // Groups of the previous period only are not listed.
+    gaps.retain(|g| g.count > 0);
     gaps.sort_by(|a, b| {
         b.count.cmp(&a.count).then_with(|| b.last_seen.cmp(&a.last_seen)).then_with(|| a.id.cmp(&b.id))
     });

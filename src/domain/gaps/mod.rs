@@ -22,7 +22,11 @@ use sha2::{Digest, Sha256};
 
 pub use group::group;
 
-use super::{DomainError, Timestamp, analytics::Period, ids::Uuid};
+use super::{
+    DomainError, Timestamp,
+    analytics::{Period, ReasonCount},
+    ids::Uuid,
+};
 
 /// The most thumbed-down answers one listing reads, newest first: enough for
 /// weeks of a busy assistant, and small enough to group on every request.
@@ -42,6 +46,8 @@ pub fn group_vectors(vectors: &[Vec<f32>], threshold: f64) -> Vec<Vec<usize>> {
     linkage::group_by_meaning(vectors, &edges, threshold)
 }
 
+/// How many reasons a group lists.
+pub const MAX_REASONS: usize = 3;
 /// How many example answers a group lists.
 pub const MAX_EXAMPLES: usize = 5;
 /// The longest answer to a gap.
@@ -64,6 +70,11 @@ pub struct RatedQuestion {
     pub vector: Option<Vec<f32>>,
     /// Not represented yet: listed alone until it is.
     pub pending: bool,
+    /// The reason given with the thumbs-down, if any.
+    pub reason: Option<String>,
+    /// Given in the previous period (before the listing's `from`): it groups,
+    /// and counts in `previous_count` only.
+    pub previous: bool,
 }
 
 /// A question waiting for the embedding worker.
@@ -121,6 +132,10 @@ pub struct KnowledgeGap {
     pub question: String,
     /// Thumbed-down answers in the group (an answer thumbed down by two users counts once).
     pub count: i64,
+    /// The same in the previous period of equal length: is the gap growing?
+    pub previous_count: i64,
+    /// The reasons given most often with the group's thumbs-down, most frequent first.
+    pub reasons: Vec<ReasonCount>,
     /// A few of them, newest first.
     pub example_message_ids: Vec<String>,
     /// The same answers with their conversation and question, newest first.
@@ -201,5 +216,10 @@ impl GapFilter {
         let bot = bot.filter(|b| !b.is_empty()).map(|b| Uuid::parse("bot_id", b)).transpose()?;
         let period = Period::parse(from, to, tz, Timestamp::now())?;
         Ok(Self { bot, from: period.from, to: period.to })
+    }
+
+    /// Where the previous period of equal length starts.
+    pub fn previous_from(&self) -> Timestamp {
+        Timestamp(self.from.0.saturating_sub(self.to.0.saturating_sub(self.from.0)))
     }
 }

@@ -22,6 +22,8 @@ fn row(message: &str, bot: &str, question: &str, at: i64, vector: Option<Vec<f32
         locale: None,
         pending: vector.is_none(),
         vector,
+        reason: None,
+        previous: false,
     }
 }
 
@@ -150,4 +152,27 @@ fn a_full_read_of_rows_lands_each_row_in_one_group() {
     members.sort();
     members.dedup();
     assert_eq!(members.len(), usize::try_from(MAX_ROWS).unwrap());
+}
+
+#[test]
+fn the_previous_period_counts_apart_and_reasons_are_the_periods() {
+    let mut before = row("m0", "b1", "How long does a refund take?", 5, Some(toward(0, 0.15)));
+    before.previous = true;
+    let mut r1 = row("m1", "b1", "How long does a refund take?", 10, Some(toward(0, 0.1)));
+    r1.reason = Some("Too slow.".into());
+    let mut r2 = row("m2", "b1", "when will I get my money back", 20, Some(toward(0, 0.3)));
+    r2.reason = Some("too slow".into());
+    let mut r3 = row("m3", "b1", "refund status", 30, Some(toward(0, 0.2)));
+    r3.reason = Some("Wrong answer".into());
+    let mut gone = row("m9", "b1", "Where is your store?", 1, Some(toward(3, 0.0)));
+    gone.previous = true;
+    let gaps = group(vec![before.clone(), r1, r2, r3, gone], &[]);
+    assert_eq!(gaps.len(), 1, "a group of the previous period only is not listed");
+    assert_eq!((gaps[0].count, gaps[0].previous_count), (3, 1));
+    assert_eq!(gaps[0].id, gap_id(&Uuid::from_db("b1".into()), "m0"), "named by its oldest answer, of either period");
+    let reasons: Vec<(&str, i64)> = gaps[0].reasons.iter().map(|r| (r.reason.as_str(), r.count)).collect();
+    assert_eq!(reasons[0].1, 2, "{reasons:?}");
+    assert!(reasons[0].0.eq_ignore_ascii_case("too slow.") || reasons[0].0 == "too slow");
+    assert_eq!(reasons[1], ("Wrong answer", 1));
+    assert_eq!(gaps[0].first_seen, Timestamp(10), "dates are the period's");
 }
