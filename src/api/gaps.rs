@@ -36,6 +36,8 @@ pub struct GapQuery {
     pub to: Option<String>,
     /// IANA time zone of bare dates (default UTC).
     pub tz: Option<String>,
+    /// The conversations' language: `fr` takes `fr`, `FR` and `fr-CA`; `fr-CA` only `fr-CA`.
+    pub locale: Option<String>,
     /// Groups a page, 1–500 (default 50).
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
@@ -62,7 +64,11 @@ async fn list_gaps(
     ApiQuery(q): ApiQuery<GapQuery>,
 ) -> Result<Json<Page<KnowledgeGap>>, ApiError> {
     principal.require(Role::Server)?;
-    let filter = GapFilter::parse(q.bot_id.as_deref(), q.from.as_deref(), q.to.as_deref(), q.tz.as_deref())?;
+    let filter = GapFilter::parse(
+        q.bot_id.as_deref(),
+        (q.from.as_deref(), q.to.as_deref(), q.tz.as_deref()),
+        q.locale.as_deref(),
+    )?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     Ok(Json(app.gaps(&principal.scope(), &filter, page).await?))
 }
@@ -79,6 +85,8 @@ pub struct AnswerQuery {
     pub to: Option<String>,
     /// IANA time zone of bare dates (default UTC).
     pub tz: Option<String>,
+    /// As in the listing.
+    pub locale: Option<String>,
 }
 
 /// Path of one knowledge gap.
@@ -106,7 +114,11 @@ async fn answer_gap(
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Result<(StatusCode, Json<GoldenExample>), ApiError> {
     principal.require(Role::Admin)?;
-    let filter = GapFilter::parse(q.bot_id.as_deref(), q.from.as_deref(), q.to.as_deref(), q.tz.as_deref())?;
+    let filter = GapFilter::parse(
+        q.bot_id.as_deref(),
+        (q.from.as_deref(), q.to.as_deref(), q.tz.as_deref()),
+        q.locale.as_deref(),
+    )?;
     let golden = app.answer_gap(&principal, &filter, &path.id, &body.answer).await?;
     Ok((StatusCode::CREATED, Json(golden)))
 }

@@ -75,7 +75,7 @@ impl App {
         }
         let mut found = all_gaps(&*self.store, scope, filter).await?.into_iter().find(|g| g.is_named(id));
         if found.is_none() {
-            let anytime = GapFilter { bot: filter.bot.clone(), from: Timestamp(i64::MIN), to: Timestamp(i64::MAX) };
+            let anytime = GapFilter { from: Timestamp(i64::MIN), to: Timestamp(i64::MAX), ..filter.clone() };
             found = all_gaps(&*self.store, scope, &anytime).await?.into_iter().find(|g| g.is_named(id));
         }
         let gap = found.ok_or(AppError::NotFound("recommendation"))?;

@@ -14,7 +14,7 @@ use crate::{
         audit::{Action, Actor, AuditEntry},
         gaps::{GapAnswer, GapAnswerInput, GapFacts, RatedQuestion},
         golden::{GoldenExample, Turn, question_prompt},
-        ids::Uuid,
+        ids::{LocaleFilter, Uuid},
         webhook::{Event, EventType},
     },
     params,
@@ -35,6 +35,7 @@ pub(super) async fn facts(
     scope: &Scope,
     bot: Option<&Uuid>,
     (previous_from, from, to): (Timestamp, Timestamp, Timestamp),
+    locale: Option<&LocaleFilter>,
     limit: i64,
 ) -> Result<GapFacts, StoreError> {
     if let Some(b) = bot {
@@ -56,8 +57,18 @@ pub(super) async fn facts(
                AND (CAST($2 AS TEXT) IS NULL OR f.bot_id = $2)
                AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3)
                AND f.submitted_at >= $4 AND f.submitted_at < $5
+               AND (CAST($7 AS TEXT) IS NULL OR LOWER(cv.locale) = $7 OR LOWER(cv.locale) LIKE $8)
              ORDER BY f.submitted_at DESC, f.seq DESC LIMIT $6",
-            params![&scope.account_id, scope.bot_id.as_ref(), bot, previous_from, to, limit],
+            params![
+                &scope.account_id,
+                scope.bot_id.as_ref(),
+                bot,
+                previous_from,
+                to,
+                limit,
+                locale.map(LocaleFilter::exact),
+                locale.map(LocaleFilter::narrower)
+            ],
         )
         .await?;
     let mut questions = Vec::with_capacity(rows.len());

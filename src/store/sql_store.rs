@@ -521,10 +521,14 @@ impl<E: Engine> Store for SqlStore<E> {
     }
 
     async fn knowledge_gap_facts(&self, scope: &Scope, filter: &GapFilter, limit: i64) -> Result<GapFacts, StoreError> {
-        let (scope, bot) = (scope.clone(), filter.bot.clone());
-        let period = (filter.previous_from(), filter.from, filter.to);
+        let (scope, filter) = (scope.clone(), filter.clone());
         self.engine
-            .read(move |c| Box::pin(async move { gaps::facts(c, &scope, bot.as_ref(), period, limit).await }))
+            .read(move |c| {
+                Box::pin(async move {
+                    let period = (filter.previous_from(), filter.from, filter.to);
+                    gaps::facts(c, &scope, filter.bot.as_ref(), period, filter.locale.as_ref(), limit).await
+                })
+            })
             .await
     }
 

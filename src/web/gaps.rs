@@ -21,7 +21,7 @@ use crate::{
         access::Role,
         analytics::Period,
         gaps::{GapFilter, MAX_ROWS},
-        ids::Uuid,
+        ids::{LocaleFilter, Uuid},
         page::PageRequest,
     },
 };
@@ -32,18 +32,25 @@ pub struct GapsQuery {
     bot_id: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    locale: Option<String>,
     cursor: Option<String>,
     notice: Option<String>,
 }
 
 /// The filters as the domain takes them, and the first and last day shown.
-fn filter(bot: Option<&str>, from: Option<&str>, to: Option<&str>) -> Result<(GapFilter, String, String), WebError> {
+fn filter(
+    bot: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    language: Option<&str>,
+) -> Result<(GapFilter, String, String), WebError> {
     let (from, to) = date_range(from, to)?;
     let period = Period::parse(from.as_deref(), to.as_deref(), None, Timestamp::now())?;
     let first = period.days.first().map(|d| d.date.clone()).unwrap_or_default();
     let last = period.days.last().map(|d| d.date.clone()).unwrap_or_default();
     let bot = bot.map(|b| Uuid::parse("bot_id", b)).transpose()?;
-    Ok((GapFilter { bot, from: period.from, to: period.to }, first, last))
+    let locale = language.map(|l| LocaleFilter::parse("locale", l)).transpose()?;
+    Ok((GapFilter { bot, from: period.from, to: period.to, locale }, first, last))
 }
 
 /// `2,000`: a count with its thousands separated.
@@ -67,17 +74,27 @@ pub async fn page(
 ) -> Result<Markup, WebError> {
     let bot = non_empty(q.bot_id.as_deref());
     let (from_day, to_day) = (non_empty(q.from.as_deref()), non_empty(q.to.as_deref()));
-    let (gap_filter, first, last) = filter(bot, from_day, to_day)?;
+    let language = non_empty(q.locale.as_deref());
+    let (gap_filter, first, last) = filter(bot, from_day, to_day, language)?;
     let request = PageRequest::parse(Some(25), non_empty(q.cursor.as_deref()))?;
     let gaps = app.gaps(&session.principal.scope(), &gap_filter, request).await?;
     let bots = bots(&app, &session).await?;
     // The form posts with the filters, so the answer finds the group the page showed.
-    let filters = query_string(&[("bot_id", bot), ("from", Some(&first)), ("to", Some(&last))]);
+    let filters = query_string(&[
+        ("bot_id", bot),
+        ("from", Some(first.as_str())),
+        ("to", Some(last.as_str())),
+        ("locale", language),
+    ]);
     let next = gaps.next_cursor.as_deref().map(|c| {
-        format!(
-            "/gaps{}",
-            query_string(&[("bot_id", bot), ("from", Some(&first)), ("to", Some(&last)), ("cursor", Some(c))])
-        )
+        let query = [
+            ("bot_id", bot),
+            ("from", Some(first.as_str())),
+            ("to", Some(last.as_str())),
+            ("locale", language),
+            ("cursor", Some(c)),
+        ];
+        format!("/gaps{}", query_string(&query))
     });
     let body = html! {
         div.page-head {
@@ -93,6 +110,7 @@ pub async fn page(
             div.field { label for="from" { "From" } input #from type="date" name="from" value=(first); }
             div.field { label for="to" { "To" } input #to type="date" name="to" value=(last); }
             div.field { label for="bot_id" { "Bot" } (bot_select(&bots, bot, false)) }
+            (layout::locale_field(language))
             div.field.actions { button.primary type="submit" { "Filter" } }
         }
         @if gaps.items.is_empty() {
@@ -176,6 +194,7 @@ pub struct Back {
     bot_id: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    locale: Option<String>,
 }
 
 /// `POST /gaps/{id}/answer`
@@ -189,9 +208,16 @@ pub async fn answer(
     session.check_csrf(&app, form.csrf.as_deref())?;
     let bot = non_empty(back.bot_id.as_deref());
     let (from, to) = (non_empty(back.from.as_deref()), non_empty(back.to.as_deref()));
-    let (gap_filter, _, _) = filter(bot, from, to)?;
+    let language = non_empty(back.locale.as_deref());
+    let (gap_filter, _, _) = filter(bot, from, to, language)?;
     app.answer_gap(&session.principal, &gap_filter, &id, form.answer.as_deref().unwrap_or_default()).await?;
-    let to = query_string(&[("bot_id", bot), ("from", from), ("to", to), ("notice", Some("answered"))]);
+    let to = query_string(&[
+        ("bot_id", bot),
+        ("from", from),
+        ("to", to),
+        ("locale", language),
+        ("notice", Some("answered")),
+    ]);
     Ok(Redirect::to(&format!("/gaps{to}")).into_response())
 }
 

@@ -231,6 +231,26 @@ async fn filters_and_scope_narrow_the_groups(backend: Backend) {
     app.get("/v1/recommendations?from=yesterday", &app.admin).await.assert_invalid("from");
     app.get("/v1/recommendations?from=2024-05-01&to=2024-04-01", &app.admin).await.assert_invalid("from");
     app.get("/v1/recommendations?tz=Mars/Olympus", &app.admin).await.assert_invalid("tz");
+
+    // A language: `fr` takes `fr-CA`; a group is of one language.
+    let at = ago(8);
+    let events = json!({"events": [
+        {"type": "conversation", "id": "fr1", "bot_id": a, "locale": "fr-CA", "created_at": at},
+        {"type": "message", "conversation_id": "fr1", "id": "fr1-q", "role": "user", "content": "Où est ma commande ?",
+         "created_at": at},
+        {"type": "message", "conversation_id": "fr1", "id": "fr1-a", "role": "assistant", "content": "Je ne sais pas.",
+         "created_at": at},
+    ]});
+    app.post("/v1/ingest", &app.admin, events).await.assert_status(200);
+    thumb(&app, "fr1-a", "u1", "negative", &ago(7)).await;
+    represented(&app).await;
+    let fr = app.get("/v1/recommendations?locale=fr", &app.admin).await;
+    let fr = items(fr.assert_status(200)).clone();
+    assert_eq!(fr.len(), 1, "{fr:#?}");
+    assert_eq!((fr[0]["locale"].as_str(), fr[0]["question"].as_str()), (Some("fr-ca"), Some("Où est ma commande ?")));
+    let de = app.get("/v1/recommendations?locale=de", &app.admin).await;
+    assert_eq!(items(de.assert_status(200)).len(), 0);
+    app.get("/v1/recommendations?locale=f%20r", &app.admin).await.assert_invalid("locale");
 }
 
 async fn answering_a_group_makes_a_golden_example(backend: Backend) {

@@ -436,8 +436,12 @@ async fn review(app: &App, reviewer: &Principal, bot: &Uuid, rng: &mut StdRng) -
 /// Answers the knowledge gap of [`GAP_ANSWER`]'s question, as an admin would
 /// from the page, if the generated data has it among the last 30 days' gaps.
 async fn answer_a_gap(app: &App, admin: &Principal, bot: &Uuid, now: Timestamp) -> Result<(), AppError> {
-    let filter =
-        GapFilter { bot: Some(bot.clone()), from: Timestamp(now.0 - 30 * 86_400_000), to: Timestamp(now.0 + 1) };
+    let filter = GapFilter {
+        bot: Some(bot.clone()),
+        from: Timestamp(now.0 - 30 * 86_400_000),
+        to: Timestamp(now.0 + 1),
+        locale: None,
+    };
     let answer = GAP_ANSWER.1;
     // Found by the words of one of its phrasings (perhaps within a follow-up):
     // the questions may not be represented yet. Once they are, the group that

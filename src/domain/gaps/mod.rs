@@ -25,7 +25,7 @@ pub use group::group;
 use super::{
     DomainError, Timestamp,
     analytics::{Period, ReasonCount},
-    ids::Uuid,
+    ids::{LocaleFilter, Uuid},
 };
 
 /// The most thumbed-down answers one listing reads, newest first: enough for
@@ -197,25 +197,27 @@ pub fn gap_id(bot_id: &Uuid, key: &str) -> String {
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Which thumbs-down a listing groups: a bot (or all in scope) and a period.
+/// Which thumbs-down a listing groups: a bot (or all in scope), a period,
+/// and a language (that of the conversations; `fr` takes `fr-CA` too).
 #[derive(Debug, Clone)]
 pub struct GapFilter {
     pub bot: Option<Uuid>,
     pub from: Timestamp,
     pub to: Timestamp,
+    pub locale: Option<LocaleFilter>,
 }
 
 impl GapFilter {
     /// As the analytics routes read `from`, `to` and `tz` (default: the last 30 days).
     pub fn parse(
         bot: Option<&str>,
-        from: Option<&str>,
-        to: Option<&str>,
-        tz: Option<&str>,
+        (from, to, tz): (Option<&str>, Option<&str>, Option<&str>),
+        locale: Option<&str>,
     ) -> Result<Self, DomainError> {
         let bot = bot.filter(|b| !b.is_empty()).map(|b| Uuid::parse("bot_id", b)).transpose()?;
         let period = Period::parse(from, to, tz, Timestamp::now())?;
-        Ok(Self { bot, from: period.from, to: period.to })
+        let locale = locale.filter(|l| !l.trim().is_empty()).map(|l| LocaleFilter::parse("locale", l)).transpose()?;
+        Ok(Self { bot, from: period.from, to: period.to, locale })
     }
 
     /// Where the previous period of equal length starts.
