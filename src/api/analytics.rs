@@ -9,7 +9,7 @@ use super::{ApiError, ApiQuery, App, Auth, ErrorResponses};
 use crate::domain::{
     Timestamp,
     access::Role,
-    analytics::{Comparison, Filters, GroupBy, Overview, Period, ReasonCount},
+    analytics::{Comparison, Filters, GroupBy, Overview, Period, ReasonCount, ReasonGrouping},
     feedback::FeedbackType,
 };
 
@@ -36,8 +36,8 @@ pub struct AnalyticsQuery {
     pub variant: Option<String>,
     /// Only signals with (true) or without (false) a reason.
     pub has_reason: Option<bool>,
-    /// `compare` only: variant, bot or topic.
-    pub group_by: Option<GroupBy>,
+    /// `compare`: variant, bot or topic (required). `reasons`: meaning (default: reasons that mean the same are one) or text (only case, spacing and trailing punctuation folded).
+    pub group_by: Option<String>,
     /// `compare` only: the group the others are tested against (default the largest).
     pub baseline: Option<String>,
     /// `reasons` only: positive or negative (default negative).
@@ -83,11 +83,16 @@ async fn get_compare(
 ) -> Result<Json<Comparison>, ApiError> {
     principal.require(Role::Server)?;
     let (filters, period) = q.parse()?;
-    Ok(Json(app.compare(&principal.scope(), &filters, &period, q.group_by, q.baseline.as_deref()).await?))
+    let group_by = q.group_by.as_deref().map(GroupBy::parse).transpose()?;
+    Ok(Json(app.compare(&principal.scope(), &filters, &period, group_by, q.baseline.as_deref()).await?))
 }
 
 /// The reasons given with thumbs, grouped after folding case, spacing and
-/// trailing punctuation, most frequent first.
+/// trailing punctuation and then by meaning ("didn't understand my
+/// question" with "the bot misunderstood me"), most frequent first; each
+/// group shown by its most frequent spelling. `group_by=text` stops at the
+/// folding. A reason not yet embedded by the background worker (seconds),
+/// or longer than 200 characters, stays as it is.
 #[utoipa::path(get, path = "/v1/analytics/reasons", tag = "analytics", params(AnalyticsQuery),
     responses((status = 200, description = "The reasons", body = ReasonList), ErrorResponses))]
 async fn get_reasons(
@@ -98,7 +103,8 @@ async fn get_reasons(
     principal.require(Role::Server)?;
     let (filters, period) = q.parse()?;
     let kind = q.feedback_type.unwrap_or(FeedbackType::Negative);
-    Ok(Json(ReasonList { items: app.reasons(&principal.scope(), &filters, &period, kind).await? }))
+    let grouping = ReasonGrouping::parse(q.group_by.as_deref())?;
+    Ok(Json(ReasonList { items: app.reasons(&principal.scope(), &filters, &period, kind, grouping).await? }))
 }
 
 /// The answer of `GET /v1/analytics/reasons`.

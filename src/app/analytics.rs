@@ -2,11 +2,16 @@
 //! comparisons, and the reasons people give. Counted from the rollups; the
 //! domain turns the counts into figures.
 
+use std::collections::HashMap;
+
 use super::{App, AppError};
 use crate::domain::{
     DomainError,
     access::Scope,
-    analytics::{Comparison, Filters, GroupBy, Overview, Period, ReasonCount, compare, group_reasons, overview},
+    analytics::{
+        Comparison, Filters, GroupBy, Overview, Period, ReasonCount, ReasonGrouping, compare, group_reasons,
+        group_reasons_by_meaning, groups_by_meaning, overview,
+    },
     feedback::FeedbackType,
     rollup::Counting,
 };
@@ -40,15 +45,25 @@ impl App {
         Ok(compare(group_by, groups, baseline)?)
     }
 
-    /// The reasons given with thumbs of `kind`, grouped, most frequent first.
+    /// The reasons given with thumbs of `kind`, grouped after folding their
+    /// text and then, unless `grouping` says text, by meaning (a reason the
+    /// worker has not represented yet stays as it is); most frequent first.
     pub async fn reasons(
         &self,
         scope: &Scope,
         filters: &Filters,
         period: &Period,
         kind: FeedbackType,
+        grouping: ReasonGrouping,
     ) -> Result<Vec<ReasonCount>, AppError> {
         let raw = self.store.reason_counts(scope, filters, period.from, period.to, kind).await?;
-        Ok(group_reasons(raw))
+        let literal = group_reasons(raw);
+        if grouping == ReasonGrouping::Text {
+            return Ok(literal);
+        }
+        let shown: Vec<String> = literal.iter().map(|r| r.reason.clone()).filter(|r| groups_by_meaning(r)).collect();
+        let found: HashMap<String, Vec<f32>> = self.store.reason_vectors(scope, shown).await?.into_iter().collect();
+        let vectors: Vec<Option<Vec<f32>>> = literal.iter().map(|r| found.get(&r.reason).cloned()).collect();
+        Ok(group_reasons_by_meaning(literal, &vectors))
     }
 }

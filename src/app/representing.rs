@@ -1,5 +1,6 @@
 //! The embedding worker (SPEC §10): off the request path, it represents
-//! each thumbed-down answer's question once, as a vector stored beside it.
+//! each thumbed-down answer's question once, and each distinct reason, as
+//! a vector stored beside it.
 //!
 //! A thumbs-down queues its question in the transaction that writes it, so
 //! no question is lost to a crash; the worker reads the queue in order, a
@@ -59,6 +60,7 @@ async fn round(
             }
             requeued.store(true, Ordering::Relaxed);
         }
+        // Questions first: a thumbs-down waits for its group; reasons are read later.
         while !lease.lost() {
             let batch = store.pending_gap_questions(BATCH).await?;
             if batch.is_empty() {
@@ -70,6 +72,16 @@ async fn round(
             let done: Vec<(i64, Option<Vec<f32>>)> =
                 batch.iter().map(|q| (q.seq, q.question.as_ref().and_then(|_| vectors.next()))).collect();
             store.represent_gap_questions(embedder.model(), done, Timestamp::now()).await?;
+        }
+        while !lease.lost() {
+            let batch = store.pending_reasons(BATCH).await?;
+            if batch.is_empty() {
+                break;
+            }
+            let texts: Vec<String> = batch.iter().map(|(_, r)| r.clone()).collect();
+            let vectors = embedder.embed(&texts).await?;
+            let done: Vec<(i64, Vec<f32>)> = batch.iter().map(|(seq, _)| *seq).zip(vectors).collect();
+            store.represent_reasons(embedder.model(), done, Timestamp::now()).await?;
         }
         Ok::<(), anyhow::Error>(())
     }

@@ -17,6 +17,7 @@ pub mod feedback;
 pub mod gaps;
 pub mod golden;
 pub mod ids;
+pub mod meaning;
 pub mod page;
 pub mod people;
 pub mod retention;

@@ -20,7 +20,7 @@ use crate::{
     },
     params,
     store::{
-        StoreError,
+        StoreError, gap_questions,
         rollups::{self, Moves, Target},
         sql::{Conn, Value, placeholders},
     },
@@ -167,10 +167,24 @@ async fn made_of_messages(c: &mut impl Conn, messages: &str, values: &[Value]) -
     // The vectors of their answers' questions, represented or pending.
     c.execute(&format!("DELETE FROM gap_questions WHERE account_id = $1 AND message_id IN ({messages})"), values)
         .await?;
+    let reasons = reasons_of(c, &format!("f.message_id IN ({messages})"), values).await?;
     let feedback = c
         .execute(&format!("DELETE FROM message_feedback WHERE account_id = $1 AND message_id IN ({messages})"), values)
         .await?;
+    if let Some(Value::Text(account)) = values.first() {
+        gap_questions::forget_reasons(c, account, &reasons).await?;
+    }
     Ok((feedback, golden))
+}
+
+/// The reasons (trimmed) of the account's feedback `f` matching `condition`
+/// (over `values`, `$1` being the account), before it is deleted: their
+/// vectors go too unless other feedback gives the same reason.
+async fn reasons_of(c: &mut impl Conn, condition: &str, values: &[Value]) -> Result<Vec<String>, StoreError> {
+    let sql = format!(
+        "SELECT DISTINCT TRIM(f.reason) FROM message_feedback f WHERE f.account_id = $1 AND f.reason IS NOT NULL AND {condition}"
+    );
+    c.query(&sql, values).await?.iter().map(|r| r.get(0)).collect()
 }
 
 /// Erases what `user_id` gave on conversation `id` (someone else's): their
@@ -190,9 +204,11 @@ pub(super) async fn signals_on(
         "SELECT f.id FROM message_feedback f WHERE f.account_id = $1 AND f.user_id = $2 AND f.conversation_id = $3";
     let golden_examples = c.execute(&format!("DELETE FROM golden_examples WHERE feedback_id IN ({theirs})"), p).await?;
     c.execute(&format!("DELETE FROM feedback_history WHERE feedback_id IN ({theirs})"), p).await?;
+    let reasons = reasons_of(c, "f.user_id = $2 AND f.conversation_id = $3", p).await?;
     let feedback = c
         .execute("DELETE FROM message_feedback WHERE account_id = $1 AND user_id = $2 AND conversation_id = $3", p)
         .await?;
+    gap_questions::forget_reasons(c, account, &reasons).await?;
     // A vote's activity message is referred to by the vote: read, then both go.
     let activity: Vec<String> = c
         .query(

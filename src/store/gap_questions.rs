@@ -1,15 +1,19 @@
-//! The questions of knowledge gaps, represented off the request path
-//! (SPEC §10): a thumbs-down queues its answer's question in the
-//! transaction that writes it; the embedding worker reads the queue in
-//! order, and stores each question's vector (or that it has none).
+//! What the embedding worker represents off the request path (SPEC §10):
+//! the questions of knowledge gaps, and the reasons given with thumbs. A
+//! thumbs-down queues its answer's question, and a thumb with a reason its
+//! reason (each distinct reason once an account), in the transaction that
+//! writes it; the worker reads each queue in order and stores each text's
+//! vector (or, for a question, that it has none).
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 
 use crate::{
     domain::{
         Timestamp,
+        analytics::groups_by_meaning,
         feedback::{Feedback, FeedbackType},
-        gaps::{PendingQuestion, vector},
+        gaps::PendingQuestion,
+        meaning::vector,
     },
     params,
     store::{
@@ -21,10 +25,28 @@ use crate::{
 const QUEUE_HEAD: &str = "INSERT INTO gap_questions (account_id, message_id, bot_id, queued_at)";
 const QUEUE_TAIL: &str = " ON CONFLICT (account_id, message_id) DO NOTHING";
 
+const REASON_HEAD: &str = "INSERT INTO reason_vectors (account_id, reason, queued_at)";
+const REASON_TAIL: &str = " ON CONFLICT (account_id, reason) DO NOTHING";
+
 /// Queues the questions of the current thumbs-down among `records` (an
-/// answer already queued stays as it is), in inserts held back until the
+/// answer already queued stays as it is), and their reasons not queued yet
+/// (those short enough to group by meaning), in inserts held back until the
 /// transaction's next statement.
 pub(super) async fn queue(c: &mut impl Conn, account_id: &str, records: &[&Feedback]) -> Result<(), StoreError> {
+    let reasons: Vec<(&str, Timestamp)> = records
+        .iter()
+        .filter(|f| f.retracted_at.is_none())
+        .filter_map(|f| f.reason.as_deref().map(|r| (r.trim(), f.submitted_at)))
+        .filter(|(r, _)| groups_by_meaning(r))
+        .collect();
+    for run in runs_of(&reasons, ROWS_A_STATEMENT) {
+        let sql = insert_sql(REASON_HEAD, 3, run.len(), REASON_TAIL);
+        let params: Vec<Value> = run
+            .iter()
+            .flat_map(|(r, at)| [Value::Text(account_id.to_owned()), Value::Text((*r).to_owned()), Value::Int(at.0)])
+            .collect();
+        c.execute_later(&sql, &params).await?;
+    }
     let down: Vec<&&Feedback> =
         records.iter().filter(|f| f.feedback_type == FeedbackType::Negative && f.retracted_at.is_none()).collect();
     for run in runs_of(&down, ROWS_A_STATEMENT) {
@@ -87,15 +109,86 @@ pub(super) async fn represent(
     Ok(())
 }
 
-/// Queues again every question represented by another model than `model`
-/// (the configured one changed): their vectors are not comparable.
+/// Queues again every question and reason represented by another model
+/// than `model` (the configured one changed): their vectors are not
+/// comparable.
 pub(super) async fn requeue_other_models(c: &mut impl Conn, model: &str) -> Result<u64, StoreError> {
-    c.execute(
-        "UPDATE gap_questions SET represented_at = NULL, model = NULL, vector = NULL
-         WHERE represented_at IS NOT NULL AND model IS NOT NULL AND model <> $1",
-        params![model],
-    )
-    .await
+    let mut again = 0;
+    for table in ["gap_questions", "reason_vectors"] {
+        let sql = format!(
+            "UPDATE {table} SET represented_at = NULL, model = NULL, vector = NULL
+             WHERE represented_at IS NOT NULL AND model IS NOT NULL AND model <> $1"
+        );
+        again += c.execute(&sql, params![model]).await?;
+    }
+    Ok(again)
+}
+
+/// The oldest `limit` reasons still to represent, in queue order.
+pub(super) async fn pending_reasons(c: &mut impl Conn, limit: i64) -> Result<Vec<(i64, String)>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT seq, reason FROM reason_vectors WHERE represented_at IS NULL ORDER BY seq LIMIT $1",
+            params![limit],
+        )
+        .await?;
+    rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
+}
+
+/// Stores the vectors (by `model`) of represented reasons, by queue place.
+pub(super) async fn represent_reasons(
+    c: &mut impl Conn,
+    model: &str,
+    done: &[(i64, Vec<f32>)],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for (seq, v) in done {
+        let stored = STANDARD.encode(vector::encode(v));
+        c.execute(
+            "UPDATE reason_vectors SET represented_at = $2, model = $3, vector = $4 WHERE seq = $1",
+            params![*seq, now, model, stored.as_str()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The vectors of those of `reasons` (as given, trimmed) an account has
+/// represented.
+pub(super) async fn reason_vectors(
+    c: &mut impl Conn,
+    account_id: &str,
+    reasons: &[String],
+) -> Result<Vec<(String, Vec<f32>)>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in reasons.chunks(200) {
+        let mut values: Vec<Value> = vec![Value::Text(account_id.to_owned())];
+        values.extend(chunk.iter().map(|r| Value::Text(r.clone())));
+        let sql = format!(
+            "SELECT reason, vector FROM reason_vectors WHERE account_id = $1 AND vector IS NOT NULL AND reason IN ({})",
+            super::sql::placeholders(2, chunk.len())
+        );
+        for r in c.query(&sql, &values).await? {
+            if let Some(v) = vector_of(r.get::<Option<String>>(1)?.as_deref()) {
+                found.push((r.get(0)?, v));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// After an erasure took feedback away: forgets the vectors of `reasons`
+/// that no feedback of the account gives any more.
+pub(super) async fn forget_reasons(c: &mut impl Conn, account_id: &str, reasons: &[String]) -> Result<(), StoreError> {
+    for reason in reasons {
+        c.execute(
+            "DELETE FROM reason_vectors WHERE account_id = $1 AND reason = $2
+               AND NOT EXISTS (SELECT 1 FROM message_feedback f WHERE f.account_id = $1 AND TRIM(f.reason) = $2)",
+            params![account_id, reason.as_str()],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The stored form of a vector read back, if it is one.

@@ -382,9 +382,22 @@ pub trait Store: PeopleStore + LifecycleStore + WebhookStore + Send + Sync {
         done: Vec<(i64, Option<Vec<f32>>)>,
         now: Timestamp,
     ) -> Result<(), StoreError>;
-    /// Queues again the questions represented by another model than `model`;
-    /// how many.
+    /// Queues again the questions and reasons represented by another model
+    /// than `model`; how many.
     async fn requeue_gap_questions(&self, model: &str) -> Result<u64, StoreError>;
+    /// The oldest `limit` reasons the embedding worker has yet to represent
+    /// (queue place, text), across accounts.
+    async fn pending_reasons(&self, limit: i64) -> Result<Vec<(i64, String)>, StoreError>;
+    /// Stores the vectors (by `model`) of represented reasons, by queue place.
+    async fn represent_reasons(
+        &self,
+        model: &str,
+        done: Vec<(i64, Vec<f32>)>,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The vectors of those of `reasons` (trimmed, as given) the scope's
+    /// account has represented.
+    async fn reason_vectors(&self, scope: &Scope, reasons: Vec<String>) -> Result<Vec<(String, Vec<f32>)>, StoreError>;
 
     // ---- the inbox, exports and analytics ---------------------------------------------
 

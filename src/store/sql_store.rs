@@ -562,6 +562,28 @@ impl<E: Engine> Store for SqlStore<E> {
         self.write(move |c| Box::pin(async move { gap_questions::requeue_other_models(c, &model).await })).await
     }
 
+    async fn pending_reasons(&self, limit: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        self.engine.read(move |c| Box::pin(async move { gap_questions::pending_reasons(c, limit).await })).await
+    }
+
+    async fn represent_reasons(
+        &self,
+        model: &str,
+        done: Vec<(i64, Vec<f32>)>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let model = model.to_owned();
+        self.write(move |c| Box::pin(async move { gap_questions::represent_reasons(c, &model, &done, now).await }))
+            .await
+    }
+
+    async fn reason_vectors(&self, scope: &Scope, reasons: Vec<String>) -> Result<Vec<(String, Vec<f32>)>, StoreError> {
+        let account = scope.account_id.clone();
+        self.engine
+            .read(move |c| Box::pin(async move { gap_questions::reason_vectors(c, &account, &reasons).await }))
+            .await
+    }
+
     async fn inbox(
         &self,
         scope: &Scope,

@@ -14,9 +14,13 @@ use crate::{
     app::App,
     domain::{
         Timestamp,
-        analytics::{Filters, Period, ThumbFigure},
+        analytics::{Filters, Period, ReasonGrouping, ThumbFigure},
+        feedback::FeedbackType,
     },
 };
+
+/// How many reasons the overview lists.
+const TOP_REASONS: usize = 5;
 
 /// The overview's filters.
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +62,10 @@ pub async fn page(
     let filters = Filters::parse(bot, topic, None, None, variant, None)?;
     let period = Period::parse(from.as_deref(), to.as_deref(), None, Timestamp::now())?;
     let o = app.overview(&session.principal.scope(), &filters, &period).await?;
+    let mut reasons = app
+        .reasons(&session.principal.scope(), &filters, &period, FeedbackType::Negative, ReasonGrouping::Meaning)
+        .await?;
+    reasons.truncate(TOP_REASONS);
     let bots = bots(&app, &session).await?;
     let first = period.days.first().map(|d| d.date.clone()).unwrap_or_default();
     let last = period.days.last().map(|d| d.date.clone()).unwrap_or_default();
@@ -135,6 +143,19 @@ pub async fn page(
                 span.card-value { (o.votes.upvotes) " / " (o.votes.downvotes) }
                 span.card-sub { "up / down" }
                 span.change { "average value: " (o.votes.average_value.map_or_else(|| "—".into(), |a| format!("{a:.1}"))) }
+            }
+        }
+        section.panel aria-labelledby="reasons-title" data-testid="reasons-card" {
+            h2 #reasons-title { "Why answers were thumbed down" }
+            p.muted.small { "The reasons given most often, those that mean the same counted as one." }
+            @if reasons.is_empty() {
+                p.empty data-testid="reasons-empty" { "No reason given in this period." }
+            } @else {
+                ol.plain {
+                    @for r in &reasons {
+                        li data-testid="reason-item" { (r.reason) " " span.muted { "(" (r.count) ")" } }
+                    }
+                }
             }
         }
         section.panel aria-labelledby="csat-title" {

@@ -16,6 +16,7 @@ both_backends!(
     csat_and_votes_have_their_figures,
     compare_tests_variants_against_the_baseline,
     reasons_are_grouped_and_ranked,
+    reasons_that_mean_the_same_are_one,
     bad_analytics_parameters_are_400,
 );
 
@@ -250,6 +251,46 @@ async fn reasons_are_grouped_and_ranked(backend: Backend) {
     assert_eq!(positive["items"], json!([{"reason": "Great", "count": 1}]));
     let by_default = app.get(&format!("/v1/analytics/reasons?{PERIOD}"), &app.admin).await.body;
     assert_eq!(by_default["items"][0]["count"], 2, "negative by default");
+}
+
+async fn reasons_that_mean_the_same_are_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let reasons = [
+        "Didn't understand my question",
+        "didn't understand my question!",
+        "It misunderstood my question",
+        "Too slow",
+        "Very slow",
+        "Slow response",
+        "The price it gave was wrong",
+    ];
+    for (i, reason) in reasons.iter().enumerate() {
+        let answer = crate::gaps::asked(&app, &bot, &format!("r{i}"), "Can you help?", &crate::gaps::ago(10)).await;
+        let body = json!({"message_id": answer, "feedback_type": "negative", "user_id": "u1", "reason": reason});
+        app.post("/v1/feedback", &app.admin, body).await.assert_status(201);
+    }
+    let literal = app.get("/v1/analytics/reasons?group_by=text", &app.admin).await;
+    assert_eq!(literal.assert_status(200)["items"].as_array().unwrap().len(), 6, "{}", literal.body);
+    // By meaning (the default), once the worker has embedded the reasons.
+    let mut items = Vec::new();
+    for _ in 0..600 {
+        let r = app.get("/v1/analytics/reasons", &app.admin).await;
+        items = r.assert_status(200)["items"].as_array().unwrap().clone();
+        if items.len() <= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let shown: Vec<(&str, i64)> =
+        items.iter().map(|r| (r["reason"].as_str().unwrap(), r["count"].as_i64().unwrap())).collect();
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    assert_eq!(shown[0], ("Didn't understand my question", 3), "the misunderstandings are one, shown as most given");
+    assert_eq!(shown[1].1, 3, "slowness is one: {shown:?}");
+    assert!(shown.contains(&("The price it gave was wrong", 1)), "{shown:?}");
+    let same = app.get("/v1/analytics/reasons?group_by=meaning", &app.admin).await;
+    assert_eq!(same.assert_status(200)["items"].as_array().unwrap().len(), 3);
+    app.get("/v1/analytics/reasons?group_by=words", &app.admin).await.assert_invalid("group_by");
 }
 
 async fn bad_analytics_parameters_are_400(backend: Backend) {

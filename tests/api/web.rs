@@ -153,6 +153,7 @@ async fn sign_in_needs_an_admin_key(backend: Backend) {
     assert!(!cookie.contains(&app.admin), "the key itself never goes into the cookie");
     let overview = browser.get("/").await;
     assert!(overview.assert_html(200).contains("id=\"main-nav\""));
+    assert!(overview.body.contains("data-testid=\"reasons-card\""), "the overview lists the reasons");
     assert_eq!(overview.headers["cache-control"], "no-store", "account data is not cached");
     assert_eq!(overview.headers["x-frame-options"], "DENY");
     assert!(overview.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));

@@ -12,7 +12,10 @@
 use std::collections::BTreeMap;
 
 use plaudit::{
-    domain::gaps::{MEANING_THRESHOLD, group_vectors, vector},
+    domain::{
+        gaps::MEANING_THRESHOLD,
+        meaning::{group_vectors, vector},
+    },
     embedding::local::{MODEL, MiniLm},
 };
 

@@ -482,7 +482,7 @@ mod tests {
         let model = crate::embedding::local::MiniLm::shared().unwrap();
         let texts: Vec<String> = UNANSWERED.iter().map(|q| (*q).to_owned()).collect();
         let vectors = model.embed_now(&texts).unwrap();
-        let groups = crate::domain::gaps::group_vectors(&vectors, crate::domain::gaps::MEANING_THRESHOLD);
+        let groups = crate::domain::meaning::group_vectors(&vectors, crate::domain::gaps::MEANING_THRESHOLD);
         let mut of = vec![usize::MAX; UNANSWERED.len()];
         for (g, members) in groups.iter().enumerate() {
             members.iter().for_each(|&m| of[m] = g);

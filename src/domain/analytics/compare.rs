@@ -26,6 +26,14 @@ impl GroupBy {
             Self::Topic => "topic",
         }
     }
+
+    /// `variant`, `bot` or `topic`.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == raw)
+            .ok_or_else(|| DomainError::invalid("group_by", "must be variant, bot or topic"))
+    }
 }
 
 /// One group of a comparison.

@@ -27,7 +27,10 @@ pub use overview::{
     RatingBucket, SatisfactionDay, SatisfactionFigures, ThumbBucket, ThumbFigure, VoteFigures, VoteTotals, overview,
 };
 pub use period::{Day, Grouping, Period};
-pub use reasons::{ReasonCount, fold_reason, group_reasons};
+pub use reasons::{
+    MAX_GROUPED_REASON_CHARS, REASON_THRESHOLD, ReasonCount, ReasonGrouping, fold_reason, group_reasons,
+    group_reasons_by_meaning, groups_by_meaning,
+};
 pub use stats::{Z95, change_percent, erfc, mean, percent, round2, two_proportion_p, wilson};
 
 /// Days a period may span at most.

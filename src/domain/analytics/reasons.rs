@@ -1,7 +1,65 @@
 //! The reasons people give with thumbs, grouped after folding case, spacing
-//! and trailing punctuation.
+//! and trailing punctuation, and then by meaning.
 
 use serde::Serialize;
+
+use crate::domain::{DomainError, meaning::group_vectors};
+
+/// The longest reason grouped by meaning: a longer one is a note, listed as
+/// given.
+pub const MAX_GROUPED_REASON_CHARS: usize = 200;
+/// Two groups of reasons merge while the average cosine similarity of their
+/// vectors reaches this: reasons are short, so they are held closer than
+/// questions before they count as one.
+pub const REASON_THRESHOLD: f64 = 0.55;
+
+/// Whether a reason (trimmed) is represented and grouped by meaning.
+pub fn groups_by_meaning(reason: &str) -> bool {
+    !reason.is_empty() && reason.chars().count() <= MAX_GROUPED_REASON_CHARS
+}
+
+/// How `GET /v1/analytics/reasons` groups: by meaning (default), or only
+/// after folding the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReasonGrouping {
+    #[default]
+    Meaning,
+    Text,
+}
+
+impl ReasonGrouping {
+    /// `meaning` or `text`.
+    pub fn parse(raw: Option<&str>) -> Result<Self, DomainError> {
+        match raw {
+            None | Some("meaning") => Ok(Self::Meaning),
+            Some("text") => Ok(Self::Text),
+            Some(_) => Err(DomainError::invalid("group_by", "must be meaning or text")),
+        }
+    }
+}
+
+/// Merges the literal groups (as [`group_reasons`] makes them) whose reasons
+/// mean the same: `vectors[i]` is the unit vector of `literal[i]`'s shown
+/// spelling, if represented (one not represented stays as it is). A merged
+/// group is shown by its most frequent member's spelling; most frequent
+/// first.
+pub fn group_reasons_by_meaning(literal: Vec<ReasonCount>, vectors: &[Option<Vec<f32>>]) -> Vec<ReasonCount> {
+    let with: Vec<usize> = (0..literal.len()).filter(|&i| vectors.get(i).is_some_and(Option::is_some)).collect();
+    let picked: Vec<Vec<f32>> = with.iter().filter_map(|&i| vectors[i].clone()).collect();
+    let mut merged: Vec<Option<ReasonCount>> = literal.into_iter().map(Some).collect();
+    for members in group_vectors(&picked, REASON_THRESHOLD) {
+        let members: Vec<usize> = members.iter().map(|&m| with[m]).collect();
+        // The first member (ascending) is the most frequent: literal is sorted so.
+        let Some((&first, rest)) = members.split_first() else { continue };
+        let added: i64 = rest.iter().filter_map(|&m| merged[m].take()).map(|r| r.count).sum();
+        if let Some(r) = merged[first].as_mut() {
+            r.count += added;
+        }
+    }
+    let mut items: Vec<ReasonCount> = merged.into_iter().flatten().collect();
+    items.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+    items
+}
 
 /// The grouping key of a reason: lower case, runs of white space made one
 /// space, trailing punctuation and spaces dropped.

@@ -233,3 +233,22 @@ fn filters_check_confidence_bounds() {
     let f = Filters::parse(None, Some("billing"), Some(0.2), Some(0.8), Some("B"), Some(true)).unwrap();
     assert!(f.filters_answers());
 }
+
+#[test]
+fn reasons_of_one_meaning_merge_under_the_most_frequent_spelling() {
+    let unit = |a: f32| vec![a.cos(), a.sin()];
+    let literal = vec![
+        ReasonCount { reason: "didn't understand my question".into(), count: 5 },
+        ReasonCount { reason: "Too slow".into(), count: 4 },
+        ReasonCount { reason: "the bot misunderstood me".into(), count: 2 },
+        ReasonCount { reason: "not represented yet".into(), count: 1 },
+    ];
+    let vectors = vec![Some(unit(0.0)), Some(unit(1.5)), Some(unit(0.1)), None];
+    let merged = group_reasons_by_meaning(literal, &vectors);
+    let shown: Vec<(&str, i64)> = merged.iter().map(|r| (r.reason.as_str(), r.count)).collect();
+    assert_eq!(shown, [("didn't understand my question", 7), ("Too slow", 4), ("not represented yet", 1)]);
+    assert_eq!(ReasonGrouping::parse(None).unwrap(), ReasonGrouping::Meaning);
+    assert_eq!(ReasonGrouping::parse(Some("text")).unwrap(), ReasonGrouping::Text);
+    assert!(ReasonGrouping::parse(Some("words")).is_err());
+    assert!(groups_by_meaning("short") && !groups_by_meaning("") && !groups_by_meaning(&"x".repeat(201)));
+}

@@ -1,15 +1,17 @@
 //! Turning thumbed-down answers into knowledge gaps: their questions
-//! grouped by meaning per bot and language ([`super::linkage`]), each group
+//! grouped by meaning per bot and language ([`crate::domain::meaning`]), each group
 //! named, summed up and marked answered or not. A question the worker has
 //! not represented yet stands alone, marked pending.
 
 use std::collections::BTreeMap;
 
-use super::{
-    GapAnswer, GapExample, KnowledgeGap, MAX_EXAMPLES, MAX_REASONS, MEANING_THRESHOLD, RatedQuestion, gap_id,
-    group_vectors, linkage::central,
+use super::{GapAnswer, GapExample, KnowledgeGap, MAX_EXAMPLES, MAX_REASONS, MEANING_THRESHOLD, RatedQuestion, gap_id};
+use crate::domain::{
+    Timestamp,
+    analytics::group_reasons,
+    ids::Uuid,
+    meaning::{group_vectors, linkage::central},
 };
-use crate::domain::{Timestamp, analytics::group_reasons, ids::Uuid};
 
 /// One thumbed-down answer, its thumbs merged.
 struct Answer {

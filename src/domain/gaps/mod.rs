@@ -3,19 +3,16 @@
 //!
 //! Everything here is pure. The store hands over thumbed-down answers with
 //! the user question before each and, once the embedding worker has
-//! represented it, the question's vector (unit length, see [`vector`] for
-//! its stored form). This module groups them per bot and language by
-//! average linkage over near neighbours ([`linkage`]) at
+//! represented it, the question's vector (unit length). This module groups
+//! them per bot and language by meaning ([`crate::domain::meaning`]) at
 //! [`MEANING_THRESHOLD`], and names each group with an id that stays the
 //! same as paraphrases join: the id of its oldest thumbed-down answer. A
 //! question not represented yet stands alone, marked pending. A group's
 //! representative is its most central question.
 
 mod group;
-pub mod linkage;
 #[cfg(test)]
 mod tests;
-pub mod vector;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -32,20 +29,8 @@ use super::{
 /// weeks of a busy assistant, and small enough to group on every request.
 pub const MAX_ROWS: i64 = 2_000;
 /// Two groups of questions merge while the average cosine similarity of
-/// their questions' vectors reaches this (see [`linkage`]).
+/// their questions' vectors reaches this (see [`crate::domain::meaning`]).
 pub const MEANING_THRESHOLD: f64 = 0.40;
-/// How many nearest neighbours of each question the grouping considers.
-pub const NEIGHBOURS: usize = 10;
-
-/// Groups unit vectors by meaning as knowledge gaps do, comparing every
-/// pair to find the neighbours: each group its members' indices, ascending.
-pub fn group_vectors(vectors: &[Vec<f32>], threshold: f64) -> Vec<Vec<usize>> {
-    #[allow(clippy::cast_possible_truncation)]
-    let near = linkage::nearest(vectors, NEIGHBOURS, threshold as f32);
-    let edges: Vec<Vec<usize>> = near.into_iter().map(|n| n.into_iter().map(|(j, _)| j).collect()).collect();
-    linkage::group_by_meaning(vectors, &edges, threshold)
-}
-
 /// How many reasons a group lists.
 pub const MAX_REASONS: usize = 3;
 /// How many example answers a group lists.

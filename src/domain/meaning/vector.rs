@@ -31,7 +31,7 @@ pub fn decode(bytes: &[u8]) -> Option<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::gaps::linkage::cosine;
+    use crate::domain::meaning::linkage::cosine;
 
     #[test]
     fn the_stored_form_keeps_the_angle() {
