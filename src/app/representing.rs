@@ -39,7 +39,8 @@ impl App {
     }
 }
 
-/// Works the queue until it is empty, if this instance holds the lease.
+/// Works the queues until they are empty, if there is work and this
+/// instance holds the lease.
 async fn round(
     store: &Arc<dyn Store>,
     embedder: &dyn Embedder,
@@ -47,6 +48,13 @@ async fn round(
     requeued: &std::sync::atomic::AtomicBool,
 ) -> anyhow::Result<()> {
     use std::sync::atomic::Ordering;
+    // An idle round reads; only one with work takes (writes) the lease.
+    let idle = requeued.load(Ordering::Relaxed)
+        && store.pending_gap_questions(1).await?.is_empty()
+        && store.pending_reasons(1).await?.is_empty();
+    if idle {
+        return Ok(());
+    }
     let Some(lease) = Lease::take(store, LEASE, holder, LEASE_FOR).await? else { return Ok(()) };
     let worked = async {
         if !requeued.load(Ordering::Relaxed) {

@@ -4,7 +4,11 @@
 //! example in the same transaction; and reading records, their history and
 //! the review queue.
 
-use super::{audit, golden, messages, outbox};
+use super::{
+    audit, golden,
+    messages::{self, QUESTION_BEFORE},
+    outbox,
+};
 use crate::{
     domain::{
         Timestamp,
@@ -293,10 +297,7 @@ pub(super) async fn queue(
         .query(
             &format!(
                 "SELECT {FEEDBACK_COLUMNS}, m.content,
-                    (SELECT q.content FROM messages q
-                      WHERE q.account_id = m.account_id AND q.conversation_id = m.conversation_id AND q.role = 'user'
-                        AND (q.created_at < m.created_at OR (q.created_at = m.created_at AND q.seq < m.seq))
-                      ORDER BY q.created_at DESC, q.seq DESC LIMIT 1)
+                    {QUESTION_BEFORE}
                  FROM message_feedback f
                  JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
                  WHERE f.account_id = $1 AND f.retracted_at IS NULL

@@ -18,6 +18,7 @@ use crate::{
     params,
     store::{
         StoreError,
+        messages::QUESTION_BEFORE,
         sql::{Conn, ROWS_A_STATEMENT, Value, insert_sql, runs_of},
     },
 };
@@ -72,14 +73,12 @@ pub(super) async fn queue(c: &mut impl Conn, account_id: &str, records: &[&Feedb
 pub(super) async fn pending(c: &mut impl Conn, limit: i64) -> Result<Vec<PendingQuestion>, StoreError> {
     let rows = c
         .query(
-            "SELECT g.seq, g.account_id, g.message_id,
-                (SELECT q.content FROM messages q
-                  WHERE q.account_id = m.account_id AND q.conversation_id = m.conversation_id AND q.role = 'user'
-                    AND (q.created_at < m.created_at OR (q.created_at = m.created_at AND q.seq < m.seq))
-                  ORDER BY q.created_at DESC, q.seq DESC LIMIT 1)
-             FROM gap_questions g
-             LEFT JOIN messages m ON m.account_id = g.account_id AND m.id = g.message_id
-             WHERE g.represented_at IS NULL ORDER BY g.seq LIMIT $1",
+            &format!(
+                "SELECT g.seq, g.account_id, g.message_id, {QUESTION_BEFORE}
+                 FROM gap_questions g
+                 LEFT JOIN messages m ON m.account_id = g.account_id AND m.id = g.message_id
+                 WHERE g.represented_at IS NULL ORDER BY g.seq LIMIT $1"
+            ),
             params![limit],
         )
         .await?;
@@ -99,13 +98,24 @@ pub(super) async fn represent(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     for (seq, v) in done {
-        let stored = v.as_ref().map(|v| STANDARD.encode(vector::encode(v)));
-        c.execute(
-            "UPDATE gap_questions SET represented_at = $2, model = $3, vector = $4 WHERE seq = $1",
-            params![*seq, now, stored.as_ref().map(|_| model), stored.as_deref()],
-        )
-        .await?;
+        set_vector(c, "gap_questions", *seq, model, v.as_deref(), now).await?;
     }
+    Ok(())
+}
+
+/// Marks row `seq` of a queue (`table`) represented at `now`, with its
+/// vector by `model` in its stored form (none: nothing to represent).
+async fn set_vector(
+    c: &mut impl Conn,
+    table: &str,
+    seq: i64,
+    model: &str,
+    v: Option<&[f32]>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let stored = v.map(|v| STANDARD.encode(vector::encode(v)));
+    let sql = format!("UPDATE {table} SET represented_at = $2, model = $3, vector = $4 WHERE seq = $1");
+    c.execute(&sql, params![seq, now, stored.as_ref().map(|_| model), stored.as_deref()]).await?;
     Ok(())
 }
 
@@ -143,12 +153,7 @@ pub(super) async fn represent_reasons(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     for (seq, v) in done {
-        let stored = STANDARD.encode(vector::encode(v));
-        c.execute(
-            "UPDATE reason_vectors SET represented_at = $2, model = $3, vector = $4 WHERE seq = $1",
-            params![*seq, now, model, stored.as_str()],
-        )
-        .await?;
+        set_vector(c, "reason_vectors", *seq, model, Some(v), now).await?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use super::{
     bots,
     gap_questions::vector_of,
     golden::{GOLDEN_COLUMNS, golden_from},
+    messages::QUESTION_BEFORE,
     outbox,
 };
 use crate::{
@@ -43,11 +44,8 @@ pub(super) async fn facts(
     }
     let rows = c
         .query(
-            "SELECT m.id, m.conversation_id, f.bot_id, f.submitted_at,
-                (SELECT q.content FROM messages q
-                  WHERE q.account_id = m.account_id AND q.conversation_id = m.conversation_id AND q.role = 'user'
-                    AND (q.created_at < m.created_at OR (q.created_at = m.created_at AND q.seq < m.seq))
-                  ORDER BY q.created_at DESC, q.seq DESC LIMIT 1),
+            &format!(
+                "SELECT m.id, m.conversation_id, f.bot_id, f.submitted_at, {QUESTION_BEFORE},
                 LOWER(cv.locale), g.represented_at, g.vector, f.reason
              FROM message_feedback f
              JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
@@ -58,7 +56,8 @@ pub(super) async fn facts(
                AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3)
                AND f.submitted_at >= $4 AND f.submitted_at < $5
                AND (CAST($7 AS TEXT) IS NULL OR LOWER(cv.locale) = $7 OR LOWER(cv.locale) LIKE $8)
-             ORDER BY f.submitted_at DESC, f.seq DESC LIMIT $6",
+             ORDER BY f.submitted_at DESC, f.seq DESC LIMIT $6"
+            ),
             params![
                 &scope.account_id,
                 scope.bot_id.as_ref(),

@@ -27,6 +27,14 @@ use crate::{
 
 pub(super) const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.role, m.content, m.request_id, m.status, m.metadata, m.created_at, m.updated_at, m.fingerprint";
 
+/// The question an answer `m` answered: the content of the last user
+/// message before it in its conversation (NULL if none), as a subquery. The
+/// review queue, knowledge gaps and the embedding worker read the same.
+pub(super) const QUESTION_BEFORE: &str = "(SELECT q.content FROM messages q
+      WHERE q.account_id = m.account_id AND q.conversation_id = m.conversation_id AND q.role = 'user'
+        AND (q.created_at < m.created_at OR (q.created_at = m.created_at AND q.seq < m.seq))
+      ORDER BY q.created_at DESC, q.seq DESC LIMIT 1)";
+
 pub(super) fn message_from(row: &mut Row) -> Result<Message, StoreError> {
     let role = MessageRole::from_db(row.text(2)?);
     let status = MessageStatus::from_db(row.text(5)?);

@@ -4,7 +4,7 @@
 // example. Each test makes its own bot, so they stand alone.
 
 import { api, assert, base, run, test } from './lib/harness.mjs';
-import { signIn, submit, tag } from './lib/pages.mjs';
+import { signIn, submit, tag, wellFormed } from './lib/pages.mjs';
 
 
 async function ok(method, path, body) {
@@ -94,20 +94,7 @@ test('knowledge gaps: the demo shows groups, one of them answered, and the page 
   const items = page.locator('[data-testid=gap-item]');
   assert.ok((await items.count()) >= 3, 'the demo has knowledge gaps');
   assert.ok((await page.locator('[data-testid=gap-answered]').count()) >= 1, 'and one is answered');
-  const problems = await page.evaluate(() => {
-    const out = [];
-    const seen = new Set();
-    for (const el of document.querySelectorAll('[id]')) {
-      if (seen.has(el.id)) out.push('duplicate id ' + el.id);
-      seen.add(el.id);
-    }
-    for (const label of document.querySelectorAll('label[for]')) {
-      const target = document.getElementById(label.htmlFor);
-      if (!target || !['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName)) out.push('label for ' + label.htmlFor);
-    }
-    return out;
-  });
-  assert.deepEqual(problems, []);
+  await wellFormed(page, '/gaps');
   // An empty answer is stopped by the browser: the field is required.
   const form = page.locator('[data-testid=gap-form]').first();
   await form.locator('[data-testid=gap-submit]').click();

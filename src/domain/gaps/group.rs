@@ -49,8 +49,8 @@ fn answered_by<'a>(
         .find(|a| aliases.contains(&a.gap_id) || members.iter().any(|m| same(&m.question, &a.question)))
 }
 
-/// A gap of the answers `members` (indices into `answers`), represented by
-/// `representative`.
+/// A gap of the answers `members` (indices into `all`), represented by
+/// `all[representative]`.
 fn gap_of(
     bot: &Uuid,
     locale: Option<&String>,
@@ -152,11 +152,9 @@ pub fn group(rows: Vec<RatedQuestion>, answers: &[GapAnswer]) -> Vec<KnowledgeGa
         // Represented questions group by meaning; the others stand alone.
         let (with, alone): (Vec<usize>, Vec<usize>) = (0..all.len()).partition(|&i| all[i].vector.is_some());
         let vectors: Vec<Vec<f32>> = with.iter().filter_map(|&i| all[i].vector.clone()).collect();
-        for members in group_vectors(&vectors, MEANING_THRESHOLD) {
-            let members: Vec<usize> = members.iter().map(|&m| with[m]).collect();
-            let inner: Vec<usize> = (0..members.len()).collect();
-            let picked: Vec<Vec<f32>> = members.iter().filter_map(|&m| all[m].vector.clone()).collect();
-            let representative = central(&picked, &inner).map_or(members[0], |c| members[c]);
+        for group in group_vectors(&vectors, MEANING_THRESHOLD) {
+            let representative = with[central(&vectors, &group).unwrap_or(group[0])];
+            let members: Vec<usize> = group.iter().map(|&m| with[m]).collect();
             gaps.push(gap_of(bot, locale.as_ref(), all, &members, representative, answers));
         }
         for i in alone {
