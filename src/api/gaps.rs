@@ -14,7 +14,7 @@ use super::{
 use crate::domain::{
     Timestamp,
     access::Role,
-    gaps::{GapFilter, KnowledgeGap},
+    gaps::{GapExample, GapFilter, KnowledgeGap},
     golden::GoldenExample,
     ids::Uuid,
     page::{Page, PageRequest},
@@ -22,7 +22,7 @@ use crate::domain::{
 
 /// The knowledge-gap routes.
 pub fn router() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(list_gaps)).routes(routes!(answer_gap))
+    OpenApiRouter::new().routes(routes!(list_gaps)).routes(routes!(list_members)).routes(routes!(answer_gap))
 }
 
 /// Filters of the knowledge-gap routes.
@@ -47,15 +47,15 @@ pub struct GapQuery {
 /// Questions whose answers were thumbed down, grouped by meaning so that
 /// paraphrases land together; largest group first.
 ///
-/// Reads the most recent 2,000 current thumbs-down of the period and of the
-/// previous period of equal length (retracted ones left out), each with the
-/// user message before the rated answer; both group, the period's count.
-/// Groups are per bot and language; each names a representative question
-/// (its most central), the number of thumbed-down answers, a few of them
-/// newest first, the count of the previous period, the most frequent reasons,
-/// the first and last thumbs-down, and whether it was answered.
-/// A question the background worker has not embedded yet stands alone,
-/// marked `pending`.
+/// Groups live per bot and language over all time: the background worker
+/// embeds each thumbed-down answer's question (the user message before it)
+/// and regroups; `from`, `to` and `tz` only choose which thumbs-down are
+/// counted (retracted ones never are), so a group keeps its id whatever the
+/// period. Each names a representative question (its most central), the
+/// number of thumbed-down answers in the period, a few of them newest first,
+/// the count of the previous period of equal length, the most frequent
+/// reasons, the first and last thumbs-down, and whether it was answered.
+/// A question not grouped yet stands alone, marked `pending`.
 #[utoipa::path(get, path = "/v1/recommendations", operation_id = "list_recommendations", tag = "knowledge gaps", params(GapQuery),
     responses((status = 200, description = "The groups, largest first", body = PageDoc<KnowledgeGapDoc>), ErrorResponses))]
 async fn list_gaps(
@@ -73,53 +73,58 @@ async fn list_gaps(
     Ok(Json(app.gaps(&principal.scope(), &filter, page).await?))
 }
 
-/// Where `POST /v1/recommendations/{id}/answer` looks for the group: the
-/// filters of the listing the id came from.
+/// Paging through a group's members.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct AnswerQuery {
-    pub bot_id: Option<String>,
-    /// As in the listing (default: 30 days before `to`).
-    pub from: Option<String>,
-    /// As in the listing (default: tomorrow's midnight in `tz`).
-    pub to: Option<String>,
-    /// IANA time zone of bare dates (default UTC).
-    pub tz: Option<String>,
-    /// As in the listing.
-    pub locale: Option<String>,
+pub struct MembersQuery {
+    /// Answers a page, 1–500 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// Path of one knowledge gap.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct GapPath {
-    /// The group's id, from `GET /v1/recommendations`.
+    /// The group's id, from `GET /v1/recommendations`, or the id it was
+    /// listed under before it grew or merged.
     pub id: String,
+}
+
+/// Every thumbed-down answer of a knowledge gap, the most recently
+/// thumbed down first (whatever the period): message, conversation,
+/// question and when it was last thumbed down. The listing's `examples` are
+/// a short sample of these. 404 for an id that names no group.
+#[utoipa::path(get, path = "/v1/recommendations/{id}/members", operation_id = "list_recommendation_members", tag = "knowledge gaps", params(GapPath, MembersQuery),
+    responses((status = 200, description = "The group's thumbed-down answers", body = PageDoc<GapExampleDoc>), ErrorResponses))]
+async fn list_members(
+    State(app): State<App>,
+    Auth(principal): Auth,
+    ApiPath(path): ApiPath<GapPath>,
+    ApiQuery(q): ApiQuery<MembersQuery>,
+) -> Result<Json<Page<GapExample>>, ApiError> {
+    principal.require(Role::Server)?;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    Ok(Json(app.gap_members(&principal.scope(), &path.id, page).await?))
 }
 
 /// Answers a knowledge gap (admin): the group's representative question and
 /// the answer become a golden example (origin `knowledge_gap`).
 ///
-/// Send the filters of the listing the id came from (`bot_id`, `from`, `to`,
-/// `tz`; the same defaults). 400 for an empty answer, 404 for an id that
-/// names no group, 409 when the group already has an answer (delete that
-/// golden example to write another).
-#[utoipa::path(post, path = "/v1/recommendations/{id}/answer", operation_id = "answer_recommendation", tag = "knowledge gaps", params(GapPath, AnswerQuery),
+/// Any id the group was listed under finds it, in any period. 400 for an
+/// empty answer, 404 for an id that names no group, 409 when the group
+/// already has an answer (delete that golden example to write another).
+#[utoipa::path(post, path = "/v1/recommendations/{id}/answer", operation_id = "answer_recommendation", tag = "knowledge gaps", params(GapPath),
     request_body = AnswerBody,
     responses((status = 201, description = "The golden example made", body = GoldenExampleDoc), ErrorResponses))]
 async fn answer_gap(
     State(app): State<App>,
     Auth(principal): Auth,
     ApiPath(path): ApiPath<GapPath>,
-    ApiQuery(q): ApiQuery<AnswerQuery>,
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Result<(StatusCode, Json<GoldenExample>), ApiError> {
     principal.require(Role::Admin)?;
-    let filter = GapFilter::parse(
-        q.bot_id.as_deref(),
-        (q.from.as_deref(), q.to.as_deref(), q.tz.as_deref()),
-        q.locale.as_deref(),
-    )?;
-    let golden = app.answer_gap(&principal, &filter, &path.id, &body.answer).await?;
+    let golden = app.answer_gap(&principal, &path.id, &body.answer).await?;
     Ok((StatusCode::CREATED, Json(golden)))
 }
 
@@ -142,7 +147,7 @@ pub struct KnowledgeGapDoc {
     pub locale: Option<String>,
     /// The representative: the group's most central question, as a user wrote it.
     pub question: String,
-    /// Thumbed-down answers in the group (an answer thumbed down by two users counts once).
+    /// Thumbed-down answers of the group in the period (an answer thumbed down by two users counts once).
     pub count: i64,
     /// The same in the previous period of equal length, just before `from`: is the gap growing?
     pub previous_count: i64,
@@ -152,10 +157,10 @@ pub struct KnowledgeGapDoc {
     pub example_message_ids: Vec<String>,
     /// The same answers with their conversation and question, newest first.
     pub examples: Vec<GapExampleDoc>,
-    /// The first and the last thumbs-down of the group.
+    /// The first and the last thumbs-down of the group in the period.
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
-    /// A question not represented yet (embedded by the background worker), listed alone until it is.
+    /// A question not grouped yet (embedded and grouped by the background worker), listed alone until it is.
     pub pending: bool,
     /// Whether an answer was written for this group (or for a paraphrase of it).
     pub answered: bool,

@@ -30,6 +30,7 @@ pub mod demo;
 mod error;
 mod exports;
 mod feedback;
+mod gap_groups;
 mod gaps;
 mod golden;
 mod keys;
@@ -67,6 +68,7 @@ pub struct App {
     secret: Arc<RwLock<Arc<[u8]>>>,
     webhooks: Arc<WebhookOptions>,
     delivery_counts: Arc<delivery::DeliveryCounts>,
+    gap_listings: Arc<gaps::Listings>,
 }
 
 impl App {
@@ -79,6 +81,7 @@ impl App {
             secret: Arc::new(RwLock::new(Arc::from(secret.into_bytes()))),
             webhooks: Arc::default(),
             delivery_counts: Arc::default(),
+            gap_listings: Arc::default(),
         })
     }
 
@@ -122,8 +125,14 @@ impl App {
                 let (Some(store), Some(secret)) = (store.upgrade(), secret.upgrade()) else { return };
                 match store.read_signing_secret().await {
                     Ok(Some(value)) => {
-                        Self { store, secret, webhooks: Arc::default(), delivery_counts: Arc::default() }
-                            .set_secret(value);
+                        Self {
+                            store,
+                            secret,
+                            webhooks: Arc::default(),
+                            delivery_counts: Arc::default(),
+                            gap_listings: Arc::default(),
+                        }
+                        .set_secret(value);
                     }
                     Ok(None) => {}
                     Err(e) => tracing::warn!(error = %crate::error_chain::Chain(&e), "cannot read the signing secret"),

@@ -4,14 +4,19 @@
 //!
 //! A thumbs-down queues its question in the transaction that writes it, so
 //! no question is lost to a crash; the worker reads the queue in order, a
-//! batch at a time, embeds the questions and stores the vectors. One
-//! instance at a time works the queue (a lease in the database, taken for
-//! each round and renewed while it runs), and the model computes on one
-//! thread, so the rest of the machine serves requests.
+//! batch at a time, embeds the questions, stores the vectors, and links and
+//! regroups their shelves ([`super::gap_groups`]). One instance at a time
+//! works the queue (a lease in the database, taken for each round and
+//! renewed while it runs), and the model and the grouping compute on one
+//! low-priority thread, so the rest of the machine serves requests.
 
 use std::{sync::Arc, time::Duration};
 
-use super::{App, lease::Lease};
+use super::{
+    App,
+    gap_groups::{Keeper, keep},
+    lease::Lease,
+};
 use crate::{domain::Timestamp, domain::ids::Uuid, embedding::Embedder, store::Store};
 
 /// The lease of the embedding worker.
@@ -28,10 +33,13 @@ impl App {
     pub fn keep_representing(&self, embedder: Arc<dyn Embedder>, poll: Duration) {
         let holder = Uuid::new().to_string();
         let requeued = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let keeper = Arc::new(tokio::sync::Mutex::new(Keeper::default()));
         crate::background::every(poll, Arc::downgrade(&self.store), move |store| {
             let (embedder, holder, requeued) = (Arc::clone(&embedder), holder.clone(), Arc::clone(&requeued));
+            let keeper = Arc::clone(&keeper);
             async move {
-                if let Err(e) = round(&store, &*embedder, &holder, &requeued).await {
+                let mut keeper = keeper.lock().await;
+                if let Err(e) = round(&store, &*embedder, &holder, &requeued, &mut keeper).await {
                     tracing::warn!(error = %crate::error_chain::Chain(e.as_ref()), "cannot represent knowledge-gap questions");
                 }
             }
@@ -46,12 +54,14 @@ async fn round(
     embedder: &dyn Embedder,
     holder: &str,
     requeued: &std::sync::atomic::AtomicBool,
+    keeper: &mut Keeper,
 ) -> anyhow::Result<()> {
     use std::sync::atomic::Ordering;
     // An idle round reads; only one with work takes (writes) the lease.
     let idle = requeued.load(Ordering::Relaxed)
         && store.pending_gap_questions(1).await?.is_empty()
-        && store.pending_reasons(1).await?.is_empty();
+        && store.pending_reasons(1).await?.is_empty()
+        && !store.gap_work_waiting().await?;
     if idle {
         return Ok(());
     }
@@ -68,7 +78,9 @@ async fn round(
             }
             requeued.store(true, Ordering::Relaxed);
         }
-        // Questions first: a thumbs-down waits for its group; reasons are read later.
+        // Questions first, each batch linked and grouped as it lands: a
+        // thumbs-down waits for its group; reasons are read later.
+        keep(store, keeper, &lease).await?;
         while !lease.lost() {
             let batch = store.pending_gap_questions(BATCH).await?;
             if batch.is_empty() {
@@ -80,6 +92,7 @@ async fn round(
             let done: Vec<(i64, Option<Vec<f32>>)> =
                 batch.iter().map(|q| (q.seq, q.question.as_ref().and_then(|_| vectors.next()))).collect();
             store.represent_gap_questions(embedder.model(), done, Timestamp::now()).await?;
+            keep(store, keeper, &lease).await?;
         }
         while !lease.lost() {
             let batch = store.pending_reasons(BATCH).await?;

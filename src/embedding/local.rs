@@ -36,7 +36,6 @@ pub struct MiniLm {
 struct Inner {
     model: BertModel,
     tokenizer: Tokenizer,
-    pool: rayon::ThreadPool,
 }
 
 impl MiniLm {
@@ -50,12 +49,7 @@ impl MiniLm {
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..TruncationParams::default() }))
             .map_err(|e| anyhow!("the tokenizer: {e}"))?;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .thread_name(|_| "embedding".into())
-            .start_handler(|_| lowest_priority())
-            .build()?;
-        Ok(Self { inner: Arc::new(Mutex::new(Inner { model, tokenizer, pool })) })
+        Ok(Self { inner: Arc::new(Mutex::new(Inner { model, tokenizer })) })
     }
 
     /// The model of this process, loaded the first time it is asked for.
@@ -69,7 +63,7 @@ impl MiniLm {
     }
 
     /// The unit vector of each text, computed on the calling thread's behalf
-    /// by the model's one thread.
+    /// by the background computing thread ([`crate::background::on_idle_thread`]).
     pub fn embed_now(&self, texts: &[String]) -> anyhow::Result<Vec<Vec<f32>>> {
         embed_with(&self.inner, texts)
     }
@@ -77,22 +71,7 @@ impl MiniLm {
 
 fn embed_with(inner: &Mutex<Inner>, texts: &[String]) -> anyhow::Result<Vec<Vec<f32>>> {
     let inner = inner.lock().map_err(|_| anyhow!("the model panicked earlier"))?;
-    inner.pool.install(|| texts.iter().map(|t| inner.one(t)).collect())
-}
-
-/// Puts the calling thread under the idle scheduling policy (Linux's
-/// `SCHED_IDLE`): it runs only when a core has nothing else to do, so
-/// embedding never slows requests down. Elsewhere, or if refused, the thread
-/// keeps its priority.
-fn lowest_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        use thread_priority::{NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy, unix};
-        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
-        if let Err(e) = unix::set_thread_priority_and_policy(unix::thread_native_id(), ThreadPriority::Min, idle) {
-            tracing::warn!(error = ?e, "the embedding thread keeps its priority");
-        }
-    }
+    crate::background::on_idle_thread(|| texts.iter().map(|t| inner.one(t)).collect())?
 }
 
 impl Inner {

@@ -20,7 +20,7 @@ use crate::{
     },
     params,
     store::{
-        StoreError, gap_questions,
+        StoreError, gap_groups, gap_questions,
         rollups::{self, Moves, Target},
         sql::{Conn, Value, placeholders},
     },
@@ -165,8 +165,12 @@ async fn made_of_messages(c: &mut impl Conn, messages: &str, values: &[Value]) -
     }
     c.execute(&format!("DELETE FROM feedback_history WHERE feedback_id IN ({their_feedback})"), values).await?;
     // The vectors of their answers' questions, represented or pending.
-    c.execute(&format!("DELETE FROM gap_questions WHERE account_id = $1 AND message_id IN ({messages})"), values)
+    let questions = c
+        .execute(&format!("DELETE FROM gap_questions WHERE account_id = $1 AND message_id IN ({messages})"), values)
         .await?;
+    if let (true, Some(Value::Text(account))) = (questions > 0, values.first()) {
+        gap_groups::erased(c, account).await?;
+    }
     let reasons = reasons_of(c, &format!("f.message_id IN ({messages})"), values).await?;
     let feedback = c
         .execute(&format!("DELETE FROM message_feedback WHERE account_id = $1 AND message_id IN ({messages})"), values)

@@ -12,7 +12,7 @@ use crate::{
         Timestamp,
         analytics::groups_by_meaning,
         feedback::{Feedback, FeedbackType},
-        gaps::PendingQuestion,
+        gaps::{PendingQuestion, gap_id},
         meaning::vector,
     },
     params,
@@ -23,7 +23,7 @@ use crate::{
     },
 };
 
-const QUEUE_HEAD: &str = "INSERT INTO gap_questions (account_id, message_id, bot_id, queued_at)";
+const QUEUE_HEAD: &str = "INSERT INTO gap_questions (account_id, message_id, bot_id, queued_at, alias)";
 const QUEUE_TAIL: &str = " ON CONFLICT (account_id, message_id) DO NOTHING";
 
 const REASON_HEAD: &str = "INSERT INTO reason_vectors (account_id, reason, queued_at)";
@@ -51,7 +51,7 @@ pub(super) async fn queue(c: &mut impl Conn, account_id: &str, records: &[&Feedb
     let down: Vec<&&Feedback> =
         records.iter().filter(|f| f.feedback_type == FeedbackType::Negative && f.retracted_at.is_none()).collect();
     for run in runs_of(&down, ROWS_A_STATEMENT) {
-        let sql = insert_sql(QUEUE_HEAD, 4, run.len(), QUEUE_TAIL);
+        let sql = insert_sql(QUEUE_HEAD, 5, run.len(), QUEUE_TAIL);
         let params: Vec<Value> = run
             .iter()
             .flat_map(|f| {
@@ -60,6 +60,8 @@ pub(super) async fn queue(c: &mut impl Conn, account_id: &str, records: &[&Feedb
                     Value::Text(f.message_id.as_str().to_owned()),
                     Value::Text(f.bot_id.as_str().to_owned()),
                     Value::Int(f.submitted_at.0),
+                    // Its own gap id: it names the answer while it waits alone.
+                    Value::Text(gap_id(&f.bot_id, f.message_id.as_str())),
                 ]
             })
             .collect();
@@ -90,7 +92,8 @@ pub(super) async fn pending(c: &mut impl Conn, limit: i64) -> Result<Vec<Pending
 }
 
 /// Stores what the worker made of queued questions: each one's vector by
-/// `model`, or `None` for a question it has nothing to represent of.
+/// `model`, or `None` for a question it has nothing to represent of. A
+/// question with a vector takes its place on its shelf, to be linked.
 pub(super) async fn represent(
     c: &mut impl Conn,
     model: &str,
@@ -99,6 +102,9 @@ pub(super) async fn represent(
 ) -> Result<(), StoreError> {
     for (seq, v) in done {
         set_vector(c, "gap_questions", *seq, model, v.as_deref(), now).await?;
+        if v.is_some() {
+            super::gap_groups::shelve(c, *seq).await?;
+        }
     }
     Ok(())
 }
@@ -121,17 +127,24 @@ async fn set_vector(
 
 /// Queues again every question and reason represented by another model
 /// than `model` (the configured one changed): their vectors are not
-/// comparable.
+/// comparable, so neither are their neighbours and groups, and every shelf
+/// changed.
 pub(super) async fn requeue_other_models(c: &mut impl Conn, model: &str) -> Result<u64, StoreError> {
-    let mut again = 0;
-    for table in ["gap_questions", "reason_vectors"] {
-        let sql = format!(
-            "UPDATE {table} SET represented_at = NULL, model = NULL, vector = NULL
-             WHERE represented_at IS NOT NULL AND model IS NOT NULL AND model <> $1"
-        );
-        again += c.execute(&sql, params![model]).await?;
+    let other = "represented_at IS NOT NULL AND model IS NOT NULL AND model <> $1";
+    let questions = c
+        .execute(
+            &format!(
+                "UPDATE gap_questions SET represented_at = NULL, model = NULL, vector = NULL, neighbours = NULL,
+                     group_id = NULL, central = 0 WHERE {other}"
+            ),
+            params![model],
+        )
+        .await?;
+    if questions > 0 {
+        c.execute("UPDATE gap_shelves SET changed = changed + 1, removed = removed + 1", &[]).await?;
     }
-    Ok(again)
+    let sql = format!("UPDATE reason_vectors SET represented_at = NULL, model = NULL, vector = NULL WHERE {other}");
+    Ok(questions + c.execute(&sql, params![model]).await?)
 }
 
 /// The oldest `limit` reasons still to represent, in queue order.

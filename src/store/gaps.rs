@@ -1,9 +1,9 @@
-//! Knowledge gaps: the thumbed-down answers with the question before each,
-//! the answers already written, and writing one (a golden example).
+//! Knowledge gaps: counting the thumbs-down of a period by stored group,
+//! the details a listing shows of a group, its members, and writing an
+//! answer (a golden example).
 
 use super::{
     bots,
-    gap_questions::vector_of,
     golden::{GOLDEN_COLUMNS, golden_from},
     messages::QUESTION_BEFORE,
     outbox,
@@ -13,50 +13,53 @@ use crate::{
         DomainError, Timestamp,
         access::Scope,
         audit::{Action, Actor, AuditEntry},
-        gaps::{GapAnswer, GapAnswerInput, GapFacts, RatedQuestion},
-        golden::{GoldenExample, Turn, question_prompt},
+        gaps::{GapAnswerInput, GapDetail, GapExample, GapKey, GapTally, MAX_EXAMPLES},
+        golden::{GoldenExample, question_prompt},
         ids::{LocaleFilter, Uuid},
+        page::{Cursor, Page, PageRequest},
         webhook::{Event, EventType},
     },
     params,
-    store::{StoreError, sql::Conn},
+    store::{
+        StoreError,
+        sql::{Conn, Dialect},
+    },
 };
 
-/// The most answered gaps read to mark groups as answered: far more than a
-/// team writes, and a bound all the same.
-const MAX_ANSWERS: i64 = 1_000;
+/// Which thumbs-down of an account a gap's queries read: non-retracted
+/// negative ones of the scope's bot (`$2`) and the filter's (`$3`).
+const DOWN: &str = "f.account_id = $1 AND f.retracted_at IS NULL AND f.feedback_type = 'negative'
+    AND (CAST($2 AS TEXT) IS NULL OR f.bot_id = $2) AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3)";
 
-/// The most recent current, non-retracted thumbs-down of `[previous_from,
-/// to)` (at most `limit`; those before `from` marked previous), each with
-/// the user message before the rated answer (the same question the review
-/// queue shows), its conversation's language, its question's vector once
-/// represented and its reason; and the answers written for gaps.
-pub(super) async fn facts(
+/// The thumbs-down of `[previous_from, to)` counted by gap: by stored group,
+/// and each answer not grouped yet alone (if it has a question).
+pub(super) async fn tallies(
     c: &mut impl Conn,
     scope: &Scope,
     bot: Option<&Uuid>,
     (previous_from, from, to): (Timestamp, Timestamp, Timestamp),
     locale: Option<&LocaleFilter>,
-    limit: i64,
-) -> Result<GapFacts, StoreError> {
+) -> Result<Vec<GapTally>, StoreError> {
     if let Some(b) = bot {
         bots::get(c, scope, b).await?;
     }
+    let language = "COALESCE(g.locale, LOWER(cv.locale), '')";
     let rows = c
         .query(
             &format!(
-                "SELECT m.id, m.conversation_id, f.bot_id, f.submitted_at, {QUESTION_BEFORE},
-                LOWER(cv.locale), g.represented_at, g.vector, f.reason
-             FROM message_feedback f
-             JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
-             JOIN conversations cv ON cv.account_id = m.account_id AND cv.id = m.conversation_id
-             LEFT JOIN gap_questions g ON g.account_id = f.account_id AND g.message_id = f.message_id
-             WHERE f.account_id = $1 AND f.retracted_at IS NULL AND f.feedback_type = 'negative'
-               AND (CAST($2 AS TEXT) IS NULL OR f.bot_id = $2)
-               AND (CAST($3 AS TEXT) IS NULL OR f.bot_id = $3)
-               AND f.submitted_at >= $4 AND f.submitted_at < $5
-               AND (CAST($7 AS TEXT) IS NULL OR LOWER(cv.locale) = $7 OR LOWER(cv.locale) LIKE $8)
-             ORDER BY f.submitted_at DESC, f.seq DESC LIMIT $6"
+                "SELECT g.group_id, CASE WHEN g.group_id IS NULL THEN f.message_id END, f.bot_id, {language},
+                    COUNT(DISTINCT CASE WHEN f.submitted_at >= $6 THEN f.message_id END),
+                    COUNT(DISTINCT f.message_id),
+                    MIN(CASE WHEN f.submitted_at >= $6 THEN f.submitted_at END), MAX(f.submitted_at)
+                 FROM message_feedback f
+                 JOIN gap_questions g ON g.account_id = f.account_id AND g.message_id = f.message_id
+                 JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
+                 JOIN conversations cv ON cv.account_id = m.account_id AND cv.id = m.conversation_id
+                 WHERE {DOWN} AND f.submitted_at >= $4 AND f.submitted_at < $5
+                   AND (g.vector IS NOT NULL OR g.represented_at IS NULL)
+                   AND (g.group_id IS NOT NULL OR {QUESTION_BEFORE} IS NOT NULL)
+                   AND (CAST($7 AS TEXT) IS NULL OR {language} = $7 OR {language} LIKE $8)
+                 GROUP BY g.group_id, CASE WHEN g.group_id IS NULL THEN f.message_id END, f.bot_id, {language}"
             ),
             params![
                 &scope.account_id,
@@ -64,49 +67,223 @@ pub(super) async fn facts(
                 bot,
                 previous_from,
                 to,
-                limit,
+                from,
                 locale.map(LocaleFilter::exact),
                 locale.map(LocaleFilter::narrower)
             ],
         )
         .await?;
-    let mut questions = Vec::with_capacity(rows.len());
-    for r in &rows {
-        // An answer with no user message before it has no question to group.
-        let Some(question) = r.get::<Option<String>>(4)? else { continue };
-        questions.push(RatedQuestion {
-            message_id: r.get(0)?,
-            conversation_id: r.get(1)?,
+    let mut tallies = Vec::with_capacity(rows.len());
+    for mut r in rows {
+        let key = match (r.take::<Option<String>>(0)?, r.take::<Option<String>>(1)?) {
+            (Some(group), _) => GapKey::Group(group),
+            (None, Some(message)) => GapKey::Alone(message),
+            (None, None) => continue,
+        };
+        let (count, all): (i64, i64) = (r.get(4)?, r.get(5)?);
+        let last_seen: Timestamp = r.get(7)?;
+        tallies.push(GapTally {
+            key,
             bot_id: r.get(2)?,
-            question,
-            rated_at: r.get(3)?,
-            locale: r.get(5)?,
-            pending: r.get::<Option<Timestamp>>(6)?.is_none(),
-            vector: vector_of(r.get::<Option<String>>(7)?.as_deref()),
-            reason: r.get(8)?,
-            previous: r.get::<Timestamp>(3)? < from,
+            locale: r.take(3)?,
+            count,
+            previous_count: all - count,
+            first_seen: r.get::<Option<Timestamp>>(6)?.unwrap_or(last_seen),
+            last_seen,
         });
     }
-    let rows = c
-        .query(
-            "SELECT gap_id, bot_id, prompt, id FROM golden_examples
-             WHERE account_id = $1 AND gap_id IS NOT NULL
-               AND (CAST($2 AS TEXT) IS NULL OR bot_id = $2)
-               AND (CAST($3 AS TEXT) IS NULL OR bot_id = $3)
-             ORDER BY created_at DESC, seq DESC LIMIT $4",
-            params![&scope.account_id, scope.bot_id.as_ref(), bot, MAX_ANSWERS],
-        )
-        .await?;
-    let answers = rows
-        .iter()
-        .map(|r| {
-            let prompt: String = r.get(2)?;
-            let turns: Vec<Turn> = serde_json::from_str(&prompt).unwrap_or_default();
-            let question = turns.iter().rev().find(|t| t.role == "user").map(|t| t.content.clone()).unwrap_or_default();
-            Ok(GapAnswer { gap_id: r.get(0)?, bot_id: r.get(1)?, question, golden_example_id: r.get(3)? })
+    Ok(tallies)
+}
+
+/// How a gap's queries join its questions to their feedback: from the
+/// questions, never the other way, since a period may hold far more
+/// thumbs-down than the group (SQLite takes the tables in the order of a
+/// `CROSS JOIN`; PostgreSQL's planner weighs its statistics).
+fn group_first(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "CROSS JOIN",
+        Dialect::Postgres => "JOIN",
+    }
+}
+
+/// The column and value that select a gap's questions.
+fn members_of(key: &GapKey) -> (&'static str, &str) {
+    match key {
+        GapKey::Group(id) => ("group_id", id),
+        GapKey::Alone(message) => ("message_id", message),
+    }
+}
+
+/// What a listing shows of the gap `key` of `bot` beyond its tally: its
+/// representative question, its newest answers and the reasons given in
+/// `[from, to)`, and the golden example written for it (for its id or one of
+/// its members' ids), if any.
+pub(super) async fn detail(
+    c: &mut impl Conn,
+    scope: &Scope,
+    (key, id, bot): (&GapKey, &str, &Uuid),
+    (from, to): (Timestamp, Timestamp),
+) -> Result<GapDetail, StoreError> {
+    let (column, value) = members_of(key);
+    let (account, scoped) = (&scope.account_id, scope.bot_id.as_ref());
+    let join = group_first(c.dialect());
+    let members = format!(
+        "gap_questions g {join} message_feedback f ON f.account_id = g.account_id AND f.message_id = g.message_id
+         AND g.account_id = $1 AND g.{column} = $4"
+    );
+    // Unary plus: the period filters the group's feedback, it never picks
+    // the index that finds it.
+    let period = "+f.submitted_at >= $5 AND +f.submitted_at < $6";
+    let example_sql = format!(
+        "SELECT m.id, m.conversation_id, {QUESTION_BEFORE}, e.rated FROM (
+            SELECT f.message_id, MAX(f.submitted_at) AS rated FROM {members}
+            WHERE {DOWN} AND {period}
+            GROUP BY f.message_id ORDER BY rated DESC, f.message_id DESC LIMIT $7) e
+         JOIN messages m ON m.account_id = $1 AND m.id = e.message_id
+         ORDER BY e.rated DESC, m.id DESC"
+    );
+    #[allow(clippy::cast_possible_wrap)]
+    let examples_p = params![account, scoped, bot, value, from, to, MAX_EXAMPLES as i64];
+    let central_sql = format!(
+        "SELECT {QUESTION_BEFORE} FROM gap_questions g JOIN messages m ON m.account_id = g.account_id AND m.id = g.message_id
+         WHERE g.account_id = $1 AND g.{column} = $2 AND (g.central = 1 OR g.group_id IS NULL) LIMIT 1"
+    );
+    let central_p = params![account, value];
+    let reason_sql = format!(
+        "SELECT f.reason, COUNT(*) FROM {members}
+         WHERE {DOWN} AND {period} AND f.reason IS NOT NULL GROUP BY f.reason"
+    );
+    let reason_p = params![account, scoped, bot, value, from, to];
+    let answer_sql = format!(
+        "SELECT ge.id FROM golden_examples ge
+         WHERE ge.account_id = $1 AND ge.gap_id IS NOT NULL AND ge.bot_id = $2
+           AND (ge.gap_id = $4 OR ge.gap_id IN (
+                SELECT g.alias FROM gap_questions g WHERE g.account_id = $1 AND g.{column} = $3 AND g.alias IS NOT NULL))
+         ORDER BY ge.created_at DESC, ge.seq DESC LIMIT 1"
+    );
+    let answer_p = params![account, bot, value, id];
+    let mut all = c
+        .query_many(&[
+            (&example_sql, examples_p),
+            (&central_sql, central_p),
+            (&reason_sql, reason_p),
+            (&answer_sql, answer_p),
+        ])
+        .await?
+        .into_iter();
+    let (examples, central, reasons, answer) =
+        (all.next().unwrap_or_default(), all.next().unwrap_or_default(), all.next().unwrap_or_default(), all.next());
+    let examples = examples
+        .into_iter()
+        .map(|mut r| {
+            Ok(GapExample {
+                message_id: r.take(0)?,
+                conversation_id: r.take(1)?,
+                question: r.take::<Option<String>>(2)?.unwrap_or_default(),
+                rated_at: r.get(3)?,
+            })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(GapFacts { questions, answers })
+    // The representative, or (its answer erased since the shelf was grouped) the newest.
+    let question = match central.into_iter().next() {
+        Some(mut r) => r.take::<Option<String>>(0)?,
+        None => None,
+    }
+    .or_else(|| examples.first().map(|e| e.question.clone()))
+    .unwrap_or_default();
+    let reasons = reasons.into_iter().map(|mut r| Ok((r.take(0)?, r.get(1)?))).collect::<Result<_, StoreError>>()?;
+    let golden_example_id = match answer.and_then(|a| a.into_iter().next()) {
+        Some(r) => Some(r.get(0)?),
+        None => None,
+    };
+    Ok(GapDetail { question, examples, reasons, golden_example_id })
+}
+
+/// The gap `id` names in scope: the group it names, or whose member's own
+/// id it is; else a thumbed-down answer not grouped yet whose id it is.
+pub(super) async fn find(c: &mut impl Conn, scope: &Scope, id: &str) -> Result<Option<(GapKey, Uuid)>, StoreError> {
+    let p = params![&scope.account_id, scope.bot_id.as_ref(), id];
+    let in_scope = "g.account_id = $1 AND (CAST($2 AS TEXT) IS NULL OR g.bot_id = $2)";
+    let by_group =
+        format!("SELECT g.group_id, g.bot_id FROM gap_questions g WHERE {in_scope} AND g.group_id = $3 LIMIT 1");
+    if let Some(r) = c.query_opt(&by_group, p).await? {
+        return Ok(Some((GapKey::Group(r.get(0)?), r.get(1)?)));
+    }
+    let by_alias = format!(
+        "SELECT g.group_id, g.message_id, g.bot_id FROM gap_questions g WHERE {in_scope} AND g.alias = $3 LIMIT 1"
+    );
+    let Some(mut r) = c.query_opt(&by_alias, p).await? else { return Ok(None) };
+    let key = match r.take::<Option<String>>(0)? {
+        Some(group) => GapKey::Group(group),
+        None => GapKey::Alone(r.take(1)?),
+    };
+    Ok(Some((key, r.get(2)?)))
+}
+
+/// One page of every thumbed-down answer of the gap `key`, the most
+/// recently queued first.
+pub(super) async fn members(
+    c: &mut impl Conn,
+    scope: &Scope,
+    key: &GapKey,
+    page: PageRequest,
+) -> Result<Page<GapExample>, StoreError> {
+    let (column, value) = members_of(key);
+    let join = group_first(c.dialect());
+    let after = page.after.map_or(i64::MAX, |c| c.seq);
+    let rows = c
+        .query(
+            &format!(
+                "SELECT m.id, m.conversation_id, {QUESTION_BEFORE}, e.rated, e.seq FROM (
+                    SELECT g.seq, g.message_id, MAX(f.submitted_at) AS rated
+                    FROM gap_questions g {join} message_feedback f
+                      ON f.account_id = g.account_id AND f.message_id = g.message_id
+                    WHERE g.account_id = $1 AND g.{column} = $3 AND g.seq < $4
+                      AND f.retracted_at IS NULL AND f.feedback_type = 'negative'
+                      AND (CAST($2 AS TEXT) IS NULL OR f.bot_id = $2)
+                    GROUP BY g.seq, g.message_id ORDER BY g.seq DESC LIMIT $5) e
+                 JOIN messages m ON m.account_id = $1 AND m.id = e.message_id
+                 ORDER BY e.seq DESC"
+            ),
+            params![&scope.account_id, scope.bot_id.as_ref(), value, after, page.limit + 1],
+        )
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut places = Vec::with_capacity(rows.len());
+    for mut r in rows {
+        places.push(r.get::<i64>(4)?);
+        items.push(GapExample {
+            message_id: r.take(0)?,
+            conversation_id: r.take(1)?,
+            question: r.take::<Option<String>>(2)?.unwrap_or_default(),
+            rated_at: r.get(3)?,
+        });
+    }
+    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let next_cursor = (items.len() > limit).then(|| {
+        items.truncate(limit);
+        Cursor { at: 0, seq: places[limit - 1] }.encode()
+    });
+    Ok(Page { items, next_cursor })
+}
+
+/// What changes when a listing of the account's gaps may change: the last
+/// feedback change (any account's), the shelves' counts of changes and
+/// regroupings, the questions waiting, and the answers written.
+pub(super) async fn listing_token(c: &mut impl Conn, account_id: &str) -> Result<String, StoreError> {
+    let row = c
+        .query_opt(
+            "SELECT (SELECT COALESCE(MAX(seq), 0) FROM feedback_history),
+                    (SELECT CAST(COALESCE(SUM(changed + grouped), 0) AS BIGINT) FROM gap_shelves WHERE account_id = $1),
+                    (SELECT COUNT(*) FROM gap_questions WHERE represented_at IS NULL),
+                    (SELECT COUNT(*) FROM golden_examples WHERE account_id = $1 AND gap_id IS NOT NULL),
+                    (SELECT COALESCE(MAX(seq), 0) FROM golden_examples WHERE account_id = $1 AND gap_id IS NOT NULL)",
+            params![account_id],
+        )
+        .await?
+        .ok_or_else(|| StoreError::other("a token query answers one row"))?;
+    let parts: Vec<String> = (0..5).map(|i| row.get::<i64>(i).map(|v| v.to_string())).collect::<Result<_, _>>()?;
+    Ok(parts.join(":"))
 }
 
 /// Writes the answer to a gap as a golden example: the representative

@@ -38,6 +38,7 @@ mod deliveries;
 mod erasure;
 mod error;
 mod feedback;
+mod gap_groups;
 mod gap_questions;
 mod gaps;
 mod gather;
@@ -93,7 +94,10 @@ use crate::domain::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem,
         FeedbackType, ReviewRequest,
     },
-    gaps::{GapAnswerInput, GapFacts, GapFilter, PendingQuestion},
+    gaps::{
+        Assignment, GapAnswerInput, GapDetail, GapExample, GapFilter, GapKey, GapTally, PendingQuestion, Shelf,
+        ShelfRows,
+    },
     golden::GoldenExample,
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
@@ -357,11 +361,42 @@ pub trait Store: PeopleStore + LifecycleStore + WebhookStore + Send + Sync {
     ) -> Result<Page<GoldenExample>, StoreError>;
     async fn delete_golden(&self, scope: &Scope, id: &Uuid, by: &Actor, now: Timestamp) -> Result<(), StoreError>;
 
-    /// For knowledge gaps, in one read: the most recent current thumbs-down of
-    /// `filter`'s period and the previous one (at most `limit`, newest first),
-    /// each with the user question before the rated answer, and the gaps
-    /// already answered.
-    async fn knowledge_gap_facts(&self, scope: &Scope, filter: &GapFilter, limit: i64) -> Result<GapFacts, StoreError>;
+    /// The thumbs-down of `filter`'s period and the previous one, counted by
+    /// knowledge gap: by stored group, and each answer not grouped yet alone.
+    async fn gap_tallies(&self, scope: &Scope, filter: &GapFilter) -> Result<Vec<GapTally>, StoreError>;
+    /// In one read, what a listing shows of each of `gaps` (key, id, bot)
+    /// beyond its tally, over the thumbs-down of `[from, to)`.
+    async fn gap_details(
+        &self,
+        scope: &Scope,
+        gaps: Vec<(GapKey, String, Uuid)>,
+        period: (Timestamp, Timestamp),
+    ) -> Result<Vec<GapDetail>, StoreError>;
+    /// The gap a gap id names in scope (a group's id, or a member's own), and its bot.
+    async fn find_gap(&self, scope: &Scope, id: &str) -> Result<Option<(GapKey, Uuid)>, StoreError>;
+    /// One page of every thumbed-down answer of a gap, the most recently queued first.
+    async fn gap_members(&self, scope: &Scope, key: GapKey, page: PageRequest) -> Result<Page<GapExample>, StoreError>;
+    /// A value that changes whenever a listing of the account's gaps may.
+    async fn gap_listing_token(&self, scope: &Scope) -> Result<String, StoreError>;
+    /// Whether the embedding worker has questions to link or shelves to regroup.
+    async fn gap_work_waiting(&self) -> Result<bool, StoreError>;
+    /// The shelves with questions to link or groups to redo, each with its
+    /// count of changes and the count its groups were made from.
+    async fn gap_shelves_with_work(&self) -> Result<Vec<(Shelf, i64, i64)>, StoreError>;
+    /// The first `limit` represented questions of a shelf queued after
+    /// `after`, in queue order, with the shelf's counts, in one read.
+    async fn gap_shelf(&self, shelf: &Shelf, after: i64, limit: i64) -> Result<ShelfRows, StoreError>;
+    /// Stores neighbour lists of a shelf and the ids of questions linked for
+    /// the first time; the shelf's new counts of changes and of lists stored.
+    async fn link_gap_questions(
+        &self,
+        shelf: &Shelf,
+        lists: Vec<(i64, Vec<i64>)>,
+        aliases: Vec<(i64, String)>,
+    ) -> Result<(i64, i64), StoreError>;
+    /// Stores the changed places of a regrouping made from the shelf's
+    /// `changed`-th count of changes.
+    async fn regroup_gap_shelf(&self, shelf: &Shelf, changed: i64, places: Vec<Assignment>) -> Result<(), StoreError>;
     /// Keeps the answer to a knowledge gap as a golden example (origin
     /// `knowledge_gap`); a gap already answered is a conflict.
     async fn answer_knowledge_gap(

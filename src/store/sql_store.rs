@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{
     Applied, Command, Recorded, Store, StoreError, Voted, accounts, analytics, batches,
     batches::{Lanes, Single},
-    bots, conversations, csat, feedback, gap_questions, gaps, golden, inbox,
+    bots, conversations, csat, feedback, gap_groups, gap_questions, gaps, golden, inbox,
     key_cache::KeyCache,
     keys, messages, outbox, rollups, settings,
     sql::{Conn, Engine, Work},
@@ -29,7 +29,10 @@ use crate::domain::{
         BotSettings, BotSettingsPatch, Feedback, FeedbackDetail, FeedbackFilter, FeedbackInput, FeedbackItem,
         FeedbackType, ReviewRequest,
     },
-    gaps::{GapAnswerInput, GapFacts, GapFilter, PendingQuestion},
+    gaps::{
+        Assignment, GapAnswerInput, GapDetail, GapExample, GapFilter, GapKey, GapTally, PendingQuestion, Shelf,
+        ShelfRows,
+    },
     golden::GoldenExample,
     ids::{ClientId, Uuid},
     page::{Page, PageRequest},
@@ -520,16 +523,79 @@ impl<E: Engine> Store for SqlStore<E> {
         self.write(move |c| Box::pin(async move { golden::delete(c, &scope, &id, &by, now).await })).await
     }
 
-    async fn knowledge_gap_facts(&self, scope: &Scope, filter: &GapFilter, limit: i64) -> Result<GapFacts, StoreError> {
+    async fn gap_tallies(&self, scope: &Scope, filter: &GapFilter) -> Result<Vec<GapTally>, StoreError> {
         let (scope, filter) = (scope.clone(), filter.clone());
         self.engine
             .read(move |c| {
                 Box::pin(async move {
                     let period = (filter.previous_from(), filter.from, filter.to);
-                    gaps::facts(c, &scope, filter.bot.as_ref(), period, filter.locale.as_ref(), limit).await
+                    gaps::tallies(c, &scope, filter.bot.as_ref(), period, filter.locale.as_ref()).await
                 })
             })
             .await
+    }
+
+    async fn gap_details(
+        &self,
+        scope: &Scope,
+        wanted: Vec<(GapKey, String, Uuid)>,
+        period: (Timestamp, Timestamp),
+    ) -> Result<Vec<GapDetail>, StoreError> {
+        let scope = scope.clone();
+        self.engine
+            .read(move |c| {
+                Box::pin(async move {
+                    let mut details = Vec::with_capacity(wanted.len());
+                    for (key, id, bot) in &wanted {
+                        details.push(gaps::detail(c, &scope, (key, id, bot), period).await?);
+                    }
+                    Ok(details)
+                })
+            })
+            .await
+    }
+
+    async fn find_gap(&self, scope: &Scope, id: &str) -> Result<Option<(GapKey, Uuid)>, StoreError> {
+        let (scope, id) = (scope.clone(), id.to_owned());
+        self.engine.read(move |c| Box::pin(async move { gaps::find(c, &scope, &id).await })).await
+    }
+
+    async fn gap_members(&self, scope: &Scope, key: GapKey, page: PageRequest) -> Result<Page<GapExample>, StoreError> {
+        let scope = scope.clone();
+        self.engine.read(move |c| Box::pin(async move { gaps::members(c, &scope, &key, page).await })).await
+    }
+
+    async fn gap_listing_token(&self, scope: &Scope) -> Result<String, StoreError> {
+        let account = scope.account_id.clone();
+        self.engine.read(move |c| Box::pin(async move { gaps::listing_token(c, &account).await })).await
+    }
+
+    async fn gap_work_waiting(&self) -> Result<bool, StoreError> {
+        self.engine.read(move |c| Box::pin(async move { gap_groups::any_work(c).await })).await
+    }
+
+    async fn gap_shelves_with_work(&self) -> Result<Vec<(Shelf, i64, i64)>, StoreError> {
+        self.engine.read(move |c| Box::pin(async move { gap_groups::with_work(c).await })).await
+    }
+
+    async fn gap_shelf(&self, shelf: &Shelf, after: i64, limit: i64) -> Result<ShelfRows, StoreError> {
+        let shelf = shelf.clone();
+        self.engine.read(move |c| Box::pin(async move { gap_groups::read(c, &shelf, after, limit).await })).await
+    }
+
+    async fn link_gap_questions(
+        &self,
+        shelf: &Shelf,
+        lists: Vec<(i64, Vec<i64>)>,
+        aliases: Vec<(i64, String)>,
+    ) -> Result<(i64, i64), StoreError> {
+        let shelf = shelf.clone();
+        self.write(move |c| Box::pin(async move { gap_groups::link(c, &shelf, &lists, &aliases).await })).await
+    }
+
+    async fn regroup_gap_shelf(&self, shelf: &Shelf, changed: i64, places: Vec<Assignment>) -> Result<(), StoreError> {
+        let shelf = shelf.clone();
+        self.write(move |c| Box::pin(async move { gap_groups::regroup(c, &shelf, changed, &places).await })).await
     }
 
     async fn answer_knowledge_gap(

@@ -60,7 +60,7 @@ pub async fn page(
                 tbody {
                     @for e in &entries.items {
                         tr data-testid="audit-row" data-action=(e.action) {
-                            td data-label="When" { (layout::time(e.at)) }
+                            td data-label="When" { (layout::time(e.at, &session.zone)) }
                             td data-label="Who" {
                                 a href={ "/audit" (query_string(&[("actor", Some(&e.actor.reference()))])) } { (e.actor.name) }
                                 " " span.muted { "(" (e.actor.kind.as_str()) ")" }

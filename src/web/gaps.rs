@@ -20,7 +20,7 @@ use crate::{
         Timestamp,
         access::Role,
         analytics::Period,
-        gaps::{GapFilter, MAX_ROWS},
+        gaps::GapFilter,
         ids::{LocaleFilter, Uuid},
         page::PageRequest,
     },
@@ -43,27 +43,15 @@ fn filter(
     from: Option<&str>,
     to: Option<&str>,
     language: Option<&str>,
+    zone: &str,
 ) -> Result<(GapFilter, String, String), WebError> {
     let (from, to) = date_range(from, to)?;
-    let period = Period::parse(from.as_deref(), to.as_deref(), None, Timestamp::now())?;
+    let period = Period::parse(from.as_deref(), to.as_deref(), Some(zone), Timestamp::now())?;
     let first = period.days.first().map(|d| d.date.clone()).unwrap_or_default();
     let last = period.days.last().map(|d| d.date.clone()).unwrap_or_default();
     let bot = bot.map(|b| Uuid::parse("bot_id", b)).transpose()?;
     let locale = language.map(|l| LocaleFilter::parse("locale", l)).transpose()?;
     Ok((GapFilter { bot, from: period.from, to: period.to, locale }, first, last))
-}
-
-/// `2,000`: a count with its thousands separated.
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// `GET /gaps`
@@ -75,7 +63,7 @@ pub async fn page(
     let bot = non_empty(q.bot_id.as_deref());
     let (from_day, to_day) = (non_empty(q.from.as_deref()), non_empty(q.to.as_deref()));
     let language = non_empty(q.locale.as_deref());
-    let (gap_filter, first, last) = filter(bot, from_day, to_day, language)?;
+    let (gap_filter, first, last) = filter(bot, from_day, to_day, language, &session.zone.name)?;
     let request = PageRequest::parse(Some(25), non_empty(q.cursor.as_deref()))?;
     let gaps = app.gaps(&session.principal.scope(), &gap_filter, request).await?;
     let bots = bots(&app, &session).await?;
@@ -101,7 +89,7 @@ pub async fn page(
             h1 { "Knowledge gaps" }
             p.muted {
                 "Questions whose answers were thumbed down, grouped by meaning per bot and language, largest group first ("
-                (first) " to " (last) ", UTC; the latest " (thousands(MAX_ROWS)) " thumbs-down at most). "
+                (first) " to " (last) ", " (session.zone.name) "; groups span all time, the dates choose what is counted). "
                 "Write the answer a group should have had: it becomes a golden example."
             }
         }
@@ -132,8 +120,8 @@ pub async fn page(
                         span.muted.small {
                             (bot_name(&bots, gap.bot_id.as_str()))
                             @if let Some(locale) = &gap.locale { " · " (locale) }
-                            " · first " (layout::time(gap.first_seen))
-                            " · last " (layout::time(gap.last_seen))
+                            " · first " (layout::time(gap.first_seen, &session.zone))
+                            " · last " (layout::time(gap.last_seen, &session.zone))
                         }
                     }
                     p.big.gap-question data-testid="gap-question" { (gap.question) }
@@ -153,7 +141,7 @@ pub async fn page(
                             @for e in &gap.examples {
                                 li data-testid="gap-example" {
                                     a href={ "/inbox/" (enc(&e.conversation_id)) "#m-" (enc(&e.message_id)) } { (e.question) }
-                                    " " span.muted { (layout::datetime(e.rated_at)) }
+                                    " " span.muted { (session.zone.datetime(e.rated_at)) }
                                 }
                             }
                         }
@@ -209,8 +197,9 @@ pub async fn answer(
     let bot = non_empty(back.bot_id.as_deref());
     let (from, to) = (non_empty(back.from.as_deref()), non_empty(back.to.as_deref()));
     let language = non_empty(back.locale.as_deref());
-    let (gap_filter, _, _) = filter(bot, from, to, language)?;
-    app.answer_gap(&session.principal, &gap_filter, &id, form.answer.as_deref().unwrap_or_default()).await?;
+    // Checked as the page checks them: the redirect carries them back.
+    filter(bot, from, to, language, &session.zone.name)?;
+    app.answer_gap(&session.principal, &id, form.answer.as_deref().unwrap_or_default()).await?;
     let to = query_string(&[
         ("bot_id", bot),
         ("from", from),
@@ -219,15 +208,4 @@ pub async fn answer(
         ("notice", Some("answered")),
     ]);
     Ok(Redirect::to(&format!("/gaps{to}")).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_are_separated() {
-        assert_eq!(super::thousands(2_000), "2,000");
-        assert_eq!(super::thousands(999), "999");
-        assert_eq!(super::thousands(1_234_567), "1,234,567");
-        assert_eq!(super::thousands(-1_000), "-1,000");
-    }
 }

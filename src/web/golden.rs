@@ -95,7 +95,7 @@ pub async fn page(
                                     " " a.small href={ "/inbox/" (enc(&e.conversation_id)) } { "conversation" }
                                 }
                                 td data-label="Bot" { (bot_name(&bots, e.bot_id.as_str())) }
-                                td data-label="Created" { (layout::time(e.created_at)) }
+                                td data-label="Created" { (layout::time(e.created_at, &session.zone)) }
                                 td {
                                     form method="post" action={ "/golden/" (e.id) "/delete" } {
                                         (layout::csrf_field(&session))

@@ -12,11 +12,11 @@ use super::{
     PageForm, PageQuery, SignedIn, WebError, bot_name, bot_select, bots, date_range, enc,
     layout::{self, Section},
     non_empty, query_string,
+    zone::Zone,
 };
 use crate::{
     app::App,
     domain::{
-        Timestamp,
         access::Role,
         analytics::{InboxFilter, SatisfactionFilter, ThumbsFilter},
         conversation::MessageRole,
@@ -68,8 +68,9 @@ pub async fn list(
         feedback: feedback.map(|f| SatisfactionFilter::parse("feedback", f)).transpose()?,
         thumbs: thumbs.map(|t| ThumbsFilter::parse("thumbs", t)).transpose()?,
         locale: language.map(|l| LocaleFilter::parse("locale", l)).transpose()?,
-        from: from.as_deref().map(|t| Timestamp::parse_instant("from", t)).transpose()?,
-        to: to.as_deref().map(|t| Timestamp::parse_instant("to", t)).transpose()?,
+        // Whole days in the person's time zone.
+        from: from.as_deref().map(|t| session.zone.start_of("from", t)).transpose()?,
+        to: to.as_deref().map(|t| session.zone.start_of("to", t)).transpose()?,
         q: text.map(str::to_owned),
         contact_id: contact.map(str::to_owned),
     };
@@ -168,7 +169,7 @@ pub async fn list(
                                     }
                                 }
                                 td data-label="Bot" { (bot_name(&bots, c.bot_id.as_str())) }
-                                td data-label="Started" { (layout::time(c.created_at)) }
+                                td data-label="Started" { (layout::time(c.created_at, &session.zone)) }
                                 td data-label="Messages" class="num" { (row.message_count) }
                                 td data-label="Thumbs" class="num" {
                                     span.count.good title="thumbs up" { (layout::thumb(true)) " " (row.thumbs_up) }
@@ -189,13 +190,13 @@ pub async fn list(
     Ok(layout::page("Inbox", Section::Inbox, &session, body))
 }
 
-fn message(m: &TranscriptMessage) -> Markup {
+fn message(m: &TranscriptMessage, zone: &Zone) -> Markup {
     let msg = &m.message;
     html! {
         @match msg.role {
             MessageRole::Activity => {
                 li.activity data-testid="message" data-role="activity" id={ "m-" (enc(&msg.id)) } {
-                    span.muted.small { (msg.content) " · " (layout::datetime(msg.created_at)) }
+                    span.muted.small { (msg.content) " · " (zone.datetime(msg.created_at)) }
                 }
             }
             MessageRole::System => {
@@ -210,7 +211,7 @@ fn message(m: &TranscriptMessage) -> Markup {
                         span.role { @if role == MessageRole::User { "User" } @else { "Assistant" } }
                         p.content { (msg.content) }
                     }
-                    span.meta.muted.small { (layout::datetime(msg.created_at)) @if msg.status.as_str() != "completed" { " · " (msg.status.as_str()) } }
+                    span.meta.muted.small { (zone.datetime(msg.created_at)) @if msg.status.as_str() != "completed" { " · " (msg.status.as_str()) } }
                     @if let Some(badges) = &m.feedback && (badges.up > 0 || badges.down > 0) {
                         div.badges data-testid="feedback-badges" {
                             @if badges.up > 0 {
@@ -252,7 +253,7 @@ pub async fn transcript(State(app): State<App>, session: SignedIn, Path(id): Pat
                     a #contact-id href={ "/inbox" (query_string(&[("contact_id", Some(contact.as_str()))])) } { (contact) }
                 }
                 @if let Some(locale) = &c.locale { " · " (locale) }
-                " · started " (layout::time(c.created_at))
+                " · started " (layout::time(c.created_at, &session.zone))
                 " · " (c.status.as_str())
             }
         }
@@ -262,7 +263,7 @@ pub async fn transcript(State(app): State<App>, session: SignedIn, Path(id): Pat
                     p.empty { "No messages yet." }
                 } @else {
                     ol.transcript #transcript data-testid="transcript" {
-                        @for m in &t.messages { (message(m)) }
+                        @for m in &t.messages { (message(m, &session.zone)) }
                     }
                 }
             }
@@ -286,7 +287,7 @@ pub async fn transcript(State(app): State<App>, session: SignedIn, Path(id): Pat
                                     span.mono.small { (a.question_code.as_str()) } ": " strong { (a.value) }
                                     " (" (a.score) "/5)"
                                     @if let Some(r) = &a.negative_reason { br; span.muted { "“" (r) "”" } }
-                                    br; span.muted.small { (a.user_id) " · " (layout::datetime(a.answered_at)) }
+                                    br; span.muted.small { (a.user_id) " · " (session.zone.datetime(a.answered_at)) }
                                 }
                             }
                         }

@@ -3,7 +3,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use super::SignedIn;
+use super::{SignedIn, zone::Zone};
 use crate::domain::{Timestamp, access::Role};
 
 /// The sections of the navigation.
@@ -76,7 +76,7 @@ pub fn page(title: &str, current: Section, session: &SignedIn, body: Markup) -> 
                 main #main tabindex="-1" {
                     (body)
                 }
-                footer.foot { "Plaudit · feedback for AI assistants" }
+                footer.foot { "Plaudit · feedback for AI assistants" (zone_picker(&session.zone)) }
             }
         }
     }
@@ -102,14 +102,24 @@ pub fn csrf_field(session: &SignedIn) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf); }
 }
 
-/// `2024-06-13 14:05` (UTC).
-pub fn datetime(t: Timestamp) -> String {
-    jiff::Timestamp::from_millisecond(t.0).map_or_else(|_| "—".into(), |ts| ts.strftime("%Y-%m-%d %H:%M").to_string())
+/// A `<time>` element showing `t` in `zone`, with the full instant in its `datetime`.
+pub fn time(t: Timestamp, zone: &Zone) -> Markup {
+    html! { time datetime=(t.to_rfc3339()) title={ (t.to_rfc3339()) } { (zone.datetime(t)) " " (zone.name) } }
 }
 
-/// A `<time>` element with the full instant in its `datetime`.
-pub fn time(t: Timestamp) -> Markup {
-    html! { time datetime=(t.to_rfc3339()) title={ (t.to_rfc3339()) } { (datetime(t)) " UTC" } }
+/// The footer's time-zone picker: remembered for the person's browser.
+fn zone_picker(zone: &Zone) -> Markup {
+    html! {
+        form.zone method="get" action="/time-zone" #zone-form data-testid="zone-form" {
+            label for="tz" { "Times in" }
+            select #tz name="tz" data-testid="zone" {
+                @for name in zone.offered() {
+                    option value=(name) selected[name == zone.name] { (name) }
+                }
+            }
+            button.link type="submit" { "Set" }
+        }
+    }
 }
 
 /// A coloured pill for a satisfaction value.

@@ -30,6 +30,7 @@ mod sso;
 mod users;
 mod webhooks;
 pub mod widget;
+mod zone;
 
 use axum::{
     Router,
@@ -93,6 +94,7 @@ fn pages() -> Router<App> {
         .route("/inbox", get(inbox::list))
         .route("/inbox/{id}", get(inbox::transcript))
         .route("/gaps", get(gaps::page))
+        .route("/time-zone", get(session::pick_zone))
         .route_layer(axum::Extension(Needed(Role::Viewer)));
     let reviewer = Router::new()
         .route("/review", get(review::page))

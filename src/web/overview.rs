@@ -60,7 +60,7 @@ pub async fn page(
     let (variant, topic) = (non_empty(q.variant.as_deref()), non_empty(q.topic.as_deref()));
     let (from, to) = date_range(q.from.as_deref(), q.to.as_deref())?;
     let filters = Filters::parse(bot, topic, None, None, variant, None)?;
-    let period = Period::parse(from.as_deref(), to.as_deref(), None, Timestamp::now())?;
+    let period = Period::parse(from.as_deref(), to.as_deref(), Some(&session.zone.name), Timestamp::now())?;
     let o = app.overview(&session.principal.scope(), &filters, &period).await?;
     let mut reasons = app
         .reasons(&session.principal.scope(), &filters, &period, FeedbackType::Negative, ReasonGrouping::Meaning)
@@ -109,7 +109,7 @@ pub async fn page(
     let body = html! {
         div.page-head {
             h1 { "Overview" }
-            p.muted { (first) " to " (last) " (UTC), against the " (period.days.len()) " days before." }
+            p.muted { (first) " to " (last) " (" (session.zone.name) "), against the " (period.days.len()) " days before." }
         }
         form.filters method="get" action="/" #overview-filters data-testid="overview-filters" role="search" aria-label="Overview filters" {
             div.field { label for="from" { "From" } input #from type="date" name="from" value=(first); }

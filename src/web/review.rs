@@ -99,7 +99,7 @@ pub async fn page(
                             span.badge.good { (layout::thumb(true)) " Thumbs up" }
                         }
                         span.muted.small {
-                            (bot_name(&bots, f.bot_id.as_str())) " · " (f.user_id) " · " (layout::datetime(f.submitted_at))
+                            (bot_name(&bots, f.bot_id.as_str())) " · " (f.user_id) " · " (session.zone.datetime(f.submitted_at))
                             " · " a href={ "/inbox/" (enc(&f.conversation_id)) "#m-" (enc(&f.message_id)) } { "conversation" }
                         }
                     }

@@ -17,7 +17,7 @@ use axum::{
 use maud::html;
 use serde::Deserialize;
 
-use super::{PageForm, WebError, layout};
+use super::{PageForm, PageQuery, WebError, layout};
 use crate::{
     app::{App, AppError, Session},
     domain::{
@@ -44,6 +44,8 @@ pub struct Needed(pub Role);
 
 /// Name of the session cookie.
 pub const COOKIE_NAME: &str = "plaudit_session";
+/// Name of the cookie that remembers the dashboard's time zone.
+pub const ZONE_COOKIE: &str = "plaudit_tz";
 
 /// A signed-in person or admin key whose role allows the route, with the
 /// CSRF token of the session.
@@ -54,6 +56,8 @@ pub struct SignedIn {
     pub user: Option<User>,
     /// The CSRF token every POST form of this session must carry.
     pub csrf: String,
+    /// The time zone the person picked for the dashboard (UTC until then).
+    pub zone: super::zone::Zone,
     session: Session,
 }
 
@@ -155,6 +159,7 @@ impl FromRequestParts<App> for SignedIn {
             principal: session.principal.clone(),
             user: session.user.clone(),
             csrf: session.csrf.clone(),
+            zone: super::zone::Zone::remembered(self::cookie(&parts.headers, ZONE_COOKIE)),
             session,
         })
     }
@@ -331,4 +336,59 @@ pub async fn logout_everywhere(
     session.check_csrf(&app, form.csrf.as_deref())?;
     app.sign_out_everywhere(&session.session).await?;
     Ok(to_sign_in())
+}
+
+/// `GET /time-zone?tz=` (the footer's picker).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Picked {
+    tz: Option<String>,
+}
+
+/// Remembers the picked zone for a year and goes back to the page the
+/// picker was on (the same site's, by its `Referer`), else the overview.
+pub async fn pick_zone(
+    _signed_in: SignedIn,
+    Extension(options): Extension<SignInOptions>,
+    headers: HeaderMap,
+    PageQuery(picked): PageQuery<Picked>,
+) -> Result<Response, WebError> {
+    let zone = super::zone::Zone::parse(picked.tz.as_deref().unwrap_or_default())
+        .ok_or_else(|| WebError::BadRequest("tz: must be an IANA time zone such as Europe/Paris".into()))?;
+    let secure = if options.secure_cookies { "; Secure" } else { "" };
+    let cookie =
+        HeaderValue::from_str(&format!("{ZONE_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000{secure}", zone.name))
+            .map_err(|_| WebError::Internal)?;
+    let mut response = Redirect::to(&back(&headers)).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// The path (and query) of the same site's page in `Referer`, else `/`.
+fn back(headers: &HeaderMap) -> String {
+    let Some(referer) = headers.get(header::REFERER).and_then(|v| v.to_str().ok()) else { return "/".into() };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let rest = referer.split_once("://").map_or("", |(_, rest)| rest);
+    match rest.split_once('/') {
+        Some((h, path)) if !host.is_empty() && h == host && !path.starts_with('/') => format!("/{path}"),
+        _ => "/".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_way_back_stays_on_the_site() {
+        let mut h = HeaderMap::new();
+        assert_eq!(back(&h), "/");
+        h.insert(header::HOST, HeaderValue::from_static("plaudit.example"));
+        h.insert(header::REFERER, HeaderValue::from_static("https://plaudit.example/gaps?bot_id=x"));
+        assert_eq!(back(&h), "/gaps?bot_id=x");
+        h.insert(header::REFERER, HeaderValue::from_static("https://evil.example/x"));
+        assert_eq!(back(&h), "/");
+        h.insert(header::REFERER, HeaderValue::from_static("https://plaudit.example//evil.example"));
+        assert_eq!(back(&h), "/");
+    }
 }

@@ -291,7 +291,7 @@ async fn render(
                                     td data-label="Role" { (k.role.as_str()) }
                                     td data-label="Key" { span.mono { (k.prefix) "…" } }
                                     td data-label="Bot" { (k.bot_id.as_ref().map_or("all", |id| super::bot_name(&bots, id.as_str()))) }
-                                    td data-label="Created" { (layout::datetime(k.created_at)) }
+                                    td data-label="Created" { (session.zone.datetime(k.created_at)) }
                                     td data-label="Status" {
                                         @if k.revoked_at.is_some() { span.pill.bad data-testid="key-revoked" { "revoked" } }
                                         @else if k.expires_at.is_some_and(|e| e <= Timestamp::now()) { span.pill.muted { "expired" } }

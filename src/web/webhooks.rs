@@ -21,6 +21,7 @@ use super::{
     PageForm, PageQuery, SignedIn, WebError, bot_name, bot_select, bots,
     layout::{self, Section},
     non_empty,
+    zone::Zone,
 };
 use crate::{
     app::{App, AppError},
@@ -82,24 +83,24 @@ fn refusal(e: AppError) -> Result<String, WebError> {
 }
 
 /// Whether a webhook is on, off, deactivated or failing, and since when.
-fn state(w: &Webhook) -> Markup {
+fn state(w: &Webhook, zone: &Zone) -> Markup {
     html! {
         @if let (false, Some(at)) = (w.active, w.health.deactivated_at) {
             span.pill.bad data-testid="webhook-state" data-state="deactivated" { "deactivated" }
-            span.small.block { "on " (layout::time(at)) }
+            span.small.block { "on " (layout::time(at, zone)) }
         } @else if !w.active {
             span.pill.muted data-testid="webhook-state" data-state="off" { "off" }
         } @else if let Some(since) = w.health.failing_since {
             span.pill.bad data-testid="webhook-state" data-state="failing" { "failing" }
-            span.small.block { "since " (layout::time(since)) }
+            span.small.block { "since " (layout::time(since, zone)) }
         } @else {
             span.pill.good data-testid="webhook-state" data-state="active" { "active" }
         }
     }
 }
 
-fn when(t: Option<Timestamp>) -> Markup {
-    html! { @if let Some(t) = t { (layout::time(t)) } @else { span.muted { "never" } } }
+fn when(t: Option<Timestamp>, zone: &Zone) -> Markup {
+    html! { @if let Some(t) = t { (layout::time(t, zone)) } @else { span.muted { "never" } } }
 }
 
 fn events_summary(w: &Webhook) -> String {
@@ -133,9 +134,9 @@ fn table(hooks: &[Webhook], bots: &[Bot], session: &SignedIn) -> Markup {
                                     @if w.only_negative { " · negative only" }
                                 }
                             }
-                            td data-label="Status" { (state(w)) }
-                            td data-label="Last success" data-testid="webhook-last-success" { (when(w.health.last_success_at)) }
-                            td data-label="Last failure" data-testid="webhook-last-failure" { (when(w.health.last_failure_at)) }
+                            td data-label="Status" { (state(w, &session.zone)) }
+                            td data-label="Last success" data-testid="webhook-last-success" { (when(w.health.last_success_at, &session.zone)) }
+                            td data-label="Last failure" data-testid="webhook-last-failure" { (when(w.health.last_failure_at, &session.zone)) }
                             td.num data-label="Pending" data-testid="webhook-pending" { (w.health.pending) }
                             td.num data-label="Failed" data-testid="webhook-failed" { (w.health.failed) }
                             td {

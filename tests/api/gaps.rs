@@ -79,15 +79,16 @@ pub async fn thumb(app: &TestApp, message: &str, user: &str, kind: &str, at: &st
 /// question (no group is pending), and returns that listing of all time.
 pub async fn represented(app: &TestApp) -> Value {
     let all_time = "/v1/recommendations?limit=500&from=2020-01-01&to=2029-01-01";
+    let mut body = Value::Null;
     for _ in 0..600 {
         let r = app.get(all_time, &app.admin).await;
-        let body = r.assert_status(200).clone();
+        body = r.assert_status(200).clone();
         if items(&body).iter().all(|g| g["pending"] == false) {
             return body;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("questions still pending after a minute");
+    panic!("questions still pending after a minute: {body:#}");
 }
 
 pub fn items(v: &Value) -> &Vec<Value> {
@@ -173,6 +174,32 @@ async fn paraphrases_group_across_conversations(backend: Backend) {
     assert_eq!(grown[0]["id"], groups[0]["id"]);
     assert_eq!(grown[0]["count"], 5);
     assert_eq!(grown[0]["example_message_ids"][0], "c9-a");
+
+    // Every member, a page at a time, the most recently thumbed down first;
+    // a member's own id finds the same group.
+    let id = grown[0]["id"].as_str().unwrap();
+    let first = app.get(&format!("/v1/recommendations/{id}/members?limit=3"), &server).await;
+    let first = first.assert_status(200).clone();
+    let listed: Vec<&str> = items(&first).iter().map(|m| m["message_id"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["c9-a", "c5-a", "c3-a"], "{first:#}");
+    assert_eq!(items(&first)[0]["question"], "WHERE IS MY ORDER");
+    assert_eq!(items(&first)[0]["conversation_id"], "c9");
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let rest = app.get(&format!("/v1/recommendations/{id}/members?limit=3&cursor={cursor}"), &server).await;
+    let rest = rest.assert_status(200).clone();
+    let listed: Vec<&str> = items(&rest).iter().map(|m| m["message_id"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["c2-a", "c1-a"]);
+    assert_eq!(rest["next_cursor"], Value::Null);
+    let own = plaudit::domain::gaps::gap_id(&plaudit::domain::ids::Uuid::from_db(bot.clone()), "c3-a");
+    let by_member = app.get(&format!("/v1/recommendations/{own}/members?limit=10"), &server).await;
+    assert_eq!(items(by_member.assert_status(200)).len(), 5);
+    app.get("/v1/recommendations/0000000000000000/members", &server).await.assert_error(404, "not_found");
+    app.get("/v1/recommendations/nope/members", &server).await.assert_error(404, "not_found");
+    app.get(&format!("/v1/recommendations/{id}/members?limit=0"), &server).await.assert_invalid("limit");
+    let (_, other) = app.other_account(true).await;
+    app.get(&format!("/v1/recommendations/{id}/members"), &other).await.assert_error(404, "not_found");
+    let public = app.key("public", None).await;
+    app.get(&format!("/v1/recommendations/{id}/members"), &public).await.assert_error(403, "forbidden");
 }
 
 async fn filters_and_scope_narrow_the_groups(backend: Backend) {
@@ -500,4 +527,5 @@ async fn a_group_shows_its_trend_and_reasons(backend: Backend) {
     let earlier = app.get(&format!("/v1/recommendations?from={from}&to={to}"), &app.admin).await;
     let earlier = items(earlier.assert_status(200)).clone();
     assert_eq!((earlier[0]["count"].as_i64(), earlier[0]["previous_count"].as_i64()), (Some(2), Some(0)));
+    assert_eq!(earlier[0]["id"], groups[0]["id"], "a group lives over all time: the period only counts");
 }

@@ -119,6 +119,7 @@ async fn the_openapi_document_covers_every_route_with_its_errors() {
         ("/v1/analytics/reasons", "get"),
         ("/v1/exports/conversations", "get"),
         ("/v1/recommendations", "get"),
+        ("/v1/recommendations/{id}/members", "get"),
         ("/v1/recommendations/{id}/answer", "post"),
         ("/v1/audit-log", "get"),
         ("/v1/webhooks", "get"),

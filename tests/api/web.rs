@@ -685,7 +685,51 @@ async fn user_text_is_escaped_everywhere(backend: Backend) {
     assert!(!bad.assert_html(400).contains(SCRIPT));
 }
 
+/// The time zone picked in the footer is remembered, and days and times read in it.
+async fn the_dashboard_reads_in_the_picked_time_zone(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Support").await;
+    let at = "2024-06-13T23:30:00Z";
+    let events = json!({"events": [{"type": "conversation", "id": "tz1", "bot_id": bot, "created_at": at}]});
+    app.post("/v1/ingest", &app.admin, events).await.assert_status(200);
+    let mut browser = Browser::admin(&app).await;
+    let html = browser.get("/").await.assert_html(200).to_owned();
+    assert!(html.contains("data-testid=\"zone-form\"") && html.contains("(UTC)"), "UTC until picked");
+    assert!(html.contains("<option value=\"UTC\" selected>"));
+    let inbox = browser.get("/inbox?from=2024-06-01&to=2024-06-30").await.assert_html(200).to_owned();
+    assert!(inbox.contains("2024-06-13 23:30 UTC"), "{inbox}");
+
+    browser.get("/time-zone?tz=Mars/Olympus").await.assert_html(400);
+    let picked = browser
+        .client
+        .get(format!("{}/time-zone?tz=Asia/Tokyo", browser.address))
+        .header("cookie", browser.cookie.clone().unwrap())
+        .header("referer", format!("{}/inbox?from=2024-06-01", browser.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(picked.status(), 303);
+    assert_eq!(picked.headers()["location"], "/inbox?from=2024-06-01", "back to the page it was picked on");
+    let set = picked.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set.starts_with("plaudit_tz=Asia/Tokyo;") && set.contains("Max-Age=31536000"), "{set}");
+    let anonymous = Browser::new(&app).get("/time-zone?tz=Asia/Tokyo").await;
+    anonymous.assert_sign_in_redirect();
+
+    let session = browser.cookie.clone().unwrap();
+    browser.cookie = Some(format!("{session}; plaudit_tz=Asia/Tokyo"));
+    let html = browser.get("/").await.assert_html(200).to_owned();
+    assert!(html.contains("(Asia/Tokyo)") && html.contains("<option value=\"Asia/Tokyo\" selected>"));
+    let inbox = browser.get("/inbox?from=2024-06-01&to=2024-06-30").await.assert_html(200).to_owned();
+    assert!(inbox.contains("2024-06-14 08:30 Asia/Tokyo"), "{inbox}");
+    // A zone nobody offers, set by hand, is offered too; a broken one reads as UTC.
+    browser.cookie = Some(format!("{session}; plaudit_tz=Asia/Kathmandu"));
+    assert!(browser.get("/").await.assert_html(200).contains("<option value=\"Asia/Kathmandu\" selected>"));
+    browser.cookie = Some(format!("{session}; plaudit_tz=Nowhere"));
+    assert!(browser.get("/").await.assert_html(200).contains("<option value=\"UTC\" selected>"));
+}
+
 both_backends!(
+    the_dashboard_reads_in_the_picked_time_zone,
     sign_in_needs_an_admin_key,
     pages_need_a_session,
     a_revoked_key_ends_its_session,

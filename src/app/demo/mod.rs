@@ -461,7 +461,7 @@ async fn answer_a_gap(app: &App, admin: &Principal, bot: &Uuid, now: Timestamp) 
             None => return Ok(()),
         }
     };
-    app.answer_gap(admin, &filter, &gap.id, answer).await?;
+    app.answer_gap(admin, &gap.id, answer).await?;
     Ok(())
 }
 

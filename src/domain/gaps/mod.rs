@@ -1,33 +1,34 @@
 //! Knowledge gaps: the questions whose answers were thumbed down, grouped
 //! so that questions of one meaning land together (SPEC §10).
 //!
-//! Everything here is pure. The store hands over thumbed-down answers with
-//! the user question before each and, once the embedding worker has
-//! represented it, the question's vector (unit length). This module groups
-//! them per bot and language by meaning ([`crate::domain::meaning`]) at
-//! [`MEANING_THRESHOLD`], and names each group with an id that stays the
-//! same as paraphrases join: the id of its oldest thumbed-down answer. A
-//! question not represented yet stands alone, marked pending. A group's
-//! representative is its most central question.
+//! Everything here is pure. Groups live per bot and language (a *shelf*)
+//! over all time: the embedding worker represents each question as a
+//! vector, links it to its nearest neighbours on its shelf, and regroups the
+//! shelf by meaning ([`crate::domain::meaning`]) at [`MEANING_THRESHOLD`]
+//! ([`group::regroup`]); the store keeps each question's group. A group is
+//! named by its oldest thumbed-down answer, so its id stays as paraphrases
+//! join, and every member's own id names it too. A listing only counts: the
+//! store tallies each group's thumbs-down of the period ([`GapTally`]) and
+//! reads the details of the groups shown ([`GapDetail`]). A question not
+//! grouped yet stands alone, marked pending. A group's representative is
+//! its most central question.
 
 mod group;
+mod listing;
 #[cfg(test)]
 mod tests;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use group::group;
+pub use group::{Assignment, ShelfQuestion, ShelfRow, ShelfRows, regroup};
+pub use listing::{GapDetail, GapKey, GapTally, order};
 
 use super::{
     DomainError, Timestamp,
     analytics::{Period, ReasonCount},
     ids::{LocaleFilter, Uuid},
 };
-
-/// The most thumbed-down answers one listing reads, newest first: enough for
-/// weeks of a busy assistant, and small enough to group on every request.
-pub const MAX_ROWS: i64 = 2_000;
 /// Two groups of questions merge while the average cosine similarity of
 /// their questions' vectors reaches this (see [`crate::domain::meaning`]).
 pub const MEANING_THRESHOLD: f64 = 0.40;
@@ -37,30 +38,6 @@ pub const MAX_REASONS: usize = 3;
 pub const MAX_EXAMPLES: usize = 5;
 /// The longest answer to a gap.
 pub const MAX_ANSWER_CHARS: usize = super::feedback::MAX_CORRECTION_CHARS;
-
-/// A thumbed-down answer and the user question before it, as the store reads it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RatedQuestion {
-    /// The rated assistant answer.
-    pub message_id: String,
-    pub conversation_id: String,
-    pub bot_id: Uuid,
-    /// The user message before the answer.
-    pub question: String,
-    /// When the thumbs-down was given.
-    pub rated_at: Timestamp,
-    /// The conversation's language, lower case (none: not given).
-    pub locale: Option<String>,
-    /// The question's vector, once the worker has represented it.
-    pub vector: Option<Vec<f32>>,
-    /// Not represented yet: listed alone until it is.
-    pub pending: bool,
-    /// The reason given with the thumbs-down, if any.
-    pub reason: Option<String>,
-    /// Given in the previous period (before the listing's `from`): it groups,
-    /// and counts in `previous_count` only.
-    pub previous: bool,
-}
 
 /// A question waiting for the embedding worker.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,27 +51,17 @@ pub struct PendingQuestion {
     pub question: Option<String>,
 }
 
-/// A gap already answered: the golden example made from it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GapAnswer {
-    /// The id of the group when it was answered.
-    pub gap_id: String,
+/// A bot and a language (lower case; empty: not given): the questions
+/// that may group together.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Shelf {
+    pub account_id: String,
     pub bot_id: Uuid,
-    /// The question the answer was written for.
-    pub question: String,
-    pub golden_example_id: Uuid,
-}
-
-/// What the store reads for a listing: the thumbed-down answers with their
-/// questions, newest first, and the gaps already answered.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct GapFacts {
-    pub questions: Vec<RatedQuestion>,
-    pub answers: Vec<GapAnswer>,
+    pub locale: String,
 }
 
 /// One thumbed-down answer of a group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GapExample {
     /// The rated assistant answer.
     pub message_id: String,
@@ -115,7 +82,8 @@ pub struct KnowledgeGap {
     pub locale: Option<String>,
     /// The representative: the group's most central question, as a user wrote it.
     pub question: String,
-    /// Thumbed-down answers in the group (an answer thumbed down by two users counts once).
+    /// Thumbed-down answers in the group in the period (an answer thumbed
+    /// down by two users counts once).
     pub count: i64,
     /// The same in the previous period of equal length: is the gap growing?
     pub previous_count: i64,
@@ -125,7 +93,7 @@ pub struct KnowledgeGap {
     pub example_message_ids: Vec<String>,
     /// The same answers with their conversation and question, newest first.
     pub examples: Vec<GapExample>,
-    /// The first and the last thumbs-down of the group.
+    /// The first and the last thumbs-down of the group in the period.
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
     /// A question not represented yet, listed alone until it is.
@@ -134,20 +102,6 @@ pub struct KnowledgeGap {
     pub answered: bool,
     /// The golden example that answer became.
     pub golden_example_id: Option<Uuid>,
-    /// The ids of every answer of the group: an id given out before the
-    /// group grew or merged still finds it.
-    #[serde(skip)]
-    pub aliases: Vec<String>,
-    /// Every thumbed-down answer of the group (its message id), newest first.
-    #[serde(skip)]
-    pub members: Vec<String>,
-}
-
-impl KnowledgeGap {
-    /// Whether `id` names this group (its id, or the id of one of its answers).
-    pub fn is_named(&self, id: &str) -> bool {
-        self.id == id || self.aliases.iter().any(|a| a == id)
-    }
 }
 
 /// An answer written for a knowledge gap, to keep as a golden example.

@@ -1,129 +1,158 @@
-//! Grouping, checked with hand-made vectors (the model's own are checked in
-//! the embedding tests and by `gaps-eval`).
+//! Grouping and listing, checked with hand-made vectors (the model's own are
+//! checked in the embedding tests and by `gaps-eval`).
 
 use super::*;
+use crate::domain::meaning::neighbours::Neighbourhood;
 
 /// A unit vector pointing mostly along axis `axis` of 8, turned by `twist`.
 fn toward(axis: usize, twist: f32) -> Vec<f32> {
     let mut v = [0.0_f32; 8];
     v[axis] = 1.0;
     v[(axis + 1) % 8] = twist;
-    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    v.iter().map(|x| x / n).collect()
+    v.to_vec()
 }
 
-fn row(message: &str, bot: &str, question: &str, at: i64, vector: Option<Vec<f32>>) -> RatedQuestion {
-    RatedQuestion {
-        message_id: message.into(),
-        conversation_id: format!("c-{message}"),
-        bot_id: Uuid::from_db(bot.into()),
-        question: question.into(),
-        rated_at: Timestamp(at),
-        locale: None,
-        pending: vector.is_none(),
-        vector,
-        reason: None,
-        previous: false,
+fn bot() -> Uuid {
+    Uuid::from_db("b1".into())
+}
+
+/// A shelf of (message, first rated, vector), every question linked.
+fn shelf(rows: &[(&str, i64, Vec<f32>)]) -> (Vec<ShelfQuestion>, Neighbourhood) {
+    let mut hood = Neighbourhood::new(crate::domain::meaning::NEIGHBOURS, 0.4);
+    let questions = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (message, at, v))| {
+            hood.hold(v).unwrap();
+            hood.link(i);
+            ShelfQuestion {
+                seq: i64::try_from(i).unwrap(),
+                message_id: (*message).into(),
+                first_rated: Timestamp(*at),
+                group_id: None,
+                central: false,
+            }
+        })
+        .collect();
+    (questions, hood)
+}
+
+/// The questions as regrouped: each one's group id and whether it is central.
+fn apply(questions: &mut [ShelfQuestion], changes: Vec<Assignment>) {
+    for a in changes {
+        let q = questions.iter_mut().find(|q| q.seq == a.seq).unwrap();
+        (q.group_id, q.central) = (Some(a.group_id), a.central);
     }
 }
 
 #[test]
-fn questions_of_one_meaning_land_in_one_group_largest_first() {
-    let rows = vec![
-        row("m1", "b1", "How long does a refund take?", 10, Some(toward(0, 0.1))),
-        row("m2", "b1", "when will I get my money back", 20, Some(toward(0, 0.3))),
-        row("m3", "b1", "It's been a week, when does the refund arrive?", 30, Some(toward(0, 0.2))),
-        row("m4", "b1", "Where is your store?", 40, Some(toward(3, 0.0))),
-    ];
-    let gaps = group(rows, &[]);
-    assert_eq!(gaps.len(), 2);
-    assert_eq!(gaps[0].count, 3);
-    assert_eq!(gaps[0].id, gap_id(&Uuid::from_db("b1".into()), "m1"), "named by its oldest answer");
-    assert_eq!(gaps[0].question, "It's been a week, when does the refund arrive?", "the most central");
-    assert_eq!(gaps[0].example_message_ids, ["m3", "m2", "m1"], "newest first");
-    assert_eq!((gaps[0].first_seen, gaps[0].last_seen), (Timestamp(10), Timestamp(30)));
-    assert!(!gaps[0].pending && gaps[1].count == 1);
+fn questions_of_one_meaning_share_a_group_named_by_the_oldest() {
+    let (mut questions, hood) = shelf(&[
+        ("m2", 20, toward(0, 0.3)),
+        ("m1", 10, toward(0, 0.1)),
+        ("m3", 30, toward(0, 0.2)),
+        ("m4", 40, toward(3, 0.0)),
+    ]);
+    let changes = regroup(&bot(), &questions, &hood);
+    assert_eq!(changes.len(), 4, "every question is placed once");
+    apply(&mut questions, changes);
+    let refund = gap_id(&bot(), "m1");
+    let groups: Vec<Option<&str>> = questions.iter().map(|q| q.group_id.as_deref()).collect();
+    assert_eq!(&groups[..3], [Some(refund.as_str()); 3], "named by the first thumbed down");
+    assert_eq!(groups[3], Some(gap_id(&bot(), "m4").as_str()));
+    assert_eq!(questions.iter().filter(|q| q.central).map(|q| q.message_id.as_str()).collect::<Vec<_>>(), ["m3", "m4"]);
+    // Nothing new, nothing to write.
+    assert!(regroup(&bot(), &questions, &hood).is_empty());
 }
 
 #[test]
 fn the_id_stays_as_paraphrases_join() {
-    let first = vec![
-        row("m1", "b1", "How long does a refund take?", 10, Some(toward(0, 0.1))),
-        row("m2", "b1", "when will I get my money back", 20, Some(toward(0, 0.3))),
-    ];
-    let before = group(first.clone(), &[]);
-    let mut more = first;
-    more.push(row("m5", "b1", "refund still not here", 50, Some(toward(0, 0.25))));
-    let after = group(more, &[]);
-    assert_eq!(after.len(), 1);
-    assert_eq!((after[0].id.as_str(), after[0].count), (before[0].id.as_str(), 3));
-    // Any member's own id names the group.
-    assert!(after[0].is_named(&gap_id(&Uuid::from_db("b1".into()), "m5")));
+    let rows = vec![("m1", 10, toward(0, 0.1)), ("m2", 20, toward(0, 0.3))];
+    let (mut questions, hood) = shelf(&rows);
+    let changes = regroup(&bot(), &questions, &hood);
+    apply(&mut questions, changes);
+    let mut more = rows;
+    more.push(("m5", 50, toward(0, 0.25)));
+    let (mut grown, hood) = shelf(&more);
+    for (g, q) in grown.iter_mut().zip(&questions) {
+        (g.group_id, g.central) = (q.group_id.clone(), q.central);
+    }
+    let changes = regroup(&bot(), &grown, &hood);
+    assert!(changes.iter().any(|a| a.seq == 2), "the newcomer is placed");
+    apply(&mut grown, changes);
+    assert!(grown.iter().all(|q| q.group_id.as_deref() == Some(gap_id(&bot(), "m1").as_str())));
 }
 
 #[test]
-fn a_pending_question_stands_alone_until_represented() {
-    let rows = vec![
-        row("m1", "b1", "How long does a refund take?", 10, Some(toward(0, 0.1))),
-        row("m2", "b1", "How long does a refund take?", 20, None),
-    ];
-    let gaps = group(rows, &[]);
-    assert_eq!(gaps.len(), 2);
-    let pending: Vec<bool> = gaps.iter().map(|g| g.pending).collect();
-    assert!(pending.contains(&true) && pending.contains(&false));
+fn the_groups_do_not_depend_on_the_order_questions_were_linked_in() {
+    let rows: Vec<(String, i64, Vec<f32>)> = (0..40)
+        .map(|i| {
+            #[allow(clippy::cast_precision_loss)]
+            let twist = (i % 7) as f32 / 10.0;
+            (format!("m{i}"), i64::from(i), toward(usize::try_from(i % 8).unwrap(), twist))
+        })
+        .collect();
+    let rows: Vec<(&str, i64, Vec<f32>)> = rows.iter().map(|(m, at, v)| (m.as_str(), *at, v.clone())).collect();
+    let (questions, hood) = shelf(&rows);
+    let mut backwards = Neighbourhood::new(crate::domain::meaning::NEIGHBOURS, 0.4);
+    for (_, _, v) in &rows {
+        backwards.hold(v).unwrap();
+    }
+    for i in (0..rows.len()).rev() {
+        backwards.link(i);
+    }
+    assert_eq!(regroup(&bot(), &questions, &hood), regroup(&bot(), &questions, &backwards));
+}
+
+fn tally(key: GapKey, count: i64, last: i64) -> GapTally {
+    GapTally {
+        key,
+        bot_id: bot(),
+        locale: String::new(),
+        count,
+        previous_count: 1,
+        first_seen: Timestamp(1),
+        last_seen: Timestamp(last),
+    }
 }
 
 #[test]
-fn bots_and_languages_never_share_a_group() {
-    let mut fr = row("m2", "b1", "Combien de temps pour un remboursement ?", 20, Some(toward(0, 0.1)));
-    fr.locale = Some("fr".into());
-    let rows = vec![
-        row("m1", "b1", "How long does a refund take?", 10, Some(toward(0, 0.1))),
-        fr,
-        row("m3", "b2", "How long does a refund take?", 30, Some(toward(0, 0.1))),
-    ];
-    let gaps = group(rows, &[]);
-    assert_eq!(gaps.len(), 3);
-    assert!(gaps.iter().any(|g| g.locale.as_deref() == Some("fr")));
+fn a_listing_is_largest_first_and_drops_what_the_period_does_not_count() {
+    let ordered = order(vec![
+        tally(GapKey::Alone("m9".into()), 1, 50),
+        tally(GapKey::Group("aaaaaaaaaaaaaaaa".into()), 3, 10),
+        tally(GapKey::Group("bbbbbbbbbbbbbbbb".into()), 1, 60),
+        tally(GapKey::Group("cccccccccccccccc".into()), 0, 70),
+    ]);
+    let ids: Vec<&str> = ordered.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb", gap_id(&bot(), "m9").as_str()]);
 }
 
 #[test]
-fn an_answer_thumbed_down_twice_counts_once_and_empty_questions_count_for_nothing() {
-    let rows = vec![
-        row("m1", "b1", "Where is my order?", 10, Some(toward(1, 0.0))),
-        row("m1", "b1", "Where is my order?", 50, Some(toward(1, 0.0))),
-        row("m2", "b1", "   ", 20, None),
-    ];
-    let gaps = group(rows, &[]);
-    assert_eq!(gaps.len(), 1);
-    assert_eq!(gaps[0].count, 1);
-    assert_eq!((gaps[0].first_seen, gaps[0].last_seen), (Timestamp(10), Timestamp(50)));
-}
-
-#[test]
-fn answered_groups_are_marked_by_id_or_by_a_question_of_theirs() {
-    let rows = vec![
-        row("m1", "b1", "Where is my order?", 10, Some(toward(1, 0.0))),
-        row("m2", "b1", "How do I reset my password", 20, Some(toward(4, 0.0))),
-        row("m3", "b1", "Do you ship to Canada?", 30, Some(toward(6, 0.0))),
-    ];
-    let id = group(rows.clone(), &[]).iter().find(|g| g.question == "Where is my order?").unwrap().id.clone();
-    let answer = |gap_id: &str, bot: &str, question: &str, golden: &str| GapAnswer {
-        gap_id: gap_id.into(),
-        bot_id: Uuid::from_db(bot.into()),
-        question: question.into(),
-        golden_example_id: Uuid::from_db(golden.into()),
+fn a_listed_gap_shows_its_reasons_folded_and_whether_it_waits() {
+    let detail = GapDetail {
+        question: "  Where is my order? ".into(),
+        examples: vec![],
+        reasons: vec![
+            ("Too slow.".into(), 2),
+            ("too slow".into(), 1),
+            ("Wrong".into(), 1),
+            ("a".into(), 1),
+            ("b".into(), 1),
+        ],
+        golden_example_id: Some(Uuid::from_db("g1".into())),
     };
-    let answers = [
-        answer("ffffffffffffffff", "b1", "how do I reset my password ", "g2"),
-        answer(&id, "b1", "something else entirely", "g1"),
-        answer("eeeeeeeeeeeeeeee", "b2", "Do you ship to Canada?", "g3"),
-    ];
-    let gaps = group(rows, &answers);
-    let of = |q: &str| gaps.iter().find(|g| g.question == q).unwrap();
-    assert_eq!(of("Where is my order?").golden_example_id.as_ref().map(Uuid::as_str), Some("g1"));
-    assert_eq!(of("How do I reset my password").golden_example_id.as_ref().map(Uuid::as_str), Some("g2"));
-    assert!(!of("Do you ship to Canada?").answered, "an answer of another bot does not count");
+    let alone = tally(GapKey::Alone("m1".into()), 1, 5);
+    let gap = KnowledgeGap::of(alone.id(), alone, detail.clone());
+    assert!(gap.pending && gap.answered);
+    assert_eq!(gap.question, "Where is my order?");
+    assert_eq!(gap.reasons.len(), MAX_REASONS);
+    assert_eq!(gap.reasons[0].count, 3, "{:?}", gap.reasons);
+    let group = tally(GapKey::Group("aaaaaaaaaaaaaaaa".into()), 1, 5);
+    let mut fr = group.clone();
+    fr.locale = "fr".into();
+    assert!(!KnowledgeGap::of(group.id(), group, detail.clone()).pending);
+    assert_eq!(KnowledgeGap::of(fr.id(), fr, detail).locale.as_deref(), Some("fr"));
 }
 
 #[test]
@@ -133,46 +162,4 @@ fn answers_are_checked() {
     assert!(parse_answer(&"x".repeat(MAX_ANSWER_CHARS + 1)).is_err());
     assert!(is_gap_id("0123456789abcdef"));
     assert!(!is_gap_id("0123456789ABCDEF") && !is_gap_id("short") && !is_gap_id("0123456789abcdeg"));
-}
-
-#[test]
-fn a_full_read_of_rows_lands_each_row_in_one_group() {
-    let rows: Vec<RatedQuestion> = (0..MAX_ROWS)
-        .map(|i| {
-            let i = usize::try_from(i).unwrap();
-            #[allow(clippy::cast_precision_loss)]
-            let twist = (i % 13) as f32 / 10.0;
-            let vector = (i % 5 != 0).then(|| toward(i % 8, twist));
-            row(&format!("m{i}"), "b1", &format!("question {i}"), i as i64, vector)
-        })
-        .collect();
-    let gaps = group(rows, &[]);
-    assert_eq!(gaps.iter().map(|g| g.count).sum::<i64>(), MAX_ROWS);
-    let mut members: Vec<&String> = gaps.iter().flat_map(|g| &g.members).collect();
-    members.sort();
-    members.dedup();
-    assert_eq!(members.len(), usize::try_from(MAX_ROWS).unwrap());
-}
-
-#[test]
-fn the_previous_period_counts_apart_and_reasons_are_the_periods() {
-    let mut before = row("m0", "b1", "How long does a refund take?", 5, Some(toward(0, 0.15)));
-    before.previous = true;
-    let mut r1 = row("m1", "b1", "How long does a refund take?", 10, Some(toward(0, 0.1)));
-    r1.reason = Some("Too slow.".into());
-    let mut r2 = row("m2", "b1", "when will I get my money back", 20, Some(toward(0, 0.3)));
-    r2.reason = Some("too slow".into());
-    let mut r3 = row("m3", "b1", "refund status", 30, Some(toward(0, 0.2)));
-    r3.reason = Some("Wrong answer".into());
-    let mut gone = row("m9", "b1", "Where is your store?", 1, Some(toward(3, 0.0)));
-    gone.previous = true;
-    let gaps = group(vec![before.clone(), r1, r2, r3, gone], &[]);
-    assert_eq!(gaps.len(), 1, "a group of the previous period only is not listed");
-    assert_eq!((gaps[0].count, gaps[0].previous_count), (3, 1));
-    assert_eq!(gaps[0].id, gap_id(&Uuid::from_db("b1".into()), "m0"), "named by its oldest answer, of either period");
-    let reasons: Vec<(&str, i64)> = gaps[0].reasons.iter().map(|r| (r.reason.as_str(), r.count)).collect();
-    assert_eq!(reasons[0].1, 2, "{reasons:?}");
-    assert!(reasons[0].0.eq_ignore_ascii_case("too slow.") || reasons[0].0 == "too slow");
-    assert_eq!(reasons[1], ("Wrong answer", 1));
-    assert_eq!(gaps[0].first_seen, Timestamp(10), "dates are the period's");
 }

@@ -68,8 +68,8 @@ fn deliveries_table(w: &Webhook, deliveries: &[Delivery], session: &SignedIn) ->
                                 @if let Some(e) = &d.last_error { span.small.block data-testid="delivery-error" { (e) } }
                                 @if d.attempts == 0 { span.muted { "not sent yet" } }
                             }
-                            td data-label="Queued" { (layout::time(d.created_at)) }
-                            td data-label="Next attempt" { @if let Some(t) = d.next_attempt_at { (layout::time(t)) } }
+                            td data-label="Queued" { (layout::time(d.created_at, &session.zone)) }
+                            td data-label="Next attempt" { @if let Some(t) = d.next_attempt_at { (layout::time(t, &session.zone)) } }
                             td {
                                 @if d.status == DeliveryStatus::Failed {
                                     form method="post" action={ (href(w)) "/deliveries/" (enc(&d.id)) "/retry" } {
@@ -115,15 +115,15 @@ async fn render_webhook(
         div.settings-grid {
             section.panel aria-labelledby="health-title" data-testid="webhook-health" {
                 h2 #health-title { "Health" }
-                p { (state(&w)) }
+                p { (state(&w, &session.zone)) }
                 @if let (false, Some(_)) = (w.active, w.health.deactivated_at) {
                     p.small data-testid="deactivated-note" { "Every delivery failed for too long, so it was turned off; what was queued is marked failed. Turn it on again, then retry." }
                 } @else if !w.active {
                     p.small { "Off: it receives no new events, and what is queued waits until it is turned on." }
                 }
                 dl.exchange {
-                    dt { "Last success" } dd data-testid="webhook-last-success" { (when(w.health.last_success_at)) }
-                    dt { "Last failure" } dd data-testid="webhook-last-failure" { (when(w.health.last_failure_at)) }
+                    dt { "Last success" } dd data-testid="webhook-last-success" { (when(w.health.last_success_at, &session.zone)) }
+                    dt { "Last failure" } dd data-testid="webhook-last-failure" { (when(w.health.last_failure_at, &session.zone)) }
                     dt { "Pending" } dd data-testid="webhook-pending" { (w.health.pending) }
                     dt { "Failed" } dd data-testid="webhook-failed" { (w.health.failed) }
                 }
@@ -135,7 +135,7 @@ async fn render_webhook(
                     dt { "Bot" } dd { (w.bot_id.as_ref().map_or("all bots", |b| bot_name(&bots, b.as_str()))) }
                     dt { "Format" } dd { (w.format.as_str()) }
                     dt { "Only negative" } dd { (if w.only_negative { "yes" } else { "no" }) }
-                    dt { "Created" } dd { (layout::time(w.created_at)) }
+                    dt { "Created" } dd { (layout::time(w.created_at, &session.zone)) }
                 }
             }
             section.panel aria-labelledby="actions-title" {
