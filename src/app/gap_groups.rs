@@ -117,50 +117,48 @@ pub(super) async fn keep(store: &Arc<dyn Store>, keeper: &mut Keeper, lease: &Le
         if lease.lost() {
             break;
         }
-        let held = match keeper.held.take() {
+        let mut held = match keeper.held.take() {
             Some(h) if h.shelf == shelf && h.changed == changed => h,
             Some(h) if h.shelf == shelf => refresh(store, h).await?,
             _ => refresh(store, Held::new(shelf.clone())).await?,
         };
-        let mut held = held;
-        let linked = link(store, &mut held, lease).await;
+        link(store, &mut held, lease).await?;
         if held.changed < 0 {
             // Changed elsewhere meanwhile (an erasure): read again next round.
-            linked?;
             continue;
         }
-        let due = keeper.due(&shelf) && held.changed != grouped;
-        let held = match (linked, due) {
-            (Err(e), _) => return Err(e),
-            (Ok(()), false) => held,
-            (Ok(()), true) => {
-                let (held, done) = tokio::task::spawn_blocking(move || {
-                    // Timed on the thread: waiting for it is not regrouping.
-                    let done = crate::background::on_idle_thread(|| {
-                        let started = Instant::now();
-                        (regroup(&held.shelf.bot_id, &held.questions, &held.hood), started.elapsed())
-                    });
-                    (held, done)
-                })
-                .await?;
-                let (places, took) = done?;
-                let mut held = held;
-                store.regroup_gap_shelf(&shelf, held.changed, places.clone()).await?;
-                apply(&mut held, places);
-                tracing::info!(
-                    bot = %shelf.bot_id,
-                    locale = %shelf.locale,
-                    questions = held.questions.len(),
-                    seconds = took.as_secs_f64(),
-                    "regrouped knowledge gaps"
-                );
-                keeper.regrouped.insert(shelf.clone(), (Instant::now(), took));
-                held
-            }
-        };
+        if keeper.due(&shelf) && held.changed != grouped {
+            held = regroup_held(store, held, keeper).await?;
+        }
         keeper.held = Some(held);
     }
     Ok(())
+}
+
+/// Regroups a held shelf on the background thread, stores the places that
+/// moved, and notes how long it took.
+async fn regroup_held(store: &Arc<dyn Store>, held: Held, keeper: &mut Keeper) -> anyhow::Result<Held> {
+    let (mut held, done) = tokio::task::spawn_blocking(move || {
+        // Timed on the thread: waiting for it is not regrouping.
+        let done = crate::background::on_idle_thread(|| {
+            let started = Instant::now();
+            (regroup(&held.shelf.bot_id, &held.questions, &held.hood), started.elapsed())
+        });
+        (held, done)
+    })
+    .await?;
+    let (places, took) = done?;
+    store.regroup_gap_shelf(&held.shelf, held.changed, places.clone()).await?;
+    apply(&mut held, places);
+    tracing::info!(
+        bot = %held.shelf.bot_id,
+        locale = %held.shelf.locale,
+        questions = held.questions.len(),
+        seconds = took.as_secs_f64(),
+        "regrouped knowledge gaps"
+    );
+    keeper.regrouped.insert(held.shelf.clone(), (Instant::now(), took));
+    Ok(held)
 }
 
 /// Brings a held shelf up to date: only the questions added since, while

@@ -212,6 +212,9 @@ pub(super) async fn signals_on(
     let feedback = c
         .execute("DELETE FROM message_feedback WHERE account_id = $1 AND user_id = $2 AND conversation_id = $3", p)
         .await?;
+    if feedback > 0 {
+        gap_groups::recounted(c, account).await?;
+    }
     gap_questions::forget_reasons(c, account, &reasons).await?;
     // A vote's activity message is referred to by the vote: read, then both go.
     let activity: Vec<String> = c

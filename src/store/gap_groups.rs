@@ -95,11 +95,12 @@ pub(super) async fn read(c: &mut impl Conn, shelf: &Shelf, after: i64, limit: i6
 }
 
 /// `UPDATE gap_questions SET <set> FROM (VALUES …)` over `rows` (seq first,
-/// then one value a column of `types`), for the account's questions.
+/// then one value a column of `types`), for the account's questions that
+/// meet `only` (a condition on `gap_questions`, or `TRUE`).
 async fn update_each(
     c: &mut impl Conn,
     account_id: &str,
-    set: &str,
+    (set, only): (&str, &str),
     types: &[&str],
     rows: &[Vec<Value>],
 ) -> Result<(), StoreError> {
@@ -107,7 +108,7 @@ async fn update_each(
         let values = typed_value_rows(2, types, run.len());
         let sql = format!(
             "UPDATE gap_questions SET {set} FROM (VALUES {values}) AS v
-             WHERE gap_questions.account_id = $1 AND gap_questions.seq = v.column1"
+             WHERE gap_questions.account_id = $1 AND gap_questions.seq = v.column1 AND {only}"
         );
         let params: Vec<Value> =
             std::iter::once(Value::from(account_id)).chain(run.iter().flat_map(|r| r.iter().cloned())).collect();
@@ -132,10 +133,12 @@ pub(super) async fn link(
             vec![Value::Int(*seq), Value::Text(list)]
         })
         .collect();
-    update_each(c, &shelf.account_id, "neighbours = v.column2", &["BIGINT", "TEXT"], &rows).await?;
+    update_each(c, &shelf.account_id, ("neighbours = v.column2", "TRUE"), &["BIGINT", "TEXT"], &rows).await?;
     let rows: Vec<Vec<Value>> =
         aliases.iter().map(|(seq, alias)| vec![Value::Int(*seq), Value::Text(alias.clone())]).collect();
-    update_each(c, &shelf.account_id, "alias = v.column2", &["BIGINT", "TEXT"], &rows).await?;
+    // Questions queued since migration 0023 got their id with the queue: only older ones are written.
+    let missing = ("alias = v.column2", "gap_questions.alias IS NULL");
+    update_each(c, &shelf.account_id, missing, &["BIGINT", "TEXT"], &rows).await?;
     let row = c
         .query_opt(
             "UPDATE gap_shelves SET changed = changed + 1, linked = linked + 1
@@ -159,7 +162,7 @@ pub(super) async fn regroup(
         .map(|a| vec![Value::Int(a.seq), Value::Text(a.group_id.clone()), Value::Int(i64::from(a.central))])
         .collect();
     let set = "group_id = v.column2, central = v.column3";
-    update_each(c, &shelf.account_id, set, &["BIGINT", "TEXT", "BIGINT"], &rows).await?;
+    update_each(c, &shelf.account_id, (set, "TRUE"), &["BIGINT", "TEXT", "BIGINT"], &rows).await?;
     c.execute(
         "UPDATE gap_shelves SET grouped = $4 WHERE account_id = $1 AND bot_id = $2 AND locale = $3",
         params![&shelf.account_id, &shelf.bot_id, shelf.locale.as_str(), changed],
@@ -176,6 +179,14 @@ pub(super) async fn erased(c: &mut impl Conn, account_id: &str) -> Result<(), St
         params![account_id],
     )
     .await?;
+    Ok(())
+}
+
+/// After thumbs-down of the account went while their questions stayed (a
+/// person's feedback on someone else's conversation was erased): the
+/// shelves changed, so that listings kept in memory are read again.
+pub(super) async fn recounted(c: &mut impl Conn, account_id: &str) -> Result<(), StoreError> {
+    c.execute("UPDATE gap_shelves SET changed = changed + 1 WHERE account_id = $1", params![account_id]).await?;
     Ok(())
 }
 

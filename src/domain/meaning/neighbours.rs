@@ -16,10 +16,14 @@ use super::vector::Vectors;
 /// A neighbour: its index and its similarity.
 pub type Near = (u32, f32);
 
-/// Whether `a` ranks before `b` in a list: more similar, or as similar
-/// with the lower index.
+/// The order of a list: more similar first, as similar by the lower index.
+fn rank(a: &Near, b: &Near) -> Ordering {
+    b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0))
+}
+
+/// Whether `a` ranks before `b` in a list.
 fn before(a: Near, b: Near) -> bool {
-    b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)) == Ordering::Less
+    rank(&a, &b) == Ordering::Less
 }
 
 /// Vectors with the lists of their nearest neighbours.
@@ -80,7 +84,7 @@ impl Neighbourhood {
         }
         #[allow(clippy::cast_possible_truncation)]
         let mut list: Vec<Near> = neighbours.iter().map(|&j| (j as u32, self.vectors.dot(i, j))).collect();
-        list.sort_by(|a, b| if before(*a, *b) { Ordering::Less } else { Ordering::Greater });
+        list.sort_by(rank);
         list.truncate(self.k);
         self.near[i] = list;
         self.linked[i] = true;
@@ -154,7 +158,7 @@ impl Neighbourhood {
                 own.push((j as u32, s));
             }
         }
-        own.sort_by(|a, b| if before(*a, *b) { Ordering::Less } else { Ordering::Greater });
+        own.sort_by(rank);
         own.truncate(self.k);
         self.near[i] = own;
         self.linked[i] = true;
@@ -204,7 +208,7 @@ mod tests {
                     .map(|j| (u32::try_from(j).unwrap(), held.vectors.dot(i, j)))
                     .filter(|n| n.1 >= floor)
                     .collect();
-                all.sort_by(|a, b| if before(*a, *b) { Ordering::Less } else { Ordering::Greater });
+                all.sort_by(rank);
                 all.into_iter().take(k).map(|n| n.0).collect()
             })
             .collect()
