@@ -36,7 +36,9 @@ pub struct AnalyticsQuery {
     pub variant: Option<String>,
     /// Only signals with (true) or without (false) a reason.
     pub has_reason: Option<bool>,
-    /// `compare`: variant, bot or topic (required). `reasons`: meaning (default: reasons that mean the same are one) or text (only case, spacing and trailing punctuation folded).
+    /// Only conversations in this language (BCP 47; `fr` also matches `fr-CA`).
+    pub locale: Option<String>,
+    /// `compare`: variant, bot, topic or locale (required). `reasons`: meaning (default: reasons that mean the same are one) or text (only case, spacing and trailing punctuation folded).
     pub group_by: Option<String>,
     /// `compare` only: the group the others are tested against (default the largest).
     pub baseline: Option<String>,
@@ -53,6 +55,7 @@ impl AnalyticsQuery {
             self.max_confidence,
             self.variant.as_deref(),
             self.has_reason,
+            self.locale.as_deref(),
         )?;
         let period = Period::parse(self.from.as_deref(), self.to.as_deref(), self.tz.as_deref(), Timestamp::now())?;
         Ok((filters, period))
@@ -72,7 +75,7 @@ async fn get_overview(
     Ok(Json(app.overview(&principal.scope(), &filters, &period).await?))
 }
 
-/// Message-thumbs satisfaction per variant, bot or topic, with 95% Wilson
+/// Message-thumbs satisfaction per variant, bot, topic or language, with 95% Wilson
 /// intervals and two-proportion z-tests against the baseline.
 #[utoipa::path(get, path = "/v1/analytics/compare", tag = "analytics", params(AnalyticsQuery),
     responses((status = 200, description = "The groups, largest first", body = ComparisonDoc), ErrorResponses))]

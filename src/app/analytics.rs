@@ -39,7 +39,7 @@ impl App {
         baseline: Option<&str>,
     ) -> Result<Comparison, AppError> {
         let group_by =
-            group_by.ok_or_else(|| DomainError::invalid("group_by", "is required: variant, bot or topic"))?;
+            group_by.ok_or_else(|| DomainError::invalid("group_by", "is required: variant, bot, topic or locale"))?;
         let groups =
             self.store.compare_groups(scope, filters, period.from, period.to, group_by, Counting::Rollups).await?;
         Ok(compare(group_by, groups, baseline)?)

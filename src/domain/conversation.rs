@@ -519,6 +519,8 @@ pub struct MessageInContext {
     pub message: Message,
     pub bot_id: Uuid,
     pub variant: Option<String>,
+    /// The conversation's language.
+    pub locale: Option<String>,
     pub topic: Option<String>,
 }
 

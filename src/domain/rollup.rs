@@ -2,8 +2,9 @@
 //! analytics read a few rows a bucket instead of every signal.
 //!
 //! Each signal adds to three grains of one table: every bot (`*`), its bot,
-//! and its bot with the dimensions a filter can name (variant and, for
-//! thumbs, topic and whether a reason was given). A query reads the coarsest
+//! and its bot with the dimensions a filter can name (variant, the
+//! conversation's language and, for thumbs, topic and whether a reason was
+//! given). A query reads the coarsest
 //! grain that its filters allow; filters no grain is keyed by (confidence,
 //! and topic or reason for conversation-level signals) and bounds that are not
 //! on a bucket's edge are counted from the signals themselves.
@@ -26,6 +27,12 @@ pub const ANY_REASON: i64 = -1;
 /// that no stored value can read as [`ANY`] or as none.
 pub fn key_part(value: Option<&str>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| format!("={v}"))
+}
+
+/// A conversation's language as a key part: its tag in lower case, as
+/// [`crate::domain::ids::LocaleFilter`] compares it.
+pub fn locale_part(locale: Option<&str>) -> String {
+    key_part(locale.map(str::to_ascii_lowercase).as_deref())
 }
 
 /// The value back from a key part written by [`key_part`].
@@ -145,20 +152,21 @@ pub fn thumb_grain(f: &Filters, from: i64, to: i64) -> Option<Grain> {
     if f.min_confidence.is_some() || f.max_confidence.is_some() || !whole_buckets(from, to) {
         return None;
     }
-    Some(if f.variant.is_none() && f.topic.is_none() && f.has_reason.is_none() {
+    Some(if f.variant.is_none() && f.locale.is_none() && f.topic.is_none() && f.has_reason.is_none() {
         Grain::Bot
     } else {
         Grain::Dimensions
     })
 }
 
-/// The grain that answers vote and CSAT figures, which are keyed by bot and
-/// variant only: a topic, confidence or reason filter counts directly.
+/// The grain that answers vote and CSAT figures, which are keyed by bot,
+/// variant and language only: a topic, confidence or reason filter counts
+/// directly.
 pub fn signal_grain(f: &Filters, from: i64, to: i64) -> Option<Grain> {
     if f.filters_answers() || f.has_reason.is_some() || !whole_buckets(from, to) {
         return None;
     }
-    Some(if f.variant.is_none() { Grain::Bot } else { Grain::Dimensions })
+    Some(if f.variant.is_none() && f.locale.is_none() { Grain::Bot } else { Grain::Dimensions })
 }
 
 /// One thumb that counts (not retracted).
@@ -167,6 +175,8 @@ pub struct ThumbFact {
     pub conversation_id: String,
     pub bot_id: String,
     pub variant: Option<String>,
+    /// The conversation's language.
+    pub locale: Option<String>,
     pub topic: Option<String>,
     pub has_reason: bool,
     pub positive: bool,
@@ -174,14 +184,14 @@ pub struct ThumbFact {
 }
 
 impl ThumbFact {
-    /// What a feedback record counts for, on an answer of `topic` in a
-    /// conversation of `variant`: nothing once retracted.
-    pub fn of(f: &super::feedback::Feedback, variant: Option<&str>, topic: Option<&str>) -> Option<Self> {
+    /// What a feedback record counts for, on `answer`: nothing once retracted.
+    pub fn of(f: &super::feedback::Feedback, answer: &super::conversation::MessageInContext) -> Option<Self> {
         f.retracted_at.is_none().then(|| Self {
             conversation_id: f.conversation_id.clone(),
             bot_id: f.bot_id.to_string(),
-            variant: variant.map(str::to_owned),
-            topic: topic.map(str::to_owned),
+            variant: answer.variant.clone(),
+            locale: answer.locale.clone(),
+            topic: answer.topic.clone(),
             has_reason: f.reason.is_some(),
             positive: f.feedback_type == super::feedback::FeedbackType::Positive,
             at: f.submitted_at.0,
@@ -194,6 +204,7 @@ impl ThumbFact {
 pub struct VoteFact {
     pub bot_id: String,
     pub variant: Option<String>,
+    pub locale: Option<String>,
     pub up: bool,
     pub value: i64,
     pub at: i64,
@@ -205,6 +216,7 @@ pub struct AnswerFact {
     pub conversation_id: String,
     pub bot_id: String,
     pub variant: Option<String>,
+    pub locale: Option<String>,
     pub question_code: String,
     pub score: i64,
     pub at: i64,
@@ -225,6 +237,7 @@ pub struct ThumbKey {
     pub variant: String,
     pub topic: String,
     pub has_reason: i64,
+    pub locale: String,
     pub span: i64,
     pub bucket: i64,
 }
@@ -236,6 +249,7 @@ pub struct SignalKey {
     pub bot_id: String,
     pub variant: String,
     pub question_code: String,
+    pub locale: String,
     pub span: i64,
     pub bucket: i64,
 }
@@ -260,15 +274,19 @@ fn add<K: Ord, const N: usize>(map: &mut BTreeMap<K, [i64; N]>, key: K, amounts:
     }
 }
 
-/// The bot and variant parts of the three grains a signal adds to, with the
-/// spans each is counted in.
-fn grains(bot_id: &str, variant: Option<&str>) -> [(String, String, &'static [i64]); 3] {
+/// The bot, variant and language parts of the three grains a signal adds
+/// to, with the spans each is counted in.
+fn grains(bot_id: &str, variant: Option<&str>, locale: Option<&str>) -> [Grained; 3] {
+    let any = || (ANY.to_owned(), ANY.to_owned());
     [
-        (ANY.into(), ANY.into(), &SPANS),
-        (bot_id.into(), ANY.into(), &SPANS),
-        (bot_id.into(), key_part(variant), &SPANS[..1]),
+        (ANY.into(), any(), &SPANS),
+        (bot_id.into(), any(), &SPANS),
+        (bot_id.into(), (key_part(variant), locale_part(locale)), &SPANS[..1]),
     ]
 }
+
+/// A grain's bot, its (variant, language) parts and its spans.
+type Grained = (String, (String, String), &'static [i64]);
 
 impl Rows {
     /// The rows a contribution adds.
@@ -277,7 +295,8 @@ impl Rows {
         for t in &c.thumbs {
             let amounts = if t.positive { [1, 0] } else { [0, 1] };
             add(&mut rows.conversations, t.conversation_id.clone(), [amounts[0], amounts[1], 0], 1);
-            for (i, (bot_id, variant, spans)) in grains(&t.bot_id, t.variant.as_deref()).into_iter().enumerate() {
+            let grains = grains(&t.bot_id, t.variant.as_deref(), t.locale.as_deref());
+            for (i, (bot_id, (variant, locale), spans)) in grains.into_iter().enumerate() {
                 let fine = i == 2;
                 for &span in spans {
                     let key = ThumbKey {
@@ -285,6 +304,7 @@ impl Rows {
                         variant: variant.clone(),
                         topic: if fine { key_part(t.topic.as_deref()) } else { ANY.into() },
                         has_reason: if fine { i64::from(t.has_reason) } else { ANY_REASON },
+                        locale: locale.clone(),
                         span,
                         bucket: t.at / span * span,
                     };
@@ -292,18 +312,20 @@ impl Rows {
                 }
             }
         }
-        let signal = |bot_id: &String, variant: &String, code: &str, span: i64, at: i64| SignalKey {
-            bot_id: bot_id.clone(),
-            variant: variant.clone(),
-            question_code: code.to_owned(),
-            span,
-            bucket: at / span * span,
-        };
+        let signal =
+            |bot_id: &String, (variant, locale): &(String, String), code: &str, span: i64, at: i64| SignalKey {
+                bot_id: bot_id.clone(),
+                variant: variant.clone(),
+                question_code: code.to_owned(),
+                locale: locale.clone(),
+                span,
+                bucket: at / span * span,
+            };
         for v in &c.votes {
             let amounts = if v.up { [1, 0, v.value] } else { [0, 1, v.value] };
-            for (bot_id, variant, spans) in grains(&v.bot_id, v.variant.as_deref()) {
+            for (bot_id, parts, spans) in grains(&v.bot_id, v.variant.as_deref(), v.locale.as_deref()) {
                 for &span in spans {
-                    add(&mut rows.votes, signal(&bot_id, &variant, "", span, v.at), amounts, 1);
+                    add(&mut rows.votes, signal(&bot_id, &parts, "", span, v.at), amounts, 1);
                 }
             }
         }
@@ -311,9 +333,9 @@ impl Rows {
         // conversation's answers count once together, at its latest answer.
         let mut ratings: BTreeMap<&str, (&AnswerFact, i64, i64, i64)> = BTreeMap::new();
         for a in &c.answers {
-            for (bot_id, variant, spans) in grains(&a.bot_id, a.variant.as_deref()) {
+            for (bot_id, parts, spans) in grains(&a.bot_id, a.variant.as_deref(), a.locale.as_deref()) {
                 for &span in spans {
-                    add(&mut rows.csat, signal(&bot_id, &variant, &a.question_code, span, a.at), [a.score, 1], 1);
+                    add(&mut rows.csat, signal(&bot_id, &parts, &a.question_code, span, a.at), [a.score, 1], 1);
                 }
             }
             let r = ratings.entry(&a.conversation_id).or_insert((a, 0, 0, i64::MIN));
@@ -322,9 +344,9 @@ impl Rows {
             r.3 = r.3.max(a.at);
         }
         for (a, sum, n, latest) in ratings.into_values() {
-            for (bot_id, variant, spans) in grains(&a.bot_id, a.variant.as_deref()) {
+            for (bot_id, parts, spans) in grains(&a.bot_id, a.variant.as_deref(), a.locale.as_deref()) {
                 for &span in spans {
-                    add(&mut rows.csat, signal(&bot_id, &variant, "", span, latest), [rating_micros(sum, n), 1], 1);
+                    add(&mut rows.csat, signal(&bot_id, &parts, "", span, latest), [rating_micros(sum, n), 1], 1);
                 }
             }
         }
@@ -399,12 +421,14 @@ impl Rows {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::LocaleFilter;
 
     fn thumb(positive: bool, at: i64) -> ThumbFact {
         ThumbFact {
             conversation_id: "c".into(),
             bot_id: "b".into(),
             variant: Some("A".into()),
+            locale: Some("fr-CA".into()),
             topic: None,
             has_reason: !positive,
             positive,
@@ -419,12 +443,10 @@ mod tests {
             .thumbs
             .keys()
             .filter(|k| k.span == BUCKET_MS)
-            .map(|k| (k.bot_id.as_str(), k.variant.as_str(), k.topic.as_str(), k.has_reason, k.bucket))
+            .map(|k| (k.bot_id.as_str(), k.variant.as_str(), k.topic.as_str(), k.has_reason, k.locale.as_str()))
             .collect();
-        assert_eq!(
-            keys,
-            [("*", "*", "*", -1, BUCKET_MS), ("b", "*", "*", -1, BUCKET_MS), ("b", "=A", "-", 0, BUCKET_MS)]
-        );
+        assert_eq!(keys, [("*", "*", "*", -1, "*"), ("b", "*", "*", -1, "*"), ("b", "=A", "-", 0, "=fr-ca")]);
+        assert!(rows.thumbs.keys().all(|k| k.bucket == k.bucket / k.span * k.span));
         // The two coarse grains are also counted by the hour, the day and
         // the blocks of 8 and 64 days.
         let longer: Vec<_> = rows.thumbs.keys().filter(|k| k.span != BUCKET_MS).map(|k| (k.span, k.bucket)).collect();
@@ -446,6 +468,7 @@ mod tests {
             variant: "*".into(),
             topic: "*".into(),
             has_reason: -1,
+            locale: "*".into(),
             span: BUCKET_MS,
             bucket: 0,
         }];
@@ -460,6 +483,7 @@ mod tests {
             conversation_id: "c".into(),
             bot_id: "b".into(),
             variant: None,
+            locale: None,
             question_code: code.into(),
             score,
             at,
@@ -472,6 +496,7 @@ mod tests {
             bot_id: "*".into(),
             variant: "*".into(),
             question_code: String::new(),
+            locale: "*".into(),
             span: BUCKET_MS,
             bucket: 2 * BUCKET_MS,
         }];
@@ -480,6 +505,7 @@ mod tests {
             bot_id: "b".into(),
             variant: "-".into(),
             question_code: "HELPFUL_THUMBS".into(),
+            locale: "-".into(),
             span: BUCKET_MS,
             bucket: 0,
         }];
@@ -554,5 +580,8 @@ mod tests {
         assert_eq!(thumb_grain(&confident, 0, BUCKET_MS), None);
         let variant = Filters { variant: Some("A".into()), ..Filters::default() };
         assert_eq!(signal_grain(&variant, 0, BUCKET_MS), Some(Grain::Dimensions));
+        let french = Filters { locale: Some(LocaleFilter::parse("locale", "fr").unwrap()), ..Filters::default() };
+        assert_eq!(thumb_grain(&french, 0, BUCKET_MS), Some(Grain::Dimensions));
+        assert_eq!(signal_grain(&french, 0, BUCKET_MS), Some(Grain::Dimensions));
     }
 }

@@ -12,6 +12,7 @@ use crate::{
         },
         csat::QuestionCode,
         feedback::FeedbackType,
+        ids::LocaleFilter,
         rollup::{
             ANY, Counting, Grain, bucket_of, from_key_part, key_part, ranges_for, rating_micros, signal_grain,
             thumb_grain,
@@ -24,8 +25,9 @@ use crate::{
     },
 };
 
-/// The parameters `$1`–`$8` every filtered figure query starts with.
+/// The parameters `$1`–`$12` every filtered figure query starts with.
 fn filter_params(scope: &Scope, f: &Filters, from: Timestamp, to: Timestamp) -> Vec<Value> {
+    let locale = f.locale.as_ref();
     params![
         &scope.account_id,
         scope.bot_id.as_ref(),
@@ -36,19 +38,32 @@ fn filter_params(scope: &Scope, f: &Filters, from: Timestamp, to: Timestamp) -> 
         f.variant.as_deref(),
         f.has_reason,
         from,
-        to
+        to,
+        locale.map(|l| l.exact().to_owned()),
+        locale.map(LocaleFilter::narrower)
     ]
     .to_vec()
 }
 
+/// The condition of the language filter (`$11`, `$12`) on the conversation
+/// `v`, or, where `v` is not joined (no language filter), the parameters
+/// alone.
+fn locale_condition(joined: bool) -> &'static str {
+    if joined {
+        " AND (CAST($11 AS TEXT) IS NULL OR LOWER(v.locale) = $11 OR LOWER(v.locale) LIKE $12)"
+    } else {
+        " AND CAST($11 AS TEXT) IS NULL AND CAST($12 AS TEXT) IS NULL"
+    }
+}
+
 /// The `FROM … WHERE` of message feedback in the period, filtered (`f` the
-/// feedback, `m` its message, `v` its conversation; parameters `$1`–`$10` as
+/// feedback, `m` its message, `v` its conversation; parameters `$1`–`$12` as
 /// [`filter_params`]). The message and the conversation are joined only when
 /// a filter or a grouping needs them; an unused filter stays in the text as
 /// `CAST($n AS …) IS NULL`, so that every parameter keeps a type.
 fn feedback_from(f: &Filters, join_message: bool, join_conversation: bool) -> String {
     let join_message = join_message || f.filters_answers();
-    let join_conversation = join_conversation || f.variant.is_some();
+    let join_conversation = join_conversation || f.variant.is_some() || f.locale.is_some();
     let mut sql = String::from("FROM message_feedback f");
     if join_message {
         sql.push_str(" JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id");
@@ -73,6 +88,7 @@ fn feedback_from(f: &Filters, join_message: bool, join_conversation: bool) -> St
     } else {
         " AND CAST($7 AS TEXT) IS NULL"
     });
+    sql.push_str(locale_condition(join_conversation));
     sql.push_str(
         " AND (CAST($8 AS BIGINT) IS NULL OR (CASE WHEN f.reason IS NULL THEN 0 ELSE 1 END) = $8)
           AND f.submitted_at >= $9 AND f.submitted_at < $10",
@@ -87,7 +103,8 @@ fn feedback_from(f: &Filters, join_message: bool, join_conversation: bool) -> St
 /// Without `timed`, the period's bounds are left for the caller to apply.
 fn signal_from(table: &str, at: &str, reason: &str, f: &Filters, timed: bool) -> String {
     let mut sql = format!("FROM {table} s");
-    if f.variant.is_some() {
+    let join_conversation = f.variant.is_some() || f.locale.is_some();
+    if join_conversation {
         sql.push_str(" JOIN conversations v ON v.account_id = s.account_id AND v.id = s.conversation_id");
     }
     let period = if timed {
@@ -110,11 +127,12 @@ fn signal_from(table: &str, at: &str, reason: &str, f: &Filters, timed: bool) ->
     } else {
         " AND CAST($4 AS TEXT) IS NULL AND CAST($5 AS DOUBLE PRECISION) IS NULL AND CAST($6 AS DOUBLE PRECISION) IS NULL"
     });
-    sql.push_str(if f.variant.is_some() {
+    sql.push_str(if join_conversation {
         " AND (CAST($7 AS TEXT) IS NULL OR v.variant = $7)"
     } else {
         " AND CAST($7 AS TEXT) IS NULL"
     });
+    sql.push_str(locale_condition(join_conversation));
     sql
 }
 
@@ -251,7 +269,7 @@ fn rollup_where(
     };
     match read.grain {
         Grain::Bot => {
-            sql.push_str(" AND variant = '*'");
+            sql.push_str(" AND variant = '*' AND locale = '*'");
             if read.thumbs {
                 sql.push_str(" AND topic = '*' AND has_reason = -1");
             }
@@ -276,6 +294,12 @@ fn rollup_where(
                 if let Some(r) = f.has_reason {
                     push(&mut sql, "has_reason =", r.into());
                 }
+            }
+            if let Some(l) = &f.locale {
+                // `=fr` or `=fr-…` (see `locale_part`).
+                params.extend([key_part(Some(l.exact())).into(), key_part(Some(&l.narrower())).into()]);
+                let n = params.len();
+                sql.push_str(&format!(" AND (locale = ${} OR locale LIKE ${n})", n - 1));
             }
         }
     }
@@ -478,6 +502,7 @@ pub(super) async fn compare_groups(
             GroupBy::Bot => (grain, "bot_id"),
             GroupBy::Variant => (Grain::Dimensions, "variant"),
             GroupBy::Topic => (Grain::Dimensions, "topic"),
+            GroupBy::Locale => (Grain::Dimensions, "locale"),
         };
         let read = RollupRead { grain, per_bot: true, thumbs: true, grouping: None };
         let Some((w, ranges, params)) = rollup_where(scope, f, read, (from, to)) else { return Ok(Vec::new()) };
@@ -497,6 +522,7 @@ pub(super) async fn compare_groups(
         GroupBy::Variant => "v.variant",
         GroupBy::Bot => "f.bot_id",
         GroupBy::Topic => "m.topic",
+        GroupBy::Locale => "LOWER(v.locale)",
     };
     let rows = c
         .query(
@@ -504,7 +530,11 @@ pub(super) async fn compare_groups(
                 "SELECT {key}, COUNT(*), CAST(SUM(CASE WHEN f.feedback_type = 'positive' THEN 1 ELSE 0 END) AS BIGINT)
                  {from}
                  GROUP BY {key}",
-                from = feedback_from(f, group_by == GroupBy::Topic, group_by == GroupBy::Variant)
+                from = feedback_from(
+                    f,
+                    group_by == GroupBy::Topic,
+                    matches!(group_by, GroupBy::Variant | GroupBy::Locale)
+                )
             ),
             &filter_params(scope, f, from, to),
         )
@@ -526,7 +556,7 @@ pub(super) async fn reason_counts(
         .query(
             &format!(
                 "SELECT f.reason, COUNT(*) {from}
-                   AND f.reason IS NOT NULL AND f.feedback_type = $11
+                   AND f.reason IS NOT NULL AND f.feedback_type = $13
                  GROUP BY f.reason",
                 from = feedback_from(f, false, false)
             ),

@@ -113,9 +113,9 @@ async fn exists_in_account(c: &mut impl Conn, account_id: &str, id: &str) -> Res
 }
 
 /// Creates a conversation, or updates the contact, locale and metadata of
-/// the one there (its bot never changes). Metadata can move the
-/// conversation's signals to another variant: what they count for is read
-/// before and after, and the difference added to `pending`.
+/// the one there (its bot never changes). Metadata and locale can move the
+/// conversation's signals to another variant or language: what they count
+/// for is read before and after, and the difference added to `pending`.
 pub(super) async fn upsert(
     c: &mut impl Conn,
     scope: &Scope,
@@ -124,9 +124,9 @@ pub(super) async fn upsert(
     pending: &mut Rows,
 ) -> Result<Recorded<Conversation>, StoreError> {
     let account = scope.account_id.as_str();
-    let moves = match &input.metadata {
-        Some(_) => Some(Moves::before(c, account, Target::conversation(input.id.as_str())).await?),
-        None => None,
+    let moves = match input.metadata.is_some() || input.locale.is_some() {
+        true => Some(Moves::before(c, account, Target::conversation(input.id.as_str())).await?),
+        false => None,
     };
     let recorded = create_or_update(c, scope, input, now).await?;
     if let Some(moves) = moves {

@@ -201,7 +201,7 @@ pub(super) async fn retract(
     if f.status == FeedbackStatus::AutoApproved {
         golden::withdraw(c, &scope.account_id, &f, now).await?;
     }
-    let before = ThumbFact::of(&f, target.variant.as_deref(), target.topic.as_deref());
+    let before = ThumbFact::of(&f, &target);
     let f = update_record(c, "retracted_at = $2, updated_at = $2", params![&f.id, now]).await?;
     log_event(c, &scope.account_id, &f, "retracted", &rater.user_id, rater.source, now).await?;
     pending.absorb(Rows::thumb_change(before, None));

@@ -96,7 +96,7 @@ pub(super) fn message_in_context_sql(key: MessageKey, settings: &str) -> String 
     };
     let (settings, join) = conversations::join_settings(settings);
     format!(
-        "SELECT {MESSAGE_COLUMNS}, v.bot_id, v.variant, m.topic{settings} FROM messages m
+        "SELECT {MESSAGE_COLUMNS}, v.bot_id, v.variant, m.topic, v.locale{settings} FROM messages m
          JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id{join}
          WHERE m.account_id = $1 AND {column} = $2 AND (CAST($3 AS TEXT) IS NULL OR v.bot_id = $3)"
     )
@@ -108,7 +108,7 @@ pub(super) fn message_in_context_sql(key: MessageKey, settings: &str) -> String 
 pub(super) fn messages_in_context_sql(settings: &str, n: usize) -> String {
     let (settings, join) = conversations::join_settings(settings);
     format!(
-        "SELECT {MESSAGE_COLUMNS}, v.bot_id, v.variant, m.topic{settings} FROM messages m
+        "SELECT {MESSAGE_COLUMNS}, v.bot_id, v.variant, m.topic, v.locale{settings} FROM messages m
          JOIN conversations v ON v.account_id = m.account_id AND v.id = m.conversation_id{join}
          WHERE m.account_id = $1 AND m.id IN ({})",
         placeholders(2, n)
@@ -116,10 +116,16 @@ pub(super) fn messages_in_context_sql(settings: &str, n: usize) -> String {
 }
 
 /// Columns of a [`message_in_context_sql`] row before the settings.
-pub(super) const MESSAGE_IN_CONTEXT_WIDTH: usize = 13;
+pub(super) const MESSAGE_IN_CONTEXT_WIDTH: usize = 14;
 
 pub(super) fn message_in_context_from(r: &mut Row) -> Result<MessageInContext, StoreError> {
-    Ok(MessageInContext { message: message_from(r)?, bot_id: r.get(10)?, variant: r.get(11)?, topic: r.get(12)? })
+    Ok(MessageInContext {
+        message: message_from(r)?,
+        bot_id: r.get(10)?,
+        variant: r.get(11)?,
+        topic: r.get(12)?,
+        locale: r.get(13)?,
+    })
 }
 
 /// Appends a message and counts it on its conversation through `pending`,

@@ -100,7 +100,7 @@ async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> R
             .query(
                 &format!(
                     "SELECT f.bot_id, v.variant, m.topic, CASE WHEN f.reason IS NULL THEN 0 ELSE 1 END,
-                            f.feedback_type, f.submitted_at, f.conversation_id
+                            f.feedback_type, f.submitted_at, f.conversation_id, v.locale
                      FROM message_feedback f
                      JOIN messages m ON m.account_id = f.account_id AND m.id = f.message_id
                      JOIN conversations v ON v.account_id = f.account_id AND v.id = f.conversation_id
@@ -116,6 +116,7 @@ async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> R
                 conversation_id: r.get(6)?,
                 bot_id: r.get(0)?,
                 variant: r.get(1)?,
+                locale: r.get(7)?,
                 topic: r.get(2)?,
                 has_reason: r.get::<i64>(3)? == 1,
                 positive: kind == FeedbackType::Positive.as_str(),
@@ -126,7 +127,7 @@ async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> R
     if votes {
         let rows = c
             .query(
-                "SELECT s.bot_id, v.variant, s.direction, s.value, s.created_at
+                "SELECT s.bot_id, v.variant, s.direction, s.value, s.created_at, v.locale
                  FROM votes s JOIN conversations v ON v.account_id = s.account_id AND v.id = s.conversation_id
                  WHERE s.account_id = $1 AND s.conversation_id = $2",
                 params![account_id, id],
@@ -137,6 +138,7 @@ async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> R
             out.votes.push(VoteFact {
                 bot_id: r.get(0)?,
                 variant: r.get(1)?,
+                locale: r.get(5)?,
                 up: direction == "up",
                 value: r.get(3)?,
                 at: r.get(4)?,
@@ -146,7 +148,7 @@ async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> R
     if answers {
         let rows = c
             .query(
-                "SELECT s.conversation_id, s.bot_id, v.variant, s.question_code, s.score, s.answered_at
+                "SELECT s.conversation_id, s.bot_id, v.variant, s.question_code, s.score, s.answered_at, v.locale
                  FROM csat_answers s JOIN conversations v ON v.account_id = s.account_id AND v.id = s.conversation_id
                  WHERE s.account_id = $1 AND s.conversation_id = $2",
                 params![account_id, id],
@@ -157,6 +159,7 @@ async fn contribution(c: &mut impl Conn, account_id: &str, target: &Target) -> R
                 conversation_id: r.get(0)?,
                 bot_id: r.get(1)?,
                 variant: r.get(2)?,
+                locale: r.get(6)?,
                 question_code: r.get(3)?,
                 score: r.get(4)?,
                 at: r.get(5)?,
@@ -240,7 +243,8 @@ async fn write(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), S
         c,
         thumbs,
         rows.thumbs.iter().map(|(k, [up, down])| {
-            params![account_id, &k.bot_id, &k.variant, &k.topic, k.has_reason, k.span, k.bucket, *up, *down].to_vec()
+            params![account_id, &k.bot_id, &k.variant, &k.topic, k.has_reason, &k.locale, k.span, k.bucket, *up, *down]
+                .to_vec()
         }),
     )
     .await?;
@@ -248,7 +252,7 @@ async fn write(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), S
         c,
         votes,
         rows.votes.iter().map(|(k, [up, down, value])| {
-            params![account_id, &k.bot_id, &k.variant, k.span, k.bucket, *up, *down, *value].to_vec()
+            params![account_id, &k.bot_id, &k.variant, &k.locale, k.span, k.bucket, *up, *down, *value].to_vec()
         }),
     )
     .await?;
@@ -256,7 +260,8 @@ async fn write(c: &mut impl Conn, account_id: &str, rows: &Rows) -> Result<(), S
         c,
         csat,
         rows.csat.iter().map(|(k, [total, count])| {
-            params![account_id, &k.bot_id, &k.variant, &k.question_code, k.span, k.bucket, *total, *count].to_vec()
+            params![account_id, &k.bot_id, &k.variant, &k.question_code, &k.locale, k.span, k.bucket, *total, *count]
+                .to_vec()
         }),
     )
     .await
@@ -273,17 +278,17 @@ struct Table {
 const TABLES: [Table; 3] = [
     Table {
         name: "thumb_rollup",
-        key: "account_id, bot_id, variant, topic, has_reason, span, bucket",
+        key: "account_id, bot_id, variant, topic, has_reason, locale, span, bucket",
         amounts: &["up", "down"],
     },
     Table {
         name: "vote_rollup",
-        key: "account_id, bot_id, variant, span, bucket",
+        key: "account_id, bot_id, variant, locale, span, bucket",
         amounts: &["up", "down", "value_sum"],
     },
     Table {
         name: "csat_rollup",
-        key: "account_id, bot_id, variant, question_code, span, bucket",
+        key: "account_id, bot_id, variant, question_code, locale, span, bucket",
         amounts: &["total", "count"],
     },
 ];

@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// Folds a new signal into the conversation's satisfaction (a newer signal
-/// wins); returns the conversation's variant.
+/// wins); returns the conversation's variant and language, read under its lock.
 pub(super) async fn record(
     c: &mut impl Conn,
     account_id: &str,
@@ -20,11 +20,11 @@ pub(super) async fn record(
     score: f64,
     reason: Option<&str>,
     at: Timestamp,
-) -> Result<Option<String>, StoreError> {
+) -> Result<(Option<String>, Option<String>), StoreError> {
     let row = c
         .query_opt(
             &format!(
-                "SELECT satisfaction, negative_reason, satisfaction_at, variant FROM conversations
+                "SELECT satisfaction, negative_reason, satisfaction_at, variant, locale FROM conversations
                  WHERE account_id = $1 AND id = $2{}",
                 c.dialect().lock_rows()
             ),
@@ -43,5 +43,5 @@ pub(super) async fn record(
         )
         .await?;
     }
-    row.get(3)
+    Ok((row.get(3)?, row.get(4)?))
 }

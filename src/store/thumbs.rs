@@ -103,7 +103,7 @@ pub(super) async fn submit(
             }
             _ => return Err(StoreError::other(format!("inconsistent feedback decision {decision:?}"))),
         };
-        let fact = |f: &Feedback| ThumbFact::of(f, target.variant.as_deref(), target.topic.as_deref());
+        let fact = |f: &Feedback| ThumbFact::of(f, &target);
         pending.absorb(Rows::thumb_change(existing.as_ref().and_then(fact), fact(&feedback)));
         gap_questions::queue(c, &scope.account_id, &[&feedback]).await?;
         if let Some(event) = decision.event() {
@@ -184,7 +184,7 @@ pub(super) async fn submit_many(
     gap_questions::queue(c, account_id, &records.iter().collect::<Vec<_>>()).await?;
     for (i, feedback) in places.into_iter().zip(records) {
         let (target, _) = &targets[feedback.message_id.as_str()];
-        let fact = ThumbFact::of(&feedback, target.variant.as_deref(), target.topic.as_deref());
+        let fact = ThumbFact::of(&feedback, target);
         pending.absorb(Rows::thumb_change(None, fact));
         answers[i] = Some(Ok(Recorded { value: feedback, created: true }));
     }

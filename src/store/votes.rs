@@ -123,10 +123,10 @@ pub(super) async fn vote(
     c.execute_later(&VOTE_SQL, &rows.vote).await?;
     outbox::emit(c, &scope.account_id, Event::of_vote(&rows.record));
     let negative_reason = if input.value < 0 { input.reason.as_deref() } else { None };
-    let variant =
+    let dimensions =
         satisfaction::record(c, &scope.account_id, &conversation.id, vote_score(input.value), negative_reason, at)
             .await?;
-    pending.absorb(vote_fact(&conversation, variant, &input, at));
+    pending.absorb(vote_fact(&conversation, dimensions, &input, at));
     Ok(Voted { ack, recorded: true })
 }
 
@@ -222,10 +222,17 @@ impl VoteRows {
 }
 
 /// What a recorded vote adds to the rollups.
-fn vote_fact(conversation: &Conversation, variant: Option<String>, input: &VoteInput, at: Timestamp) -> Rows {
+/// `(variant, locale)`: the conversation's, as read under its lock.
+fn vote_fact(
+    conversation: &Conversation,
+    (variant, locale): (Option<String>, Option<String>),
+    input: &VoteInput,
+    at: Timestamp,
+) -> Rows {
     let vote = VoteFact {
         bot_id: conversation.bot_id.to_string(),
         variant,
+        locale,
         up: input.direction == Direction::Up,
         value: input.value,
         at: at.0,
@@ -349,7 +356,12 @@ pub(super) async fn vote_many(
             voted.since = Some(when);
             changed.insert(input.conversation_id.as_str());
         }
-        pending.absorb(vote_fact(&voted.conversation, voted.variant.clone(), input, when));
+        pending.absorb(vote_fact(
+            &voted.conversation,
+            (voted.variant.clone(), voted.conversation.locale.clone()),
+            input,
+            when,
+        ));
     }
     let changed: Vec<&VotedOn> = changed.iter().map(|id| &found[*id]).collect();
     write_satisfactions(c, account_id, &changed).await?;

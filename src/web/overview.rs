@@ -14,7 +14,7 @@ use crate::{
     app::App,
     domain::{
         Timestamp,
-        analytics::{Filters, Period, ReasonGrouping, ThumbFigure},
+        analytics::{Filters, GroupBy, Period, ReasonGrouping, ThumbFigure},
         feedback::FeedbackType,
     },
 };
@@ -30,6 +30,7 @@ pub struct OverviewQuery {
     bot_id: Option<String>,
     variant: Option<String>,
     topic: Option<String>,
+    locale: Option<String>,
 }
 
 /// The change against the previous period, coloured by whether it is good
@@ -58,14 +59,17 @@ pub async fn page(
 ) -> Result<Markup, WebError> {
     let bot = non_empty(q.bot_id.as_deref());
     let (variant, topic) = (non_empty(q.variant.as_deref()), non_empty(q.topic.as_deref()));
+    let language = non_empty(q.locale.as_deref());
     let (from, to) = date_range(q.from.as_deref(), q.to.as_deref())?;
-    let filters = Filters::parse(bot, topic, None, None, variant, None)?;
+    let filters = Filters::parse(bot, topic, None, None, variant, None, language)?;
     let period = Period::parse(from.as_deref(), to.as_deref(), Some(&session.zone.name), Timestamp::now())?;
     let o = app.overview(&session.principal.scope(), &filters, &period).await?;
     let mut reasons = app
         .reasons(&session.principal.scope(), &filters, &period, FeedbackType::Negative, ReasonGrouping::Meaning)
         .await?;
     reasons.truncate(TOP_REASONS);
+    let languages =
+        app.compare(&session.principal.scope(), &filters, &period, Some(GroupBy::Locale), None).await?.groups;
     let bots = bots(&app, &session).await?;
     let first = period.days.first().map(|d| d.date.clone()).unwrap_or_default();
     let last = period.days.last().map(|d| d.date.clone()).unwrap_or_default();
@@ -73,7 +77,13 @@ pub async fn page(
     let inbox = |thumbs: Option<&str>, from: &str, to: &str| {
         format!(
             "/inbox{}",
-            query_string(&[("thumbs", thumbs), ("bot_id", bot), ("from", Some(from)), ("to", Some(to))])
+            query_string(&[
+                ("thumbs", thumbs),
+                ("bot_id", bot),
+                ("locale", language),
+                ("from", Some(from)),
+                ("to", Some(to)),
+            ])
         )
     };
     let csat_points: Vec<chart::Point> = o
@@ -117,6 +127,7 @@ pub async fn page(
             div.field { label for="bot_id" { "Bot" } (bot_select(&bots, bot, false)) }
             div.field { label for="variant" { "Variant" } input #variant type="text" name="variant" value=[variant] placeholder="any"; }
             div.field { label for="topic" { "Topic" } input #topic type="text" name="topic" value=[topic] placeholder="any"; }
+            (layout::locale_field(language))
             div.field.actions { button.primary type="submit" data-testid="overview-apply" { "Apply" } }
         }
         section.cards aria-label="Key figures" {
@@ -154,6 +165,33 @@ pub async fn page(
                 ol.plain {
                     @for r in &reasons {
                         li data-testid="reason-item" { (r.reason) " " span.muted { "(" (r.count) ")" } }
+                    }
+                }
+            }
+        }
+        section.panel aria-labelledby="languages-title" data-testid="languages-card" {
+            h2 #languages-title { "Satisfaction by language" }
+            p.muted.small { "Thumbs on answers per conversation language, with a 95% interval. Select one to see only it." }
+            @if languages.is_empty() {
+                p.empty { "No thumbs in this period." }
+            } @else {
+                div.table-wrap {
+                    table #languages-table {
+                        thead { tr { th scope="col" { "Language" } th scope="col" { "Thumbs" } th scope="col" { "Thumbs up" } th scope="col" { "Rate" } th scope="col" { "95% interval" } } }
+                        tbody {
+                            @for g in &languages {
+                                tr data-testid="language-row" {
+                                    td {
+                                        @match &g.key {
+                                            Some(tag) => a href=(format!("/{}", query_string(&[("bot_id", bot), ("locale", Some(tag)), ("from", Some(&first)), ("to", Some(&last))]))) { (tag) },
+                                            None => span.muted { "not given" },
+                                        }
+                                    }
+                                    td { (g.n) } td { (g.good) } td { (percent(g.rate)) }
+                                    td { (percent(g.ci_low)) " – " (percent(g.ci_high)) }
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -18,6 +18,7 @@ both_backends!(
     reasons_are_grouped_and_ranked,
     reasons_that_mean_the_same_are_one,
     bad_analytics_parameters_are_400,
+    language_is_a_dimension_of_every_figure,
 );
 
 const PERIOD: &str = "from=2024-06-01&to=2024-06-03";
@@ -304,6 +305,7 @@ async fn bad_analytics_parameters_are_400(backend: Backend) {
         ("has_reason=maybe", "has_reason"),
         ("bot_id=nope", "bot_id"),
         ("from=1990-01-01&to=2024-01-01", "to"),
+        ("locale=fr_CA", "locale"),
     ] {
         app.get(&format!("/v1/analytics/overview?{query}"), &app.admin).await.assert_invalid(field);
     }
@@ -313,4 +315,40 @@ async fn bad_analytics_parameters_are_400(backend: Backend) {
     let body = empty.assert_status(200);
     assert_eq!(body["satisfaction"]["daily"].as_array().unwrap().len(), 30, "the last 30 days by default");
     assert!(body["message_feedback"]["thumbs_up"]["percent"].is_null(), "no NaN: null over zero");
+}
+
+/// Languages set after the thumbs came (the figures move with them): cA1
+/// `en`, cA2 `fr-CA`, cB1 `FR`. `fr` matches `fr-CA` and any case.
+async fn language_is_a_dimension_of_every_figure(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed(&app).await;
+    for (id, locale) in [("cA1", "en"), ("cA2", "fr-CA"), ("cB1", "FR")] {
+        app.put(&format!("/v1/conversations/{id}"), &app.admin, json!({"locale": locale})).await.assert_status(200);
+    }
+    // cA1: 1+ 1−; cA2: 2−; cB1: 1+ 1− (the second the next day in Paris).
+    for (query, expected) in [
+        ("locale=fr", (1, 3)),
+        ("locale=fr-ca", (0, 2)),
+        ("locale=EN", (1, 1)),
+        ("locale=de", (0, 0)),
+        ("locale=fr&variant=A", (1, 1)),
+        ("locale=fr&has_reason=true", (0, 1)),
+    ] {
+        assert_eq!(thumbs(&overview(&app, query).await), expected, "{query}");
+    }
+    // A bound inside a quarter hour counts from the signals themselves.
+    let after_ten = app.get("/v1/analytics/overview?from=2024-06-01T10:00:01Z&to=2024-06-03&locale=fr", &app.admin);
+    assert_eq!(thumbs(after_ten.await.assert_status(200)), (0, 1));
+    let c = app.get(&format!("/v1/analytics/compare?{PERIOD}&group_by=locale"), &app.admin).await;
+    let c = c.assert_status(200);
+    let groups: Vec<(Value, Value, Value)> =
+        c["groups"].as_array().unwrap().iter().map(|g| (g["key"].clone(), g["n"].clone(), g["good"].clone())).collect();
+    assert_eq!(
+        groups,
+        [(json!("en"), json!(2), json!(1)), (json!("fr"), json!(2), json!(1)), (json!("fr-ca"), json!(2), json!(0))]
+    );
+    let reasons = app.get(&format!("/v1/analytics/reasons?{PERIOD}&locale=fr-CA&group_by=text"), &app.admin).await;
+    let items = reasons.assert_status(200)["items"].clone();
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+    assert_eq!(items[0]["count"], 1);
 }

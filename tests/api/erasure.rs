@@ -19,6 +19,7 @@ both_backends!(
     erasure_is_for_admins_of_the_account_only,
     a_gap_answer_quoting_her_question_goes_with_her,
     her_questions_leave_the_embedding_queue,
+    her_thumbs_on_his_answers_leave_a_kept_listing,
     deleting_a_conversation_takes_all_it_holds,
     a_long_conversation_goes_a_few_hundred_messages_at_a_time,
     a_person_gets_exactly_their_data,
@@ -304,6 +305,48 @@ async fn her_questions_leave_the_embedding_queue(backend: Backend) {
     assert_eq!(queued(&app.store.pending_gap_questions(100).await.unwrap()), ["c-hers-a", "c-his-a"]);
     app.delete(&format!("/v1/contacts/{ALICE}"), &app.admin).await.assert_status(200);
     assert_eq!(queued(&app.store.pending_gap_questions(100).await.unwrap()), ["c-his-a"]);
+}
+
+/// Her thumbs-down on answers in other people's conversations leave the
+/// knowledge gaps at once, even from a listing the server kept in memory:
+/// his conversation stays, and only the thumbs of others count.
+async fn her_thumbs_on_his_answers_leave_a_kept_listing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bot = app.bot("Shop").await;
+    let mut events = Vec::new();
+    for (id, contact, question, (thumbed_by, reason), minutes) in [
+        ("c-his", "bob-3", "Where is my order?", (ALICE, "Frobozz-thumb-reason"), 20),
+        ("c-hers", "carol-5", "where's my order??", ("carol-5", "Too vague"), 10),
+    ] {
+        let at = Timestamp(Timestamp::now().millis() - minutes * 60_000).to_rfc3339();
+        events.extend([
+            json!({"type": "conversation", "id": id, "bot_id": bot, "contact_id": contact, "created_at": at}),
+            json!({"type": "message", "conversation_id": id, "id": format!("{id}-q"), "role": "user",
+                   "content": question, "created_at": at}),
+            json!({"type": "message", "conversation_id": id, "id": format!("{id}-a"), "role": "assistant",
+                   "content": "Soon.", "created_at": at}),
+            json!({"type": "feedback", "message_id": format!("{id}-a"), "user_id": thumbed_by,
+                   "feedback_type": "negative", "reason": reason, "created_at": at}),
+        ]);
+    }
+    ingest(&app, Value::Array(events)).await;
+    crate::gaps::represented(&app).await;
+    let listing = || async {
+        let gaps = app.get("/v1/recommendations", &app.admin).await;
+        gaps.assert_status(200)["items"].as_array().unwrap().clone()
+    };
+    let before = listing().await;
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0]["count"], 2, "{before:?}");
+    assert_eq!(listing().await, before, "kept, and served again");
+
+    app.delete(&format!("/v1/contacts/{ALICE}"), &app.admin).await.assert_status(200);
+    let after = listing().await;
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0]["count"], 1, "{after:?}");
+    let shown = after[0].to_string();
+    assert!(!shown.contains("c-his") && !shown.contains("Frobozz"), "{shown}");
+    app.get("/v1/conversations/c-his", &app.admin).await.assert_status(200);
 }
 
 async fn erasure_is_for_admins_of_the_account_only(backend: Backend) {

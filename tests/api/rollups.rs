@@ -1,6 +1,7 @@
 //! The rollups agree with a direct count of the signals, on random data:
 //! thumbs given, switched and retracted, votes, CSAT answers changed,
-//! conversations moved to another variant and answers to another topic.
+//! conversations moved to another variant or language and answers to
+//! another topic.
 
 use plaudit::{
     config::Settings,
@@ -9,7 +10,7 @@ use plaudit::{
         access::Scope,
         account::DEFAULT_ACCOUNT_ID,
         analytics::{Filters, GroupBy, Grouping},
-        ids::Uuid,
+        ids::{LocaleFilter, Uuid},
         rollup::Counting,
     },
 };
@@ -39,15 +40,26 @@ async fn recount_as_the_migration_does(app: &TestApp, backend: &Backend) {
             include_str!("../../migrations/postgres/0011_rollup_blocks.sql"),
         ),
     };
-    // 0004 counts the 15-minute, hour and day rows; 0011 adds the blocks.
+    // 0004 counts the 15-minute, hour and day rows; 0011 adds the blocks;
+    // 0024 counts the finest rows again per language.
     let fill = &migration[migration.find("INSERT INTO").expect("the migration fills the rollups")..];
-    let fill = format!("{fill}\n{blocks}");
+    let fill = format!("{fill}\n{blocks}\n{}", languages_recount(backend));
     let sql = format!(
         "DELETE FROM thumb_rollup; DELETE FROM vote_rollup; DELETE FROM csat_rollup;
          DELETE FROM thumb_rollup_pending; DELETE FROM vote_rollup_pending; DELETE FROM csat_rollup_pending; {fill}"
     );
     let filled = on_database(app, backend, &sql, "SELECT COUNT(*) FROM thumb_rollup").await;
     assert!(filled > 0, "the recount filled no rollup rows");
+}
+
+/// The part of migration 0024 that counts the finest rollup rows again per
+/// language, from the signals, keeping what they no longer hold.
+fn languages_recount(backend: &Backend) -> &'static str {
+    let migration = match backend {
+        Backend::Sqlite => include_str!("../../migrations/sqlite/0024_rollup_languages.sql"),
+        Backend::Postgres(_) => include_str!("../../migrations/postgres/0024_rollup_languages.sql"),
+    };
+    &migration[migration.find("-- Recount.").expect("the migration recounts the finest rows")..]
 }
 
 /// A small reproducible generator (xorshift64*), so that a failure can be replayed.
@@ -77,6 +89,8 @@ impl Random {
 const VARIANTS: [Option<&str>; 3] = [Some("A"), Some("B"), None];
 const TOPICS: [Option<&str>; 3] = [Some("billing"), Some("shipping"), None];
 const REASONS: [Option<&str>; 3] = [Some("Too slow"), Some("Wrong answer"), None];
+/// Languages, of which `fr` also matches the other two.
+const LOCALES: [Option<&str>; 4] = [Some("fr"), Some("fr-CA"), Some("FR-be"), None];
 
 fn metadata(key: &str, value: Option<&str>) -> Value {
     match value {
@@ -106,7 +120,7 @@ async fn random_history(app: &TestApp, seed: u64) -> Vec<String> {
         events.push(json!({"type": "conversation", "id": id, "bot_id": rng.pick(&bots),
                            "contact_id": rng.pick(&["u1", "u2", "u3", "u4"]),
                            "metadata": metadata("variant", *rng.pick(&VARIANTS)),
-                           "created_at": "2024-05-01T00:00:00Z"}));
+                           "locale": rng.pick(&LOCALES), "created_at": "2024-05-01T00:00:00Z"}));
         for j in 0..3 {
             let m = format!("{id}-a{j}");
             let mut meta = metadata("topic", *rng.pick(&TOPICS));
@@ -140,8 +154,12 @@ async fn random_history(app: &TestApp, seed: u64) -> Vec<String> {
                            "negative_reason": if *value == "down" { *rng.pick(&REASONS) } else { None },
                            "created_at": rng.instant()})
                 }
-                8 => json!({"type": "conversation", "id": rng.pick(&conversations),
-                            "metadata": metadata("variant", *rng.pick(&VARIANTS))}),
+                8 => match rng.below(2) {
+                    0 => json!({"type": "conversation", "id": rng.pick(&conversations),
+                                "metadata": metadata("variant", *rng.pick(&VARIANTS))}),
+                    _ => json!({"type": "conversation", "id": rng.pick(&conversations),
+                                "locale": rng.pick(&LOCALES[..3])}),
+                },
                 _ => json!({"type": "message_update", "id": rng.pick(&messages),
                             "metadata": metadata("topic", *rng.pick(&TOPICS))}),
             };
@@ -356,6 +374,15 @@ async fn figures_stay_exact_through_erasures_and_retention(backend: Backend) {
     assert!(purged > 0 && usize::try_from(purged).unwrap() < left, "{purged} of {left} conversations purged");
     assert_eq!(overview(start, cut, Counting::Rollups).await.unwrap().normalized(), before_cut);
     assert_ne!(overview(start, cut, Counting::Direct).await.unwrap().normalized(), before_cut, "records went");
+    // Counting the finest rows again per language (migration 0024) keeps
+    // what the purge took under no language: the variant's figures stay.
+    let on_a = Filters { variant: Some("A".into()), ..Filters::default() };
+    let variant_a = || app.store.overview_facts(&scope, &on_a, start, start, cut, Grouping::BUCKETS, Counting::Rollups);
+    let a_before = variant_a().await.unwrap().normalized();
+    assert!(!a_before.thumbs.is_empty());
+    on_database(&app, &backend, languages_recount(&backend), "SELECT COUNT(*) FROM thumb_rollup").await;
+    assert_eq!(variant_a().await.unwrap().normalized(), a_before);
+    assert_eq!(overview(start, cut, Counting::Rollups).await.unwrap().normalized(), before_cut);
     let after = |counting| overview(cut, end, counting);
     assert_eq!(
         after(Counting::Rollups).await.unwrap().normalized(),
@@ -409,6 +436,7 @@ async fn check_period(
     plenty: usize,
 ) {
     let bot = |i: usize| Some(Uuid::parse("bot_id", &bots[i]).unwrap());
+    let locale = |tag: &str| Some(LocaleFilter::parse("locale", tag).unwrap());
     let filters = [
         Filters::default(),
         Filters { bot_id: bot(0), ..Filters::default() },
@@ -417,6 +445,10 @@ async fn check_period(
         Filters { has_reason: Some(true), ..Filters::default() },
         Filters { has_reason: Some(false), bot_id: bot(1), ..Filters::default() },
         Filters { bot_id: bot(1), variant: Some("B".into()), topic: Some("shipping".into()), ..Filters::default() },
+        Filters { locale: locale("fr"), ..Filters::default() },
+        Filters { locale: locale("FR-ca"), variant: Some("A".into()), ..Filters::default() },
+        Filters { locale: locale("fr-be"), topic: Some("billing".into()), ..Filters::default() },
+        Filters { locale: locale("de"), ..Filters::default() },
     ];
     let scopes = [Scope::account(DEFAULT_ACCOUNT_ID), Scope { bot_id: bot(0), ..Scope::account(DEFAULT_ACCOUNT_ID) }];
     let mut thumbs_seen = 0;
@@ -436,7 +468,7 @@ async fn check_period(
                 assert_eq!(rolled, direct, "overview under {f:?} in {scope:?} by {grouping:?}");
                 thumbs_seen += direct.thumbs.len();
             }
-            for group_by in [GroupBy::Bot, GroupBy::Variant, GroupBy::Topic] {
+            for group_by in [GroupBy::Bot, GroupBy::Variant, GroupBy::Topic, GroupBy::Locale] {
                 let groups = |counting| app.store.compare_groups(scope, f, from, to, group_by, counting);
                 let mut rolled = groups(Counting::Rollups).await.unwrap();
                 let mut direct = groups(Counting::Direct).await.unwrap();
@@ -458,4 +490,19 @@ async fn check_period(
         "{everything:?}"
     );
     assert!(thumbs_seen > 100);
+    // Languages: `fr` holds `fr-CA` and `FR-be`, and each is counted.
+    let everyone = &scopes[0];
+    let thumbs_in = |tag: &'static str| async move {
+        let f = Filters { locale: locale(tag), ..Filters::default() };
+        let o = app.store.overview_facts(everyone, &f, previous_from, from, to, Grouping::BUCKETS, Counting::Rollups);
+        o.await.unwrap().thumbs.iter().map(|b| b.up + b.down).sum::<i64>()
+    };
+    let (all_french, canadian, belgian) = (thumbs_in("fr").await, thumbs_in("fr-ca").await, thumbs_in("fr-BE").await);
+    assert!(canadian > 0 && belgian > 0 && all_french > canadian + belgian, "{all_french} {canadian} {belgian}");
+    let all = Filters::default();
+    let by_language = app.store.compare_groups(everyone, &all, from, to, GroupBy::Locale, Counting::Rollups);
+    let keys: Vec<Option<String>> = by_language.await.unwrap().into_iter().map(|(k, _, _)| k).collect();
+    for key in [Some("fr".to_owned()), Some("fr-ca".to_owned()), Some("fr-be".to_owned()), None] {
+        assert!(keys.contains(&key), "{key:?} in {keys:?}");
+    }
 }

@@ -297,7 +297,28 @@ async fn the_overview_draws_the_figures(backend: Backend) {
     assert!(down_card.contains(&format!("bot_id={bot}")), "{down_card}");
     assert!(html.contains(&format!("/inbox?bot_id={bot}&amp;from={today}&amp;to={today}")), "a day opens the inbox");
 
-    for bad in ["/?from=yesterday", "/?bot_id=not-a-uuid", "/?from=2024-02-01&to=2024-01-01", "/?from=2000-01-01"] {
+    // The language picker narrows every figure, and the cards keep it.
+    app.put("/v1/conversations/c2", &app.admin, json!({"locale": "fr-CA"})).await.assert_status(200);
+    let french = browser.get(&format!("/?bot_id={bot}&locale=fr")).await;
+    let html = french.assert_html(200);
+    assert!(html.contains("data-testid=\"locale-filter\"") && html.contains("value=\"fr\""), "the picker shows it");
+    assert!(html.contains(&format!("{today}: 0.0% satisfied (0 of 1 thumbs up)")), "only the French thumb");
+    assert!(html.contains(&format!("/inbox?thumbs=down&amp;bot_id={bot}&amp;locale=fr&amp;")), "the cards keep it");
+    // Satisfaction by language: each language a row that opens it.
+    let all = browser.get(&format!("/?bot_id={bot}")).await;
+    let html = all.assert_html(200);
+    let at = html.find("id=\"languages-table\"").expect("the languages table");
+    let table = &html[at..at + html[at..].find("</table>").unwrap()];
+    assert_eq!(table.matches("data-testid=\"language-row\"").count(), 2, "{table}");
+    assert!(table.contains(&format!("/?bot_id={bot}&amp;locale=fr-ca&amp;")) && table.contains("not given"), "{table}");
+
+    for bad in [
+        "/?from=yesterday",
+        "/?bot_id=not-a-uuid",
+        "/?from=2024-02-01&to=2024-01-01",
+        "/?from=2000-01-01",
+        "/?locale=fr_CA",
+    ] {
         let page = browser.get(bad).await;
         assert!(page.assert_html(400).contains("data-testid=\"error-page\""), "{bad}");
     }

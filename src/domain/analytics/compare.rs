@@ -13,33 +13,36 @@ pub enum GroupBy {
     Variant,
     Bot,
     Topic,
+    /// The conversation's language tag, in lower case.
+    Locale,
 }
 
 impl GroupBy {
     /// Every value, in order.
-    pub const ALL: [Self; 3] = [Self::Variant, Self::Bot, Self::Topic];
+    pub const ALL: [Self; 4] = [Self::Variant, Self::Bot, Self::Topic, Self::Locale];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Variant => "variant",
             Self::Bot => "bot",
             Self::Topic => "topic",
+            Self::Locale => "locale",
         }
     }
 
-    /// `variant`, `bot` or `topic`.
+    /// `variant`, `bot`, `topic` or `locale`.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         Self::ALL
             .into_iter()
             .find(|g| g.as_str() == raw)
-            .ok_or_else(|| DomainError::invalid("group_by", "must be variant, bot or topic"))
+            .ok_or_else(|| DomainError::invalid("group_by", "must be variant, bot, topic or locale"))
     }
 }
 
 /// One group of a comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct CompareGroup {
-    /// The variant, bot id or topic; `null` for messages without one.
+    /// The variant, bot id, topic or language; `null` for messages without one.
     pub key: Option<String>,
     /// Thumbs in the group.
     pub n: i64,

@@ -19,6 +19,8 @@ pub struct Filters {
     pub variant: Option<String>,
     /// Only signals with (true) or without (false) a reason.
     pub has_reason: Option<bool>,
+    /// Signals in conversations of this language (`fr` matches `fr-CA`).
+    pub locale: Option<LocaleFilter>,
 }
 
 impl Filters {
@@ -29,6 +31,7 @@ impl Filters {
         max_confidence: Option<f64>,
         variant: Option<&str>,
         has_reason: Option<bool>,
+        locale: Option<&str>,
     ) -> Result<Self, DomainError> {
         for (field, c) in [("min_confidence", min_confidence), ("max_confidence", max_confidence)] {
             if c.is_some_and(|c| !(0.0..=1.0).contains(&c)) {
@@ -47,6 +50,7 @@ impl Filters {
             max_confidence,
             variant: variant.filter(|v| !v.is_empty()).map(str::to_owned),
             has_reason,
+            locale: locale.filter(|l| !l.trim().is_empty()).map(|l| LocaleFilter::parse("locale", l)).transpose()?,
         })
     }
 

@@ -227,10 +227,10 @@ fn search_patterns_escape_wildcards() {
 
 #[test]
 fn filters_check_confidence_bounds() {
-    assert!(Filters::parse(None, None, Some(1.5), None, None, None).is_err());
-    assert!(Filters::parse(None, None, Some(0.8), Some(0.2), None, None).is_err());
-    assert!(Filters::parse(Some("nope"), None, None, None, None, None).is_err());
-    let f = Filters::parse(None, Some("billing"), Some(0.2), Some(0.8), Some("B"), Some(true)).unwrap();
+    assert!(Filters::parse(None, None, Some(1.5), None, None, None, None).is_err());
+    assert!(Filters::parse(None, None, Some(0.8), Some(0.2), None, None, None).is_err());
+    assert!(Filters::parse(Some("nope"), None, None, None, None, None, None).is_err());
+    let f = Filters::parse(None, Some("billing"), Some(0.2), Some(0.8), Some("B"), Some(true), Some("FR")).unwrap();
     assert!(f.filters_answers());
 }
 

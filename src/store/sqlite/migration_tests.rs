@@ -335,3 +335,45 @@ impl Chained for StoreError {
         Chain(self).to_string()
     }
 }
+
+/// Migration 0024 adds the language to the rollups: the coarse rows and the
+/// pending ones stay as they were (language `*`), and the finest rows are
+/// counted again per language, what the signals no longer hold (purged)
+/// kept under none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollups_gain_the_language_with_the_rows_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(&dir);
+    messages_as_of(&e, 23).await;
+    e.write(|c| {
+        Box::pin(async move {
+            c.batch(
+                "UPDATE conversations SET locale = 'fr-CA', variant = 'A' WHERE id = 'c';
+                 INSERT INTO message_feedback (id, account_id, message_id, conversation_id, bot_id, user_id,
+                     feedback_type, status, source, created_at, updated_at, submitted_at)
+                 VALUES ('f', 'default', 'm1', 'c', 'b', 'u', 'positive', 'pending', 'api', 0, 0, 0);
+                 INSERT INTO thumb_rollup (account_id, bot_id, variant, topic, has_reason, span, bucket, up, down)
+                 VALUES ('default', '*', '*', '*', -1, 900000, 0, 3, 0),
+                        ('default', 'b', '=A', '-', 0, 900000, 0, 2, 0);
+                 INSERT INTO thumb_rollup_pending (account_id, bot_id, variant, topic, has_reason, span, bucket, up, down)
+                 VALUES ('default', '*', '*', '*', -1, 3600000, 0, 1, 0),
+                        ('default', 'b', '=A', '-', 0, 900000, 0, 1, 0);",
+            )
+            .await
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(crate::store::migrate::run_to(&e, 24).await.unwrap(), [24]);
+    let finest = texts(
+        &e,
+        "SELECT locale || ' ' || up FROM thumb_rollup WHERE variant <> '*'
+         UNION ALL SELECT 'pending ' || locale || ' ' || up FROM thumb_rollup_pending ORDER BY 1",
+    )
+    .await;
+    // Three counted before, one thumb in the signals: two purged, kept under no language.
+    assert_eq!(finest, ["- 2", "=fr-ca 1", "pending * 1"]);
+    let coarse = texts(&e, "SELECT locale || ' ' || up FROM thumb_rollup WHERE variant = '*'").await;
+    assert_eq!(coarse, ["* 3"]);
+    assert_eq!(texts(&e, "PRAGMA integrity_check").await, ["ok"]);
+}
