@@ -93,6 +93,9 @@ impl App {
         filter: &GapFilter,
         page: PageRequest,
     ) -> Result<Page<KnowledgeGap>, AppError> {
+        // A thumbs-down is listed at once: what the worker has not moved
+        // from the queue yet moves now.
+        self.store.drain_gap_queue().await?;
         let token = self.store.gap_listing_token(scope).await?;
         let key = format!(
             "{}|{:?}|{:?}|{}|{}|{:?}|{:?}",

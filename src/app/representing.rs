@@ -82,6 +82,7 @@ async fn round(
         // thumbs-down waits for its group; reasons are read later.
         keep(store, keeper, &lease).await?;
         while !lease.lost() {
+            store.drain_gap_queue().await?;
             let batch = store.pending_gap_questions(BATCH).await?;
             if batch.is_empty() {
                 break;
@@ -93,6 +94,7 @@ async fn round(
                 batch.iter().map(|q| (q.seq, q.question.as_ref().and_then(|_| vectors.next()))).collect();
             store.represent_gap_questions(embedder.model(), done, Timestamp::now()).await?;
             keep(store, keeper, &lease).await?;
+            crate::background::yield_to_load().await;
         }
         while !lease.lost() {
             let batch = store.pending_reasons(BATCH).await?;
@@ -103,6 +105,7 @@ async fn round(
             let vectors = embedder.embed(&texts).await?;
             let done: Vec<(i64, Vec<f32>)> = batch.iter().map(|(seq, _)| *seq).zip(vectors).collect();
             store.represent_reasons(embedder.model(), done, Timestamp::now()).await?;
+            crate::background::yield_to_load().await;
         }
         Ok::<(), anyhow::Error>(())
     }

@@ -164,7 +164,9 @@ async fn made_of_messages(c: &mut impl Conn, messages: &str, values: &[Value]) -
         golden += c.execute(&sql, &quoted).await?;
     }
     c.execute(&format!("DELETE FROM feedback_history WHERE feedback_id IN ({their_feedback})"), values).await?;
-    // The vectors of their answers' questions, represented or pending.
+    // The vectors of their answers' questions, represented or pending, and
+    // those still queued.
+    c.execute(&format!("DELETE FROM gap_queue WHERE account_id = $1 AND message_id IN ({messages})"), values).await?;
     let questions = c
         .execute(&format!("DELETE FROM gap_questions WHERE account_id = $1 AND message_id IN ({messages})"), values)
         .await?;

@@ -4,6 +4,11 @@
 //! reason (each distinct reason once an account), in the transaction that
 //! writes it; the worker reads each queue in order and stores each text's
 //! vector (or, for a question, that it has none).
+//!
+//! A question waits first in `gap_queue`, appended to (one page a write
+//! transaction, whatever the answers), and moves into `gap_questions` (one
+//! row an answer, found by answer and by gap id) in batches, off the
+//! request path ([`drain`]).
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 
@@ -23,8 +28,11 @@ use crate::{
     },
 };
 
-const QUEUE_HEAD: &str = "INSERT INTO gap_questions (account_id, message_id, bot_id, queued_at, alias)";
-const QUEUE_TAIL: &str = " ON CONFLICT (account_id, message_id) DO NOTHING";
+const QUEUE_HEAD: &str = "INSERT INTO gap_queue (account_id, message_id, bot_id, queued_at)";
+const QUESTION_HEAD: &str = "INSERT INTO gap_questions (account_id, message_id, bot_id, queued_at, alias)";
+const QUESTION_TAIL: &str = " ON CONFLICT (account_id, message_id) DO NOTHING";
+/// Queued questions one [`drain`] moves at most.
+pub(super) const DRAIN: i64 = 2_000;
 
 const REASON_HEAD: &str = "INSERT INTO reason_vectors (account_id, reason, queued_at)";
 const REASON_TAIL: &str = " ON CONFLICT (account_id, reason) DO NOTHING";
@@ -51,7 +59,7 @@ pub(super) async fn queue(c: &mut impl Conn, account_id: &str, records: &[&Feedb
     let down: Vec<&&Feedback> =
         records.iter().filter(|f| f.feedback_type == FeedbackType::Negative && f.retracted_at.is_none()).collect();
     for run in runs_of(&down, ROWS_A_STATEMENT) {
-        let sql = insert_sql(QUEUE_HEAD, 5, run.len(), QUEUE_TAIL);
+        let sql = insert_sql(QUEUE_HEAD, 4, run.len(), "");
         let params: Vec<Value> = run
             .iter()
             .flat_map(|f| {
@@ -60,14 +68,52 @@ pub(super) async fn queue(c: &mut impl Conn, account_id: &str, records: &[&Feedb
                     Value::Text(f.message_id.as_str().to_owned()),
                     Value::Text(f.bot_id.as_str().to_owned()),
                     Value::Int(f.submitted_at.0),
-                    // Its own gap id: it names the answer while it waits alone.
-                    Value::Text(gap_id(&f.bot_id, f.message_id.as_str())),
                 ]
             })
             .collect();
         c.execute_later(&sql, &params).await?;
     }
     Ok(())
+}
+
+/// Moves the oldest `limit` queued questions into `gap_questions`, in queue
+/// order, each with its own gap id (which names the answer while it waits
+/// alone); an answer already there stays as it is. Returns how many moved.
+/// On PostgreSQL the moved rows are locked first: a concurrent drain waits,
+/// then finds them gone.
+pub(super) async fn drain(c: &mut impl Conn, limit: i64) -> Result<u64, StoreError> {
+    let rows = c
+        .query(
+            &format!(
+                "SELECT seq, account_id, message_id, bot_id, queued_at FROM gap_queue ORDER BY seq LIMIT $1{}",
+                c.dialect().lock_rows()
+            ),
+            params![limit],
+        )
+        .await?;
+    let mut seqs = Vec::with_capacity(rows.len());
+    let mut questions = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let (bot, message): (crate::domain::ids::Uuid, String) = (r.get(3)?, r.get(2)?);
+        seqs.push(Value::Int(r.get(0)?));
+        let alias = gap_id(&bot, &message);
+        let (account, at): (String, i64) = (r.get(1)?, r.get(4)?);
+        questions.push([account.into(), message.into(), bot.as_str().into(), Value::Int(at), alias.into()]);
+    }
+    for run in runs_of(&questions, ROWS_A_STATEMENT) {
+        let params: Vec<Value> = run.iter().flatten().cloned().collect();
+        c.execute(&insert_sql(QUESTION_HEAD, 5, run.len(), QUESTION_TAIL), &params).await?;
+    }
+    for run in runs_of(&seqs, ROWS_A_STATEMENT) {
+        let sql = format!("DELETE FROM gap_queue WHERE seq IN ({})", super::sql::placeholders(1, run.len()));
+        c.execute(&sql, run).await?;
+    }
+    Ok(seqs.len() as u64)
+}
+
+/// Whether any question waits in the queue.
+pub(super) async fn queued(c: &mut impl Conn) -> Result<bool, StoreError> {
+    Ok(c.query_opt("SELECT seq FROM gap_queue LIMIT 1", &[]).await?.is_some())
 }
 
 /// The oldest `limit` questions still to represent, in queue order, with the

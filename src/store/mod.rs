@@ -406,8 +406,13 @@ pub trait Store: PeopleStore + LifecycleStore + WebhookStore + Send + Sync {
         by: &Actor,
         now: Timestamp,
     ) -> Result<GoldenExample, StoreError>;
+    /// Moves the questions thumbs-down queued into the knowledge gaps' own
+    /// table, a few thousand a transaction, where they are listed (pending)
+    /// and represented; how many moved. Reads only, when none wait.
+    async fn drain_gap_queue(&self) -> Result<u64, StoreError>;
     /// The oldest `limit` questions the embedding worker has yet to
-    /// represent, in queue order, across accounts.
+    /// represent, in queue order, across accounts (those moved by
+    /// [`Store::drain_gap_queue`]).
     async fn pending_gap_questions(&self, limit: i64) -> Result<Vec<PendingQuestion>, StoreError>;
     /// Stores the vectors (by `model`) of represented questions, by queue
     /// place; `None`: nothing to represent.

@@ -609,6 +609,21 @@ impl<E: Engine> Store for SqlStore<E> {
         self.write(move |c| Box::pin(async move { gaps::answer(c, &scope, &answer, &by, now).await })).await
     }
 
+    async fn drain_gap_queue(&self) -> Result<u64, StoreError> {
+        let mut moved = 0;
+        loop {
+            if !self.engine.read(|c| Box::pin(async move { gap_questions::queued(c).await })).await? {
+                return Ok(moved);
+            }
+            let limit = gap_questions::DRAIN;
+            let n = self.write(move |c| Box::pin(async move { gap_questions::drain(c, limit).await })).await?;
+            moved += n;
+            if n < limit.unsigned_abs() {
+                return Ok(moved);
+            }
+        }
+    }
+
     async fn pending_gap_questions(&self, limit: i64) -> Result<Vec<PendingQuestion>, StoreError> {
         self.engine.read(move |c| Box::pin(async move { gap_questions::pending(c, limit).await })).await
     }

@@ -279,13 +279,14 @@ async fn a_gap_answer_quoting_her_question_goes_with_her(backend: Backend) {
 }
 
 /// Her questions' place in the embedding worker's queue goes with her (the
-/// same statement deletes their vectors once represented).
+/// same statement deletes their vectors once represented): both where a
+/// thumbs-down queues them and where they wait to be represented.
 async fn her_questions_leave_the_embedding_queue(backend: Backend) {
     let settings = Settings { embeddings_poll_ms: 0, ..test_settings() };
     let app = spawn_app_with(backend, settings).await;
     let bot = app.bot("Shop").await;
     let mut events = Vec::new();
-    for (id, contact) in [("c-hers", ALICE), ("c-his", "bob-3")] {
+    for (id, contact) in [("c-hers", ALICE), ("c-his", "bob-3"), ("c-hers-2", ALICE)] {
         events.extend([
             json!({"type": "conversation", "id": id, "bot_id": bot, "contact_id": contact}),
             json!({"type": "message", "conversation_id": id, "id": format!("{id}-q"), "role": "user",
@@ -296,14 +297,18 @@ async fn her_questions_leave_the_embedding_queue(backend: Backend) {
                    "feedback_type": "negative"}),
         ]);
     }
-    ingest(&app, Value::Array(events)).await;
     let queued = |q: &[plaudit::domain::gaps::PendingQuestion]| {
         let mut ids: Vec<String> = q.iter().map(|p| p.message_id.clone()).collect();
         ids.sort();
         ids
     };
+    // Two questions moved to wait for the model; the third still queued.
+    ingest(&app, Value::Array(events[..8].to_vec())).await;
+    assert_eq!(app.store.drain_gap_queue().await.unwrap(), 2);
+    ingest(&app, Value::Array(events[8..].to_vec())).await;
     assert_eq!(queued(&app.store.pending_gap_questions(100).await.unwrap()), ["c-hers-a", "c-his-a"]);
     app.delete(&format!("/v1/contacts/{ALICE}"), &app.admin).await.assert_status(200);
+    assert_eq!(app.store.drain_gap_queue().await.unwrap(), 0, "her queued question went with her");
     assert_eq!(queued(&app.store.pending_gap_questions(100).await.unwrap()), ["c-his-a"]);
 }
 
