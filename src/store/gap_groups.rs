@@ -39,12 +39,9 @@ pub(super) async fn with_work(c: &mut impl Conn) -> Result<Vec<(Shelf, i64, i64)
         .collect()
 }
 
-/// Whether any question waits in the queue or to be linked, or any shelf to
-/// be regrouped: three reads of small tables and indexes, for an idle worker.
+/// Whether any question waits to be linked, or any shelf to be regrouped:
+/// two reads of small indexes, for an idle worker.
 pub(super) async fn any_work(c: &mut impl Conn) -> Result<bool, StoreError> {
-    if super::gap_questions::queued(c).await? {
-        return Ok(true);
-    }
     let unlinked = c
         .query_opt("SELECT seq FROM gap_questions WHERE vector IS NOT NULL AND neighbours IS NULL LIMIT 1", &[])
         .await?;

@@ -378,7 +378,8 @@ pub trait Store: PeopleStore + LifecycleStore + WebhookStore + Send + Sync {
     async fn gap_members(&self, scope: &Scope, key: GapKey, page: PageRequest) -> Result<Page<GapExample>, StoreError>;
     /// A value that changes whenever a listing of the account's gaps may.
     async fn gap_listing_token(&self, scope: &Scope) -> Result<String, StoreError>;
-    /// Whether the embedding worker has questions to link or shelves to regroup.
+    /// Whether the embedding worker has questions to move from the queue or
+    /// to link, or shelves to regroup.
     async fn gap_work_waiting(&self) -> Result<bool, StoreError>;
     /// The shelves with questions to link or groups to redo, each with its
     /// count of changes and the count its groups were made from.

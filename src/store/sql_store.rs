@@ -571,7 +571,11 @@ impl<E: Engine> Store for SqlStore<E> {
     }
 
     async fn gap_work_waiting(&self) -> Result<bool, StoreError> {
-        self.engine.read(move |c| Box::pin(async move { gap_groups::any_work(c).await })).await
+        self.engine
+            .read(move |c| {
+                Box::pin(async move { Ok(gap_questions::queued(c).await? || gap_groups::any_work(c).await?) })
+            })
+            .await
     }
 
     async fn gap_shelves_with_work(&self) -> Result<Vec<(Shelf, i64, i64)>, StoreError> {
