@@ -21,7 +21,7 @@ use crate::{
     params,
     store::{
         StoreError,
-        sql::{Conn, Row, Value},
+        sql::{Conn, Row, Value, locale_matches},
     },
 };
 
@@ -48,11 +48,11 @@ fn filter_params(scope: &Scope, f: &Filters, from: Timestamp, to: Timestamp) -> 
 /// The condition of the language filter (`$11`, `$12`) on the conversation
 /// `v`, or, where `v` is not joined (no language filter), the parameters
 /// alone.
-fn locale_condition(joined: bool) -> &'static str {
+fn locale_condition(joined: bool) -> String {
     if joined {
-        " AND (CAST($11 AS TEXT) IS NULL OR LOWER(v.locale) = $11 OR LOWER(v.locale) LIKE $12)"
+        format!(" AND (CAST($11 AS TEXT) IS NULL OR {})", locale_matches("LOWER(v.locale)", "$11", "$12"))
     } else {
-        " AND CAST($11 AS TEXT) IS NULL AND CAST($12 AS TEXT) IS NULL"
+        " AND CAST($11 AS TEXT) IS NULL AND CAST($12 AS TEXT) IS NULL".to_owned()
     }
 }
 
@@ -88,7 +88,7 @@ fn feedback_from(f: &Filters, join_message: bool, join_conversation: bool) -> St
     } else {
         " AND CAST($7 AS TEXT) IS NULL"
     });
-    sql.push_str(locale_condition(join_conversation));
+    sql.push_str(&locale_condition(join_conversation));
     sql.push_str(
         " AND (CAST($8 AS BIGINT) IS NULL OR (CASE WHEN f.reason IS NULL THEN 0 ELSE 1 END) = $8)
           AND f.submitted_at >= $9 AND f.submitted_at < $10",
@@ -132,7 +132,7 @@ fn signal_from(table: &str, at: &str, reason: &str, f: &Filters, timed: bool) ->
     } else {
         " AND CAST($7 AS TEXT) IS NULL"
     });
-    sql.push_str(locale_condition(join_conversation));
+    sql.push_str(&locale_condition(join_conversation));
     sql
 }
 
@@ -299,7 +299,7 @@ fn rollup_where(
                 // `=fr` or `=fr-…` (see `locale_part`).
                 params.extend([key_part(Some(l.exact())).into(), key_part(Some(&l.narrower())).into()]);
                 let n = params.len();
-                sql.push_str(&format!(" AND (locale = ${} OR locale LIKE ${n})", n - 1));
+                sql.push_str(&format!(" AND {}", locale_matches("locale", &format!("${}", n - 1), &format!("${n}"))));
             }
         }
     }

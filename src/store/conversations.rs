@@ -124,9 +124,10 @@ pub(super) async fn upsert(
     pending: &mut Rows,
 ) -> Result<Recorded<Conversation>, StoreError> {
     let account = scope.account_id.as_str();
-    let moves = match input.metadata.is_some() || input.locale.is_some() {
-        true => Some(Moves::before(c, account, Target::conversation(input.id.as_str())).await?),
-        false => None,
+    let moves = if input.metadata.is_some() || input.locale.is_some() {
+        Some(Moves::before(c, account, Target::conversation(input.id.as_str())).await?)
+    } else {
+        None
     };
     let recorded = create_or_update(c, scope, input, now).await?;
     if let Some(moves) = moves {

@@ -27,7 +27,7 @@ use crate::{
     params,
     store::{
         StoreError,
-        sql::{Conn, Dialect, Row, Value, insert_sql},
+        sql::{Conn, Dialect, Row, Value, insert_sql, locale_matches},
     },
 };
 
@@ -309,8 +309,9 @@ pub(super) async fn queue(
                    AND (f.submitted_at < $8 OR (f.submitted_at = $8 AND f.seq < $9))
                    AND (CAST($11 AS TEXT) IS NULL OR EXISTS (
                         SELECT 1 FROM conversations v WHERE v.account_id = f.account_id AND v.id = f.conversation_id
-                          AND (LOWER(v.locale) = $11 OR LOWER(v.locale) LIKE $12)))
-                 ORDER BY f.submitted_at DESC, f.seq DESC LIMIT $10"
+                          AND {language}))
+                 ORDER BY f.submitted_at DESC, f.seq DESC LIMIT $10",
+                language = locale_matches("LOWER(v.locale)", "$11", "$12")
             ),
             params![
                 &scope.account_id,

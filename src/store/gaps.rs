@@ -22,7 +22,7 @@ use crate::{
     params,
     store::{
         StoreError,
-        sql::{Conn, Dialect},
+        sql::{Conn, Dialect, locale_matches},
     },
 };
 
@@ -44,6 +44,7 @@ pub(super) async fn tallies(
         bots::get(c, scope, b).await?;
     }
     let language = "COALESCE(g.locale, LOWER(cv.locale), '')";
+    let in_language = locale_matches(language, "$7", "$8");
     let rows = c
         .query(
             &format!(
@@ -58,7 +59,7 @@ pub(super) async fn tallies(
                  WHERE {DOWN} AND f.submitted_at >= $4 AND f.submitted_at < $5
                    AND (g.vector IS NOT NULL OR g.represented_at IS NULL)
                    AND (g.group_id IS NOT NULL OR {QUESTION_BEFORE} IS NOT NULL)
-                   AND (CAST($7 AS TEXT) IS NULL OR {language} = $7 OR {language} LIKE $8)
+                   AND (CAST($7 AS TEXT) IS NULL OR {in_language})
                  GROUP BY g.group_id, CASE WHEN g.group_id IS NULL THEN f.message_id END, f.bot_id, {language}"
             ),
             params![

@@ -11,7 +11,7 @@ use crate::{
     params,
     store::{
         StoreError,
-        sql::{Conn, Value},
+        sql::{Conn, Value, locale_matches},
     },
 };
 
@@ -59,7 +59,7 @@ pub(super) async fn page(
     }
     if let Some(locale) = &filter.locale {
         let (exact, narrower) = (bind(locale.exact().into()), bind(locale.narrower().into()));
-        conditions += &format!(" AND (LOWER(v.locale) = {exact} OR LOWER(v.locale) LIKE {narrower})");
+        conditions += &format!(" AND {}", locale_matches("LOWER(v.locale)", &exact, &narrower));
     }
     if let Some(contact) = &filter.contact_id {
         conditions += &format!(" AND v.contact_id = {}", bind(contact.as_str().into()));

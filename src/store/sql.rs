@@ -262,6 +262,15 @@ impl Row {
     }
 }
 
+/// The condition that the language `column` (lower case) is a language
+/// filter's tag or one of its more specific tags, given as the filter's
+/// [`exact`](crate::domain::ids::LocaleFilter::exact) tag and
+/// [`narrower`](crate::domain::ids::LocaleFilter::narrower) pattern (both
+/// placeholders or literals).
+pub fn locale_matches(column: &str, exact: &str, narrower: &str) -> String {
+    format!("({column} = {exact} OR {column} LIKE {narrower})")
+}
+
 /// `$first, $first+1, …` for `n` values: the placeholders of an `IN (…)` list.
 pub fn placeholders(first: usize, n: usize) -> String {
     use std::fmt::Write;
@@ -634,6 +643,14 @@ mod tests {
         assert_eq!(super::placeholders(3, 3), "$3, $4, $5");
         assert_eq!(super::placeholders(1, 1), "$1");
         assert_eq!(super::placeholders(1, 0), "");
+    }
+
+    #[test]
+    fn a_locale_matches_its_tag_and_narrower_tags() {
+        assert_eq!(
+            super::locale_matches("LOWER(v.locale)", "$1", "$2"),
+            "(LOWER(v.locale) = $1 OR LOWER(v.locale) LIKE $2)"
+        );
     }
 
     #[test]
